@@ -1,0 +1,149 @@
+// Package app assembles the HTTP side of TraceTrack: the GraphQL handler with its transports,
+// limits and extensions, the middleware, and the routes. server.go and the tests both build
+// the server through New, so tests exercise exactly what production serves.
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"tracetrack/apperr"
+	"tracetrack/auth"
+	"tracetrack/db"
+	"tracetrack/graph"
+	"tracetrack/migrations"
+	"tracetrack/resolvers"
+)
+
+// Options configure the HTTP side.
+type Options struct {
+	Store         *db.Store
+	Hasher        *auth.Hasher
+	Resolvers     resolvers.Config
+	Introspection bool
+	Logger        *slog.Logger
+}
+
+// App is the assembled server.
+type App struct {
+	opts     Options
+	sessions sessions
+	mux      *http.ServeMux
+}
+
+// New builds the routes: /graphql (POST, GET, websocket), /healthz, /readyz.
+func New(opts Options) *App {
+	a := &App{opts: opts, sessions: sessions{store: opts.Store}, mux: http.NewServeMux()}
+	a.mux.Handle("/graphql", a.sessions.middleware(a.graphQL()))
+	a.mux.HandleFunc("GET /healthz", a.healthz)
+	a.mux.HandleFunc("GET /readyz", a.readyz)
+	return a
+}
+
+// Handler returns the root handler with the middleware every route shares.
+func (a *App) Handler() http.Handler {
+	return withRequestID(a.mux)
+}
+
+func (a *App) graphQL() http.Handler {
+	schema := graph.NewExecutableSchema(graph.Config{
+		Resolvers: &resolvers.Resolver{
+			Store:  a.opts.Store,
+			Hasher: a.opts.Hasher,
+			Config: a.opts.Resolvers,
+		},
+		Directives: graph.DirectiveRoot{Auth: resolvers.AuthDirective},
+	})
+	srv := handler.New(schema)
+	srv.AddTransport(transport.Websocket{
+		KeepAlivePingInterval: 10 * time.Second,
+		InitFunc:              a.websocketInit,
+	})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	if a.opts.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.SetErrorPresenter(presentError(a.opts.Logger))
+	srv.SetRecoverFunc(recoverPanic(a.opts.Logger))
+	return srv
+}
+
+// websocketInit authenticates a websocket from its connection_init payload:
+// {"Authorization": "Bearer <token>"} or {"authToken": "<token>"}.
+func (a *App) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	token := bearerToken(payload.Authorization())
+	if token == "" {
+		token, _ = payload["authToken"].(string)
+	}
+	ctx, err := a.sessions.resolve(ctx, token)
+	if err != nil {
+		return ctx, nil, err
+	}
+	if auth.UserFrom(ctx) == nil {
+		return ctx, nil, apperr.New(apperr.Unauthenticated, "send a token in connection_init: {\"Authorization\": \"Bearer <token>\"}")
+	}
+	return ctx, &payload, nil
+}
+
+func (a *App) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz is green when the database answers and every migration is applied.
+func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.opts.Store.Ping(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
+		return
+	}
+	pending, err := migrations.Pending(ctx, a.opts.Store.DB())
+	if err != nil || pending {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "migrations pending"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// writeGraphQLError answers a request that failed before reaching GraphQL (a bad token, say)
+// in the GraphQL response shape, with an HTTP status that matches the code.
+func writeGraphQLError(w http.ResponseWriter, r *http.Request, err error) {
+	code := apperr.CodeOf(err)
+	message := err.Error()
+	status := http.StatusInternalServerError
+	switch code {
+	case apperr.Unauthenticated:
+		status = http.StatusUnauthorized
+	case apperr.ServiceUnavailable:
+		status = http.StatusServiceUnavailable
+	case apperr.Internal:
+		if isDatabaseUnavailable(err) {
+			code, status, message = apperr.ServiceUnavailable, http.StatusServiceUnavailable,
+				"the database is unavailable; try again in a few seconds"
+		} else {
+			message = "internal error; quote request id " + RequestID(r.Context()) + " when reporting it"
+		}
+	}
+	writeJSON(w, status, map[string]any{"errors": []map[string]any{{
+		"message":    message,
+		"extensions": map[string]any{"code": string(code)},
+	}}})
+}

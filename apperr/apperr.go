@@ -1,0 +1,69 @@
+// Package apperr holds the error codes of the API contract and the error type that carries
+// them from the store and the resolvers to the client.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is one of the contract's extensions.code values.
+type Code string
+
+const (
+	Unauthenticated    Code = "UNAUTHENTICATED"
+	Forbidden          Code = "FORBIDDEN"
+	BadUserInput       Code = "BAD_USER_INPUT"
+	NotFound           Code = "NOT_FOUND"
+	Conflict           Code = "CONFLICT"
+	AccountLocked      Code = "ACCOUNT_LOCKED"
+	RateLimited        Code = "RATE_LIMITED"
+	QueryTooComplex    Code = "QUERY_TOO_COMPLEX"
+	ServiceUnavailable Code = "SERVICE_UNAVAILABLE"
+	Internal           Code = "INTERNAL_SERVER_ERROR"
+)
+
+// Error is an error a person can act on: its message is shown to the client as is.
+type Error struct {
+	Code    Code
+	Message string
+	// Extensions are extra fields for extensions (for example lockedUntil, retryAfterSeconds).
+	Extensions map[string]any
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// New returns an error with the code and a formatted message.
+func New(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// With returns a copy of e with one more extension field.
+func (e *Error) With(key string, value any) *Error {
+	ext := make(map[string]any, len(e.Extensions)+1)
+	for k, v := range e.Extensions {
+		ext[k] = v
+	}
+	ext[key] = value
+	return &Error{Code: e.Code, Message: e.Message, Extensions: ext}
+}
+
+// As returns the *Error inside err, if any.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// CodeOf returns the code of err, or Internal for anything that is not an *Error.
+func CodeOf(err error) Code {
+	if e, ok := As(err); ok {
+		return e.Code
+	}
+	return Internal
+}
+
+// NotImplemented is what resolvers of features still to come return.
+func NotImplemented(feature string) *Error {
+	return New(Internal, "%s is not implemented yet", feature)
+}

@@ -1,0 +1,97 @@
+// Package auth holds passwords, tokens and the signed-in user of a request.
+package auth
+
+import (
+	"context"
+	"errors"
+	"unicode"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"tracetrack/apperr"
+)
+
+// Hasher hashes and checks passwords with bcrypt in a bounded pool: a login storm queues
+// here instead of taking every core from the scanners.
+type Hasher struct {
+	cost  int
+	slots chan struct{}
+	// dummy is checked against for unknown users so that they cost as much as a wrong password
+	dummy []byte
+}
+
+// NewHasher returns a hasher that runs at most workers hashes at once.
+func NewHasher(cost, workers int) *Hasher {
+	if workers < 1 {
+		workers = 1
+	}
+	dummy, err := bcrypt.GenerateFromPassword([]byte("unknown-user-placeholder"), cost)
+	if err != nil {
+		panic(err) // only an invalid cost gets here, a programming error
+	}
+	return &Hasher{cost: cost, slots: make(chan struct{}, workers), dummy: dummy}
+}
+
+func (h *Hasher) acquire(ctx context.Context) error {
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return apperr.New(apperr.ServiceUnavailable, "the server is busy checking passwords; try again in a moment")
+	}
+}
+
+func (h *Hasher) release() { <-h.slots }
+
+// Hash returns the bcrypt hash of password.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer h.release()
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), h.cost)
+	if err != nil {
+		return "", err
+	}
+	return string(hash), nil
+}
+
+// Check reports whether password matches hash. An empty hash (unknown user) is checked
+// against a placeholder so that it takes the same time, and never matches.
+func (h *Hasher) Check(ctx context.Context, hash, password string) (bool, error) {
+	if err := h.acquire(ctx); err != nil {
+		return false, err
+	}
+	defer h.release()
+	if hash == "" {
+		_ = bcrypt.CompareHashAndPassword(h.dummy, []byte(password))
+		return false, nil
+	}
+	err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password))
+	if errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// ValidatePassword enforces the password policy of SPEC.md.
+func ValidatePassword(password string) error {
+	var upper, lower, digit, symbol bool
+	for _, r := range password {
+		switch {
+		case unicode.IsUpper(r):
+			upper = true
+		case unicode.IsLower(r):
+			lower = true
+		case unicode.IsDigit(r):
+			digit = true
+		case unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsSpace(r):
+			symbol = true
+		}
+	}
+	if len([]rune(password)) < 8 || len(password) > 72 || !upper || !lower || !digit || !symbol {
+		return apperr.New(apperr.BadUserInput,
+			"the password must be 8 to 72 characters with an upper-case letter, a lower-case letter, a digit and a symbol")
+	}
+	return nil
+}

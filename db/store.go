@@ -1,0 +1,99 @@
+// Package db is the store: every SQL statement of TraceTrack lives here, one file per
+// aggregate. The store returns domain records and *apperr.Error for rule violations; the
+// database constraints decide, and their violations are turned into coded errors here.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"tracetrack/apperr"
+)
+
+// Store owns the connection pool.
+type Store struct {
+	db    *sqlx.DB
+	areas *areaCache
+}
+
+// Open connects to PostgreSQL and checks the connection.
+func Open(ctx context.Context, url string, maxOpen int) (*Store, error) {
+	conn, err := sqlx.Open("postgres", url)
+	if err != nil {
+		return nil, fmt.Errorf("store: open: %w", err)
+	}
+	conn.SetMaxOpenConns(maxOpen)
+	conn.SetMaxIdleConns(maxOpen)
+	if err := conn.PingContext(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	return &Store{db: conn, areas: &areaCache{}}, nil
+}
+
+// DB returns the underlying pool (migrations and health checks use it).
+func (s *Store) DB() *sql.DB { return s.db.DB }
+
+// Close closes the pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// inTx runs fn in a transaction, committing when fn returns nil and rolling back otherwise.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return wrap(err, "begin transaction")
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return wrap(err, "commit")
+	}
+	return nil
+}
+
+// PostgreSQL error codes the store turns into domain errors.
+const (
+	pqUniqueViolation     = "23505"
+	pqForeignKeyViolation = "23503"
+	pqCheckViolation      = "23514"
+)
+
+// constraintName returns the name of the constraint err violated, or "".
+func constraintName(err error) (code, constraint string) {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		return string(pqErr.Code), pqErr.Constraint
+	}
+	return "", ""
+}
+
+// wrap passes *apperr.Error through and wraps anything else once with the store's action;
+// the presenter shows wrapped errors as INTERNAL_SERVER_ERROR (or SERVICE_UNAVAILABLE when
+// the database cannot be reached).
+func wrap(err error, action string) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := apperr.As(err); ok {
+		return err
+	}
+	return fmt.Errorf("store: unable to %s: %w", action, err)
+}
+
+// notFoundIfNoRows turns sql.ErrNoRows into a NOT_FOUND error with the given message.
+func notFoundIfNoRows(err error, format string, args ...any) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.New(apperr.NotFound, format, args...)
+	}
+	return err
+}

@@ -1,0 +1,40 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+)
+
+// CreateToken stores the hash of a new bearer token for the user and returns its id.
+func (s *Store) CreateToken(ctx context.Context, userID int64, hash []byte, expiresAt time.Time) (int64, error) {
+	var id int64
+	err := s.db.GetContext(ctx, &id, `
+		INSERT INTO auth_tokens (user_id, token_hash, expires_at)
+		VALUES ($1, $2, $3)
+		RETURNING id`, userID, hash, expiresAt)
+	return id, wrap(err, "create token")
+}
+
+// UserByToken returns the active user owning an unrevoked, unexpired token with the hash,
+// and the token's id; nil when there is none.
+func (s *Store) UserByToken(ctx context.Context, hash []byte) (*User, int64, error) {
+	var row struct {
+		User
+		TokenID int64 `db:"token_id"`
+	}
+	err := s.db.GetContext(ctx, &row, `
+		SELECT t.id AS token_id, u.id, u.username, u.email, u.password_hash, u.role, u.area_id,
+		       u.active, u.failed_logins, u.locked_until, u.created_at, u.last_login_at
+		FROM auth_tokens t
+		JOIN users u ON u.id = t.user_id
+		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND u.active`, hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, wrap(err, "look up token")
+	}
+	return &row.User, row.TokenID, nil
+}

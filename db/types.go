@@ -1,0 +1,125 @@
+package db
+
+import "time"
+
+// Role is a user's role. The values are the GraphQL enum values, so gqlgen binds them as is.
+type Role string
+
+const (
+	RoleAdmin      Role = "ADMIN"
+	RoleBiller     Role = "BILLER"
+	RoleDispatcher Role = "DISPATCHER"
+)
+
+// BagType tells parents from children.
+type BagType string
+
+const (
+	BagTypeParent BagType = "PARENT"
+	BagTypeChild  BagType = "CHILD"
+)
+
+// BagStatus is derived by the database from a bag's child count (a generated column).
+type BagStatus string
+
+const (
+	BagStatusPending    BagStatus = "PENDING"
+	BagStatusInProgress BagStatus = "IN_PROGRESS"
+	BagStatusCompleted  BagStatus = "COMPLETED"
+)
+
+// BillStatus is derived by the database from completed_at and the parent count.
+type BillStatus string
+
+const (
+	BillStatusOpen       BillStatus = "OPEN"
+	BillStatusInProgress BillStatus = "IN_PROGRESS"
+	BillStatusCompleted  BillStatus = "COMPLETED"
+)
+
+// ScanKind names an entry of the scan log.
+type ScanKind string
+
+const (
+	ScanParentScanned ScanKind = "PARENT_SCANNED"
+	ScanChildLinked   ScanKind = "CHILD_LINKED"
+	ScanChildUnlinked ScanKind = "CHILD_UNLINKED"
+	ScanBagDeleted    ScanKind = "BAG_DELETED"
+	ScanBillLinked    ScanKind = "BILL_LINKED"
+	ScanBillUnlinked  ScanKind = "BILL_UNLINKED"
+)
+
+// Area is a dispatch area.
+type Area struct {
+	ID   int64  `db:"id"`
+	Code string `db:"code"`
+	Name string `db:"name"`
+}
+
+// User is an account. PasswordHash never leaves the store's callers in the auth package.
+type User struct {
+	ID           int64      `db:"id"`
+	Username     string     `db:"username"`
+	Email        *string    `db:"email"`
+	PasswordHash string     `db:"password_hash"`
+	Role         Role       `db:"role"`
+	AreaID       *int64     `db:"area_id"`
+	Active       bool       `db:"active"`
+	FailedLogins int        `db:"failed_logins"`
+	LockedUntil  *time.Time `db:"locked_until"`
+	CreatedAt    time.Time  `db:"created_at"`
+	LastLoginAt  *time.Time `db:"last_login_at"`
+}
+
+// Bag is a parent or child bag. ChildCount and Status are kept by the database.
+type Bag struct {
+	ID          int64     `db:"id"`
+	QR          string    `db:"qr"`
+	Type        BagType   `db:"type"`
+	Status      BagStatus `db:"status"`
+	AreaID      *int64    `db:"area_id"`
+	ParentID    *int64    `db:"parent_id"`
+	ChildCount  int       `db:"child_count"`
+	Capacity    int       `db:"capacity"`
+	CreatedByID *int64    `db:"created_by"`
+	CreatedAt   time.Time `db:"created_at"`
+	UpdatedAt   time.Time `db:"updated_at"`
+}
+
+// Bill is a dispatch bill. The counters are kept by the database in the linking transaction.
+type Bill struct {
+	ID             int64      `db:"id"`
+	BillNumber     string     `db:"bill_number"`
+	Description    *string    `db:"description"`
+	Destination    *string    `db:"destination"`
+	VehicleNumber  *string    `db:"vehicle_number"`
+	Capacity       int        `db:"capacity"`
+	Status         BillStatus `db:"status"`
+	ParentBagCount int        `db:"parent_bag_count"`
+	ChildBagCount  int        `db:"child_bag_count"`
+	CreatedByID    *int64     `db:"created_by"`
+	CreatedAt      time.Time  `db:"created_at"`
+	UpdatedAt      time.Time  `db:"updated_at"`
+	CompletedAt    *time.Time `db:"completed_at"`
+}
+
+// Scan is one entry of the append-only scan log. The ids may name rows that are gone.
+type Scan struct {
+	ID       int64     `db:"id"`
+	Kind     ScanKind  `db:"kind"`
+	At       time.Time `db:"at"`
+	BagQR    string    `db:"bag_qr"`
+	BagID    *int64    `db:"bag_id"`
+	ParentID *int64    `db:"parent_id"`
+	BillID   *int64    `db:"bill_id"`
+	UserID   *int64    `db:"user_id"`
+	AreaID   *int64    `db:"area_id"`
+}
+
+// Node is what the GraphQL Node interface binds to: a record that has a global id.
+type Node interface{ isNode() }
+
+func (User) isNode() {}
+func (Bag) isNode()  {}
+func (Bill) isNode() {}
+func (Scan) isNode() {}

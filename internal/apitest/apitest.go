@@ -1,0 +1,202 @@
+// Package apitest runs the real TraceTrack HTTP handler (app.New) on an httptest server over a
+// fresh database, and talks to it as clients do: GraphQL over HTTP with bearer tokens.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"tracetrack/app"
+	"tracetrack/auth"
+	"tracetrack/db"
+	"tracetrack/internal/testdb"
+	"tracetrack/resolvers"
+)
+
+// Password is the password of every user NewUser creates.
+const Password = "Test#Pass1"
+
+// Env is a running server over its own database.
+type Env struct {
+	// URL is the GraphQL endpoint.
+	URL         string
+	Server      *httptest.Server
+	Store       *db.Store
+	DatabaseURL string
+	Hasher      *auth.Hasher
+	Options     app.Options
+}
+
+// DefaultOptions are the options New starts from: the production defaults of SPEC.md, with
+// the cheapest bcrypt cost so tests stay fast.
+func DefaultOptions() app.Options {
+	return app.Options{
+		Hasher: auth.NewHasher(bcrypt.MinCost, 2),
+		Resolvers: resolvers.Config{
+			TokenTTL:          12 * time.Hour,
+			ChildrenPerParent: 30,
+			KgPerChild:        1,
+			BusinessTimeZone:  mustLocation("Asia/Kolkata"),
+		},
+		Introspection: true,
+		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+}
+
+// New starts a server over a fresh database. configure may change the options first.
+func New(t testing.TB, configure ...func(*app.Options)) *Env {
+	t.Helper()
+	return NewOn(t, testdb.New(t), configure...)
+}
+
+// NewOn starts a server over an existing, migrated database (a second instance, say).
+func NewOn(t testing.TB, databaseURL string, configure ...func(*app.Options)) *Env {
+	t.Helper()
+	store, err := db.Open(context.Background(), databaseURL, 20)
+	if err != nil {
+		t.Fatalf("apitest: %v", err)
+	}
+	opts := DefaultOptions()
+	opts.Store = store
+	for _, c := range configure {
+		c(&opts)
+	}
+	server := httptest.NewServer(app.New(opts).Handler())
+	t.Cleanup(func() {
+		server.Close()
+		store.Close()
+	})
+	return &Env{URL: server.URL + "/graphql", Server: server, Store: store, DatabaseURL: databaseURL,
+		Hasher: opts.Hasher, Options: opts}
+}
+
+// NewUser creates an active user with a unique username and the role (and area code for a
+// dispatcher), and returns it with a fresh bearer token.
+func (e *Env) NewUser(t testing.TB, role db.Role, areaCode string) (*db.User, string) {
+	t.Helper()
+	ctx := context.Background()
+	hash, err := e.Hasher.Hash(ctx, Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nu := db.NewUser{Username: "u_" + randomHex(6), PasswordHash: hash, Role: role}
+	if areaCode != "" {
+		area, err := e.Store.AreaByCode(ctx, areaCode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nu.AreaID = &area.ID
+	}
+	user, err := e.Store.CreateUser(ctx, nu)
+	if err != nil {
+		t.Fatalf("apitest: create user: %v", err)
+	}
+	return user, e.TokenFor(t, user.ID)
+}
+
+// TokenFor issues a fresh bearer token for the user.
+func (e *Env) TokenFor(t testing.TB, userID int64) string {
+	t.Helper()
+	token, hash := auth.NewToken()
+	if _, err := e.Store.CreateToken(context.Background(), userID, hash, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// Response is a GraphQL response.
+type Response struct {
+	Status     int
+	Data       json.RawMessage `json:"data"`
+	Errors     []Error         `json:"errors"`
+	Extensions map[string]any  `json:"extensions"`
+}
+
+// Error is one GraphQL error.
+type Error struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// Code returns the code of the first error, or "" when there is none.
+func (r *Response) Code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	code, _ := r.Errors[0].Extensions["code"].(string)
+	return code
+}
+
+// Decode unmarshals data into v, failing the test if the response has errors.
+func (r *Response) Decode(t testing.TB, v any) {
+	t.Helper()
+	if len(r.Errors) > 0 {
+		t.Fatalf("unexpected GraphQL errors: %+v", r.Errors)
+	}
+	if err := json.Unmarshal(r.Data, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Data, err)
+	}
+}
+
+// Do posts a GraphQL request with the token (none when empty) and returns the response.
+func (e *Env) Do(t testing.TB, token, query string, variables map[string]any) *Response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": variables})
+	return e.Post(t, token, "application/json", body)
+}
+
+// Post sends a raw body to the GraphQL endpoint.
+func (e *Env) Post(t testing.TB, token, contentType string, body []byte) *Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, e.URL, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", e.URL, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := &Response{Status: resp.StatusCode}
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("response is not JSON (status %d): %s", resp.StatusCode, raw)
+	}
+	return out
+}
+
+// MustDo is Do that fails the test on any GraphQL error and decodes data into v.
+func (e *Env) MustDo(t testing.TB, token, query string, variables map[string]any, v any) {
+	t.Helper()
+	e.Do(t, token, query, variables).Decode(t, v)
+}
+
+func randomHex(n int) string {
+	raw := make([]byte, n)
+	_, _ = rand.Read(raw)
+	return hex.EncodeToString(raw)
+}
+
+func mustLocation(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}

@@ -1,0 +1,47 @@
+package resolvers
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+
+	"tracetrack/apperr"
+)
+
+// Global ids are opaque to clients: base64 of "<Type>:<database id>". The type prefix lets
+// node(id) find the right table and keeps a bag id from being passed where a bill id belongs.
+const (
+	kindUser = "User"
+	kindBag  = "Bag"
+	kindBill = "Bill"
+	kindScan = "Scan"
+	kindArea = "Area"
+)
+
+func encodeID(kind string, id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + strconv.FormatInt(id, 10)))
+}
+
+// decodeAnyID returns the kind and database id of a global id.
+func decodeAnyID(global string) (string, int64, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(global)
+	if err == nil {
+		kind, num, ok := strings.Cut(string(raw), ":")
+		if id, perr := strconv.ParseInt(num, 10, 64); ok && perr == nil && id > 0 {
+			return kind, id, nil
+		}
+	}
+	return "", 0, apperr.New(apperr.BadUserInput, "%q is not an id this server gave out", global)
+}
+
+// decodeID returns the database id of a global id of the expected kind.
+func decodeID(kind, global string) (int64, error) {
+	k, id, err := decodeAnyID(global)
+	if err != nil {
+		return 0, err
+	}
+	if k != kind {
+		return 0, apperr.New(apperr.BadUserInput, "%q is the id of a %s, not of a %s", global, k, kind)
+	}
+	return id, nil
+}

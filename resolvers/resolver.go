@@ -1,0 +1,28 @@
+// Package resolvers holds the thin GraphQL resolvers: authorize, call the store or a loader,
+// map the result. No SQL and no business rule lives here.
+package resolvers
+
+import (
+	"time"
+
+	"tracetrack/auth"
+	"tracetrack/db"
+)
+
+// Config is what resolvers need to know about the deployment.
+type Config struct {
+	TokenTTL time.Duration
+	// ChildrenPerParent is the most children a parent bag holds (SPEC: 30).
+	ChildrenPerParent int
+	// KgPerChild is the weight of one child bag (SPEC: 1 kg).
+	KgPerChild float64
+	// BusinessTimeZone decides what "today" means for stats.
+	BusinessTimeZone *time.Location
+}
+
+// Resolver holds the dependencies every resolver reaches; nothing else is global.
+type Resolver struct {
+	Store  *db.Store
+	Hasher *auth.Hasher
+	Config Config
+}

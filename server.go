@@ -1,0 +1,98 @@
+// Command tracetrack serves the TraceTrack GraphQL API.
+//
+// Read it top to bottom: configuration, database, migrations, store, first admin, HTTP
+// handler, server, graceful shutdown.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"tracetrack/app"
+	"tracetrack/auth"
+	"tracetrack/db"
+	"tracetrack/migrations"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "tracetrack:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	cfg, err := loadConfig(args, os.Getenv)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg)
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	databaseURL, err := resolveDatabase(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	store, err := db.Open(ctx, databaseURL, cfg.MaxDBConns)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := migrations.Apply(ctx, store.DB()); err != nil {
+		return err
+	}
+	hasher := auth.NewHasher(cfg.BcryptCost, cfg.HashWorkers)
+	if err := ensureAdmin(ctx, store, hasher, cfg.AdminPassword, logger); err != nil {
+		return err
+	}
+
+	handler := app.New(app.Options{
+		Store:         store,
+		Hasher:        hasher,
+		Resolvers:     cfg.resolverConfig(),
+		Introspection: cfg.Introspection,
+		Logger:        logger,
+	}).Handler()
+
+	server := &http.Server{
+		Addr:              cfg.ListenAddr,
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- server.ListenAndServe() }()
+	logger.Info("tracetrack listening", "addr", cfg.ListenAddr, "database", redactURL(databaseURL))
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight requests", "deadline", cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := server.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func newLogger(cfg config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
