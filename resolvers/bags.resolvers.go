@@ -15,17 +15,17 @@ import (
 
 // ID is the resolver for the id field.
 func (r *bagResolver) ID(ctx context.Context, obj *db.Bag) (string, error) {
-	return "", apperr.NotImplemented("id")
+	return encodeID(kindBag, obj.ID), nil
 }
 
 // Area is the resolver for the area field.
 func (r *bagResolver) Area(ctx context.Context, obj *db.Bag) (*db.Area, error) {
-	return nil, apperr.NotImplemented("area")
+	return r.areaOf(ctx, obj.AreaID)
 }
 
 // WeightKg is the resolver for the weightKg field.
 func (r *bagResolver) WeightKg(ctx context.Context, obj *db.Bag) (float64, error) {
-	return 0, apperr.NotImplemented("weightKg")
+	return float64(obj.ChildCount) * r.Config.KgPerChild, nil
 }
 
 // Parent is the resolver for the parent field.
@@ -45,7 +45,7 @@ func (r *bagResolver) Bill(ctx context.Context, obj *db.Bag) (*db.Bill, error) {
 
 // CreatedBy is the resolver for the createdBy field.
 func (r *bagResolver) CreatedBy(ctx context.Context, obj *db.Bag) (*db.User, error) {
-	return nil, apperr.NotImplemented("createdBy")
+	return r.userOf(ctx, obj.CreatedByID)
 }
 
 // Scans is the resolver for the scans field.

@@ -16,17 +16,17 @@ import (
 
 // ID is the resolver for the id field.
 func (r *billResolver) ID(ctx context.Context, obj *db.Bill) (string, error) {
-	return "", apperr.NotImplemented("id")
+	return encodeID(kindBill, obj.ID), nil
 }
 
 // TotalWeightKg is the resolver for the totalWeightKg field.
 func (r *billResolver) TotalWeightKg(ctx context.Context, obj *db.Bill) (float64, error) {
-	return 0, apperr.NotImplemented("totalWeightKg")
+	return float64(obj.ChildBagCount) * r.Config.KgPerChild, nil
 }
 
 // ExpectedWeightKg is the resolver for the expectedWeightKg field.
 func (r *billResolver) ExpectedWeightKg(ctx context.Context, obj *db.Bill) (float64, error) {
-	return 0, apperr.NotImplemented("expectedWeightKg")
+	return float64(obj.Capacity*r.Config.ChildrenPerParent) * r.Config.KgPerChild, nil
 }
 
 // ParentBags is the resolver for the parentBags field.
@@ -36,7 +36,7 @@ func (r *billResolver) ParentBags(ctx context.Context, obj *db.Bill, first *int,
 
 // CreatedBy is the resolver for the createdBy field.
 func (r *billResolver) CreatedBy(ctx context.Context, obj *db.Bill) (*db.User, error) {
-	return nil, apperr.NotImplemented("createdBy")
+	return r.userOf(ctx, obj.CreatedByID)
 }
 
 // CreateBill is the resolver for the createBill field.

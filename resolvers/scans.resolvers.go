@@ -26,7 +26,7 @@ func (r *queryResolver) ScanSummary(ctx context.Context, groupBy model.ScanGroup
 
 // ID is the resolver for the id field.
 func (r *scanResolver) ID(ctx context.Context, obj *db.Scan) (string, error) {
-	return "", apperr.NotImplemented("id")
+	return encodeID(kindScan, obj.ID), nil
 }
 
 // Bag is the resolver for the bag field.
@@ -46,12 +46,12 @@ func (r *scanResolver) Bill(ctx context.Context, obj *db.Scan) (*db.Bill, error)
 
 // User is the resolver for the user field.
 func (r *scanResolver) User(ctx context.Context, obj *db.Scan) (*db.User, error) {
-	return nil, apperr.NotImplemented("user")
+	return r.userOf(ctx, obj.UserID)
 }
 
 // Area is the resolver for the area field.
 func (r *scanResolver) Area(ctx context.Context, obj *db.Scan) (*db.Area, error) {
-	return nil, apperr.NotImplemented("area")
+	return r.areaOf(ctx, obj.AreaID)
 }
 
 // Scan returns graph.ScanResolver implementation.

@@ -71,10 +71,7 @@ func (r *userResolver) ID(ctx context.Context, obj *db.User) (string, error) {
 
 // Area is the resolver for the area field.
 func (r *userResolver) Area(ctx context.Context, obj *db.User) (*db.Area, error) {
-	if obj.AreaID == nil {
-		return nil, nil
-	}
-	return r.Store.AreaByID(ctx, *obj.AreaID)
+	return r.areaOf(ctx, obj.AreaID)
 }
 
 // Area returns graph.AreaResolver implementation.
