@@ -23,10 +23,11 @@ type Store struct {
 
 // Open connects to PostgreSQL and checks the connection.
 func Open(ctx context.Context, url string, maxOpen int) (*Store, error) {
-	conn, err := sqlx.Open("postgres", url)
+	connector, err := newCountingConnector(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: open: %w", err)
 	}
+	conn := sqlx.NewDb(sql.OpenDB(connector), "postgres")
 	conn.SetMaxOpenConns(maxOpen)
 	conn.SetMaxIdleConns(maxOpen)
 	if err := conn.PingContext(ctx); err != nil {

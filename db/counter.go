@@ -1,0 +1,78 @@
+package db
+
+import (
+	"context"
+	"database/sql/driver"
+	"sync/atomic"
+
+	"github.com/lib/pq"
+)
+
+// StatementCounter counts the SQL statements run on behalf of one request. Tests read it to
+// prove that the number of statements of a query depends on its depth, not on its rows; the
+// debug response extension reports it.
+type StatementCounter struct{ n atomic.Int64 }
+
+// Count returns how many statements ran so far.
+func (c *StatementCounter) Count() int64 { return c.n.Load() }
+
+type counterKey struct{}
+
+// WithStatementCounter returns ctx carrying a fresh counter that every statement run with a
+// context derived from it increments.
+func WithStatementCounter(ctx context.Context) (context.Context, *StatementCounter) {
+	c := &StatementCounter{}
+	return context.WithValue(ctx, counterKey{}, c), c
+}
+
+func countStatement(ctx context.Context) {
+	if c, ok := ctx.Value(counterKey{}).(*StatementCounter); ok {
+		c.n.Add(1)
+	}
+}
+
+// countingConnector wraps lib/pq's connector so that every query and exec is counted.
+type countingConnector struct{ inner driver.Connector }
+
+func newCountingConnector(dsn string) (driver.Connector, error) {
+	inner, err := pq.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return countingConnector{inner: inner}, nil
+}
+
+func (c countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.inner.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{pqConn: conn.(pqConn)}, nil
+}
+
+func (c countingConnector) Driver() driver.Driver { return c.inner.Driver() }
+
+// pqConn is the part of lib/pq's connection that database/sql uses.
+type pqConn interface {
+	driver.Conn
+	driver.ConnBeginTx
+	driver.ConnPrepareContext
+	driver.QueryerContext
+	driver.ExecerContext
+	driver.Pinger
+	driver.Validator
+	driver.SessionResetter
+	driver.NamedValueChecker
+}
+
+type countingConn struct{ pqConn }
+
+func (c *countingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	countStatement(ctx)
+	return c.pqConn.QueryContext(ctx, query, args)
+}
+
+func (c *countingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	countStatement(ctx)
+	return c.pqConn.ExecContext(ctx, query, args)
+}
