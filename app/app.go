@@ -30,6 +30,9 @@ type Options struct {
 	Hasher        *auth.Hasher
 	Resolvers     resolvers.Config
 	Introspection bool
+	Limits        Limits
+	// DebugSQLCount adds extensions.sqlStatements (statements run for the request) to responses.
+	DebugSQLCount bool
 	Logger        *slog.Logger
 }
 
@@ -42,8 +45,11 @@ type App struct {
 
 // New builds the routes: /graphql (POST, GET, websocket), /healthz, /readyz.
 func New(opts Options) *App {
+	if opts.Limits == (Limits{}) {
+		opts.Limits = DefaultLimits()
+	}
 	a := &App{opts: opts, sessions: sessions{store: opts.Store}, mux: http.NewServeMux()}
-	a.mux.Handle("/graphql", a.sessions.middleware(a.graphQL()))
+	a.mux.Handle("/graphql", limitBody(opts.Limits.MaxBodyBytes, a.sessions.middleware(a.graphQL())))
 	a.mux.HandleFunc("GET /healthz", a.healthz)
 	a.mux.HandleFunc("GET /readyz", a.readyz)
 	return a
@@ -62,6 +68,7 @@ func (a *App) graphQL() http.Handler {
 			Config: a.opts.Resolvers,
 		},
 		Directives: graph.DirectiveRoot{Auth: resolvers.AuthDirective},
+		Complexity: complexity(),
 	})
 	srv := handler.New(schema)
 	srv.AddTransport(transport.Websocket{
@@ -72,8 +79,15 @@ func (a *App) graphQL() http.Handler {
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	if a.opts.Introspection {
 		srv.Use(extension.Introspection{})
+	}
+	srv.SetParserTokenLimit(a.opts.Limits.MaxTokens)
+	srv.Use(shapeLimit{limits: a.opts.Limits})
+	srv.Use(extension.FixedComplexityLimit(a.opts.Limits.MaxComplexity))
+	if a.opts.DebugSQLCount {
+		srv.AroundOperations(countStatements)
 	}
 	srv.SetErrorPresenter(presentError(a.opts.Logger))
 	srv.SetRecoverFunc(recoverPanic(a.opts.Logger))

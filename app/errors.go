@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -35,14 +36,33 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		var parseErr *gqlerror.Error
 		if errors.As(err, &parseErr) && parseErr.Extensions != nil {
-			switch parseErr.Extensions["code"] {
-			case errcode.ValidationFailed, errcode.ParseFailed:
-				return withCode(gqlErr, apperr.BadUserInput, gqlErr.Message)
+			if code, ok := requestErrorCode(parseErr); ok {
+				return withCode(gqlErr, code, gqlErr.Message)
 			}
 		}
 		logger.ErrorContext(ctx, "internal error", "request_id", RequestID(ctx), "error", err)
 		return withCode(gqlErr, apperr.Internal, "internal error; quote request id "+RequestID(ctx)+" when reporting it")
 	}
+}
+
+// requestErrorCode maps gqlgen's own request errors (parse, validation, limits, persisted
+// queries) to the contract's codes.
+func requestErrorCode(err *gqlerror.Error) (apperr.Code, bool) {
+	switch err.Extensions["code"] {
+	case errcode.ParseFailed:
+		if strings.HasPrefix(err.Message, "exceeded token limit") || strings.HasPrefix(err.Message, "exceeded maximum nesting depth") {
+			return apperr.QueryTooComplex, true
+		}
+		return apperr.BadUserInput, true
+	case errcode.ValidationFailed:
+		return apperr.BadUserInput, true
+	case "COMPLEXITY_LIMIT_EXCEEDED", string(apperr.QueryTooComplex):
+		return apperr.QueryTooComplex, true
+	case "PERSISTED_QUERY_NOT_FOUND":
+		// Apollo-style clients look for the message PersistedQueryNotFound and resend the text.
+		return apperr.NotFound, true
+	}
+	return "", false
 }
 
 func withCode(gqlErr *gqlerror.Error, code apperr.Code, message string) *gqlerror.Error {

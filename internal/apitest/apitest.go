@@ -157,6 +157,13 @@ func (e *Env) Do(t testing.TB, token, query string, variables map[string]any) *R
 	return e.Post(t, token, "application/json", body)
 }
 
+// DoRaw posts a request body given as a map (for extensions such as persisted queries).
+func (e *Env) DoRaw(t testing.TB, token string, body map[string]any) *Response {
+	t.Helper()
+	raw, _ := json.Marshal(body)
+	return e.Post(t, token, "application/json", raw)
+}
+
 // Post sends a raw body to the GraphQL endpoint.
 func (e *Env) Post(t testing.TB, token, contentType string, body []byte) *Response {
 	t.Helper()

@@ -1,0 +1,209 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"tracetrack/apperr"
+	"tracetrack/db"
+	"tracetrack/graph"
+	"tracetrack/graph/model"
+)
+
+// Limits is the query budget: what a single request may ask of the server. Everything is
+// checked before a resolver runs, so an abusive query never reaches the database.
+type Limits struct {
+	// MaxComplexity bounds the estimated number of field values a response may hold: a list
+	// field costs (its page size) x (the cost of one element).
+	MaxComplexity int
+	// MaxDepth bounds how deeply selections nest (edges and node count as levels).
+	MaxDepth int
+	// MaxFields bounds the number of field selections after fragments are expanded, so
+	// thousands of aliases of one field cannot multiply the work.
+	MaxFields int
+	// MaxTokens bounds what the parser reads.
+	MaxTokens int
+	// MaxBodyBytes bounds the request body; a larger one gets HTTP 413.
+	MaxBodyBytes int64
+}
+
+// DefaultLimits admit the deepest legitimate screen (bills -> parent bags -> children ->
+// creator, 50 x 50 x 30) and refuse anything far past it.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxComplexity: 500_000,
+		MaxDepth:      15,
+		MaxFields:     500,
+		MaxTokens:     10_000,
+		MaxBodyBytes:  1 << 20,
+	}
+}
+
+// Most rows a nested list can hold whatever `first` says (SPEC: 30 children a parent, 500
+// parents a bill); fixed lists without paging get an estimate.
+const (
+	maxChildrenEstimate = 30
+	maxBillParents      = 500
+	fixedListEstimate   = 100
+)
+
+// complexity returns the per-field cost functions of the budget.
+func complexity() graph.ComplexityRoot {
+	var c graph.ComplexityRoot
+	c.Query.Bags = func(child int, _ *model.BagFilter, first *int, _ *string) int { return pageCost(child, first, 50, 0) }
+	c.Query.Bills = func(child int, _ *model.BillFilter, first *int, _ *string) int { return pageCost(child, first, 50, 0) }
+	c.Query.Scans = func(child int, _ *model.ScanFilter, first *int, _ *string) int { return pageCost(child, first, 50, 0) }
+	c.Query.Users = func(child int, _ *db.Role, _ *string, first *int, _ *string) int {
+		return pageCost(child, first, 50, 0)
+	}
+	c.Query.Areas = func(child int) int { return 1 + 10*child }
+	c.Query.ScanSummary = func(child int, _ model.ScanGrouping, _, _ *time.Time, _ *string) int {
+		return 1 + fixedListEstimate*child
+	}
+	c.Query.BillSummary = func(child int, _ model.BillGrouping, _, _ *time.Time) int { return 1 + fixedListEstimate*child }
+	c.Bag.Children = func(child int, first *int, _ *string) int { return pageCost(child, first, 30, maxChildrenEstimate) }
+	c.Bag.Scans = func(child int, first *int, _ *string) int { return pageCost(child, first, 20, 0) }
+	c.Bill.ParentBags = func(child int, first *int, _ *string) int { return pageCost(child, first, 50, maxBillParents) }
+	return c
+}
+
+// pageCost is the cost of a paged list: one for the field plus a page of elements. A larger
+// `first` than the cap is refused later by the resolver; here it only must not overflow.
+func pageCost(child int, first *int, defaultSize, most int) int {
+	n := defaultSize
+	if first != nil {
+		n = max(0, min(*first, 1_000))
+	}
+	if most > 0 {
+		n = min(n, most)
+	}
+	return 1 + n*child
+}
+
+// shapeLimit is the gqlgen extension that enforces MaxDepth and MaxFields on the operation
+// about to run (after validation, which already refused fragment cycles).
+type shapeLimit struct{ limits Limits }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = shapeLimit{}
+
+func (shapeLimit) ExtensionName() string                   { return "ShapeLimit" }
+func (shapeLimit) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (l shapeLimit) MutateOperationContext(_ context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	if opCtx.Operation == nil {
+		return nil
+	}
+	w := shapeWalker{limits: l.limits, fragments: opCtx.Doc.Fragments}
+	w.walk(opCtx.Operation.SelectionSet, 1)
+	return w.err
+}
+
+// shapeWalker counts fields and depth, stopping at the first limit crossed so that a
+// fragment bomb (fragments spreading each other many times) costs nothing to refuse.
+type shapeWalker struct {
+	limits    Limits
+	fragments ast.FragmentDefinitionList
+	fields    int
+	err       *gqlerror.Error
+}
+
+func (w *shapeWalker) walk(set ast.SelectionSet, depth int) {
+	for _, sel := range set {
+		if w.err != nil {
+			return
+		}
+		switch s := sel.(type) {
+		case *ast.Field:
+			w.fields++
+			if w.fields > w.limits.MaxFields {
+				w.err = tooComplex("the query selects more than %d fields (aliases and fragments included), the most allowed", w.limits.MaxFields)
+				return
+			}
+			if len(s.SelectionSet) > 0 {
+				if depth+1 > w.limits.MaxDepth {
+					w.err = tooComplex("the query nests deeper than %d levels, the most allowed", w.limits.MaxDepth)
+					return
+				}
+				w.walk(s.SelectionSet, depth+1)
+			}
+		case *ast.InlineFragment:
+			w.walk(s.SelectionSet, depth)
+		case *ast.FragmentSpread:
+			if def := w.fragments.ForName(s.Name); def != nil {
+				w.walk(def.SelectionSet, depth)
+			}
+		}
+	}
+}
+
+func tooComplex(format string, args ...any) *gqlerror.Error {
+	err := gqlerror.Errorf(format, args...)
+	err.Extensions = map[string]any{"code": string(apperr.QueryTooComplex)}
+	return err
+}
+
+// limitBody refuses bodies over the limit with HTTP 413 before GraphQL reads them. The body
+// is read here (it is at most the limit) so that a body without Content-Length is caught too.
+func limitBody(limit int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if r.ContentLength > limit {
+			writeTooLarge(w, limit)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, errorBody(apperr.BadUserInput, "the request body could not be read"))
+			return
+		}
+		if int64(len(body)) > limit {
+			writeTooLarge(w, limit)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+func writeTooLarge(w http.ResponseWriter, limit int64) {
+	writeJSON(w, http.StatusRequestEntityTooLarge, errorBody(apperr.BadUserInput,
+		fmt.Sprintf("the request body is larger than %d bytes, the most allowed", limit)))
+}
+
+func errorBody(code apperr.Code, message string) map[string]any {
+	return map[string]any{"errors": []map[string]any{{
+		"message":    message,
+		"extensions": map[string]any{"code": string(code)},
+	}}}
+}
+
+// countStatements counts the SQL statements of an operation and reports them in
+// extensions.sqlStatements (DebugSQLCount only: it tells clients about the server's work).
+func countStatements(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	ctx, counter := db.WithStatementCounter(ctx)
+	handle := next(ctx)
+	return func(ctx context.Context) *graphql.Response {
+		resp := handle(ctx)
+		if resp != nil {
+			if resp.Extensions == nil {
+				resp.Extensions = map[string]any{}
+			}
+			resp.Extensions["sqlStatements"] = counter.Count()
+		}
+		return resp
+	}
+}
