@@ -20,6 +20,7 @@ import (
 	"tracetrack/auth"
 	"tracetrack/db"
 	"tracetrack/graph"
+	"tracetrack/metrics"
 	"tracetrack/migrations"
 	"tracetrack/resolvers"
 )
@@ -31,6 +32,7 @@ type Options struct {
 	Resolvers     resolvers.Config
 	Introspection bool
 	Limits        Limits
+	RateLimits    RateLimits
 	// DebugSQLCount adds extensions.sqlStatements (statements run for the request) to responses.
 	DebugSQLCount bool
 	Logger        *slog.Logger
@@ -49,9 +51,13 @@ func New(opts Options) *App {
 		opts.Limits = DefaultLimits()
 	}
 	a := &App{opts: opts, sessions: sessions{store: opts.Store}, mux: http.NewServeMux()}
-	a.mux.Handle("/graphql", limitBody(opts.Limits.MaxBodyBytes, a.sessions.middleware(a.graphQL())))
+	limiter := newRateLimiter(opts.RateLimits)
+	a.mux.Handle("/graphql", countResponses("/graphql",
+		limitBody(opts.Limits.MaxBodyBytes, a.sessions.middleware(limiter.middleware(a.graphQL())))))
 	a.mux.HandleFunc("GET /healthz", a.healthz)
 	a.mux.HandleFunc("GET /readyz", a.readyz)
+	a.mux.Handle("GET /metrics", metrics.Handler())
+	metrics.WatchPool(opts.Store.DB(), "tracetrack")
 	return a
 }
 
@@ -89,6 +95,7 @@ func (a *App) graphQL() http.Handler {
 	if a.opts.DebugSQLCount {
 		srv.AroundOperations(countStatements)
 	}
+	srv.AroundOperations(observe(a.opts.Logger))
 	srv.SetErrorPresenter(presentError(a.opts.Logger))
 	srv.SetRecoverFunc(recoverPanic(a.opts.Logger))
 	return srv
@@ -148,6 +155,8 @@ func writeGraphQLError(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusUnauthorized
 	case apperr.ServiceUnavailable:
 		status = http.StatusServiceUnavailable
+	case apperr.RateLimited:
+		status = http.StatusTooManyRequests
 	case apperr.Internal:
 		if isDatabaseUnavailable(err) {
 			code, status, message = apperr.ServiceUnavailable, http.StatusServiceUnavailable,
@@ -156,8 +165,11 @@ func writeGraphQLError(w http.ResponseWriter, r *http.Request, err error) {
 			message = "internal error; quote request id " + RequestID(r.Context()) + " when reporting it"
 		}
 	}
-	writeJSON(w, status, map[string]any{"errors": []map[string]any{{
-		"message":    message,
-		"extensions": map[string]any{"code": string(code)},
-	}}})
+	body := errorBody(code, message)
+	if e, ok := apperr.As(err); ok {
+		for k, v := range e.Extensions {
+			body["errors"].([]map[string]any)[0]["extensions"].(map[string]any)[k] = v
+		}
+	}
+	writeJSON(w, status, body)
 }

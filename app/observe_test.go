@@ -1,0 +1,66 @@
+package app_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"tracetrack/app"
+	"tracetrack/db"
+	"tracetrack/internal/apitest"
+)
+
+func TestMetricsCarryOperationAndOutcome(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	_, token := env.NewUser(t, db.RoleDispatcher, "hisar")
+	env.MustDo(t, token, `{ areas { code } }`, nil, &struct{}{})
+	env.Do(t, "", `{ areas { code } }`, nil)
+
+	resp, err := http.Get(env.Server.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`tracetrack_graphql_requests_total{code="OK",operation="query.areas"}`,
+		`tracetrack_graphql_requests_total{code="UNAUTHENTICATED",operation="query.areas"}`,
+		`tracetrack_graphql_duration_seconds_bucket{operation="query.areas",le="0.005"}`,
+		`tracetrack_http_responses_total{code="200",route="/graphql"}`,
+		`go_sql_open_connections{db_name="tracetrack"}`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+func TestRateLimitPerUser(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, func(o *app.Options) {
+		o.RateLimits = app.RateLimits{UserPerSecond: 0.1, UserBurst: 2, IPPerSecond: 0.1, IPBurst: 1}
+	})
+	_, token := env.NewUser(t, db.RoleBiller, "")
+	_, other := env.NewUser(t, db.RoleBiller, "")
+	for i := range 2 {
+		if code := env.Do(t, token, `{ me { id } }`, nil).Code(); code != "" {
+			t.Fatalf("request %d within the burst: %s", i, code)
+		}
+	}
+	limited := env.Do(t, token, `{ me { id } }`, nil)
+	if limited.Code() != "RATE_LIMITED" || limited.Status != http.StatusTooManyRequests {
+		t.Fatalf("third request: status %d code %q, want 429 RATE_LIMITED", limited.Status, limited.Code())
+	}
+	if s, ok := limited.Errors[0].Extensions["retryAfterSeconds"].(float64); !ok || s < 1 {
+		t.Errorf("retryAfterSeconds = %v", limited.Errors[0].Extensions["retryAfterSeconds"])
+	}
+	if code := env.Do(t, other, `{ me { id } }`, nil).Code(); code != "" {
+		t.Errorf("another user is not limited by the first one's bucket: %s", code)
+	}
+	env.Do(t, "", `{ areas { code } }`, nil)
+	if code := env.Do(t, "", `{ areas { code } }`, nil).Code(); code != "RATE_LIMITED" {
+		t.Errorf("anonymous requests are limited per IP: got %q", code)
+	}
+}
