@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -20,6 +21,7 @@ import (
 	"tracetrack/auth"
 	"tracetrack/db"
 	"tracetrack/graph"
+	"tracetrack/loaders"
 	"tracetrack/metrics"
 	"tracetrack/migrations"
 	"tracetrack/resolvers"
@@ -33,6 +35,7 @@ type Options struct {
 	Introspection bool
 	Limits        Limits
 	RateLimits    RateLimits
+	Loaders       loaders.Settings
 	// DebugSQLCount adds extensions.sqlStatements (statements run for the request) to responses.
 	DebugSQLCount bool
 	Logger        *slog.Logger
@@ -49,6 +52,9 @@ type App struct {
 func New(opts Options) *App {
 	if opts.Limits == (Limits{}) {
 		opts.Limits = DefaultLimits()
+	}
+	if opts.Loaders == (loaders.Settings{}) {
+		opts.Loaders = loaders.DefaultSettings()
 	}
 	a := &App{opts: opts, sessions: sessions{store: opts.Store}, mux: http.NewServeMux()}
 	limiter := newRateLimiter(opts.RateLimits)
@@ -96,9 +102,26 @@ func (a *App) graphQL() http.Handler {
 		srv.AroundOperations(countStatements)
 	}
 	srv.AroundOperations(observe(a.opts.Logger))
+	srv.AroundResponses(a.withLoaders)
+	srv.AroundRootFields(clearLoadersBeforeMutations)
 	srv.SetErrorPresenter(presentError(a.opts.Logger))
 	srv.SetRecoverFunc(recoverPanic(a.opts.Logger))
 	return srv
+}
+
+// withLoaders gives every response its own loaders: one set per HTTP request, and one per
+// event of a subscription, so a dashboard never sees data cached from an earlier event.
+func (a *App) withLoaders(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	return next(loaders.With(ctx, loaders.New(a.opts.Store, a.opts.Loaders)))
+}
+
+// clearLoadersBeforeMutations drops cached answers before each mutation field runs: the
+// fields after it in the same request must see what it changed.
+func clearLoadersBeforeMutations(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	if graphql.GetOperationContext(ctx).Operation.Operation == ast.Mutation {
+		loaders.For(ctx).ClearAll()
+	}
+	return next(ctx)
 }
 
 // websocketInit authenticates a websocket from its connection_init payload:

@@ -3,8 +3,8 @@ package resolvers
 import (
 	"context"
 
-	"tracetrack/apperr"
 	"tracetrack/db"
+	"tracetrack/loaders"
 )
 
 // areaOf returns the area with the id, or nil for a nil id.
@@ -20,9 +20,5 @@ func (r *Resolver) userOf(ctx context.Context, id *int64) (*db.User, error) {
 	if id == nil {
 		return nil, nil
 	}
-	u, err := r.Store.UserByID(ctx, *id)
-	if apperr.CodeOf(err) == apperr.NotFound {
-		return nil, nil
-	}
-	return u, err
+	return loaders.For(ctx).UserByID.Load(ctx, *id)()
 }

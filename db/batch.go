@@ -1,0 +1,134 @@
+package db
+
+import (
+	"context"
+)
+
+// Batch reads for the per-request dataloaders: each takes many keys and answers them in one
+// statement (`= ANY($1)` or a LATERAL join for per-key pages), so the statements of a
+// GraphQL query grow with its depth, never with its rows.
+
+const (
+	bagColumns  = `id, qr, type, status, area_id, parent_id, child_count, capacity, created_by, created_at, updated_at`
+	billColumns = `id, bill_number, description, destination, vehicle_number, capacity, status,
+		parent_bag_count, child_bag_count, created_by, created_at, updated_at, completed_at`
+	scanColumns = `id, kind, at, bag_qr, bag_id, parent_id, bill_id, user_id, area_id`
+)
+
+// BagsByIDs returns the bags with the ids (missing ones are absent).
+func (s *Store) BagsByIDs(ctx context.Context, ids []int64) ([]*Bag, error) {
+	var bags []*Bag
+	err := s.db.SelectContext(ctx, &bags, `SELECT `+bagColumns+` FROM bags WHERE id = ANY($1)`, ids)
+	return bags, wrap(err, "fetch bags by id")
+}
+
+// BillsByIDs returns the bills with the ids (missing ones are absent).
+func (s *Store) BillsByIDs(ctx context.Context, ids []int64) ([]*Bill, error) {
+	var bills []*Bill
+	err := s.db.SelectContext(ctx, &bills, `SELECT `+billColumns+` FROM bills WHERE id = ANY($1)`, ids)
+	return bills, wrap(err, "fetch bills by id")
+}
+
+// UsersByIDs returns the users with the ids (missing ones are absent).
+func (s *Store) UsersByIDs(ctx context.Context, ids []int64) ([]*User, error) {
+	var users []*User
+	err := s.db.SelectContext(ctx, &users, `SELECT `+userColumns+` FROM users WHERE id = ANY($1)`, ids)
+	return users, wrap(err, "fetch users by id")
+}
+
+// BagBill is the bill a bag is on: a parent's own, a child's parent's.
+type BagBill struct {
+	BagID int64 `db:"bag_id"`
+	Bill
+}
+
+// BillsOfBags returns the bill of each bag that is on one (through its parent for children).
+func (s *Store) BillsOfBags(ctx context.Context, bagIDs []int64) ([]*BagBill, error) {
+	var rows []*BagBill
+	err := s.db.SelectContext(ctx, &rows, `
+		SELECT g.id AS bag_id, b.id, b.bill_number, b.description, b.destination, b.vehicle_number,
+		       b.capacity, b.status, b.parent_bag_count, b.child_bag_count, b.created_by,
+		       b.created_at, b.updated_at, b.completed_at
+		FROM bags g
+		JOIN bill_bags bb ON bb.bag_id = coalesce(g.parent_id, g.id)
+		JOIN bills b ON b.id = bb.bill_id
+		WHERE g.id = ANY($1)`, bagIDs)
+	return rows, wrap(err, "fetch bills of bags")
+}
+
+// OwnedBag is a bag with the key of the list it belongs to (its parent or bill) and its
+// position in that list.
+type OwnedBag struct {
+	OwnerID int64 `db:"owner_id"`
+	Pos     int64 `db:"pos"`
+	Bag
+}
+
+// ChildrenOfParents returns a page of children of each parent, oldest link first: up to
+// page.Limit+1 per parent (the extra row tells there is a next page). Pos is the child id.
+func (s *Store) ChildrenOfParents(ctx context.Context, parentIDs []int64, page Page) ([]*OwnedBag, error) {
+	var rows []*OwnedBag
+	err := s.db.SelectContext(ctx, &rows, `
+		SELECT p.id AS owner_id, c.id AS pos, c.id, c.qr, c.type, c.status, c.area_id, c.parent_id,
+		       c.child_count, c.capacity, c.created_by, c.created_at, c.updated_at
+		FROM unnest($1::bigint[]) AS p(id)
+		CROSS JOIN LATERAL (
+			SELECT `+bagColumns+`
+			FROM bags
+			WHERE parent_id = p.id AND id > $2
+			ORDER BY id
+			LIMIT $3
+		) c`, parentIDs, page.AfterID, page.Limit+1)
+	return rows, wrap(err, "fetch children of parents")
+}
+
+// ParentBagsOfBills returns a page of parent bags of each bill in the order they were
+// linked: up to page.Limit+1 per bill. Pos is the link's id, the keyset position.
+func (s *Store) ParentBagsOfBills(ctx context.Context, billIDs []int64, page Page) ([]*OwnedBag, error) {
+	var rows []*OwnedBag
+	err := s.db.SelectContext(ctx, &rows, `
+		SELECT b.id AS owner_id, l.link_id AS pos, l.id, l.qr, l.type, l.status, l.area_id, l.parent_id,
+		       l.child_count, l.capacity, l.created_by, l.created_at, l.updated_at
+		FROM unnest($1::bigint[]) AS b(id)
+		CROSS JOIN LATERAL (
+			SELECT bb.id AS link_id, g.id, g.qr, g.type, g.status, g.area_id, g.parent_id,
+			       g.child_count, g.capacity, g.created_by, g.created_at, g.updated_at
+			FROM bill_bags bb
+			JOIN bags g ON g.id = bb.bag_id
+			WHERE bb.bill_id = b.id AND bb.id > $2
+			ORDER BY bb.id
+			LIMIT $3
+		) l`, billIDs, page.AfterID, page.Limit+1)
+	return rows, wrap(err, "fetch parent bags of bills")
+}
+
+// OwnedScan is a scan with the bag it was fetched for.
+type OwnedScan struct {
+	OwnerID int64 `db:"owner_id"`
+	Scan
+}
+
+// ScansOfBags returns a page of each bag's scan log, newest first: up to page.Limit+1 per
+// bag, before the scan id page.AfterID when it is set.
+func (s *Store) ScansOfBags(ctx context.Context, bagIDs []int64, page Page) ([]*OwnedScan, error) {
+	before := page.AfterID
+	if before == 0 {
+		before = maxID
+	}
+	var rows []*OwnedScan
+	err := s.db.SelectContext(ctx, &rows, `
+		SELECT g.id AS owner_id, s.id, s.kind, s.at, s.bag_qr, s.bag_id, s.parent_id, s.bill_id,
+		       s.user_id, s.area_id
+		FROM unnest($1::bigint[]) AS g(id)
+		CROSS JOIN LATERAL (
+			SELECT `+scanColumns+`
+			FROM scans
+			WHERE bag_id = g.id AND id < $2
+			ORDER BY id DESC
+			LIMIT $3
+		) s`, bagIDs, before, page.Limit+1)
+	return rows, wrap(err, "fetch scans of bags")
+}
+
+// maxID stands for "no upper bound" in newest-first keyset pages.
+const maxID int64 = 1<<63 - 1
