@@ -17,8 +17,11 @@ import (
 
 // Store owns the connection pool.
 type Store struct {
-	db    *sqlx.DB
-	areas *areaCache
+	db *sqlx.DB
+	// replica serves read-only queries (lists, summaries, stats) when configured; writes
+	// and reads that must see the caller's own write use db.
+	replica *sqlx.DB
+	areas   *areaCache
 }
 
 // Open connects to PostgreSQL and checks the connection.
@@ -37,11 +40,34 @@ func Open(ctx context.Context, url string, maxOpen int) (*Store, error) {
 	return &Store{db: conn, areas: &areaCache{}}, nil
 }
 
+// UseReplica sends read-only queries to a read replica from now on.
+func (s *Store) UseReplica(ctx context.Context, url string, maxOpen int) error {
+	replica, err := Open(ctx, url, maxOpen)
+	if err != nil {
+		return fmt.Errorf("store: replica: %w", err)
+	}
+	s.replica = replica.db
+	return nil
+}
+
+// reader returns the pool for read-only queries that may lag a little behind writes.
+func (s *Store) reader() *sqlx.DB {
+	if s.replica != nil {
+		return s.replica
+	}
+	return s.db
+}
+
 // DB returns the underlying pool (migrations and health checks use it).
 func (s *Store) DB() *sql.DB { return s.db.DB }
 
-// Close closes the pool.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the pools.
+func (s *Store) Close() error {
+	if s.replica != nil {
+		s.replica.Close()
+	}
+	return s.db.Close()
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
