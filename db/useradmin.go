@@ -30,11 +30,7 @@ type userUpdateAudit struct {
 func (s *Store) UpdateUser(ctx context.Context, actor Actor, id int64, ch UserChanges, keepToken int64) (*User, error) {
 	var updated User
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		admins, err := lockActiveAdmins(ctx, tx)
-		if err != nil {
-			return err
-		}
-		before, err := lockUser(ctx, tx, id)
+		admins, before, err := lockForAdminChange(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -100,11 +96,7 @@ func applyChanges(u User, ch UserChanges) (User, error) {
 // active admin stays (CONFLICT).
 func (s *Store) DeleteUser(ctx context.Context, actor Actor, id int64) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		admins, err := lockActiveAdmins(ctx, tx)
-		if err != nil {
-			return err
-		}
-		target, err := lockUser(ctx, tx, id)
+		admins, target, err := lockForAdminChange(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -118,26 +110,26 @@ func (s *Store) DeleteUser(ctx context.Context, actor Actor, id int64) error {
 	})
 }
 
-// lockActiveAdmins locks the rows of every active admin and returns their ids. Every change
-// that could remove an admin takes these locks first (in id order, so two such changes never
-// deadlock): the second waits for the first and then sees its outcome.
-func lockActiveAdmins(ctx context.Context, tx *sqlx.Tx) ([]int64, error) {
-	var ids []int64
-	err := tx.SelectContext(ctx, &ids, `
+// lockForAdminChange locks the rows of every active admin, then the user with the id, and
+// returns the admins' ids and the user (or NOT_FOUND). Every change that could remove an
+// admin takes these locks first, admins in id order, so two such changes never deadlock: the
+// second waits for the first and then sees its outcome. FOR NO KEY UPDATE leaves inserts
+// that reference the users (bags.created_by) free to go on.
+func lockForAdminChange(ctx context.Context, tx *sqlx.Tx, id int64) ([]int64, *User, error) {
+	var admins []int64
+	err := tx.SelectContext(ctx, &admins, `
 		SELECT id
 		FROM users
 		WHERE role = 'ADMIN' AND active
 		ORDER BY id
 		FOR NO KEY UPDATE`)
-	return ids, wrap(err, "lock admins")
-}
-
-// lockUser returns the user with the id, locked for the rest of the transaction, or NOT_FOUND.
-func lockUser(ctx context.Context, tx *sqlx.Tx, id int64) (*User, error) {
-	var u User
-	err := tx.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE id = $1 FOR NO KEY UPDATE`, id)
 	if err != nil {
-		return nil, wrap(notFoundIfNoRows(err, "no user with that id; it may have been deleted"), "lock user")
+		return nil, nil, wrap(err, "lock admins")
 	}
-	return &u, nil
+	var u User
+	err = tx.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE id = $1 FOR NO KEY UPDATE`, id)
+	if err != nil {
+		return nil, nil, wrap(notFoundIfNoRows(err, "no user with that id; it may have been deleted"), "lock user")
+	}
+	return admins, &u, nil
 }
