@@ -41,8 +41,8 @@ func bearerToken(header string) string {
 }
 
 // middleware puts the caller's session and the request's origin (for the audit log) into
-// the request context. A bad token is answered
-// right away (401 with a GraphQL-shaped error) rather than silently treated as anonymous.
+// the request context. A bad token is answered right away (401 with a GraphQL-shaped error)
+// rather than silently treated as anonymous.
 func (s sessions) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := auth.WithOrigin(r.Context(), auth.Origin{RequestID: RequestID(r.Context()), RemoteAddr: r.RemoteAddr})

@@ -23,8 +23,8 @@ type LockoutPolicy struct {
 
 // LoginFailure is the state of an account after a failed login.
 type LoginFailure struct {
-	FailedLogins int        `db:"failed_logins"`
-	LockedUntil  *time.Time `db:"locked_until"`
+	FailedLogins int        `db:"failed_logins" json:"failedLogins"`
+	LockedUntil  *time.Time `db:"locked_until" json:"lockedUntil,omitempty"`
 }
 
 // RecordFailedLogin counts a wrong password for the user at now and logs it. The count and
