@@ -3,16 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/lib/pq"
 	"golang.org/x/crypto/bcrypt"
 
 	"tracetrack/auth"
@@ -197,4 +202,50 @@ func closedPort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// With no DATABASE_URL the local server is used, and the database is created when missing.
+func TestResolveDatabaseCreatesTheLocalDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	server, err := url.Parse(testdb.ServerURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("tt_resolve_%d", time.Now().UnixNano())
+	local := *server
+	local.Path = "/" + name
+	admin, err := sql.Open("postgres", server.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	defer admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`)
+
+	for range 2 { // the second call finds it
+		got, stop, err := resolveDatabase(ctx, testConfig(t, ""), local.String(), quiet)
+		stop()
+		if err != nil || got != local.String() {
+			t.Fatalf("resolveDatabase = %q, %v; want %q", got, err, local.String())
+		}
+	}
+	var exists bool
+	if err := admin.QueryRow(`SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil || !exists {
+		t.Errorf("database %s was not created (%v)", name, err)
+	}
+}
+
+func TestUnusableServer(t *testing.T) {
+	for err, want := range map[error]bool{
+		&net.OpError{Op: "dial", Err: errors.New("connection refused")}: true,
+		&pq.Error{Code: "28P01"}:                            true, // password authentication failed
+		&pq.Error{Code: "28000"}:                            true, // no pg_hba.conf entry
+		fmt.Errorf("wrapped: %w", &pq.Error{Code: "28P01"}): true,
+		&pq.Error{Code: "42501"}:                            false, // permission denied to create database
+		errors.New("something else"):                        false,
+	} {
+		if got := unusableServer(err); got != want {
+			t.Errorf("unusableServer(%v) = %v, want %v", err, got, want)
+		}
+	}
 }
