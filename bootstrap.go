@@ -5,29 +5,72 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/url"
 
-	_ "github.com/lib/pq"
+	"github.com/lib/pq"
 
 	"tracetrack/auth"
 	"tracetrack/db"
+	"tracetrack/migrations"
+	"tracetrack/pgboot"
 )
 
 // defaultDatabaseURL is the local PostgreSQL used when DATABASE_URL is not set.
 const defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/tracetrack?sslmode=disable"
 
-// resolveDatabase returns the database URL to use, creating the default database if needed.
-func resolveDatabase(ctx context.Context, cfg config, logger *slog.Logger) (string, error) {
+// resolveDatabase returns the database URL to use and a function to call at shutdown. With no
+// DATABASE_URL it uses the database tracetrack on the local PostgreSQL (localURL), created if
+// missing; when no server there lets us in, it starts a private cluster (package pgboot).
+func resolveDatabase(ctx context.Context, cfg config, localURL string, logger *slog.Logger) (string, func(), error) {
+	noop := func() {}
 	if cfg.DatabaseURL != "" {
-		return cfg.DatabaseURL, nil
+		return cfg.DatabaseURL, noop, nil
 	}
-	if err := createDatabaseIfMissing(ctx, defaultDatabaseURL); err != nil {
-		return "", fmt.Errorf("no DATABASE_URL set and the local PostgreSQL on 127.0.0.1:5432 is not usable (%w); "+
-			"start PostgreSQL there or set DATABASE_URL", err)
+	err := createDatabaseIfMissing(ctx, localURL)
+	if err == nil {
+		return localURL, noop, nil
 	}
-	return defaultDatabaseURL, nil
+	if !unusableServer(err) {
+		return "", noop, fmt.Errorf("no DATABASE_URL set and the local PostgreSQL at %s failed: %w; fix it or set DATABASE_URL", redactURL(localURL), err)
+	}
+	logger.Info("no usable PostgreSQL at the default address; starting a private one",
+		"tried", redactURL(localURL), "reason", err.Error(), "dir", cfg.EmbeddedPGDir)
+	cluster, err := pgboot.Start(ctx, cfg.EmbeddedPGDir)
+	if errors.Is(err, pgboot.ErrNotInstalled) {
+		return "", noop, fmt.Errorf("no DATABASE_URL set, no PostgreSQL lets us in at %s, and %w "+
+			"(looked on PATH and in /usr/lib/postgresql/*/bin). Install them (Debian/Ubuntu: apt-get install postgresql; "+
+			"Fedora: dnf install postgresql-server; macOS: brew install postgresql) or set DATABASE_URL", redactURL(localURL), err)
+	}
+	if err != nil {
+		return "", noop, err
+	}
+	stop := func() {
+		if err := cluster.Stop(); err != nil {
+			logger.Warn("could not stop the private PostgreSQL", "error", err)
+		}
+	}
+	target := cluster.URL("tracetrack")
+	if err := createDatabaseIfMissing(ctx, target); err != nil {
+		stop()
+		return "", noop, fmt.Errorf("private PostgreSQL in %s: %w", cfg.EmbeddedPGDir, err)
+	}
+	return target, stop, nil
+}
+
+// unusableServer reports errors that mean no PostgreSQL answers at the address, or it does
+// but will not let this user in (a fresh Debian install asks for a password on TCP).
+func unusableServer(err error) bool {
+	var netErr *net.OpError
+	if errors.As(err, &netErr) {
+		return true
+	}
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code.Class() == "28" // invalid authorization
 }
 
 // createDatabaseIfMissing connects to the server's postgres database and creates the
@@ -52,18 +95,38 @@ func createDatabaseIfMissing(ctx context.Context, target string) error {
 	if exists {
 		return nil
 	}
-	_, err = conn.ExecContext(ctx, `CREATE DATABASE `+quoteIdent(name))
+	_, err = conn.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(name))
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "42P04" { // duplicate_database: a server starting beside us made it
+		return nil
+	}
 	return err
 }
 
-func quoteIdent(name string) string {
-	return `"` + name + `"`
+// openStore connects to the database, applies the migrations and creates the first admin.
+// Servers starting together on one empty database may all run it: the migrations take an
+// advisory lock and the first admin is inserted at most once.
+func openStore(ctx context.Context, cfg config, databaseURL string, hasher *auth.Hasher, logger *slog.Logger, out io.Writer) (*db.Store, error) {
+	store, err := db.Open(ctx, databaseURL, cfg.MaxDBConns)
+	if err != nil {
+		return nil, err
+	}
+	if err := migrations.Apply(ctx, store.DB()); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if err := ensureAdmin(ctx, store, hasher, cfg.AdminPassword, logger, out); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return store, nil
 }
 
 // ensureAdmin creates the admin user on the first start with an empty database. Its password
-// comes from ADMIN_PASSWORD or is generated and printed once.
-func ensureAdmin(ctx context.Context, store *db.Store, hasher *auth.Hasher, password string, logger *slog.Logger) error {
-	n, err := store.CountUsers(ctx)
+// comes from ADMIN_PASSWORD or is generated and printed once, to out, by the one server that
+// created it.
+func ensureAdmin(ctx context.Context, store *db.Store, hasher *auth.Hasher, password string, logger *slog.Logger, out io.Writer) error {
+	n, err := store.CountUsers(ctx) // spares a password hash on every later start
 	if err != nil || n > 0 {
 		return err
 	}
@@ -72,18 +135,17 @@ func ensureAdmin(ctx context.Context, store *db.Store, hasher *auth.Hasher, pass
 		raw := make([]byte, 12)
 		_, _ = rand.Read(raw)
 		password = base64.RawURLEncoding.EncodeToString(raw) + "a1!A"
-	} else if err := auth.ValidatePassword(password); err != nil {
+	}
+	hash, err := hasher.HashNew(ctx, password)
+	if err != nil {
 		return fmt.Errorf("ADMIN_PASSWORD: %w", err)
 	}
-	hash, err := hasher.Hash(ctx, password)
-	if err != nil {
-		return err
-	}
-	if _, err := store.CreateUser(ctx, db.NewUser{Username: "admin", PasswordHash: hash, Role: db.RoleAdmin}); err != nil {
+	created, err := store.CreateFirstAdmin(ctx, hash)
+	if err != nil || !created {
 		return err
 	}
 	if generated {
-		fmt.Printf("\n  Created user admin with password: %s\n  (shown once; change it with the changePassword mutation)\n\n", password)
+		fmt.Fprintf(out, "\n  Created user admin with password: %s\n  (shown once; change it with the changePassword mutation)\n\n", password)
 	}
 	logger.Info("created the admin user")
 	return nil

@@ -29,6 +29,7 @@ type config struct {
 	KgPerChild        float64
 	BusinessTimeZone  string
 	ShutdownTimeout   time.Duration
+	EmbeddedPGDir     string
 }
 
 func loadConfig(args []string, getenv func(string) string) (config, error) {
@@ -55,6 +56,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.Float64Var(&cfg.KgPerChild, "kg-per-child", mustFloat(env("KG_PER_CHILD", "1")), "weight of a child bag in kg")
 	fs.StringVar(&cfg.BusinessTimeZone, "business-time-zone", env("BUSINESS_TIME_ZONE", "Asia/Kolkata"), "time zone of the business day (stats 'today')")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", mustDuration(env("SHUTDOWN_TIMEOUT", "20s")), "how long in-flight requests may run after SIGTERM")
+	fs.StringVar(&cfg.EmbeddedPGDir, "embedded-pg-dir", env("EMBEDDED_PG_DIR", ".tracetrack-pg"), "data folder of the private PostgreSQL started when no DATABASE_URL is set and none runs locally")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}

@@ -1,7 +1,7 @@
 // Command tracetrack serves the TraceTrack GraphQL API.
 //
-// Read it top to bottom: configuration, database, migrations, store, first admin, HTTP
-// handler, server, graceful shutdown.
+// Read it top to bottom: configuration, database (local, given, or a private cluster),
+// migrations and first admin (openStore), HTTP handler, server, graceful shutdown.
 package main
 
 import (
@@ -17,8 +17,6 @@ import (
 
 	"tracetrack/app"
 	"tracetrack/auth"
-	"tracetrack/db"
-	"tracetrack/migrations"
 )
 
 func main() {
@@ -29,6 +27,7 @@ func main() {
 }
 
 func run(ctx context.Context, args []string) error {
+	started := time.Now()
 	cfg, err := loadConfig(args, os.Getenv)
 	if err != nil {
 		return err
@@ -38,22 +37,17 @@ func run(ctx context.Context, args []string) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	databaseURL, err := resolveDatabase(ctx, cfg, logger)
+	databaseURL, stopDatabase, err := resolveDatabase(ctx, cfg, defaultDatabaseURL, logger)
 	if err != nil {
 		return err
 	}
-	store, err := db.Open(ctx, databaseURL, cfg.MaxDBConns)
+	defer stopDatabase()
+	hasher := auth.NewHasher(cfg.BcryptCost, cfg.HashWorkers)
+	store, err := openStore(ctx, cfg, databaseURL, hasher, logger, os.Stdout)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if err := migrations.Apply(ctx, store.DB()); err != nil {
-		return err
-	}
-	hasher := auth.NewHasher(cfg.BcryptCost, cfg.HashWorkers)
-	if err := ensureAdmin(ctx, store, hasher, cfg.AdminPassword, logger); err != nil {
-		return err
-	}
 
 	handler := app.New(app.Options{
 		Store:         store,
@@ -73,7 +67,8 @@ func run(ctx context.Context, args []string) error {
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- server.ListenAndServe() }()
-	logger.Info("tracetrack listening", "addr", cfg.ListenAddr, "database", redactURL(databaseURL))
+	logger.Info("tracetrack listening", "addr", cfg.ListenAddr, "database", redactURL(databaseURL),
+		"startup", time.Since(started).Round(time.Millisecond))
 
 	select {
 	case err := <-serveErr:

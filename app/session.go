@@ -40,11 +40,13 @@ func bearerToken(header string) string {
 	return strings.TrimSpace(token)
 }
 
-// middleware puts the caller's session into the request context. A bad token is answered
-// right away (401 with a GraphQL-shaped error) rather than silently treated as anonymous.
+// middleware puts the caller's session and the request's origin (for the audit log) into
+// the request context. A bad token is answered right away (401 with a GraphQL-shaped error)
+// rather than silently treated as anonymous.
 func (s sessions) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, err := s.resolve(r.Context(), bearerToken(r.Header.Get("Authorization")))
+		ctx := auth.WithOrigin(r.Context(), auth.Origin{RequestID: RequestID(r.Context()), RemoteAddr: r.RemoteAddr})
+		ctx, err := s.resolve(ctx, bearerToken(r.Header.Get("Authorization")))
 		if err != nil {
 			writeGraphQLError(w, r, err)
 			return

@@ -55,3 +55,27 @@ func Allowed(role db.Role, roles []db.Role) bool {
 	}
 	return false
 }
+
+// Origin is where a request comes from, for the audit log.
+type Origin struct {
+	RequestID  string
+	RemoteAddr string
+}
+
+type originKey struct{}
+
+// WithOrigin returns ctx carrying the request's origin.
+func WithOrigin(ctx context.Context, o Origin) context.Context {
+	return context.WithValue(ctx, originKey{}, o)
+}
+
+// ActorFrom returns who acts in ctx, for the store's audit log: the signed-in user (if any)
+// and the request's origin.
+func ActorFrom(ctx context.Context) db.Actor {
+	o, _ := ctx.Value(originKey{}).(Origin)
+	actor := db.Actor{RequestID: o.RequestID, RemoteAddr: o.RemoteAddr}
+	if u := UserFrom(ctx); u != nil {
+		actor.UserID = &u.ID
+	}
+	return actor
+}

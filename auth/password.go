@@ -11,6 +11,9 @@ import (
 	"tracetrack/apperr"
 )
 
+// maxPasswordBytes is the most bcrypt reads of a password.
+const maxPasswordBytes = 72
+
 // Hasher hashes and checks passwords with bcrypt in a bounded pool: a login storm queues
 // here instead of taking every core from the scanners.
 type Hasher struct {
@@ -56,14 +59,23 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	return string(hash), nil
 }
 
+// HashNew checks a new password against the policy and returns its hash.
+func (h *Hasher) HashNew(ctx context.Context, password string) (string, error) {
+	if err := ValidatePassword(password); err != nil {
+		return "", err
+	}
+	return h.Hash(ctx, password)
+}
+
 // Check reports whether password matches hash. An empty hash (unknown user) is checked
-// against a placeholder so that it takes the same time, and never matches.
+// against a placeholder so that it takes the same time, and never matches; so is a password
+// longer than bcrypt reads, which no stored hash can have come from.
 func (h *Hasher) Check(ctx context.Context, hash, password string) (bool, error) {
 	if err := h.acquire(ctx); err != nil {
 		return false, err
 	}
 	defer h.release()
-	if hash == "" {
+	if hash == "" || len(password) > maxPasswordBytes {
 		_ = bcrypt.CompareHashAndPassword(h.dummy, []byte(password))
 		return false, nil
 	}
@@ -89,7 +101,7 @@ func ValidatePassword(password string) error {
 			symbol = true
 		}
 	}
-	if len([]rune(password)) < 8 || len(password) > 72 || !upper || !lower || !digit || !symbol {
+	if len([]rune(password)) < 8 || len(password) > maxPasswordBytes || !upper || !lower || !digit || !symbol {
 		return apperr.New(apperr.BadUserInput,
 			"the password must be 8 to 72 characters with an upper-case letter, a lower-case letter, a digit and a symbol")
 	}

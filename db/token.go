@@ -5,12 +5,18 @@ import (
 	"database/sql"
 	"errors"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // CreateToken stores the hash of a new bearer token for the user and returns its id.
 func (s *Store) CreateToken(ctx context.Context, userID int64, hash []byte, expiresAt time.Time) (int64, error) {
+	return createToken(ctx, s.db, userID, hash, expiresAt)
+}
+
+func createToken(ctx context.Context, q sqlx.QueryerContext, userID int64, hash []byte, expiresAt time.Time) (int64, error) {
 	var id int64
-	err := s.db.GetContext(ctx, &id, `
+	err := sqlx.GetContext(ctx, q, &id, `
 		INSERT INTO auth_tokens (user_id, token_hash, expires_at)
 		VALUES ($1, $2, $3)
 		RETURNING id`, userID, hash, expiresAt)
@@ -37,4 +43,27 @@ func (s *Store) UserByToken(ctx context.Context, hash []byte) (*User, int64, err
 		return nil, 0, wrap(err, "look up token")
 	}
 	return &row.User, row.TokenID, nil
+}
+
+// RevokeToken revokes the token with the id (logout) and logs it.
+func (s *Store) RevokeToken(ctx context.Context, actor Actor, tokenID int64) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, `
+			UPDATE auth_tokens
+			SET revoked_at = now()
+			WHERE id = $1 AND revoked_at IS NULL`, tokenID)
+		if err != nil {
+			return wrap(err, "revoke token")
+		}
+		return audit(ctx, tx, auditEntry{Actor: actor, Action: AuditLogout, TargetID: actor.UserID})
+	})
+}
+
+// revokeUserTokens revokes every live token of the user but the one with id except (0: none).
+func revokeUserTokens(ctx context.Context, tx *sqlx.Tx, userID, except int64) error {
+	_, err := tx.ExecContext(ctx, `
+		UPDATE auth_tokens
+		SET revoked_at = now()
+		WHERE user_id = $1 AND revoked_at IS NULL AND id <> $2`, userID, except)
+	return wrap(err, "revoke tokens")
 }

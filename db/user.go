@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"github.com/jmoiron/sqlx"
+
 	"tracetrack/apperr"
 )
 
@@ -17,20 +19,57 @@ type NewUser struct {
 	PasswordHash string
 	Role         Role
 	AreaID       *int64
+	// Actor is who creates the user, for the audit log (zero: the server itself).
+	Actor Actor
 }
 
-// CreateUser inserts a user. A taken username (any case) is CONFLICT; a full area is CONFLICT.
+// CreateUser inserts a user and logs it. A taken username (any case) is CONFLICT; a full
+// area is CONFLICT; a dispatcher without an area (or another role with one) is BAD_USER_INPUT.
 func (s *Store) CreateUser(ctx context.Context, u NewUser) (*User, error) {
-	var created User
-	err := s.db.GetContext(ctx, &created, `
-		INSERT INTO users (username, email, password_hash, role, area_id)
-		VALUES ($1, $2, $3, $4, $5)
-		RETURNING `+userColumns,
-		u.Username, u.Email, u.PasswordHash, u.Role, u.AreaID)
+	if err := checkRoleArea(u.Role, u.AreaID); err != nil {
+		return nil, err
+	}
+	email, err := normalizeEmail(u.Email)
 	if err != nil {
-		return nil, userWriteError(err, u.Username)
+		return nil, err
+	}
+	var created User
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &created, `
+			INSERT INTO users (username, email, password_hash, role, area_id)
+			VALUES ($1, $2, $3, $4, $5)
+			RETURNING `+userColumns,
+			u.Username, email, u.PasswordHash, u.Role, u.AreaID)
+		if err != nil {
+			return userWriteError(err, u.Username)
+		}
+		return audit(ctx, tx, auditEntry{Actor: u.Actor, Action: AuditUserCreated, TargetID: &created.ID, After: auditOf(&created)})
+	})
+	if err != nil {
+		return nil, err
 	}
 	return &created, nil
+}
+
+// CreateFirstAdmin creates the user admin when the users table is empty, and reports whether
+// it did. Servers starting together on an empty database may all call it: the statement
+// inserts at most one admin (the username is unique) and the others see created = false.
+func (s *Store) CreateFirstAdmin(ctx context.Context, passwordHash string) (created bool, err error) {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var admin []User
+		err := tx.SelectContext(ctx, &admin, `
+			INSERT INTO users (username, password_hash, role)
+			SELECT 'admin', $1, 'ADMIN'
+			WHERE NOT EXISTS (SELECT 1 FROM users)
+			ON CONFLICT ((lower(username))) DO NOTHING
+			RETURNING `+userColumns, passwordHash)
+		if err != nil || len(admin) == 0 {
+			return wrap(err, "create the first admin")
+		}
+		created = true
+		return audit(ctx, tx, auditEntry{Action: AuditUserCreated, TargetID: &admin[0].ID, After: auditOf(&admin[0])})
+	})
+	return created, err
 }
 
 // userWriteError turns constraint violations of a user insert or update into coded errors.
@@ -70,9 +109,46 @@ func (s *Store) UserByUsername(ctx context.Context, username string) (*User, err
 	return &u, nil
 }
 
-// CountUsers returns how many users exist (the first start creates admin when there are none).
+// CountUsers returns how many users exist.
 func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
 	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM users`)
 	return n, wrap(err, "count users")
+}
+
+// UserFilter narrows Users; nil fields match everything.
+type UserFilter struct {
+	Role   *Role
+	AreaID *int64
+}
+
+// UserPage is one keyset page of users in id order, with the count of every match.
+type UserPage struct {
+	Users      []*User
+	HasNext    bool
+	TotalCount int
+}
+
+// Users returns the users matching the filter, a page at a time in id order.
+func (s *Store) Users(ctx context.Context, filter UserFilter, page Page) (*UserPage, error) {
+	var users []*User
+	err := s.db.SelectContext(ctx, &users, `
+		SELECT `+userColumns+`
+		FROM users
+		WHERE ($1::text IS NULL OR role = $1) AND ($2::int IS NULL OR area_id = $2) AND id > $3
+		ORDER BY id
+		LIMIT $4`, filter.Role, filter.AreaID, page.AfterID, page.Limit+1)
+	if err != nil {
+		return nil, wrap(err, "list users")
+	}
+	out := &UserPage{}
+	out.Users, out.HasNext = trim(users, page)
+	err = s.db.GetContext(ctx, &out.TotalCount, `
+		SELECT count(*)
+		FROM users
+		WHERE ($1::text IS NULL OR role = $1) AND ($2::int IS NULL OR area_id = $2)`, filter.Role, filter.AreaID)
+	if err != nil {
+		return nil, wrap(err, "count users")
+	}
+	return out, nil
 }

@@ -29,15 +29,6 @@ func Apply(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// Pending reports whether migrations remain to be applied (readiness checks use it).
-func Pending(ctx context.Context, db *sql.DB) (bool, error) {
-	provider, err := newProvider(db)
-	if err != nil {
-		return false, err
-	}
-	return provider.HasPending(ctx)
-}
-
 func newProvider(db *sql.DB) (*goose.Provider, error) {
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {

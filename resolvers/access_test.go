@@ -8,10 +8,10 @@ import (
 	"tracetrack/internal/apitest"
 )
 
-// TestRoleMatrix sends every operation of the contract as each role (and with no token) and
+// TestRoleMatrixAllOperations sends every operation of the contract as each role (and with no token) and
 // checks that exactly the roles SPEC.md names get past authorization. What an allowed call
 // then answers (data, NOT_FOUND, BAD_USER_INPUT...) is the business of each area's tests.
-func TestRoleMatrix(t *testing.T) {
+func TestRoleMatrixAllOperations(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
 	const (

@@ -18,6 +18,8 @@ type Config struct {
 	KgPerChild float64
 	// BusinessTimeZone decides what "today" means for stats.
 	BusinessTimeZone *time.Location
+	// Now is the clock of logins, lockouts and token expiry (nil: time.Now); tests move it.
+	Now func() time.Time
 }
 
 // Resolver holds the dependencies every resolver reaches; nothing else is global.

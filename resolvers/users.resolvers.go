@@ -7,7 +7,6 @@ package resolvers
 
 import (
 	"context"
-	"tracetrack/apperr"
 	"tracetrack/auth"
 	"tracetrack/db"
 	"tracetrack/graph"
@@ -21,32 +20,61 @@ func (r *areaResolver) ID(ctx context.Context, obj *db.Area) (string, error) {
 
 // Login is the resolver for the login field.
 func (r *mutationResolver) Login(ctx context.Context, username string, password string) (*model.AuthPayload, error) {
-	return nil, apperr.NotImplemented("login")
+	login, err := r.accounts().Login(ctx, username, password)
+	if err != nil {
+		return nil, err
+	}
+	return &model.AuthPayload{Token: login.Token, ExpiresAt: login.ExpiresAt, User: login.User}, nil
 }
 
 // Logout is the resolver for the logout field.
 func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
-	return false, apperr.NotImplemented("logout")
+	if err := r.accounts().Logout(ctx); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // ChangePassword is the resolver for the changePassword field.
 func (r *mutationResolver) ChangePassword(ctx context.Context, currentPassword string, newPassword string) (bool, error) {
-	return false, apperr.NotImplemented("changePassword")
+	if err := r.accounts().ChangePassword(ctx, currentPassword, newPassword); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // CreateUser is the resolver for the createUser field.
 func (r *mutationResolver) CreateUser(ctx context.Context, input model.CreateUserInput) (*db.User, error) {
-	return nil, apperr.NotImplemented("createUser")
+	nu, err := r.newUser(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.CreateUser(ctx, nu)
 }
 
 // UpdateUser is the resolver for the updateUser field.
 func (r *mutationResolver) UpdateUser(ctx context.Context, id string, input model.UpdateUserInput) (*db.User, error) {
-	return nil, apperr.NotImplemented("updateUser")
+	userID, err := decodeID(kindUser, id)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := r.userChanges(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.UpdateUser(ctx, auth.ActorFrom(ctx), userID, changes, sessionToken(ctx))
 }
 
 // DeleteUser is the resolver for the deleteUser field.
 func (r *mutationResolver) DeleteUser(ctx context.Context, id string) (bool, error) {
-	return false, apperr.NotImplemented("deleteUser")
+	userID, err := decodeID(kindUser, id)
+	if err != nil {
+		return false, err
+	}
+	if err := r.Store.DeleteUser(ctx, auth.ActorFrom(ctx), userID); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // Me is the resolver for the me field.
@@ -56,7 +84,19 @@ func (r *queryResolver) Me(ctx context.Context) (*db.User, error) {
 
 // Users is the resolver for the users field.
 func (r *queryResolver) Users(ctx context.Context, role *db.Role, areaCode *string, first *int, after *string) (*model.UserConnection, error) {
-	return nil, apperr.NotImplemented("users")
+	page, err := pageArgs(first, after, 50)
+	if err != nil {
+		return nil, err
+	}
+	areaID, err := r.areaIDOf(ctx, areaCode)
+	if err != nil {
+		return nil, err
+	}
+	users, err := r.Store.Users(ctx, db.UserFilter{Role: role, AreaID: areaID}, page)
+	if err != nil {
+		return nil, err
+	}
+	return userConnection(users), nil
 }
 
 // Areas is the resolver for the areas field.

@@ -1,0 +1,158 @@
+package auth
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"tracetrack/apperr"
+	"tracetrack/db"
+)
+
+// The lockout rule of SPEC.md: 5 failed logins in a row lock the account for 15 minutes.
+const (
+	MaxFailedLogins = 5
+	LockoutDuration = 15 * time.Minute
+)
+
+// Accounts runs the login, logout and password-change flows over the store.
+type Accounts struct {
+	Store    *db.Store
+	Hasher   *Hasher
+	TokenTTL time.Duration
+	// Now is the clock (nil: time.Now); tests move it to expire lockouts and tokens.
+	Now func() time.Time
+}
+
+// Login is a successful login: the bearer token to send and when it expires.
+type Login struct {
+	Token     string
+	ExpiresAt time.Time
+	User      *db.User
+}
+
+// errBadCredentials is the one answer to a wrong username or a wrong password, so that the
+// answer does not tell which usernames exist.
+func errBadCredentials() error {
+	return apperr.New(apperr.Unauthenticated, "wrong username or password")
+}
+
+func (a *Accounts) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+// Login checks the username and password and issues a token. An unknown username costs a
+// password comparison like a known one and gets the same answer; a locked account gets
+// ACCOUNT_LOCKED with the time it unlocks.
+func (a *Accounts) Login(ctx context.Context, username, password string) (*Login, error) {
+	now := a.now()
+	actor := ActorFrom(ctx)
+	username = strings.TrimSpace(username)
+	user, err := a.Store.UserByUsername(ctx, username)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		if _, err := a.Hasher.Check(ctx, "", password); err != nil {
+			return nil, err
+		}
+		if err := a.Store.AuditLoginRefused(ctx, actor, db.AuditLoginFailed, nil, username); err != nil {
+			return nil, err
+		}
+		return nil, errBadCredentials()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if lockedAt(user.LockedUntil, now) {
+		if err := a.Store.AuditLoginRefused(ctx, actor, db.AuditLoginLocked, &user.ID, username); err != nil {
+			return nil, err
+		}
+		return nil, errLocked(*user.LockedUntil)
+	}
+	ok, err := a.Hasher.Check(ctx, user.PasswordHash, password)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, a.failed(ctx, actor, user.ID, now)
+	}
+	if !user.Active {
+		if err := a.Store.AuditLoginRefused(ctx, actor, db.AuditLoginFailed, &user.ID, username); err != nil {
+			return nil, err
+		}
+		return nil, apperr.New(apperr.Unauthenticated, "this account is deactivated; ask an admin to reactivate it")
+	}
+	return a.issue(ctx, actor, user, now)
+}
+
+// failed counts a wrong password and returns the error to answer with.
+func (a *Accounts) failed(ctx context.Context, actor db.Actor, userID int64, now time.Time) error {
+	state, err := a.Store.RecordFailedLogin(ctx, actor, userID, now,
+		db.LockoutPolicy{MaxFailures: MaxFailedLogins, LockUntil: now.Add(LockoutDuration)})
+	if err != nil {
+		return err
+	}
+	if lockedAt(state.LockedUntil, now) {
+		return errLocked(*state.LockedUntil)
+	}
+	return errBadCredentials()
+}
+
+func (a *Accounts) issue(ctx context.Context, actor db.Actor, user *db.User, now time.Time) (*Login, error) {
+	token, hash := NewToken()
+	expiresAt := now.Add(a.TokenTTL)
+	signedIn, err := a.Store.RecordLogin(ctx, actor, db.NewSession{
+		UserID: user.ID, PasswordHash: user.PasswordHash, Now: now, TokenHash: hash, ExpiresAt: expiresAt,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if signedIn == nil { // deactivated, locked or given a new password while we compared
+		return nil, errBadCredentials()
+	}
+	return &Login{Token: token, ExpiresAt: expiresAt, User: signedIn}, nil
+}
+
+func lockedAt(lockedUntil *time.Time, now time.Time) bool {
+	return lockedUntil != nil && lockedUntil.After(now)
+}
+
+func errLocked(until time.Time) error {
+	until = until.UTC().Truncate(time.Second)
+	return apperr.New(apperr.AccountLocked,
+		"too many failed logins: the account is locked until %s; try again then or ask an admin",
+		until.Format(time.RFC3339)).With("lockedUntil", until.Format(time.RFC3339))
+}
+
+// Logout revokes the token of the session in ctx.
+func (a *Accounts) Logout(ctx context.Context) error {
+	s := SessionFrom(ctx)
+	if s == nil {
+		_, err := Require(ctx)
+		return err
+	}
+	return a.Store.RevokeToken(ctx, ActorFrom(ctx), s.TokenID)
+}
+
+// ChangePassword replaces the signed-in user's password after checking the current one, and
+// revokes their other tokens (the one in use stays valid).
+func (a *Accounts) ChangePassword(ctx context.Context, current, next string) error {
+	s := SessionFrom(ctx)
+	if s == nil {
+		_, err := Require(ctx)
+		return err
+	}
+	ok, err := a.Hasher.Check(ctx, s.User.PasswordHash, current)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return apperr.New(apperr.BadUserInput, "the current password is wrong")
+	}
+	hash, err := a.Hasher.HashNew(ctx, next)
+	if err != nil {
+		return err
+	}
+	return a.Store.ChangePassword(ctx, ActorFrom(ctx), s.User.ID, s.User.PasswordHash, hash, s.TokenID)
+}

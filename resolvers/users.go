@@ -1,0 +1,78 @@
+package resolvers
+
+import (
+	"context"
+
+	"tracetrack/auth"
+	"tracetrack/db"
+	"tracetrack/graph/model"
+)
+
+// accounts returns the login, logout and password flows over the resolver's dependencies.
+func (r *Resolver) accounts() *auth.Accounts {
+	return &auth.Accounts{Store: r.Store, Hasher: r.Hasher, TokenTTL: r.Config.TokenTTL, Now: r.Config.Now}
+}
+
+// areaIDOf returns the id of the area with the code, nil for no code, or BAD_USER_INPUT.
+func (r *Resolver) areaIDOf(ctx context.Context, code *string) (*int64, error) {
+	if code == nil {
+		return nil, nil
+	}
+	area, err := r.Store.AreaByCode(ctx, *code)
+	if err != nil {
+		return nil, err
+	}
+	return &area.ID, nil
+}
+
+// newUser turns createUser's input into the store's, hashing the password.
+func (r *Resolver) newUser(ctx context.Context, in model.CreateUserInput) (db.NewUser, error) {
+	areaID, err := r.areaIDOf(ctx, in.AreaCode)
+	if err != nil {
+		return db.NewUser{}, err
+	}
+	hash, err := r.Hasher.HashNew(ctx, in.Password)
+	if err != nil {
+		return db.NewUser{}, err
+	}
+	return db.NewUser{Username: in.Username, Email: in.Email, PasswordHash: hash, Role: in.Role,
+		AreaID: areaID, Actor: auth.ActorFrom(ctx)}, nil
+}
+
+// userChanges turns updateUser's input into the store's, hashing a new password.
+func (r *Resolver) userChanges(ctx context.Context, in model.UpdateUserInput) (db.UserChanges, error) {
+	areaID, err := r.areaIDOf(ctx, in.AreaCode)
+	if err != nil {
+		return db.UserChanges{}, err
+	}
+	ch := db.UserChanges{Email: in.Email, Role: in.Role, AreaID: areaID, Active: in.Active}
+	if in.Password != nil {
+		hash, err := r.Hasher.HashNew(ctx, *in.Password)
+		if err != nil {
+			return db.UserChanges{}, err
+		}
+		ch.PasswordHash = &hash
+	}
+	return ch, nil
+}
+
+// userConnection maps a store page to the GraphQL connection.
+func userConnection(page *db.UserPage) *model.UserConnection {
+	conn := &model.UserConnection{Edges: make([]*model.UserEdge, len(page.Users)), PageInfo: &model.PageInfo{HasNextPage: page.HasNext},
+		TotalCount: page.TotalCount}
+	for i, u := range page.Users {
+		conn.Edges[i] = &model.UserEdge{Cursor: encodeCursor(u.ID), Node: u}
+	}
+	if n := len(conn.Edges); n > 0 {
+		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor
+	}
+	return conn
+}
+
+// sessionToken returns the id of the token the caller signed in with (0 for none).
+func sessionToken(ctx context.Context) int64 {
+	if s := auth.SessionFrom(ctx); s != nil {
+		return s.TokenID
+	}
+	return 0
+}
