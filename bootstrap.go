@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"strconv"
+	"time"
 
 	"github.com/lib/pq"
 
@@ -107,19 +109,50 @@ func createDatabaseIfMissing(ctx context.Context, target string) error {
 // Servers starting together on one empty database may all run it: the migrations take an
 // advisory lock and the first admin is inserted at most once.
 func openStore(ctx context.Context, cfg config, databaseURL string, hasher *auth.Hasher, logger *slog.Logger, out io.Writer) (*db.Store, error) {
-	store, err := db.Open(ctx, databaseURL, cfg.MaxDBConns)
+	// migrations run without the statement timeout: building an index on a large table may
+	// take longer than any request should
+	if err := applyMigrations(ctx, databaseURL); err != nil {
+		return nil, err
+	}
+	store, err := db.Open(ctx, withStatementTimeout(databaseURL, cfg.StatementTimeout), cfg.MaxDBConns)
 	if err != nil {
 		return nil, err
 	}
-	if err := migrations.Apply(ctx, store.DB()); err != nil {
-		store.Close()
-		return nil, err
+	if cfg.DatabaseReadURL != "" {
+		if err := store.UseReplica(ctx, withStatementTimeout(cfg.DatabaseReadURL, cfg.StatementTimeout), cfg.MaxDBConns); err != nil {
+			store.Close()
+			return nil, err
+		}
 	}
 	if err := ensureAdmin(ctx, store, hasher, cfg.AdminPassword, logger, out); err != nil {
 		store.Close()
 		return nil, err
 	}
 	return store, nil
+}
+
+func applyMigrations(ctx context.Context, databaseURL string) error {
+	conn, err := sql.Open("postgres", databaseURL)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	defer conn.Close()
+	return migrations.Apply(ctx, conn)
+}
+
+// withStatementTimeout sets PostgreSQL's statement_timeout for every connection of the URL
+// (lib/pq sends unknown URL parameters as run-time settings), unless the URL sets one.
+func withStatementTimeout(databaseURL string, timeout time.Duration) string {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return databaseURL
+	}
+	q := u.Query()
+	if q.Get("statement_timeout") == "" {
+		q.Set("statement_timeout", strconv.FormatInt(timeout.Milliseconds(), 10))
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // ensureAdmin creates the admin user on the first start with an empty database. Its password

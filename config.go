@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"tracetrack/app"
 	"tracetrack/resolvers"
 )
 
@@ -30,6 +31,12 @@ type config struct {
 	BusinessTimeZone  string
 	ShutdownTimeout   time.Duration
 	EmbeddedPGDir     string
+	DatabaseReadURL   string
+	StatementTimeout  time.Duration
+	RequestTimeout    time.Duration
+	RateLimits        app.RateLimits
+	Limits            app.Limits
+	DebugSQLCount     bool
 }
 
 func loadConfig(args []string, getenv func(string) string) (config, error) {
@@ -57,6 +64,21 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&cfg.BusinessTimeZone, "business-time-zone", env("BUSINESS_TIME_ZONE", "Asia/Kolkata"), "time zone of the business day (stats 'today')")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", mustDuration(env("SHUTDOWN_TIMEOUT", "20s")), "how long in-flight requests may run after SIGTERM")
 	fs.StringVar(&cfg.EmbeddedPGDir, "embedded-pg-dir", env("EMBEDDED_PG_DIR", ".tracetrack-pg"), "data folder of the private PostgreSQL started when no DATABASE_URL is set and none runs locally")
+	fs.StringVar(&cfg.DatabaseReadURL, "database-read-url", env("DATABASE_READ_URL", ""), "optional read replica for lists, summaries and stats")
+	fs.DurationVar(&cfg.StatementTimeout, "statement-timeout", mustDuration(env("STATEMENT_TIMEOUT", "5s")), "PostgreSQL statement_timeout of every connection")
+	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", mustDuration(env("REQUEST_TIMEOUT", "10s")), "most time an HTTP request may take, waiting for a database connection included")
+	defaults := app.DefaultRateLimits()
+	fs.Float64Var(&cfg.RateLimits.UserPerSecond, "rate-limit-user", mustFloat(env("RATE_LIMIT_USER", ftoa(defaults.UserPerSecond))), "requests per second per signed-in user (0: off)")
+	fs.IntVar(&cfg.RateLimits.UserBurst, "rate-limit-user-burst", mustInt(env("RATE_LIMIT_USER_BURST", strconv.Itoa(defaults.UserBurst))), "burst per signed-in user")
+	fs.Float64Var(&cfg.RateLimits.IPPerSecond, "rate-limit-ip", mustFloat(env("RATE_LIMIT_IP", ftoa(defaults.IPPerSecond))), "anonymous requests (login) per second per client IP (0: off)")
+	fs.IntVar(&cfg.RateLimits.IPBurst, "rate-limit-ip-burst", mustInt(env("RATE_LIMIT_IP_BURST", strconv.Itoa(defaults.IPBurst))), "anonymous burst per client IP")
+	limits := app.DefaultLimits()
+	fs.IntVar(&cfg.Limits.MaxComplexity, "max-complexity", mustInt(env("MAX_COMPLEXITY", strconv.Itoa(limits.MaxComplexity))), "query complexity limit (list fields cost first x element)")
+	fs.IntVar(&cfg.Limits.MaxDepth, "max-depth", mustInt(env("MAX_DEPTH", strconv.Itoa(limits.MaxDepth))), "query depth limit")
+	fs.IntVar(&cfg.Limits.MaxFields, "max-fields", mustInt(env("MAX_FIELDS", strconv.Itoa(limits.MaxFields))), "selected fields limit, aliases and fragments included")
+	fs.IntVar(&cfg.Limits.MaxTokens, "max-tokens", mustInt(env("MAX_TOKENS", strconv.Itoa(limits.MaxTokens))), "parser token limit")
+	fs.Int64Var(&cfg.Limits.MaxBodyBytes, "max-body-bytes", int64(mustInt(env("MAX_BODY_BYTES", strconv.FormatInt(limits.MaxBodyBytes, 10)))), "request body limit (HTTP 413 above)")
+	fs.BoolVar(&cfg.DebugSQLCount, "debug-sql-count", env("DEBUG_SQL_COUNT", "false") == "true", "report SQL statements per request in extensions.sqlStatements")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -69,8 +91,22 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	if cfg.ChildrenPerParent < 1 || cfg.ChildrenPerParent > 1000 {
 		return config{}, fmt.Errorf("CHILDREN_PER_PARENT must be 1-1000, got %d", cfg.ChildrenPerParent)
 	}
-	return cfg, nil
+	return cfg, cfg.checkLimits()
 }
+
+// checkLimits refuses settings that would make every request fail.
+func (c config) checkLimits() error {
+	l := c.Limits
+	if l.MaxComplexity < 1 || l.MaxDepth < 1 || l.MaxFields < 1 || l.MaxTokens < 1 || l.MaxBodyBytes < 1 {
+		return fmt.Errorf("MAX_COMPLEXITY, MAX_DEPTH, MAX_FIELDS, MAX_TOKENS and MAX_BODY_BYTES must be positive")
+	}
+	if c.StatementTimeout <= 0 || c.RequestTimeout <= 0 {
+		return fmt.Errorf("STATEMENT_TIMEOUT and REQUEST_TIMEOUT must be positive durations such as 5s")
+	}
+	return nil
+}
+
+func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 func (c config) resolverConfig() resolvers.Config {
 	loc, _ := time.LoadLocation(c.BusinessTimeZone) // checked by loadConfig

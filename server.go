@@ -50,11 +50,15 @@ func run(ctx context.Context, args []string) error {
 	defer store.Close()
 
 	handler := app.New(app.Options{
-		Store:         store,
-		Hasher:        hasher,
-		Resolvers:     cfg.resolverConfig(),
-		Introspection: cfg.Introspection,
-		Logger:        logger,
+		Store:          store,
+		Hasher:         hasher,
+		Resolvers:      cfg.resolverConfig(),
+		Introspection:  cfg.Introspection,
+		Limits:         cfg.Limits,
+		RateLimits:     cfg.RateLimits,
+		RequestTimeout: cfg.RequestTimeout,
+		DebugSQLCount:  cfg.DebugSQLCount,
+		Logger:         logger,
 	}).Handler()
 
 	server := &http.Server{
@@ -87,7 +91,7 @@ func run(ctx context.Context, args []string) error {
 func newLogger(cfg config) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		return slog.New(app.NewLogHandler(slog.NewJSONHandler(os.Stderr, opts)))
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return slog.New(app.NewLogHandler(slog.NewTextHandler(os.Stderr, opts)))
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -35,6 +36,9 @@ type Options struct {
 	Limits        Limits
 	RateLimits    RateLimits
 	Loaders       loaders.Settings
+	// RequestTimeout bounds an HTTP request, the wait for a database connection included, so
+	// an overloaded database answers SERVICE_UNAVAILABLE quickly instead of queueing forever.
+	RequestTimeout time.Duration
 	// DebugSQLCount adds extensions.sqlStatements (statements run for the request) to responses.
 	DebugSQLCount bool
 	Logger        *slog.Logger
@@ -57,8 +61,8 @@ func New(opts Options) *App {
 	}
 	a := &App{opts: opts, sessions: sessions{store: opts.Store}, mux: http.NewServeMux()}
 	limiter := newRateLimiter(opts.RateLimits)
-	a.mux.Handle("/graphql", countResponses("/graphql",
-		limitBody(opts.Limits.MaxBodyBytes, a.sessions.middleware(limiter.middleware(a.graphQL())))))
+	a.mux.Handle("/graphql", countResponses("/graphql", withTimeout(opts.RequestTimeout,
+		limitBody(opts.Limits.MaxBodyBytes, a.sessions.middleware(limiter.middleware(a.graphQL()))))))
 	a.mux.HandleFunc("GET /healthz", a.healthz)
 	a.mux.HandleFunc("GET /readyz", a.readyz)
 	a.mux.Handle("GET /metrics", metrics.Handler())
@@ -106,6 +110,22 @@ func (a *App) graphQL() http.Handler {
 	srv.SetErrorPresenter(presentError(a.opts.Logger))
 	srv.SetRecoverFunc(recoverPanic(a.opts.Logger))
 	return srv
+}
+
+// withTimeout bounds plain HTTP requests; websocket connections live on.
+func withTimeout(timeout time.Duration, next http.Handler) http.Handler {
+	if timeout <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // withLoaders gives every response its own loaders: one set per HTTP request, and one per
@@ -178,7 +198,7 @@ func writeGraphQLError(w http.ResponseWriter, r *http.Request, err error) {
 	case apperr.Internal:
 		if isDatabaseUnavailable(err) {
 			code, status, message = apperr.ServiceUnavailable, http.StatusServiceUnavailable,
-				"the database is unavailable; try again in a few seconds"
+				"the database is unavailable or overloaded; try again in a few seconds"
 		} else {
 			message = "internal error; quote request id " + RequestID(r.Context()) + " when reporting it"
 		}

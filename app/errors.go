@@ -32,7 +32,7 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		if isDatabaseUnavailable(err) {
 			logger.WarnContext(ctx, "database unavailable", "request_id", RequestID(ctx), "error", err)
-			return withCode(gqlErr, apperr.ServiceUnavailable, "the database is unavailable; try again in a few seconds")
+			return withCode(gqlErr, apperr.ServiceUnavailable, "the database is unavailable or overloaded; try again in a few seconds")
 		}
 		var parseErr *gqlerror.Error
 		if errors.As(err, &parseErr) && parseErr.Extensions != nil {
