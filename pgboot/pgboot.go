@@ -109,6 +109,16 @@ func (c *Cluster) Stop() error {
 	return c.run(context.Background(), "pg_ctl", "-D", c.dataDir(), "-m", "fast", "-w", "stop")
 }
 
+// Outage stops the server, waits for downtime, and starts it again on the same port, as a
+// database restart looks to its clients (fault tests use it).
+func (c *Cluster) Outage(ctx context.Context, downtime time.Duration) error {
+	if err := c.run(ctx, "pg_ctl", "-D", c.dataDir(), "-m", "fast", "-w", "stop"); err != nil {
+		return err
+	}
+	time.Sleep(downtime)
+	return c.startOn(ctx, c.port)
+}
+
 func (c *Cluster) dataDir() string      { return filepath.Join(c.dir, "data") }
 func (c *Cluster) passwordFile() string { return filepath.Join(c.dir, "password") }
 
@@ -201,9 +211,13 @@ func (c *Cluster) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return c.startOn(ctx, port)
+}
+
+func (c *Cluster) startOn(ctx context.Context, port int) error {
 	c.port = port
 	opts := fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -c unix_socket_directories=''", port)
-	err = c.run(ctx, "pg_ctl", "-D", c.dataDir(), "-l", filepath.Join(c.dir, "server.log"),
+	err := c.run(ctx, "pg_ctl", "-D", c.dataDir(), "-l", filepath.Join(c.dir, "server.log"),
 		"-o", opts, "-w", "-t", "60", "start")
 	if err != nil {
 		return fmt.Errorf("%w (see %s)", err, filepath.Join(c.dir, "server.log"))
