@@ -62,7 +62,7 @@ func New(opts Options) *App {
 	a := &App{opts: opts, sessions: sessions{store: opts.Store}, mux: http.NewServeMux()}
 	limiter := newRateLimiter(opts.RateLimits)
 	a.mux.Handle("/graphql", countResponses("/graphql", withTimeout(opts.RequestTimeout,
-		limitBody(opts.Limits.MaxBodyBytes, a.sessions.middleware(limiter.middleware(a.graphQL()))))))
+		checkBody(opts.Limits.MaxBodyBytes, a.sessions.middleware(limiter.middleware(a.graphQL()))))))
 	a.mux.HandleFunc("GET /healthz", a.healthz)
 	a.mux.HandleFunc("GET /readyz", a.readyz)
 	a.mux.Handle("GET /metrics", metrics.Handler())
@@ -118,7 +118,7 @@ func withTimeout(timeout time.Duration, next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		if isWebsocket(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -126,6 +126,10 @@ func withTimeout(timeout time.Duration, next http.Handler) http.Handler {
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+func isWebsocket(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
 // withLoaders gives every response its own loaders: one set per HTTP request, and one per

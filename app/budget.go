@@ -3,8 +3,10 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"time"
 
@@ -153,12 +155,19 @@ func tooComplex(format string, args ...any) *gqlerror.Error {
 	return err
 }
 
-// limitBody refuses bodies over the limit with HTTP 413 before GraphQL reads them. The body
-// is read here (it is at most the limit) so that a body without Content-Length is caught too.
-func limitBody(limit int64, next http.Handler) http.Handler {
+// checkBody refuses a POST that GraphQL could not use, before GraphQL reads it: a body over
+// the limit (413; read here, at most the limit, so a body without Content-Length is caught
+// too), a content type other than JSON (415), or a body that is not JSON (400). Each gets a
+// coded error in the GraphQL response shape.
+func checkBody(limit int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body == nil || r.Method != http.MethodPost {
+		if r.Method != http.MethodPost || isWebsocket(r) {
 			next.ServeHTTP(w, r)
+			return
+		}
+		if mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mediaType != "application/json" {
+			writeJSON(w, http.StatusUnsupportedMediaType, errorBody(apperr.BadUserInput,
+				"send the request as Content-Type: application/json with {\"query\": ..., \"variables\": ...}"))
 			return
 		}
 		if r.ContentLength > limit {
@@ -172,6 +181,11 @@ func limitBody(limit int64, next http.Handler) http.Handler {
 		}
 		if int64(len(body)) > limit {
 			writeTooLarge(w, limit)
+			return
+		}
+		if trimmed := bytes.TrimSpace(body); !json.Valid(body) || len(trimmed) == 0 || trimmed[0] != '{' {
+			writeJSON(w, http.StatusBadRequest, errorBody(apperr.BadUserInput,
+				"the request body must be a JSON object such as {\"query\": \"{ me { id } }\"}"))
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))

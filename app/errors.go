@@ -30,6 +30,9 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			return gqlErr
 		}
+		if err.Error() == introspectionDisabled {
+			return withCode(gqlErr, apperr.Forbidden, "introspection is turned off on this server (INTROSPECTION=false)")
+		}
 		if isDatabaseUnavailable(err) {
 			logger.WarnContext(ctx, "database unavailable", "request_id", RequestID(ctx), "error", err)
 			return withCode(gqlErr, apperr.ServiceUnavailable, "the database is unavailable or overloaded; try again in a few seconds")
@@ -44,6 +47,10 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		return withCode(gqlErr, apperr.Internal, "internal error; quote request id "+RequestID(ctx)+" when reporting it")
 	}
 }
+
+// introspectionDisabled is the error gqlgen's generated code returns for __schema and
+// __type when the Introspection extension is not in use.
+const introspectionDisabled = "introspection disabled"
 
 // requestErrorCode maps gqlgen's own request errors (parse, validation, limits, persisted
 // queries) to the contract's codes.

@@ -1,0 +1,154 @@
+package app_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"tracetrack/app"
+	"tracetrack/db"
+	"tracetrack/internal/apitest"
+)
+
+// contractCodes are the extensions.code values the contract allows; INTERNAL_SERVER_ERROR is
+// left out on purpose: bad input must never look like a server fault.
+var contractCodes = map[string]bool{
+	"UNAUTHENTICATED": true, "FORBIDDEN": true, "BAD_USER_INPUT": true, "NOT_FOUND": true,
+	"CONFLICT": true, "ACCOUNT_LOCKED": true, "RATE_LIMITED": true, "QUERY_TOO_COMPLEX": true,
+	"SERVICE_UNAVAILABLE": true,
+}
+
+func TestMalformedRequestsGetCodedErrors(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	_, token := env.NewUser(t, db.RoleAdmin, "")
+	cases := []struct {
+		name, contentType, body string
+		status                  int
+	}{
+		{"truncated JSON", "application/json", `{"query": `, http.StatusBadRequest},
+		{"JSON array", "application/json", `[{"query": "{ me { id } }"}]`, http.StatusBadRequest},
+		{"plain text", "text/plain", `{ me { id } }`, http.StatusUnsupportedMediaType},
+		{"no content type", "", `{"query": "{ me { id } }"}`, http.StatusUnsupportedMediaType},
+		{"invalid UTF-8", "application/json", "{\"query\": \"{ me { id } }\xff\"}", http.StatusUnprocessableEntity},
+		{"unknown field", "application/json", `{"query": "{ launchMissiles }"}`, http.StatusUnprocessableEntity},
+		{"unknown operation name", "application/json", `{"query": "query A { me { id } }", "operationName": "B"}`, http.StatusUnprocessableEntity},
+		{"empty query", "application/json", `{"query": ""}`, http.StatusUnprocessableEntity},
+	}
+	for _, tc := range cases {
+		resp := env.Post(t, token, tc.contentType, []byte(tc.body))
+		if resp.Status != tc.status || !contractCodes[resp.Code()] {
+			t.Errorf("%s: status %d code %q (%v), want %d with a contract code", tc.name, resp.Status, resp.Code(), resp.Errors, tc.status)
+		}
+	}
+}
+
+func TestHugeArgumentsAndListsAreRefused(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	_, token := env.NewUser(t, db.RoleAdmin, "")
+	huge := strings.Repeat("X", 500_000)
+	many := make([]string, 10_000)
+	for i := range many {
+		many[i] = fmt.Sprintf("C%07d", i)
+	}
+	calls := []struct {
+		name, query string
+		vars        map[string]any
+	}{
+		{"login username", `mutation($s: String!) { login(username: $s, password: $s) { token } }`, map[string]any{"s": huge}},
+		{"bag qr", `query($s: String!) { bag(qr: $s) { id } }`, map[string]any{"s": huge}},
+		{"bags search", `query($s: String!) { bags(filter: {search: $s}) { totalCount } }`, map[string]any{"s": huge}},
+		{"scanParent", `mutation($s: String!) { scanParent(qr: $s) { id } }`, map[string]any{"s": huge}},
+		{"createBill number", `mutation($s: String!) { createBill(input: {billNumber: $s, capacity: 3}) { id } }`, map[string]any{"s": huge}},
+		{"createBill destination", `mutation($s: String!) { createBill(input: {billNumber: "HUGE-1", destination: $s, capacity: 3}) { id } }`, map[string]any{"s": huge}},
+		{"createUser", `mutation($s: String!) { createUser(input: {username: $s, password: $s, role: BILLER}) { id } }`, map[string]any{"s": huge}},
+		{"scanChildren 10k", `mutation($l: [String!]!) { scanChildren(parentQr: "SB00001", childQrs: $l) { linked { id } } }`, map[string]any{"l": many}},
+		{"linkBagsToBill 10k", `mutation($l: [String!]!) { linkBagsToBill(billId: "QmlsbDox", parentQrs: $l) { linked { id } } }`, map[string]any{"l": many}},
+		{"first over the cap", `{ bags(first: 10000) { totalCount } }`, nil},
+	}
+	for _, c := range calls {
+		resp := env.Do(t, token, c.query, c.vars)
+		if !contractCodes[resp.Code()] {
+			t.Errorf("%s: code %q (%v), want a contract error code", c.name, resp.Code(), resp.Errors)
+		}
+	}
+}
+
+func TestIntrospectionCanBeTurnedOff(t *testing.T) {
+	t.Parallel()
+	off := apitest.New(t, func(o *app.Options) { o.Introspection = false })
+	_, token := off.NewUser(t, db.RoleAdmin, "")
+	if resp := off.Do(t, token, `{ __schema { types { name } } }`, nil); !contractCodes[resp.Code()] {
+		t.Errorf("introspection when disabled: code %q (%v), want a contract error code", resp.Code(), resp.Errors)
+	}
+	on := apitest.New(t)
+	_, token = on.NewUser(t, db.RoleAdmin, "")
+	on.MustDo(t, token, `{ __schema { queryType { name } } }`, nil, &struct{}{})
+}
+
+// TestBruteForceLoginsAreStopped guesses one account's password from one address: the
+// lockout and the per-IP rate limit both answer with codes, and heap use stays bounded.
+func TestBruteForceLoginsAreStopped(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, func(o *app.Options) {
+		o.RateLimits = app.RateLimits{IPPerSecond: 5, IPBurst: 20}
+	})
+	victim, _ := env.NewUser(t, db.RoleAdmin, "")
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+
+	codes := map[string]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for w := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 20 {
+				resp := postLogin(env.URL, victim.Username, fmt.Sprintf("Guess#%d%d", w, i))
+				mu.Lock()
+				codes[resp]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	for code := range codes {
+		if !contractCodes[code] {
+			t.Errorf("a guess got %q, want a contract error code (codes seen: %v)", code, codes)
+		}
+	}
+	if codes["ACCOUNT_LOCKED"] == 0 || codes["RATE_LIMITED"] == 0 {
+		t.Errorf("200 guesses from one address: want both ACCOUNT_LOCKED and RATE_LIMITED, got %v", codes)
+	}
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if grown := int64(after.HeapInuse) - int64(before.HeapInuse); grown > 256<<20 {
+		t.Errorf("heap grew by %d MiB during the brute force", grown>>20)
+	}
+}
+
+// postLogin sends one login and returns its error code ("" on success); safe off the test
+// goroutine.
+func postLogin(endpoint, username, password string) string {
+	body := fmt.Sprintf(`{"query": "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }", "variables": {"u": %q, "p": %q}}`, username, password)
+	resp, err := http.Post(endpoint, "application/json", strings.NewReader(body))
+	if err != nil {
+		return "transport error: " + err.Error()
+	}
+	defer resp.Body.Close()
+	var out apitest.Response
+	if err := jsonDecode(resp, &out); err != nil {
+		return "undecodable response"
+	}
+	return out.Code()
+}
+
+func jsonDecode(resp *http.Response, v any) error {
+	return json.NewDecoder(resp.Body).Decode(v)
+}
