@@ -30,7 +30,7 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			return gqlErr
 		}
-		if err.Error() == introspectionDisabled {
+		if gqlErr.Message == introspectionDisabled {
 			return withCode(gqlErr, apperr.Forbidden, "introspection is turned off on this server (INTROSPECTION=false)")
 		}
 		if isDatabaseUnavailable(err) {
