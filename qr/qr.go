@@ -1,0 +1,80 @@
+// Package qr normalises and classifies the codes that scanners send. Pure functions: no I/O.
+//
+// Scanners in keyboard-wedge mode send what is printed on the label, with the noise of the
+// channel: surrounding spaces, a carriage return, zero-width characters from copy-paste,
+// lower case, and for child labels often the printed text "LABEL NO.0016586" or
+// "LABEL NO.:0016586" whose label number is the code.
+package qr
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+)
+
+// Kind is what a normalised code can be.
+type Kind int
+
+const (
+	// Invalid is neither a parent nor a child code.
+	Invalid Kind = iota
+	// Parent is SB + 5 digits (mustard) or M444- + 5 digits (moong).
+	Parent
+	// Child is 4-20 of A-Z and 0-9.
+	Child
+)
+
+var (
+	parentPattern = regexp.MustCompile(`^(SB[0-9]{5}|M444-[0-9]{5})$`)
+	childPattern  = regexp.MustCompile(`^[A-Z0-9]{4,20}$`)
+	// labelPrefix matches the printed "LABEL NO." with an optional colon and spaces.
+	labelPrefix = regexp.MustCompile(`^LABEL\s*NO\.?\s*:?\s*`)
+)
+
+// MaxInputLength bounds what Normalize looks at: no real code is longer, and a megabyte of
+// garbage should not cost a megabyte of work.
+const MaxInputLength = 256
+
+// Normalize returns the code a scanner meant: control and zero-width characters removed,
+// trimmed, upper-cased, and a "LABEL NO." prefix dropped. Normalize(Normalize(s)) ==
+// Normalize(s).
+func Normalize(raw string) string {
+	if len(raw) > MaxInputLength {
+		raw = raw[:MaxInputLength]
+	}
+	cleaned := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || isInvisible(r) {
+			return -1
+		}
+		return r
+	}, raw)
+	code := strings.ToUpper(strings.TrimSpace(cleaned))
+	for {
+		stripped := strings.TrimSpace(labelPrefix.ReplaceAllString(code, ""))
+		if stripped == code {
+			return code
+		}
+		code = stripped
+	}
+}
+
+// isInvisible reports zero-width and other format characters (category Cf: ZWSP, ZWJ, BOM...)
+// and the replacement character left by invalid UTF-8.
+func isInvisible(r rune) bool {
+	return unicode.Is(unicode.Cf, r) || r == unicode.ReplacementChar
+}
+
+// Classify tells what a normalised code is.
+func Classify(code string) Kind {
+	switch {
+	case parentPattern.MatchString(code):
+		return Parent
+	case childPattern.MatchString(code):
+		return Child
+	}
+	return Invalid
+}
+
+// Describe names the accepted formats, for error messages.
+const Describe = "a parent QR is SB + 5 digits (SB00860) or M444- + 5 digits (M444-00012); " +
+	"a child QR is 4-20 letters or digits (0016586, or the label text LABEL NO.0016586)"
