@@ -33,6 +33,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Area() AreaResolver
 	Bag() BagResolver
+	BagConnection() BagConnectionResolver
 	Bill() BillResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
@@ -287,6 +288,9 @@ type BagResolver interface {
 	CreatedBy(ctx context.Context, obj *db.Bag) (*db.User, error)
 
 	Scans(ctx context.Context, obj *db.Bag, first *int, after *string) (*model.ScanConnection, error)
+}
+type BagConnectionResolver interface {
+	TotalCount(ctx context.Context, obj *model.BagConnection) (int, error)
 }
 type BillResolver interface {
 	ID(ctx context.Context, obj *db.Bill) (string, error)
@@ -3405,7 +3409,7 @@ func (ec *executionContext) _BagConnection_totalCount(ctx context.Context, field
 			return ec.fieldContext_BagConnection_totalCount(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
+			return ec.Resolvers.BagConnection().TotalCount(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -3416,7 +3420,7 @@ func (ec *executionContext) _BagConnection_totalCount(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_BagConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BagConnection", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("BagConnection", field, true, true, "Int")
 }
 
 func (ec *executionContext) _BagEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.BagEdge) (ret graphql.Marshaler) {
@@ -9469,18 +9473,19 @@ func (ec *executionContext) _BagConnection(ctx context.Context, sel ast.Selectio
 		case "edges":
 			out.Values[i] = ec._BagConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageInfo":
 			out.Values[i] = ec._BagConnection_pageInfo(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCount":
-			out.Values[i] = ec._BagConnection_totalCount(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._BagConnection_totalCount(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -22,12 +22,13 @@ func TestRoleMatrixAllOperations(t *testing.T) {
 	)
 	missingUser := "VXNlcjo5OTk5OTk5" // User:9999999
 	missingBill := "QmlsbDo5OTk5OTk5" // Bill:9999999
+	missingBag := "QmFnOjk5OTk5OTk"   // Bag:9999999
 	ops := []struct {
 		name, access string
 		query        func(username string) string
 	}{
 		{"me", anyone, fixed(`{ me { id } }`)},
-		{"node", signed, fixed(`{ node(id: "` + missingUser + `") { id } }`)},
+		{"node", signed, fixed(`{ node(id: "` + missingBag + `") { id } }`)},
 		{"bag", signed, fixed(`{ bag(qr: "SB99999") { id } }`)},
 		{"bags", signed, fixed(`{ bags(first: 1) { edges { cursor } } }`)},
 		{"bill", signed, fixed(`{ bill(billNumber: "NOPE-1") { id } }`)},

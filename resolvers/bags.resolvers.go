@@ -8,9 +8,12 @@ package resolvers
 import (
 	"context"
 	"tracetrack/apperr"
+	"tracetrack/auth"
 	"tracetrack/db"
 	"tracetrack/graph"
 	"tracetrack/graph/model"
+	"tracetrack/loaders"
+	qrcode "tracetrack/qr"
 )
 
 // ID is the resolver for the id field.
@@ -30,17 +33,31 @@ func (r *bagResolver) WeightKg(ctx context.Context, obj *db.Bag) (float64, error
 
 // Parent is the resolver for the parent field.
 func (r *bagResolver) Parent(ctx context.Context, obj *db.Bag) (*db.Bag, error) {
-	return nil, apperr.NotImplemented("parent")
+	if obj.ParentID == nil {
+		return nil, nil
+	}
+	return loaders.For(ctx).BagByID.Load(ctx, *obj.ParentID)()
 }
 
 // Children is the resolver for the children field.
 func (r *bagResolver) Children(ctx context.Context, obj *db.Bag, first *int, after *string) (*model.BagConnection, error) {
-	return nil, apperr.NotImplemented("children")
+	page, err := pageArgs(first, after, 30)
+	if err != nil {
+		return nil, err
+	}
+	if obj.Type != db.BagTypeParent {
+		return bagConnection(nil, nil, false, fixedCount(0)), nil
+	}
+	children, err := loaders.For(ctx).Children.Load(ctx, loaders.PageKey{OwnerID: obj.ID, Page: page})()
+	if err != nil {
+		return nil, err
+	}
+	return bagConnection(children.Items, children.Positions, children.HasNext, fixedCount(obj.ChildCount)), nil
 }
 
 // Bill is the resolver for the bill field.
 func (r *bagResolver) Bill(ctx context.Context, obj *db.Bag) (*db.Bill, error) {
-	return nil, apperr.NotImplemented("bill")
+	return loaders.For(ctx).BillOfBag.Load(ctx, obj.ID)()
 }
 
 // CreatedBy is the resolver for the createdBy field.
@@ -50,45 +67,120 @@ func (r *bagResolver) CreatedBy(ctx context.Context, obj *db.Bag) (*db.User, err
 
 // Scans is the resolver for the scans field.
 func (r *bagResolver) Scans(ctx context.Context, obj *db.Bag, first *int, after *string) (*model.ScanConnection, error) {
-	return nil, apperr.NotImplemented("scans")
+	page, err := pageArgs(first, after, 20)
+	if err != nil {
+		return nil, err
+	}
+	scans, err := loaders.For(ctx).ScansOfBag.Load(ctx, loaders.PageKey{OwnerID: obj.ID, Page: page})()
+	if err != nil {
+		return nil, err
+	}
+	return scanConnection(scans.Items, scans.HasNext), nil
+}
+
+// TotalCount is the resolver for the totalCount field.
+func (r *bagConnectionResolver) TotalCount(ctx context.Context, obj *model.BagConnection) (int, error) {
+	return obj.Count(ctx)
 }
 
 // ScanParent is the resolver for the scanParent field.
 func (r *mutationResolver) ScanParent(ctx context.Context, qr string) (*db.Bag, error) {
-	return nil, apperr.NotImplemented("scanParent")
+	user, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.ScanParent(ctx, user, qr, r.Config.ChildrenPerParent)
 }
 
 // ScanChildren is the resolver for the scanChildren field.
 func (r *mutationResolver) ScanChildren(ctx context.Context, parentQR string, childQrs []string) (*model.ScanChildrenResult, error) {
-	return nil, apperr.NotImplemented("scanChildren")
+	user, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(childQrs) > db.MaxChildrenPerScanBatch {
+		return nil, apperr.New(apperr.BadUserInput, "send at most %d child QRs per call, got %d", db.MaxChildrenPerScanBatch, len(childQrs))
+	}
+	result, err := r.Store.LinkChildren(ctx, user, parentQR, childQrs)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ScanChildrenResult{Parent: result.Parent, Linked: nonNil(result.Linked),
+		AlreadyLinked: nonNil(result.AlreadyLinked), Rejected: rejections(result.Rejected)}, nil
 }
 
 // UnlinkChild is the resolver for the unlinkChild field.
 func (r *mutationResolver) UnlinkChild(ctx context.Context, childQR string) (*db.Bag, error) {
-	return nil, apperr.NotImplemented("unlinkChild")
+	user, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.UnlinkChild(ctx, user, childQR)
 }
 
 // UndoLastChildScan is the resolver for the undoLastChildScan field.
 func (r *mutationResolver) UndoLastChildScan(ctx context.Context) (*db.Bag, error) {
-	return nil, apperr.NotImplemented("undoLastChildScan")
+	user, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.UndoLastChildScan(ctx, user)
 }
 
 // DeleteBag is the resolver for the deleteBag field.
 func (r *mutationResolver) DeleteBag(ctx context.Context, qr string) (bool, error) {
-	return false, apperr.NotImplemented("deleteBag")
+	user, err := auth.Require(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := r.Store.DeleteBag(ctx, user, qr); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // Bag is the resolver for the bag field.
 func (r *queryResolver) Bag(ctx context.Context, qr string) (*db.Bag, error) {
-	return nil, apperr.NotImplemented("bag")
+	code := qrcode.Normalize(qr)
+	if qrcode.Classify(code) == qrcode.Invalid {
+		return nil, apperr.New(apperr.BadUserInput, "%q is not a valid QR: %s", code, qrcode.Describe)
+	}
+	bag, err := r.Store.BagByQR(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	return visibleBag(ctx, bag)
 }
 
 // Bags is the resolver for the bags field.
 func (r *queryResolver) Bags(ctx context.Context, filter *model.BagFilter, first *int, after *string) (*model.BagConnection, error) {
-	return nil, apperr.NotImplemented("bags")
+	user, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := pageArgs(first, after, 50)
+	if err != nil {
+		return nil, err
+	}
+	f, err := r.bagFilter(ctx, user, filter)
+	if err != nil {
+		return nil, err
+	}
+	bags, more, err := r.Store.Bags(ctx, f, page)
+	if err != nil {
+		return nil, err
+	}
+	count := func(ctx context.Context) (int, error) { return r.Store.CountBags(ctx, f) }
+	return bagConnection(bags, bagIDs(bags), more, count), nil
 }
 
 // Bag returns graph.BagResolver implementation.
 func (r *Resolver) Bag() graph.BagResolver { return &bagResolver{r} }
 
-type bagResolver struct{ *Resolver }
+// BagConnection returns graph.BagConnectionResolver implementation.
+func (r *Resolver) BagConnection() graph.BagConnectionResolver { return &bagConnectionResolver{r} }
+
+type (
+	bagResolver           struct{ *Resolver }
+	bagConnectionResolver struct{ *Resolver }
+)

@@ -9,14 +9,32 @@ import (
 	"context"
 	"time"
 	"tracetrack/apperr"
+	"tracetrack/auth"
 	"tracetrack/db"
 	"tracetrack/graph"
 	"tracetrack/graph/model"
+	"tracetrack/loaders"
 )
 
 // Scans is the resolver for the scans field.
 func (r *queryResolver) Scans(ctx context.Context, filter *model.ScanFilter, first *int, after *string) (*model.ScanConnection, error) {
-	return nil, apperr.NotImplemented("scans")
+	user, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	page, err := pageArgs(first, after, 50)
+	if err != nil {
+		return nil, err
+	}
+	f, err := r.scanFilter(ctx, user, filter)
+	if err != nil {
+		return nil, err
+	}
+	scans, more, err := r.Store.Scans(ctx, f, page)
+	if err != nil {
+		return nil, err
+	}
+	return scanConnection(scans, more), nil
 }
 
 // ScanSummary is the resolver for the scanSummary field.
@@ -31,17 +49,26 @@ func (r *scanResolver) ID(ctx context.Context, obj *db.Scan) (string, error) {
 
 // Bag is the resolver for the bag field.
 func (r *scanResolver) Bag(ctx context.Context, obj *db.Scan) (*db.Bag, error) {
-	return nil, apperr.NotImplemented("bag")
+	if obj.BagID == nil {
+		return nil, nil
+	}
+	return loaders.For(ctx).BagByID.Load(ctx, *obj.BagID)()
 }
 
 // Parent is the resolver for the parent field.
 func (r *scanResolver) Parent(ctx context.Context, obj *db.Scan) (*db.Bag, error) {
-	return nil, apperr.NotImplemented("parent")
+	if obj.ParentID == nil {
+		return nil, nil
+	}
+	return loaders.For(ctx).BagByID.Load(ctx, *obj.ParentID)()
 }
 
 // Bill is the resolver for the bill field.
 func (r *scanResolver) Bill(ctx context.Context, obj *db.Scan) (*db.Bill, error) {
-	return nil, apperr.NotImplemented("bill")
+	if obj.BillID == nil {
+		return nil, nil
+	}
+	return loaders.For(ctx).BillByID.Load(ctx, *obj.BillID)()
 }
 
 // User is the resolver for the user field.

@@ -7,14 +7,17 @@ package resolvers
 
 import (
 	"context"
-	"tracetrack/apperr"
 	"tracetrack/db"
 	"tracetrack/graph"
 )
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (db.Node, error) {
-	return nil, apperr.NotImplemented("node")
+	kind, dbID, err := decodeAnyID(id)
+	if err != nil {
+		return nil, err
+	}
+	return r.node(ctx, kind, dbID)
 }
 
 // Mutation returns graph.MutationResolver implementation.

@@ -17,13 +17,6 @@ type AuthPayload struct {
 	User      *db.User  `json:"user"`
 }
 
-type BagConnection struct {
-	Edges    []*BagEdge `json:"edges"`
-	PageInfo *PageInfo  `json:"pageInfo"`
-	// Exact count of all matches; may be costly on large unfiltered sets.
-	TotalCount int `json:"totalCount"`
-}
-
 type BagEdge struct {
 	Cursor string  `json:"cursor"`
 	Node   *db.Bag `json:"node"`

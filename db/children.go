@@ -1,0 +1,203 @@
+package db
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"tracetrack/qr"
+)
+
+// Rejection is a QR of a batch that was not linked, with a contract code and a message.
+type Rejection struct {
+	QR      string
+	Code    string
+	Message string
+}
+
+// Rejection codes of scanChildren and linkBagsToBill (the contract's ScanRejection.code).
+const (
+	RejectInvalidQR         = "INVALID_QR"
+	RejectIsParent          = "IS_PARENT"
+	RejectIsChild           = "IS_CHILD"
+	RejectLinkedToOther     = "LINKED_TO_OTHER_PARENT"
+	RejectParentFull        = "PARENT_FULL"
+	RejectOnOtherBill       = "ON_OTHER_BILL"
+	RejectBillFull          = "BILL_FULL"
+	RejectNotFound          = "NOT_FOUND"
+	RejectDuplicateInBatch  = "DUPLICATE_IN_BATCH"
+	RejectForbiddenArea     = "FORBIDDEN_AREA"
+	MaxChildrenPerScanBatch = 30
+)
+
+// LinkResult is what a batch of child scans did.
+type LinkResult struct {
+	Parent        *Bag
+	Linked        []*Bag
+	AlreadyLinked []*Bag
+	Rejected      []Rejection
+}
+
+// triageCodes normalises a batch and rejects what can be told without the database:
+// malformed QRs, codes of the wrong kind, and repeats within the batch. It returns the
+// codes left, in batch order.
+func triageCodes(raws []string, want qr.Kind, wrongKind Rejection) ([]string, []Rejection) {
+	var codes []string
+	var rejected []Rejection
+	seen := make(map[string]bool, len(raws))
+	for _, raw := range raws {
+		code := qr.Normalize(raw)
+		switch kind := qr.Classify(code); {
+		case kind == qr.Invalid:
+			rejected = append(rejected, Rejection{code, RejectInvalidQR, fmt.Sprintf("%q is not a valid QR: %s", code, qr.Describe)})
+		case kind != want:
+			rejected = append(rejected, Rejection{code, wrongKind.Code, fmt.Sprintf(wrongKind.Message, code)})
+		case seen[code]:
+			rejected = append(rejected, Rejection{code, RejectDuplicateInBatch, code + " appears more than once in this batch; it was handled once"})
+		default:
+			seen[code] = true
+			codes = append(codes, code)
+		}
+	}
+	return codes, rejected
+}
+
+// LinkChildren links a batch of child QRs to a parent in one transaction: the parent row is
+// locked once, existing children are classified, and the new ones that fit are inserted with
+// their CHILD_LINKED log rows in one statement. A retried batch changes and logs nothing.
+// Capacity, one parent per child and unique QRs are enforced by the lock and constraints.
+func (s *Store) LinkChildren(ctx context.Context, user *User, parentQR string, childQRs []string) (*LinkResult, error) {
+	code, err := parentCode(parentQR)
+	if err != nil {
+		return nil, err
+	}
+	codes, rejected := triageCodes(childQRs, qr.Child,
+		Rejection{Code: RejectIsParent, Message: "%s is a parent QR; only child bags go into a parent"})
+	result := &LinkResult{}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		parent, err := lockParent(ctx, tx, code)
+		if err != nil {
+			return err
+		}
+		if !user.MayAccessArea(parent.AreaID) {
+			for _, c := range codes {
+				rejected = append(rejected, Rejection{c, RejectForbiddenArea, fmt.Sprintf("parent %s belongs to another area than yours", code)})
+			}
+			result.Parent = parent
+			return nil
+		}
+		fresh, err := classifyExisting(ctx, tx, parent, codes, result, &rejected)
+		if err != nil {
+			return err
+		}
+		room := max(0, parent.Capacity-parent.ChildCount)
+		if len(fresh) > room {
+			for _, c := range fresh[room:] {
+				rejected = append(rejected, Rejection{c, RejectParentFull, fmt.Sprintf("parent %s is full (%d of %d)", code, parent.Capacity, parent.Capacity)})
+			}
+			fresh = fresh[:room]
+		}
+		if err := insertChildren(ctx, tx, user, parent, fresh, result, &rejected); err != nil {
+			return err
+		}
+		result.Parent, err = bagByID(ctx, tx, parent.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	result.Rejected = rejected
+	return result, nil
+}
+
+// existingBag is a bag of the batch that already exists, with its parent's QR.
+type existingBag struct {
+	Bag
+	ParentQR *string `db:"parent_qr"`
+}
+
+// classifyExisting sorts out the codes that already exist (already linked here, or linked
+// elsewhere) and returns the others, in batch order.
+func classifyExisting(ctx context.Context, tx *sqlx.Tx, parent *Bag, codes []string, result *LinkResult, rejected *[]Rejection) ([]string, error) {
+	if len(codes) == 0 {
+		return nil, nil
+	}
+	var existing []existingBag
+	err := tx.SelectContext(ctx, &existing, `
+		SELECT b.id, b.qr, b.type, b.status, b.area_id, b.parent_id, b.child_count, b.capacity,
+		       b.created_by, b.created_at, b.updated_at, p.qr AS parent_qr
+		FROM bags b
+		LEFT JOIN bags p ON p.id = b.parent_id
+		WHERE b.qr = ANY($1)`, pq.Array(codes))
+	if err != nil {
+		return nil, wrap(err, "look up children")
+	}
+	byQR := make(map[string]*existingBag, len(existing))
+	for i := range existing {
+		byQR[existing[i].QR] = &existing[i]
+	}
+	var fresh []string
+	for _, c := range codes {
+		e, ok := byQR[c]
+		switch {
+		case !ok:
+			fresh = append(fresh, c)
+		case e.ParentID != nil && *e.ParentID == parent.ID:
+			bag := e.Bag
+			result.AlreadyLinked = append(result.AlreadyLinked, &bag)
+		default:
+			*rejected = append(*rejected, linkedElsewhere(c, e.ParentQR))
+		}
+	}
+	return fresh, nil
+}
+
+func linkedElsewhere(code string, parentQR *string) Rejection {
+	if parentQR == nil {
+		return Rejection{code, RejectIsParent, code + " is a parent bag"}
+	}
+	return Rejection{code, RejectLinkedToOther, fmt.Sprintf("%s is already in parent %s; unlink it there first", code, *parentQR)}
+}
+
+// insertChildren inserts the new children and their CHILD_LINKED rows in one statement.
+// A code another transaction inserted meanwhile is skipped by ON CONFLICT and reported as
+// linked elsewhere.
+func insertChildren(ctx context.Context, tx *sqlx.Tx, user *User, parent *Bag, codes []string, result *LinkResult, rejected *[]Rejection) error {
+	if len(codes) == 0 {
+		return nil
+	}
+	var inserted []*Bag
+	err := tx.SelectContext(ctx, &inserted, `
+		WITH inserted AS (
+			INSERT INTO bags (qr, type, parent_id, area_id, created_by)
+			SELECT c.qr, 'CHILD', $2, $3, $4
+			FROM unnest($1::text[]) WITH ORDINALITY AS c(qr, n)
+			ORDER BY c.n
+			ON CONFLICT (qr) DO NOTHING
+			RETURNING `+bagColumns+`
+		), logged AS (
+			INSERT INTO scans (kind, bag_qr, bag_id, parent_id, user_id, area_id)
+			SELECT 'CHILD_LINKED', qr, id, parent_id, $4, area_id FROM inserted ORDER BY id
+		)
+		SELECT `+bagColumns+` FROM inserted ORDER BY id`,
+		pq.Array(codes), parent.ID, parent.AreaID, user.ID)
+	if err != nil {
+		return wrap(err, "link children")
+	}
+	result.Linked = inserted
+	if len(inserted) == len(codes) {
+		return nil
+	}
+	done := make(map[string]bool, len(inserted))
+	for _, b := range inserted {
+		done[b.QR] = true
+	}
+	for _, c := range codes {
+		if !done[c] {
+			*rejected = append(*rejected, Rejection{c, RejectLinkedToOther, c + " was just linked to another parent by a concurrent scan"})
+		}
+	}
+	return nil
+}

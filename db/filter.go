@@ -1,0 +1,41 @@
+package db
+
+import (
+	"fmt"
+	"strings"
+)
+
+// conditions builds a WHERE clause with numbered parameters, so list queries can take any
+// combination of filters without string-pasting values.
+type conditions struct {
+	clauses []string
+	args    []any
+}
+
+// add appends a clause in which each ? stands for the next argument.
+func (c *conditions) add(clause string, args ...any) {
+	for _, arg := range args {
+		c.args = append(c.args, arg)
+		clause = strings.Replace(clause, "?", fmt.Sprintf("$%d", len(c.args)), 1)
+	}
+	c.clauses = append(c.clauses, clause)
+}
+
+// where returns " WHERE a AND b" or "".
+func (c *conditions) where() string {
+	if len(c.clauses) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(c.clauses, " AND ")
+}
+
+// arg adds an argument without a clause and returns its placeholder.
+func (c *conditions) arg(v any) string {
+	c.args = append(c.args, v)
+	return fmt.Sprintf("$%d", len(c.args))
+}
+
+// likePattern escapes LIKE's wildcards in user text.
+func likePattern(text string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(text)
+}

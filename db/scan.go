@@ -1,0 +1,59 @@
+package db
+
+import (
+	"context"
+	"time"
+)
+
+// ScanFilter narrows the scan log; zero fields do not filter.
+type ScanFilter struct {
+	Kinds  []ScanKind
+	AreaID *int64
+	UserID *int64
+	After  *time.Time
+	Before *time.Time
+}
+
+// Scans returns a page of the scan log matching the filter, newest first.
+func (s *Store) Scans(ctx context.Context, f ScanFilter, page Page) ([]*Scan, bool, error) {
+	c := &conditions{}
+	if len(f.Kinds) > 0 {
+		kinds := make([]string, len(f.Kinds))
+		for i, k := range f.Kinds {
+			kinds[i] = string(k)
+		}
+		c.add("kind = ANY(?)", kinds)
+	}
+	if f.AreaID != nil {
+		c.add("area_id = ?", *f.AreaID)
+	}
+	if f.UserID != nil {
+		c.add("user_id = ?", *f.UserID)
+	}
+	if f.After != nil {
+		c.add("at >= ?", *f.After)
+	}
+	if f.Before != nil {
+		c.add("at < ?", *f.Before)
+	}
+	if page.AfterID > 0 {
+		c.add("id < ?", page.AfterID)
+	}
+	query := `SELECT ` + scanColumns + ` FROM scans` + c.where() + ` ORDER BY id DESC LIMIT ` + c.arg(page.Limit+1)
+	var scans []*Scan
+	if err := s.reader().SelectContext(ctx, &scans, query, c.args...); err != nil {
+		return nil, false, wrap(err, "list scans")
+	}
+	scans, more := trim(scans, page)
+	return scans, more, nil
+}
+
+// ScanByID returns the scan with the id, or nil.
+func (s *Store) ScanByID(ctx context.Context, id int64) (*Scan, error) {
+	var scans []*Scan
+	err := s.db.SelectContext(ctx, &scans, `SELECT `+scanColumns+` FROM scans WHERE id = $1`, id)
+	if err != nil || len(scans) == 0 {
+		return nil, wrap(err, "fetch scan")
+	}
+	return scans[0], nil
+}

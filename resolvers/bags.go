@@ -1,0 +1,130 @@
+package resolvers
+
+import (
+	"context"
+	"strings"
+
+	"tracetrack/apperr"
+	"tracetrack/auth"
+	"tracetrack/db"
+	"tracetrack/graph/model"
+)
+
+// bagConnection builds a connection from a page of bags and their keyset positions.
+func bagConnection(bags []*db.Bag, positions []int64, hasNext bool, count func(context.Context) (int, error)) *model.BagConnection {
+	conn := &model.BagConnection{Edges: make([]*model.BagEdge, len(bags)), PageInfo: &model.PageInfo{HasNextPage: hasNext}, Count: count}
+	for i, b := range bags {
+		conn.Edges[i] = &model.BagEdge{Cursor: encodeCursor(positions[i]), Node: b}
+	}
+	if n := len(bags); n > 0 {
+		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor
+	}
+	return conn
+}
+
+func scanConnection(scans []*db.Scan, hasNext bool) *model.ScanConnection {
+	conn := &model.ScanConnection{Edges: make([]*model.ScanEdge, len(scans)), PageInfo: &model.PageInfo{HasNextPage: hasNext}}
+	for i, s := range scans {
+		conn.Edges[i] = &model.ScanEdge{Cursor: encodeCursor(s.ID), Node: s}
+	}
+	if n := len(scans); n > 0 {
+		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor
+	}
+	return conn
+}
+
+func bagIDs(bags []*db.Bag) []int64 {
+	ids := make([]int64, len(bags))
+	for i, b := range bags {
+		ids[i] = b.ID
+	}
+	return ids
+}
+
+func fixedCount(n int) func(context.Context) (int, error) {
+	return func(context.Context) (int, error) { return n, nil }
+}
+
+// areaScope resolves an optional area code to the area the caller may read (see
+// auth.AreaScope).
+func (r *Resolver) areaScope(ctx context.Context, user *db.User, code *string) (*int64, error) {
+	var requested *db.Area
+	if code != nil && *code != "" {
+		area, err := r.Store.AreaByCode(ctx, *code)
+		if err != nil {
+			return nil, err
+		}
+		requested = area
+	}
+	return auth.AreaScope(user, requested)
+}
+
+// maxSearchLength bounds QR search text: no QR is longer.
+const maxSearchLength = 50
+
+// bagFilter turns the GraphQL filter into the store's, applying the caller's area scope.
+func (r *Resolver) bagFilter(ctx context.Context, user *db.User, f *model.BagFilter) (db.BagFilter, error) {
+	if f == nil {
+		f = &model.BagFilter{}
+	}
+	area, err := r.areaScope(ctx, user, f.AreaCode)
+	if err != nil {
+		return db.BagFilter{}, err
+	}
+	out := db.BagFilter{Type: f.Type, Status: f.Status, AreaID: area, Billed: f.Billed,
+		CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore}
+	if out.QRPrefix, err = searchText(f.QRPrefix, 1); err != nil {
+		return db.BagFilter{}, err
+	}
+	if out.Search, err = searchText(f.Search, 3); err != nil {
+		return db.BagFilter{}, err
+	}
+	return out, nil
+}
+
+// searchText upper-cases and trims QR search text and checks its length: substring search
+// needs 3 characters to use the trigram index.
+func searchText(text *string, least int) (string, error) {
+	if text == nil {
+		return "", nil
+	}
+	t := strings.ToUpper(strings.TrimSpace(*text))
+	if t == "" {
+		return "", nil
+	}
+	if len(t) < least || len(t) > maxSearchLength {
+		return "", apperr.New(apperr.BadUserInput, "QR search text must be %d to %d characters, got %d", least, maxSearchLength, len(t))
+	}
+	return t, nil
+}
+
+// visibleBag returns the bag if the caller may see it, FORBIDDEN otherwise (nil stays nil).
+func visibleBag(ctx context.Context, bag *db.Bag) (*db.Bag, error) {
+	if bag == nil {
+		return nil, nil
+	}
+	user, err := auth.Require(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !user.MayAccessArea(bag.AreaID) {
+		return nil, apperr.New(apperr.Forbidden, "bag %s belongs to another area than yours", bag.QR)
+	}
+	return bag, nil
+}
+
+func rejections(rs []db.Rejection) []*model.ScanRejection {
+	out := make([]*model.ScanRejection, len(rs))
+	for i, r := range rs {
+		out[i] = &model.ScanRejection{QR: r.QR, Code: r.Code, Message: r.Message}
+	}
+	return out
+}
+
+// nonNil makes an empty list [] rather than null for the client.
+func nonNil[T any](list []T) []T {
+	if list == nil {
+		return []T{}
+	}
+	return list
+}
