@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -167,25 +168,54 @@ func (e *Env) DoRaw(t testing.TB, token string, body map[string]any) *Response {
 // Post sends a raw body to the GraphQL endpoint.
 func (e *Env) Post(t testing.TB, token, contentType string, body []byte) *Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, e.URL, bytes.NewReader(body))
+	resp, err := e.post(token, contentType, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", contentType)
+	return resp
+}
+
+// DoNoT is Do for goroutines other than the test's: a transport failure comes back as an
+// error in the response instead of failing the test.
+func (e *Env) DoNoT(token, query string, variables map[string]any) *Response {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": variables})
+	resp, err := e.post(token, "application/json", body)
+	if err != nil {
+		return &Response{Errors: []Error{{Message: err.Error(), Extensions: map[string]any{"code": "TRANSPORT"}}}}
+	}
+	return resp
+}
+
+// DecodeNoT unmarshals data into v, or returns the first GraphQL error.
+func (r *Response) DecodeNoT(v any) error {
+	if len(r.Errors) > 0 {
+		return fmt.Errorf("%s: %s", r.Code(), r.Errors[0].Message)
+	}
+	return json.Unmarshal(r.Data, v)
+}
+
+func (e *Env) post(token, contentType string, body []byte) (*Response, error) {
+	req, err := http.NewRequest(http.MethodPost, e.URL, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("POST %s: %v", e.URL, err)
+		return nil, fmt.Errorf("POST %s: %w", e.URL, err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	out := &Response{Status: resp.StatusCode}
 	if err := json.Unmarshal(raw, out); err != nil {
-		t.Fatalf("response is not JSON (status %d): %s", resp.StatusCode, raw)
+		return nil, fmt.Errorf("response is not JSON (status %d): %s", resp.StatusCode, raw)
 	}
-	return out
+	return out, nil
 }
 
 // MustDo is Do that fails the test on any GraphQL error and decodes data into v.
