@@ -1,0 +1,125 @@
+package resolvers_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"tracetrack/app"
+	"tracetrack/db"
+	"tracetrack/internal/apitest"
+	"tracetrack/loaders"
+)
+
+// treeFixture fills a fresh database with parents, each with children, created by a few
+// users, and a scan per bag: everything a deep query can walk.
+func treeFixture(t *testing.T, env *apitest.Env, parents, childrenEach int) {
+	t.Helper()
+	mustExec(t, env, `INSERT INTO users (username, password_hash, role) SELECT 'maker'||g, 'x', 'BILLER' FROM generate_series(1, 5) g`)
+	mustExec(t, env, `
+		INSERT INTO bags (qr, type, area_id, created_by)
+		SELECT 'SB'||lpad(g::text, 5, '0'), 'PARENT', 1, (SELECT min(id) FROM users) + g % 5
+		FROM generate_series(1, $1) g`, parents)
+	mustExec(t, env, `
+		INSERT INTO bags (qr, type, parent_id, area_id, created_by)
+		SELECT 'K'||p.id||'X'||k, 'CHILD', p.id, 1, p.created_by
+		FROM bags p, generate_series(1, $1) k WHERE p.type = 'PARENT'`, childrenEach)
+	mustExec(t, env, `
+		INSERT INTO scans (kind, bag_qr, bag_id, parent_id, user_id, area_id)
+		SELECT CASE type WHEN 'PARENT' THEN 'PARENT_SCANNED' ELSE 'CHILD_LINKED' END, qr, id, parent_id, created_by, area_id
+		FROM bags ORDER BY id`)
+}
+
+// statements runs the query and returns how many SQL statements it took.
+func statements(t *testing.T, env *apitest.Env, token, query string) int {
+	t.Helper()
+	resp := env.Do(t, token, query, nil)
+	if len(resp.Errors) > 0 {
+		t.Fatalf("%s: %v", query, resp.Errors)
+	}
+	n, ok := resp.Extensions["sqlStatements"].(float64)
+	if !ok {
+		t.Fatalf("no sqlStatements extension in %v", resp.Extensions)
+	}
+	return int(n)
+}
+
+func TestStatementsGrowWithDepthNotRows(t *testing.T) {
+	t.Parallel()
+	queries := []struct {
+		name, query string
+		most        int
+	}{
+		// bags, children, createdBy, scans of the children
+		{"bags.children.scans", `{ bags(first: %d, filter: {type: PARENT}) { edges { node { qr children(first: 30) { edges { node { qr createdBy { username } scans(first: 5) { edges { node { kind } } } } } } } } } }`, 4},
+		// scans, their bags, those bags' parents, the parents' bills
+		{"scans.bag.parent.bill", `{ scans(first: %d) { edges { node { kind bag { qr parent { qr bill { billNumber } } } user { username } } } } }`, 5},
+	}
+	counts := map[string][]int{}
+	// a long loader wait keeps the counts exact on a busy CI machine, where goroutines of one
+	// level may start further apart than production's 2 ms
+	for _, size := range []int{5, 40} {
+		env := apitest.New(t, func(o *app.Options) {
+			o.DebugSQLCount = true
+			o.Loaders = loaders.Settings{Wait: 200 * time.Millisecond, MaxBatch: 1000}
+		})
+		_, token := env.NewUser(t, db.RoleAdmin, "")
+		treeFixture(t, env, size, 20)
+		for _, q := range queries {
+			n := statements(t, env, token, fmt.Sprintf(q.query, size))
+			counts[q.name] = append(counts[q.name], n)
+			if n > q.most {
+				t.Errorf("%s over %d parents: %d statements, want at most %d", q.name, size, n, q.most)
+			}
+		}
+	}
+	for name, c := range counts {
+		if c[0] != c[1] {
+			t.Errorf("%s: %d statements for 5 parents but %d for 40: the count depends on rows", name, c[0], c[1])
+		}
+	}
+}
+
+func TestBatchedChildrenAreEachParentsOwnInOrder(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	_, token := env.NewUser(t, db.RoleAdmin, "")
+	treeFixture(t, env, 6, 7)
+	var got struct {
+		Bags struct {
+			Edges []struct {
+				Node struct {
+					QR       string
+					ID       string
+					Children struct {
+						PageInfo struct{ HasNextPage bool }
+						Edges    []struct {
+							Node struct {
+								QR     string
+								Parent struct{ QR string }
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	env.MustDo(t, token, `{ bags(first: 6, filter: {type: PARENT}) { edges { node { qr children(first: 3) { pageInfo { hasNextPage } edges { node { qr parent { qr } } } } } } } }`, nil, &got)
+	if len(got.Bags.Edges) != 6 {
+		t.Fatalf("got %d parents", len(got.Bags.Edges))
+	}
+	for _, p := range got.Bags.Edges {
+		kids := p.Node.Children
+		if len(kids.Edges) != 3 || !kids.PageInfo.HasNextPage {
+			t.Errorf("%s: %d children on the first page (next %v), want 3 of 7", p.Node.QR, len(kids.Edges), kids.PageInfo.HasNextPage)
+		}
+		for i, k := range kids.Edges {
+			if k.Node.Parent.QR != p.Node.QR {
+				t.Errorf("%s got the child %s of %s", p.Node.QR, k.Node.QR, k.Node.Parent.QR)
+			}
+			if i > 0 && k.Node.QR <= kids.Edges[i-1].Node.QR {
+				t.Errorf("%s: children out of link order: %s after %s", p.Node.QR, k.Node.QR, kids.Edges[i-1].Node.QR)
+			}
+		}
+	}
+}
