@@ -213,7 +213,7 @@ func TestUnlinkUndoAndDelete(t *testing.T) {
 	}
 }
 
-func mustExec(t *testing.T, env *apitest.Env, query string, args ...any) {
+func mustExec(t testing.TB, env *apitest.Env, query string, args ...any) {
 	t.Helper()
 	if _, err := env.Store.DB().ExecContext(context.Background(), query, args...); err != nil {
 		t.Fatalf("%s: %v", query, err)

@@ -13,7 +13,7 @@ import (
 
 // treeFixture fills a fresh database with parents, each with children, created by a few
 // users, and a scan per bag: everything a deep query can walk.
-func treeFixture(t *testing.T, env *apitest.Env, parents, childrenEach int) {
+func treeFixture(t testing.TB, env *apitest.Env, parents, childrenEach int) {
 	t.Helper()
 	mustExec(t, env, `INSERT INTO users (username, password_hash, role) SELECT 'maker'||g, 'x', 'BILLER' FROM generate_series(1, 5) g`)
 	mustExec(t, env, `
