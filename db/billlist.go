@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// BillFilter narrows the bills list and the bills export; nil fields do not filter.
-type BillFilter struct {
+// BillListFilter narrows the bills list and the bills export; nil fields do not filter.
+type BillListFilter struct {
 	Status *BillStatus
 	// Search: bill number or destination contains it, any case (trigram indexes).
 	Search        *string
@@ -23,7 +23,7 @@ const billFilterSQL = `($1::text IS NULL OR status = $1)
 	AND ($4::timestamptz IS NULL OR created_at >= $4)
 	AND ($5::timestamptz IS NULL OR created_at < $5)`
 
-func billFilterArgs(f BillFilter) []any {
+func billFilterArgs(f BillListFilter) []any {
 	var pattern *string
 	if f.Search != nil {
 		p := "%" + escapeLike(strings.TrimSpace(*f.Search)) + "%"
@@ -45,7 +45,7 @@ type BillPage struct {
 }
 
 // Bills returns the bills matching the filter, newest (highest id) first, a page at a time.
-func (s *Store) Bills(ctx context.Context, f BillFilter, page Page) (*BillPage, error) {
+func (s *Store) Bills(ctx context.Context, f BillListFilter, page Page) (*BillPage, error) {
 	before := page.AfterID
 	if before == 0 {
 		before = maxID

@@ -16,7 +16,7 @@ import (
 const exportStatementTimeout = "15min"
 
 // ExportBills calls each for every bill matching the filter, newest first.
-func (s *Store) ExportBills(ctx context.Context, f BillFilter, each func(*Bill) error) error {
+func (s *Store) ExportBills(ctx context.Context, f BillListFilter, each func(*Bill) error) error {
 	return s.exportRows(ctx, `
 		SELECT `+billColumns+`
 		FROM bills

@@ -4,9 +4,9 @@ import (
 	"context"
 )
 
-// IntegrityProblem is one counter or invariant that disagrees with a recount from the base
+// IntegrityIssue is one counter or invariant that disagrees with a recount from the base
 // tables. EntityType and EntityID name the row: a Bag, a Bill or an Area (area 0: no area).
-type IntegrityProblem struct {
+type IntegrityIssue struct {
 	Kind       string `db:"kind"`
 	EntityType string `db:"entity_type"`
 	EntityID   int64  `db:"entity_id"`
@@ -17,8 +17,8 @@ type IntegrityProblem struct {
 // they guard, and returns each disagreement (none: all is well). It is one statement, so it
 // compares counters and rows of one snapshot even while writers run. It reads whole tables:
 // an admin's check, not a dashboard's.
-func (s *Store) Integrity(ctx context.Context) ([]IntegrityProblem, error) {
-	var problems []IntegrityProblem
+func (s *Store) Integrity(ctx context.Context) ([]IntegrityIssue, error) {
+	var problems []IntegrityIssue
 	err := s.db.SelectContext(ctx, &problems, integritySQL)
 	return problems, wrap(err, "check integrity")
 }

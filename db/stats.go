@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// Stats are the dashboard counters of one area (or of all). Bills belong to no area, so the
+// StatCounters are the dashboard counters of one area (or of all). Bills belong to no area, so the
 // bill counts are always global.
-type Stats struct {
+type StatCounters struct {
 	ParentBags      int `db:"parent_bags"`
 	ChildBags       int `db:"child_bags"`
 	OpenBills       int `db:"open_bills"`
@@ -22,8 +22,8 @@ type Stats struct {
 // their shards, and the quarter-hour scan_buckets since dayStart), never COUNT(*) over bags
 // or scans, so it costs the same at ten million bags. areaID nil means every area; users
 // are few and counted directly (active users; of an area: its active dispatchers).
-func (s *Store) Stats(ctx context.Context, areaID *int64, dayStart time.Time) (*Stats, error) {
-	var st Stats
+func (s *Store) Stats(ctx context.Context, areaID *int64, dayStart time.Time) (*StatCounters, error) {
+	var st StatCounters
 	err := s.reader().GetContext(ctx, &st, `
 		SELECT coalesce(sum(parent_bags) FILTER (WHERE $1::int IS NULL OR area_id = $1), 0) AS parent_bags,
 		       coalesce(sum(child_bags) FILTER (WHERE $1::int IS NULL OR area_id = $1), 0) AS child_bags,

@@ -11,6 +11,7 @@ import (
 	"tracetrack/db"
 	"tracetrack/graph"
 	"tracetrack/graph/model"
+	"tracetrack/loaders"
 )
 
 // ID is the resolver for the id field.
@@ -40,7 +41,7 @@ func (r *bagResolver) Children(ctx context.Context, obj *db.Bag, first *int, aft
 
 // Bill is the resolver for the bill field.
 func (r *bagResolver) Bill(ctx context.Context, obj *db.Bag) (*db.Bill, error) {
-	return nil, apperr.NotImplemented("bill")
+	return loaders.For(ctx).BillOfBag.Load(ctx, obj.ID)()
 }
 
 // CreatedBy is the resolver for the createdBy field.

@@ -10,10 +10,23 @@ import (
 	"tracetrack/apperr"
 	"tracetrack/db"
 	"tracetrack/graph"
+	"tracetrack/loaders"
 )
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (db.Node, error) {
+	kind, key, err := decodeAnyID(id)
+	if err != nil {
+		return nil, err
+	}
+	switch kind {
+	case kindBill:
+		bill, err := loaders.For(ctx).BillByID.Load(ctx, key)()
+		if bill == nil || err != nil {
+			return nil, err
+		}
+		return bill, nil
+	}
 	return nil, apperr.NotImplemented("node")
 }
 
