@@ -43,10 +43,11 @@ type BagExportFilter struct {
 	CreatedBefore *time.Time
 }
 
-// ExportedBag is a bag row of the export with the number of the bill it is on (a child's:
-// its parent's).
+// ExportedBag is a bag row of the export with its parent's QR (children) and the number of
+// the bill it is on (a child's: its parent's).
 type ExportedBag struct {
 	Bag
+	ParentQR   *string `db:"parent_qr"`
 	BillNumber *string `db:"bill_number"`
 }
 
@@ -70,8 +71,9 @@ func (s *Store) ExportBags(ctx context.Context, f BagExportFilter, each func(*Ex
 	}
 	return s.exportRows(ctx, `
 		SELECT g.id, g.qr, g.type, g.status, g.area_id, g.parent_id, g.child_count, g.capacity,
-		       g.created_by, g.created_at, g.updated_at, b.bill_number
+		       g.created_by, g.created_at, g.updated_at, p.qr AS parent_qr, b.bill_number
 		FROM bags g
+		LEFT JOIN bags p ON p.id = g.parent_id
 		LEFT JOIN bill_bags bb ON bb.bag_id = coalesce(g.parent_id, g.id)
 		LEFT JOIN bills b ON b.id = bb.bill_id
 		WHERE ($1::text IS NULL OR g.type = $1)

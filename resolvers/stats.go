@@ -16,25 +16,13 @@ const (
 	maxSummaryWindow     = 366 * 24 * time.Hour
 )
 
-// readableArea returns the area a caller may read for the asked code: a dispatcher only
-// their own (no code means theirs; another is FORBIDDEN, never silently narrowed); others
-// the asked area or all (nil).
+// readableArea returns the area the caller may read for the asked code (db.ReadableArea).
 func (r *Resolver) readableArea(ctx context.Context, code *string) (*int64, error) {
 	user, err := auth.Require(ctx)
 	if err != nil {
 		return nil, err
 	}
-	asked, err := r.areaIDOf(ctx, code)
-	if err != nil {
-		return nil, err
-	}
-	if user.Role != db.RoleDispatcher {
-		return asked, nil
-	}
-	if asked != nil && *asked != *user.AreaID {
-		return nil, apperr.New(apperr.Forbidden, "dispatchers see only their own area; leave areaCode out or pass yours")
-	}
-	return user.AreaID, nil
+	return r.Store.ReadableArea(ctx, user, code)
 }
 
 // businessDayStart is local midnight of t's day in the business time zone.
