@@ -19,10 +19,10 @@ type StatCounters struct {
 }
 
 // Stats reads the counters that the write transactions keep (stat_counters, summed over
-// their shards, and the quarter-hour scan_buckets since dayStart), never COUNT(*) over bags
+// their shards, and the quarter-hour scan_buckets of [dayStart, dayEnd)), never COUNT(*) over bags
 // or scans, so it costs the same at ten million bags. areaID nil means every area; users
 // are few and counted directly (active users; of an area: its active dispatchers).
-func (s *Store) Stats(ctx context.Context, areaID *int64, dayStart time.Time) (*StatCounters, error) {
+func (s *Store) Stats(ctx context.Context, areaID *int64, dayStart, dayEnd time.Time) (*StatCounters, error) {
 	var st StatCounters
 	err := s.reader().GetContext(ctx, &st, `
 		SELECT coalesce(sum(parent_bags) FILTER (WHERE $1::int IS NULL OR area_id = $1), 0) AS parent_bags,
@@ -32,9 +32,9 @@ func (s *Store) Stats(ctx context.Context, areaID *int64, dayStart time.Time) (*
 		       coalesce(sum(in_progress_bills), 0) AS in_progress_bills,
 		       coalesce(sum(completed_bills), 0) AS completed_bills,
 		       (SELECT coalesce(sum(scans), 0) FROM scan_buckets
-		        WHERE bucket >= $2 AND ($1::int IS NULL OR area_id = $1)) AS scans_today,
+		        WHERE bucket >= $2 AND bucket < $3 AND ($1::int IS NULL OR area_id = $1)) AS scans_today,
 		       (SELECT count(*) FROM users
 		        WHERE active AND ($1::int IS NULL OR area_id = $1)) AS users
-		FROM stat_counters`, areaID, dayStart)
+		FROM stat_counters`, areaID, dayStart, dayEnd)
 	return &st, wrap(err, "read stats")
 }

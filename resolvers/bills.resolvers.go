@@ -151,7 +151,8 @@ func (r *queryResolver) Stats(ctx context.Context, areaCode *string) (*model.Sta
 	if err != nil {
 		return nil, err
 	}
-	st, err := r.Store.Stats(ctx, areaID, r.businessDayStart(r.now()))
+	dayStart, dayEnd := r.businessDay(r.now())
+	st, err := r.Store.Stats(ctx, areaID, dayStart, dayEnd)
 	if err != nil {
 		return nil, err
 	}

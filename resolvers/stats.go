@@ -25,10 +25,11 @@ func (r *Resolver) readableArea(ctx context.Context, code *string) (*int64, erro
 	return r.Store.ReadableArea(ctx, user, code)
 }
 
-// businessDayStart is local midnight of t's day in the business time zone.
-func (r *Resolver) businessDayStart(t time.Time) time.Time {
+// businessDay is [local midnight, next local midnight) of t's day in the business time zone.
+func (r *Resolver) businessDay(t time.Time) (time.Time, time.Time) {
 	local := t.In(r.Config.BusinessTimeZone)
-	return time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, r.Config.BusinessTimeZone)
+	start := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, r.Config.BusinessTimeZone)
+	return start, start.AddDate(0, 0, 1)
 }
 
 // summaryRange fills in a summary's [from, to) (default: the 7 days up to now) and checks it.
