@@ -2,6 +2,7 @@ package resolvers_test
 
 import (
 	"context"
+	"encoding/base64"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -144,4 +145,11 @@ func billByNumber(t testing.TB, env *apitest.Env, token, number string) *billOut
 	var out struct{ Bill *billOut }
 	env.MustDo(t, token, `query($n: String) { bill(billNumber: $n) { `+billFields+` } }`, map[string]any{"n": number}, &out)
 	return out.Bill
+}
+
+func itoa(n int) string { return fmt.Sprint(n) }
+
+// globalUserID is the opaque id the API gives the user with the database id.
+func globalUserID(id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("User:%d", id)))
 }

@@ -147,7 +147,9 @@ func TestMixedWorkloadKeepsEveryCounter(t *testing.T) {
 	if !report.Integrity.Ok || len(report.Integrity.Problems) != 0 {
 		t.Errorf("integrity after the mixed workload: %+v", report.Integrity)
 	}
-	var stats struct{ Stats struct{ ParentBags, ChildBags, Bills, OpenBills, InProgressBills, TotalScans int } }
+	var stats struct {
+		Stats struct{ ParentBags, ChildBags, Bills, OpenBills, InProgressBills, TotalScans int }
+	}
 	env.MustDo(t, admin, `{ stats { parentBags childBags bills openBills inProgressBills totalScans } }`, nil, &stats)
 	s := stats.Stats
 	recount := []int{
