@@ -30,6 +30,9 @@ func (s *Store) CreateBill(ctx context.Context, nb NewBill) (*Bill, error) {
 	if err := CheckBillCapacity(nb.Capacity); err != nil {
 		return nil, err
 	}
+	if err := CheckBillDetails(nb.Description, nb.Destination, nb.VehicleNumber); err != nil {
+		return nil, err
+	}
 	var bill Bill
 	err := s.db.GetContext(ctx, &bill, `
 		INSERT INTO bills (bill_number, description, destination, vehicle_number, capacity, created_by)
@@ -56,6 +59,9 @@ func (s *Store) UpdateBill(ctx context.Context, id int64, ch BillChanges) (*Bill
 		if err := CheckBillCapacity(*ch.Capacity); err != nil {
 			return nil, err
 		}
+	}
+	if err := CheckBillDetails(ch.Description, ch.Destination, ch.VehicleNumber); err != nil {
+		return nil, err
 	}
 	var bill Bill
 	err := s.db.GetContext(ctx, &bill, `

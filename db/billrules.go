@@ -17,7 +17,31 @@ const (
 	MaxBillCapacity  = 500
 	// MaxLinkBatch is the most parent QRs one linkBagsToBill call takes.
 	MaxLinkBatch = 100
+	// Longest free-text details of a bill: enough for any real note, small enough that an
+	// oversized request is refused instead of stored.
+	MaxBillDescriptionLen = 500
+	MaxBillDestinationLen = 200
+	MaxVehicleNumberLen   = 50
 )
+
+// CheckBillDetails reports BAD_USER_INPUT for a description, destination or vehicle number
+// longer than its limit (nil fields are not checked).
+func CheckBillDetails(description, destination, vehicleNumber *string) error {
+	for _, f := range []struct {
+		name  string
+		value *string
+		max   int
+	}{
+		{"description", description, MaxBillDescriptionLen},
+		{"destination", destination, MaxBillDestinationLen},
+		{"vehicleNumber", vehicleNumber, MaxVehicleNumberLen},
+	} {
+		if f.value != nil && len([]rune(*f.value)) > f.max {
+			return apperr.New(apperr.BadUserInput, "%s has at most %d characters, got %d", f.name, f.max, len([]rune(*f.value)))
+		}
+	}
+	return nil
+}
 
 // NormalizeBillNumber trims and upper-cases a bill number, so numbers compare case-insensitively.
 func NormalizeBillNumber(number string) string {

@@ -61,6 +61,10 @@ func TestBillNumberAndCapacityRules(t *testing.T) {
 			t.Errorf("CheckBillCapacity(%d) = %v", capacity, err)
 		}
 	}
+	long := strings.Repeat("é", MaxBillDestinationLen+1)
+	if err := CheckBillDetails(nil, &long, nil); err == nil {
+		t.Error("an overlong destination passed")
+	}
 	if got := NormalizeBillNumber("  inv-7a "); got != "INV-7A" {
 		t.Errorf("NormalizeBillNumber = %q", got)
 	}

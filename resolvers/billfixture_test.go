@@ -2,8 +2,8 @@ package resolvers_test
 
 import (
 	"context"
-	"encoding/base64"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"testing"
