@@ -1,6 +1,7 @@
 package resolvers_test
 
 import (
+	"database/sql"
 	"fmt"
 	"math/rand"
 	"sync"
@@ -168,41 +169,33 @@ func TestMixedWorkloadKeepsEveryCounter(t *testing.T) {
 	}
 }
 
-// addChild inserts a child the way the scanning code does: parent locked, then the insert;
-// a full parent simply refuses (the check constraint).
+// addChild inserts a child the way the scanning code does: parent locked, then the insert
+// and its scan row; a full parent is left alone.
 func addChild(t *testing.T, fx *fixture, parentQR, childQR string) {
 	t.Helper()
-	tx, err := fx.db.Begin()
-	if err != nil {
-		t.Error(err)
-		return
-	}
-	defer tx.Rollback()
-	var id int64
-	var areaID *int64
-	var full bool
-	if err := tx.QueryRow(`SELECT id, area_id, child_count >= capacity FROM bags WHERE qr = $1 FOR NO KEY UPDATE`, parentQR).Scan(&id, &areaID, &full); err != nil {
-		t.Error(err)
-		return
-	}
-	if full {
-		return
-	}
-	if _, err := tx.Exec(`INSERT INTO bags (qr, type, parent_id, area_id) VALUES ($1, 'CHILD', $2, $3)`, childQR, id, areaID); err != nil {
-		t.Error(err)
-		return
-	}
-	if _, err := tx.Exec(`INSERT INTO scans (kind, bag_qr, parent_id, area_id) VALUES ('CHILD_LINKED', $1, $2, $3)`, childQR, id, areaID); err != nil {
-		t.Error(err)
-		return
-	}
-	if err := tx.Commit(); err != nil {
-		t.Error(err)
-	}
+	withParentLocked(t, fx, parentQR, func(tx *sql.Tx, id int64) error {
+		_, err := tx.Exec(`
+			WITH child AS (
+				INSERT INTO bags (qr, type, parent_id, area_id)
+				SELECT $1, 'CHILD', id, area_id FROM bags WHERE id = $2 AND child_count < capacity
+				RETURNING qr, parent_id, area_id)
+			INSERT INTO scans (kind, bag_qr, parent_id, area_id)
+			SELECT 'CHILD_LINKED', qr, parent_id, area_id FROM child`, childQR, id)
+		return err
+	})
 }
 
 // removeChild deletes the newest child of the parent (parent locked first), if any.
 func removeChild(t *testing.T, fx *fixture, parentQR string) {
+	t.Helper()
+	withParentLocked(t, fx, parentQR, func(tx *sql.Tx, id int64) error {
+		_, err := tx.Exec(`DELETE FROM bags WHERE id = (SELECT max(id) FROM bags WHERE parent_id = $1)`, id)
+		return err
+	})
+}
+
+// withParentLocked runs change in a transaction that first locks the parent FOR NO KEY UPDATE.
+func withParentLocked(t *testing.T, fx *fixture, parentQR string, change func(tx *sql.Tx, id int64) error) {
 	t.Helper()
 	tx, err := fx.db.Begin()
 	if err != nil {
@@ -215,7 +208,7 @@ func removeChild(t *testing.T, fx *fixture, parentQR string) {
 		t.Error(err)
 		return
 	}
-	if _, err := tx.Exec(`DELETE FROM bags WHERE id = (SELECT max(id) FROM bags WHERE parent_id = $1)`, id); err != nil {
+	if err := change(tx, id); err != nil {
 		t.Error(err)
 		return
 	}
