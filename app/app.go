@@ -21,6 +21,7 @@ import (
 	"tracetrack/apperr"
 	"tracetrack/auth"
 	"tracetrack/db"
+	"tracetrack/export"
 	"tracetrack/graph"
 	"tracetrack/loaders"
 	"tracetrack/metrics"
@@ -51,7 +52,7 @@ type App struct {
 	mux      *http.ServeMux
 }
 
-// New builds the routes: /graphql (POST, GET, websocket), /healthz, /readyz.
+// New builds the routes: /graphql (POST, GET, websocket), /export/*.csv, /healthz, /readyz.
 func New(opts Options) *App {
 	if opts.Limits == (Limits{}) {
 		opts.Limits = DefaultLimits()
@@ -63,6 +64,12 @@ func New(opts Options) *App {
 	limiter := newRateLimiter(opts.RateLimits)
 	a.mux.Handle("/graphql", countResponses("/graphql", withTimeout(opts.RequestTimeout,
 		checkBody(opts.Limits.MaxBodyBytes, a.sessions.middleware(limiter.middleware(a.graphQL()))))))
+	exports := export.Handler{Store: opts.Store, KgPerChild: opts.Resolvers.KgPerChild,
+		ChildrenPerParent: opts.Resolvers.ChildrenPerParent}
+	a.mux.Handle("GET /export/bills.csv", countResponses("/export/bills.csv",
+		a.sessions.middleware(limiter.middleware(http.HandlerFunc(exports.Bills)))))
+	a.mux.Handle("GET /export/bags.csv", countResponses("/export/bags.csv",
+		a.sessions.middleware(limiter.middleware(http.HandlerFunc(exports.Bags)))))
 	a.mux.HandleFunc("GET /healthz", a.healthz)
 	a.mux.HandleFunc("GET /readyz", a.readyz)
 	a.mux.Handle("GET /metrics", metrics.Handler())

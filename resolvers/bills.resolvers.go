@@ -8,10 +8,10 @@ package resolvers
 import (
 	"context"
 	"time"
-	"tracetrack/apperr"
 	"tracetrack/db"
 	"tracetrack/graph"
 	"tracetrack/graph/model"
+	"tracetrack/loaders"
 )
 
 // ID is the resolver for the id field.
@@ -31,7 +31,15 @@ func (r *billResolver) ExpectedWeightKg(ctx context.Context, obj *db.Bill) (floa
 
 // ParentBags is the resolver for the parentBags field.
 func (r *billResolver) ParentBags(ctx context.Context, obj *db.Bill, first *int, after *string) (*model.BagConnection, error) {
-	return nil, apperr.NotImplemented("parentBags")
+	page, err := pageArgs(first, after, 50)
+	if err != nil {
+		return nil, err
+	}
+	bags, err := loaders.For(ctx).ParentBags.Load(ctx, loaders.PageKey{OwnerID: obj.ID, Page: page})()
+	if err != nil {
+		return nil, err
+	}
+	return bagConnection(bags.Items, bags.Positions, bags.HasNext, fixedCount(obj.ParentBagCount)), nil
 }
 
 // CreatedBy is the resolver for the createdBy field.
@@ -41,62 +49,136 @@ func (r *billResolver) CreatedBy(ctx context.Context, obj *db.Bill) (*db.User, e
 
 // CreateBill is the resolver for the createBill field.
 func (r *mutationResolver) CreateBill(ctx context.Context, input model.CreateBillInput) (*db.Bill, error) {
-	return nil, apperr.NotImplemented("createBill")
+	return r.Store.CreateBill(ctx, db.NewBill{BillNumber: input.BillNumber, Description: input.Description,
+		Destination: input.Destination, VehicleNumber: input.VehicleNumber, Capacity: input.Capacity,
+		CreatedBy: callerID(ctx)})
 }
 
 // UpdateBill is the resolver for the updateBill field.
 func (r *mutationResolver) UpdateBill(ctx context.Context, id string, input model.UpdateBillInput) (*db.Bill, error) {
-	return nil, apperr.NotImplemented("updateBill")
+	billID, err := decodeID(kindBill, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.UpdateBill(ctx, billID, db.BillChanges{Description: input.Description, Destination: input.Destination,
+		VehicleNumber: input.VehicleNumber, Capacity: input.Capacity})
 }
 
 // LinkBagsToBill is the resolver for the linkBagsToBill field.
 func (r *mutationResolver) LinkBagsToBill(ctx context.Context, billID string, parentQrs []string) (*model.LinkBagsResult, error) {
-	return nil, apperr.NotImplemented("linkBagsToBill")
+	id, err := decodeID(kindBill, billID)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Store.LinkBagsToBill(ctx, id, parentQrs, callerID(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return linkBagsResult(res), nil
 }
 
 // UnlinkBagFromBill is the resolver for the unlinkBagFromBill field.
 func (r *mutationResolver) UnlinkBagFromBill(ctx context.Context, billID string, parentQR string) (*db.Bill, error) {
-	return nil, apperr.NotImplemented("unlinkBagFromBill")
+	id, err := decodeID(kindBill, billID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.UnlinkBagFromBill(ctx, id, parentQR, callerID(ctx))
 }
 
 // CompleteBill is the resolver for the completeBill field.
 func (r *mutationResolver) CompleteBill(ctx context.Context, id string) (*db.Bill, error) {
-	return nil, apperr.NotImplemented("completeBill")
+	billID, err := decodeID(kindBill, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.CompleteBill(ctx, billID)
 }
 
 // ReopenBill is the resolver for the reopenBill field.
 func (r *mutationResolver) ReopenBill(ctx context.Context, id string) (*db.Bill, error) {
-	return nil, apperr.NotImplemented("reopenBill")
+	billID, err := decodeID(kindBill, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.ReopenBill(ctx, billID)
 }
 
 // DeleteBill is the resolver for the deleteBill field.
 func (r *mutationResolver) DeleteBill(ctx context.Context, id string) (bool, error) {
-	return false, apperr.NotImplemented("deleteBill")
+	billID, err := decodeID(kindBill, id)
+	if err != nil {
+		return false, err
+	}
+	return true, r.Store.DeleteBill(ctx, billID, callerID(ctx))
 }
 
 // Bill is the resolver for the bill field.
 func (r *queryResolver) Bill(ctx context.Context, id *string, billNumber *string) (*db.Bill, error) {
-	return nil, apperr.NotImplemented("bill")
+	if err := billLookup(id, billNumber); err != nil {
+		return nil, err
+	}
+	if billNumber != nil {
+		return r.Store.BillByNumber(ctx, *billNumber)
+	}
+	billID, err := decodeID(kindBill, *id)
+	if err != nil {
+		return nil, err
+	}
+	return loaders.For(ctx).BillByID.Load(ctx, billID)()
 }
 
 // Bills is the resolver for the bills field.
 func (r *queryResolver) Bills(ctx context.Context, filter *model.BillFilter, first *int, after *string) (*model.BillConnection, error) {
-	return nil, apperr.NotImplemented("bills")
+	f, err := billFilter(filter)
+	if err != nil {
+		return nil, err
+	}
+	page, err := pageArgs(first, after, 50)
+	if err != nil {
+		return nil, err
+	}
+	bills, err := r.Store.Bills(ctx, f, page)
+	if err != nil {
+		return nil, err
+	}
+	return billConnection(bills), nil
 }
 
 // Stats is the resolver for the stats field.
 func (r *queryResolver) Stats(ctx context.Context, areaCode *string) (*model.Stats, error) {
-	return nil, apperr.NotImplemented("stats")
+	areaID, err := r.readableArea(ctx, areaCode)
+	if err != nil {
+		return nil, err
+	}
+	dayStart, dayEnd := r.businessDay(r.now())
+	st, err := r.Store.Stats(ctx, areaID, dayStart, dayEnd)
+	if err != nil {
+		return nil, err
+	}
+	return statsOf(st), nil
 }
 
 // BillSummary is the resolver for the billSummary field.
 func (r *queryResolver) BillSummary(ctx context.Context, groupBy model.BillGrouping, from *time.Time, to *time.Time) ([]*model.BillAggregate, error) {
-	return nil, apperr.NotImplemented("billSummary")
+	start, end, err := r.summaryRange(from, to)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.Store.BillSummary(ctx, db.BillGroup(groupBy), start, end, r.Config.BusinessTimeZone.String())
+	if err != nil {
+		return nil, err
+	}
+	return r.billAggregates(rows), nil
 }
 
 // Integrity is the resolver for the integrity field.
 func (r *queryResolver) Integrity(ctx context.Context) (*model.IntegrityReport, error) {
-	return nil, apperr.NotImplemented("integrity")
+	problems, err := r.Store.Integrity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return integrityReport(problems, r.now()), nil
 }
 
 // Bill returns graph.BillResolver implementation.

@@ -61,10 +61,10 @@ func TestStatementsGrowWithDepthNotRows(t *testing.T) {
 	for _, size := range []int{5, 40} {
 		env := apitest.New(t, func(o *app.Options) {
 			o.DebugSQLCount = true
-			o.Loaders = loaders.Settings{Wait: 200 * time.Millisecond, MaxBatch: 1000}
+			o.Loaders = loaders.Settings{Wait: 500 * time.Millisecond, MaxBatch: 1000}
 		})
 		_, token := env.NewUser(t, db.RoleAdmin, "")
-		treeFixture(t, env, size, 20)
+		treeFixture(t, env, size, 10)
 		for _, q := range queries {
 			n := statements(t, env, token, fmt.Sprintf(q.query, size))
 			counts[q.name] = append(counts[q.name], n)

@@ -8,7 +8,6 @@ package resolvers
 import (
 	"context"
 	"time"
-	"tracetrack/apperr"
 	"tracetrack/auth"
 	"tracetrack/db"
 	"tracetrack/graph"
@@ -39,7 +38,19 @@ func (r *queryResolver) Scans(ctx context.Context, filter *model.ScanFilter, fir
 
 // ScanSummary is the resolver for the scanSummary field.
 func (r *queryResolver) ScanSummary(ctx context.Context, groupBy model.ScanGrouping, from *time.Time, to *time.Time, areaCode *string) ([]*model.ScanAggregate, error) {
-	return nil, apperr.NotImplemented("scanSummary")
+	areaID, err := r.readableArea(ctx, areaCode)
+	if err != nil {
+		return nil, err
+	}
+	start, end, err := r.summaryRange(from, to)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.Store.ScanSummary(ctx, db.ScanGroup(groupBy), start, end, areaID, r.Config.BusinessTimeZone.String())
+	if err != nil {
+		return nil, err
+	}
+	return scanAggregates(rows), nil
 }
 
 // ID is the resolver for the id field.

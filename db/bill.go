@@ -1,0 +1,209 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"tracetrack/apperr"
+)
+
+// NewBill is what createBill stores. BillNumber is normalised and checked by CreateBill.
+type NewBill struct {
+	BillNumber    string
+	Description   *string
+	Destination   *string
+	VehicleNumber *string
+	Capacity      int
+	CreatedBy     *int64
+}
+
+// CreateBill stores a new, empty bill. A bill number already taken (any case) is CONFLICT.
+func (s *Store) CreateBill(ctx context.Context, nb NewBill) (*Bill, error) {
+	number := NormalizeBillNumber(nb.BillNumber)
+	if err := CheckBillNumber(number); err != nil {
+		return nil, err
+	}
+	if err := CheckBillCapacity(nb.Capacity); err != nil {
+		return nil, err
+	}
+	if err := CheckBillDetails(nb.Description, nb.Destination, nb.VehicleNumber); err != nil {
+		return nil, err
+	}
+	var bill Bill
+	err := s.db.GetContext(ctx, &bill, `
+		INSERT INTO bills (bill_number, description, destination, vehicle_number, capacity, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		RETURNING `+billColumns, number, nb.Description, nb.Destination, nb.VehicleNumber, nb.Capacity, nb.CreatedBy)
+	if code, constraint := constraintName(err); code == pqUniqueViolation && constraint == "bills_bill_number_key" {
+		return nil, apperr.New(apperr.Conflict, "bill number %s is already taken; choose another", number)
+	}
+	return &bill, wrap(err, "create bill")
+}
+
+// BillChanges are the fields updateBill may change; nil leaves a field as it is.
+type BillChanges struct {
+	Description   *string
+	Destination   *string
+	VehicleNumber *string
+	Capacity      *int
+}
+
+// UpdateBill changes a bill's details. A capacity below the parent bags already linked is
+// CONFLICT (the bills_parent_count_range check decides, under the bill's row lock).
+func (s *Store) UpdateBill(ctx context.Context, id int64, ch BillChanges) (*Bill, error) {
+	if ch.Capacity != nil {
+		if err := CheckBillCapacity(*ch.Capacity); err != nil {
+			return nil, err
+		}
+	}
+	if err := CheckBillDetails(ch.Description, ch.Destination, ch.VehicleNumber); err != nil {
+		return nil, err
+	}
+	var bill Bill
+	err := s.db.GetContext(ctx, &bill, `
+		UPDATE bills
+		SET description = coalesce($2, description), destination = coalesce($3, destination),
+		    vehicle_number = coalesce($4, vehicle_number), capacity = coalesce($5, capacity),
+		    updated_at = now()
+		WHERE id = $1
+		RETURNING `+billColumns, id, ch.Description, ch.Destination, ch.VehicleNumber, ch.Capacity)
+	if code, constraint := constraintName(err); code == pqCheckViolation && constraint == "bills_parent_count_range" {
+		return nil, s.capacityBelowLinked(ctx, id, *ch.Capacity)
+	}
+	if err != nil {
+		return nil, wrap(notFoundIfNoRows(err, "no bill with this id; it may have been deleted"), "update bill")
+	}
+	return &bill, nil
+}
+
+// capacityBelowLinked is the CONFLICT of a capacity that would not hold the linked parents.
+func (s *Store) capacityBelowLinked(ctx context.Context, id int64, capacity int) error {
+	var linked int
+	if err := s.db.GetContext(ctx, &linked, `SELECT parent_bag_count FROM bills WHERE id = $1`, id); err != nil {
+		return wrap(err, "count parent bags of bill")
+	}
+	return apperr.New(apperr.Conflict, "capacity %d is below the %d parent bags already on the bill; unlink some first",
+		capacity, linked)
+}
+
+// BillByNumber returns the bill with the number (any case, spaces around ignored), or nil.
+func (s *Store) BillByNumber(ctx context.Context, number string) (*Bill, error) {
+	var bill Bill
+	err := s.reader().GetContext(ctx, &bill, `SELECT `+billColumns+` FROM bills WHERE bill_number = $1`,
+		NormalizeBillNumber(number))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return &bill, wrap(err, "fetch bill by number")
+}
+
+// CompleteBill closes a bill with at least one parent bag. An empty or already completed
+// bill is CONFLICT.
+func (s *Store) CompleteBill(ctx context.Context, id int64) (*Bill, error) {
+	var bill Bill
+	err := s.db.GetContext(ctx, &bill, `
+		UPDATE bills SET completed_at = now(), updated_at = now()
+		WHERE id = $1 AND completed_at IS NULL
+		RETURNING `+billColumns, id)
+	if code, constraint := constraintName(err); code == pqCheckViolation && constraint == "bills_completed_not_empty" {
+		return nil, apperr.New(apperr.Conflict, "the bill has no parent bags; link at least one before completing it")
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, s.transitionRefused(ctx, id, "is already completed")
+	}
+	return &bill, wrap(err, "complete bill")
+}
+
+// ReopenBill opens a completed bill again for links and unlinks; any other bill is CONFLICT.
+func (s *Store) ReopenBill(ctx context.Context, id int64) (*Bill, error) {
+	var bill Bill
+	err := s.db.GetContext(ctx, &bill, `
+		UPDATE bills SET completed_at = NULL, updated_at = now()
+		WHERE id = $1 AND completed_at IS NOT NULL
+		RETURNING `+billColumns, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, s.transitionRefused(ctx, id, "is not completed, so there is nothing to reopen")
+	}
+	return &bill, wrap(err, "reopen bill")
+}
+
+// transitionRefused explains why a status change matched no row: no such bill (NOT_FOUND)
+// or a bill in the wrong status (CONFLICT).
+func (s *Store) transitionRefused(ctx context.Context, id int64, why string) error {
+	var number string
+	err := s.db.GetContext(ctx, &number, `SELECT bill_number FROM bills WHERE id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.New(apperr.NotFound, "no bill with this id; it may have been deleted")
+	}
+	if err != nil {
+		return wrap(err, "fetch bill")
+	}
+	return apperr.New(apperr.Conflict, "bill %s %s", number, why)
+}
+
+// DeleteBill deletes a bill; its parent bags stay, unbilled, and each gets a BILL_UNLINKED
+// scan row. Parents are locked before the bill (the project's lock order).
+func (s *Store) DeleteBill(ctx context.Context, id int64, userID *int64) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			SELECT g.id FROM bags g
+			WHERE g.id IN (SELECT bag_id FROM bill_bags WHERE bill_id = $1)
+			ORDER BY g.id
+			FOR NO KEY UPDATE`, id); err != nil {
+			return wrap(err, "lock parent bags of bill")
+		}
+		if _, err := lockBill(ctx, tx, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO scans (kind, bag_qr, bag_id, bill_id, user_id, area_id)
+			SELECT 'BILL_UNLINKED', g.qr, g.id, bb.bill_id, $2, g.area_id
+			FROM bill_bags bb JOIN bags g ON g.id = bb.bag_id
+			WHERE bb.bill_id = $1
+			ORDER BY bb.id`, id, userID); err != nil {
+			return wrap(err, "log unlinks of deleted bill")
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM bills WHERE id = $1`, id)
+		return wrap(err, "delete bill")
+	})
+}
+
+// lockedBill is what the link and unlink transactions need of the bill they lock.
+type lockedBill struct {
+	BillNumber     string     `db:"bill_number"`
+	Capacity       int        `db:"capacity"`
+	ParentBagCount int        `db:"parent_bag_count"`
+	CompletedAt    *time.Time `db:"completed_at"`
+}
+
+// lockBill locks the bill FOR UPDATE (after its parents) or reports NOT_FOUND.
+func lockBill(ctx context.Context, tx *sqlx.Tx, id int64) (*lockedBill, error) {
+	var b lockedBill
+	err := tx.GetContext(ctx, &b, `
+		SELECT bill_number, capacity, parent_bag_count, completed_at
+		FROM bills WHERE id = $1
+		FOR UPDATE`, id)
+	if err != nil {
+		return nil, wrap(notFoundIfNoRows(err, "no bill with this id; it may have been deleted"), "lock bill")
+	}
+	return &b, nil
+}
+
+// refuseIfCompleted is the CONFLICT of a link or unlink on a completed bill.
+func (b *lockedBill) refuseIfCompleted(action string) error {
+	if b.CompletedAt != nil {
+		return apperr.New(apperr.Conflict, "bill %s is completed; reopen it before you %s parent bags", b.BillNumber, action)
+	}
+	return nil
+}
+
+// billByID reads a bill inside a transaction (its counters as the transaction left them).
+func billByID(ctx context.Context, tx *sqlx.Tx, id int64) (*Bill, error) {
+	var bill Bill
+	err := tx.GetContext(ctx, &bill, `SELECT `+billColumns+` FROM bills WHERE id = $1`, id)
+	return &bill, wrap(err, "fetch bill")
+}

@@ -1,0 +1,67 @@
+package db
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// BillListFilter narrows the bills list and the bills export; nil fields do not filter.
+type BillListFilter struct {
+	Status *BillStatus
+	// Search: bill number or destination contains it, any case (trigram indexes).
+	Search        *string
+	CreatedByID   *int64
+	CreatedAfter  *time.Time
+	CreatedBefore *time.Time
+}
+
+// billFilterSQL is the WHERE of the bills list over its first five parameters (billFilterArgs).
+const billFilterSQL = `($1::text IS NULL OR status = $1)
+	AND ($2::text IS NULL OR bill_number ILIKE $2 OR destination ILIKE $2)
+	AND ($3::bigint IS NULL OR created_by = $3)
+	AND ($4::timestamptz IS NULL OR created_at >= $4)
+	AND ($5::timestamptz IS NULL OR created_at < $5)`
+
+func billFilterArgs(f BillListFilter) []any {
+	var pattern *string
+	if f.Search != nil {
+		p := "%" + escapeLike(strings.TrimSpace(*f.Search)) + "%"
+		pattern = &p
+	}
+	return []any{f.Status, pattern, f.CreatedByID, f.CreatedAfter, f.CreatedBefore}
+}
+
+// escapeLike makes % and _ in user text match themselves in a LIKE pattern.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// BillPage is one keyset page of bills, newest first, with the count of every match.
+type BillPage struct {
+	Bills      []*Bill
+	HasNext    bool
+	TotalCount int
+}
+
+// Bills returns the bills matching the filter, newest (highest id) first, a page at a time.
+func (s *Store) Bills(ctx context.Context, f BillListFilter, page Page) (*BillPage, error) {
+	before := page.AfterID
+	if before == 0 {
+		before = maxID
+	}
+	var bills []*Bill
+	err := s.reader().SelectContext(ctx, &bills, `
+		SELECT `+billColumns+`
+		FROM bills
+		WHERE `+billFilterSQL+` AND id < $6
+		ORDER BY id DESC
+		LIMIT $7`, append(billFilterArgs(f), before, page.Limit+1)...)
+	if err != nil {
+		return nil, wrap(err, "list bills")
+	}
+	out := &BillPage{}
+	out.Bills, out.HasNext = trim(bills, page)
+	err = s.reader().GetContext(ctx, &out.TotalCount, `SELECT count(*) FROM bills WHERE `+billFilterSQL, billFilterArgs(f)...)
+	return out, wrap(err, "count bills")
+}

@@ -1,0 +1,105 @@
+package db
+
+import (
+	"context"
+)
+
+// IntegrityIssue is one counter or invariant that disagrees with a recount from the base
+// tables. EntityType and EntityID name the row: a Bag, a Bill or an Area (area 0: no area).
+type IntegrityIssue struct {
+	Kind       string `db:"kind"`
+	EntityType string `db:"entity_type"`
+	EntityID   int64  `db:"entity_id"`
+	Detail     string `db:"detail"`
+}
+
+// Integrity recounts, from the base tables, every counter the triggers keep and every limit
+// they guard, and returns each disagreement (none: all is well). It is one statement, so it
+// compares counters and rows of one snapshot even while writers run. It reads whole tables:
+// an admin's check, not a dashboard's.
+func (s *Store) Integrity(ctx context.Context) ([]IntegrityIssue, error) {
+	var problems []IntegrityIssue
+	err := s.db.SelectContext(ctx, &problems, integritySQL)
+	return problems, wrap(err, "check integrity")
+}
+
+const integritySQL = `
+WITH children AS (
+	SELECT parent_id, count(*) AS n FROM bags WHERE parent_id IS NOT NULL GROUP BY parent_id
+), parents AS (
+	SELECT p.id, p.qr, p.capacity, p.child_count, coalesce(c.n, 0) AS actual
+	FROM bags p LEFT JOIN children c ON c.parent_id = p.id
+	WHERE p.type = 'PARENT'
+), bill_actual AS (
+	SELECT b.id, b.bill_number, b.capacity, b.parent_bag_count, b.child_bag_count,
+	       count(p.id) AS parents, coalesce(sum(p.actual), 0) AS children
+	FROM bills b
+	LEFT JOIN bill_bags bb ON bb.bill_id = b.id
+	LEFT JOIN parents p ON p.id = bb.bag_id
+	GROUP BY b.id
+), counted AS (
+	SELECT area_id, sum(parent_bags) AS parent_bags, sum(child_bags) AS child_bags, sum(scans) AS scans,
+	       sum(open_bills) AS open_bills, sum(in_progress_bills) AS in_progress_bills,
+	       sum(completed_bills) AS completed_bills
+	FROM stat_counters GROUP BY area_id
+), bucketed AS (
+	SELECT area_id, sum(scans) AS scans FROM scan_buckets GROUP BY area_id
+), recounted AS (
+	SELECT coalesce(area_id, 0) AS area_id,
+	       count(*) FILTER (WHERE type = 'PARENT') AS parent_bags,
+	       count(*) FILTER (WHERE type = 'CHILD') AS child_bags
+	FROM bags GROUP BY 1
+), scanned AS (
+	SELECT coalesce(area_id, 0) AS area_id, count(*) AS scans FROM scans GROUP BY 1
+), billed AS (
+	SELECT 0 AS area_id,
+	       count(*) FILTER (WHERE status = 'OPEN') AS open_bills,
+	       count(*) FILTER (WHERE status = 'IN_PROGRESS') AS in_progress_bills,
+	       count(*) FILTER (WHERE status = 'COMPLETED') AS completed_bills
+	FROM bills
+), areas_seen AS (
+	SELECT area_id FROM counted UNION SELECT area_id FROM bucketed UNION SELECT area_id FROM recounted
+	UNION SELECT area_id FROM scanned UNION SELECT area_id FROM billed
+), stats AS (
+	SELECT a.area_id,
+	       coalesce(c.parent_bags, 0) AS kept_parents, coalesce(r.parent_bags, 0) AS real_parents,
+	       coalesce(c.child_bags, 0) AS kept_children, coalesce(r.child_bags, 0) AS real_children,
+	       coalesce(c.scans, 0) AS kept_scans, coalesce(s.scans, 0) AS real_scans,
+	       coalesce(k.scans, 0) AS bucket_scans,
+	       coalesce(c.open_bills, 0) AS kept_open, coalesce(b.open_bills, 0) AS real_open,
+	       coalesce(c.in_progress_bills, 0) AS kept_in_progress, coalesce(b.in_progress_bills, 0) AS real_in_progress,
+	       coalesce(c.completed_bills, 0) AS kept_completed, coalesce(b.completed_bills, 0) AS real_completed
+	FROM areas_seen a
+	LEFT JOIN counted c USING (area_id)
+	LEFT JOIN bucketed k USING (area_id)
+	LEFT JOIN recounted r USING (area_id)
+	LEFT JOIN scanned s USING (area_id)
+	LEFT JOIN billed b USING (area_id)
+)
+SELECT 'CHILD_COUNT_MISMATCH' AS kind, 'Bag' AS entity_type, id AS entity_id,
+       format('parent %s: child_count is %s but it has %s children', qr, child_count, actual) AS detail
+FROM parents WHERE child_count <> actual
+UNION ALL
+SELECT 'PARENT_OVER_CAPACITY', 'Bag', id, format('parent %s has %s children, capacity %s', qr, actual, capacity)
+FROM parents WHERE actual > capacity
+UNION ALL
+SELECT 'BILL_COUNTER_MISMATCH', 'Bill', id,
+       format('bill %s: parentBagCount is %s but %s parents are linked; childBagCount is %s but they hold %s children',
+              bill_number, parent_bag_count, parents, child_bag_count, children)
+FROM bill_actual WHERE parent_bag_count <> parents OR child_bag_count <> children
+UNION ALL
+SELECT 'BILL_OVER_CAPACITY', 'Bill', id, format('bill %s has %s parents linked, capacity %s', bill_number, parents, capacity)
+FROM bill_actual WHERE parents > capacity
+UNION ALL
+SELECT 'STATS_COUNTER_MISMATCH', 'Area', area_id, format('%s: counter says %s, recount says %s', what, kept, actual)
+FROM stats, LATERAL (VALUES
+	('parent bags', kept_parents, real_parents),
+	('child bags', kept_children, real_children),
+	('scans', kept_scans, real_scans),
+	('scans in quarter-hour buckets', bucket_scans, real_scans),
+	('open bills', kept_open, real_open),
+	('in-progress bills', kept_in_progress, real_in_progress),
+	('completed bills', kept_completed, real_completed)
+) AS v(what, kept, actual)
+WHERE kept <> actual
+ORDER BY 1, 2, 3`

@@ -1,0 +1,116 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Scan and bill summaries for dashboards and reporting tools: one grouped, indexed query
+// each. Day and hour keys are in the business time zone (tz, an IANA name), passed only to
+// the groupings that use it (PostgreSQL refuses a parameter no expression mentions).
+
+// ScanGroup is what scan counts are grouped by.
+type ScanGroup string
+
+const (
+	ScanByDay  ScanGroup = "DAY"
+	ScanByHour ScanGroup = "HOUR"
+	ScanByUser ScanGroup = "USER"
+	ScanByArea ScanGroup = "AREA"
+	ScanByKind ScanGroup = "KIND"
+)
+
+// scanGroupings say how to group scans s (raw, read from the index alone) and how to
+// name a group g.k in the answer (key, with join when the name lives in another table), so
+// the users and areas are joined once per group, not once per scan.
+var scanGroupings = map[ScanGroup]struct{ raw, key, join string }{
+	ScanByDay:  {raw: `to_char(s.at AT TIME ZONE $4, 'YYYY-MM-DD')`, key: `g.k`},
+	ScanByHour: {raw: `to_char(s.at AT TIME ZONE $4, 'YYYY-MM-DD"T"HH24')`, key: `g.k`},
+	ScanByUser: {raw: `s.user_id`, key: `coalesce(u.username, '(no user)')`, join: `LEFT JOIN users u ON u.id = g.k`},
+	ScanByArea: {raw: `s.area_id`, key: `coalesce(a.code, '(no area)')`, join: `LEFT JOIN areas a ON a.id = g.k`},
+	ScanByKind: {raw: `s.kind`, key: `g.k`},
+}
+
+// ScanCount is one group of a scan summary.
+type ScanCount struct {
+	Key   string `db:"key"`
+	Count int    `db:"count"`
+}
+
+// ScanSummary counts the scans at from <= at < to (of one area, or all for nil), grouped
+// and ordered by key. It reads only the scans_at index (at INCLUDE kind, area_id, user_id).
+func (s *Store) ScanSummary(ctx context.Context, group ScanGroup, from, to time.Time, areaID *int64, tz string) ([]ScanCount, error) {
+	grouping, ok := scanGroupings[group]
+	if !ok {
+		return nil, fmt.Errorf("store: unknown scan grouping %q", group)
+	}
+	args := []any{from, to, areaID}
+	if group == ScanByDay || group == ScanByHour {
+		args = append(args, tz)
+	}
+	var rows []ScanCount
+	err := s.reader().SelectContext(ctx, &rows, `
+		SELECT `+grouping.key+` AS key, sum(g.n) AS count
+		FROM (
+			SELECT `+grouping.raw+` AS k, count(*) AS n
+			FROM scans s
+			WHERE s.at >= $1 AND s.at < $2 AND ($3::int IS NULL OR s.area_id = $3)
+			GROUP BY 1
+		) g `+grouping.join+`
+		GROUP BY 1
+		ORDER BY 1`, args...)
+	return rows, wrap(err, "summarise scans")
+}
+
+// BillGroup is what bill aggregates are grouped by.
+type BillGroup string
+
+const (
+	BillByDay         BillGroup = "DAY"
+	BillByStatus      BillGroup = "STATUS"
+	BillByUser        BillGroup = "USER"
+	BillByDestination BillGroup = "DESTINATION"
+)
+
+// billKeys are the key expressions over bills b (joined to users u).
+var billKeys = map[BillGroup]string{
+	BillByDay:         `to_char(b.created_at AT TIME ZONE $3, 'YYYY-MM-DD')`,
+	BillByStatus:      `b.status`,
+	BillByUser:        `coalesce(u.username, '(no user)')`,
+	BillByDestination: `coalesce(nullif(btrim(b.destination), ''), '(no destination)')`,
+}
+
+// BillTotals is one group of a bill summary; Capacity is the sum of the bills' capacities.
+type BillTotals struct {
+	Key            string `db:"key"`
+	Bills          int    `db:"bills"`
+	ParentBags     int    `db:"parent_bags"`
+	ChildBags      int    `db:"child_bags"`
+	Capacity       int    `db:"capacity"`
+	CompletedBills int    `db:"completed_bills"`
+}
+
+// BillSummary totals the bills created at from <= created_at < to, grouped and ordered by key,
+// through the bills_created index.
+func (s *Store) BillSummary(ctx context.Context, group BillGroup, from, to time.Time, tz string) ([]BillTotals, error) {
+	key, ok := billKeys[group]
+	if !ok {
+		return nil, fmt.Errorf("store: unknown bill grouping %q", group)
+	}
+	args := []any{from, to}
+	if group == BillByDay {
+		args = append(args, tz)
+	}
+	var rows []BillTotals
+	err := s.reader().SelectContext(ctx, &rows, `
+		SELECT `+key+` AS key, count(*) AS bills, coalesce(sum(b.parent_bag_count), 0) AS parent_bags,
+		       coalesce(sum(b.child_bag_count), 0) AS child_bags, coalesce(sum(b.capacity), 0) AS capacity,
+		       count(*) FILTER (WHERE b.status = 'COMPLETED') AS completed_bills
+		FROM bills b
+		LEFT JOIN users u ON u.id = b.created_by
+		WHERE b.created_at >= $1 AND b.created_at < $2
+		GROUP BY 1
+		ORDER BY 1`, args...)
+	return rows, wrap(err, "summarise bills")
+}

@@ -1,0 +1,59 @@
+package export
+
+import (
+	"net/http"
+	"strconv"
+
+	"tracetrack/db"
+	"tracetrack/resolvers"
+)
+
+var billHeader = []string{"bill_number", "status", "capacity", "parent_bags", "child_bags",
+	"total_weight_kg", "expected_weight_kg", "destination", "vehicle_number", "description",
+	"created_at", "completed_at"}
+
+// Bills serves GET /export/bills.csv?status=&search=&createdById=&createdAfter=&createdBefore=
+// to any signed-in user (bills belong to no area), newest first.
+func (h Handler) Bills(w http.ResponseWriter, r *http.Request) {
+	if _, err := caller(r); err != nil {
+		refuse(w, err)
+		return
+	}
+	filter, err := billFilter(r)
+	if err != nil {
+		refuse(w, err)
+		return
+	}
+	out, err := startCSV(w, "bills.csv", billHeader)
+	if err == nil {
+		err = h.Store.ExportBills(r.Context(), filter, func(b *db.Bill) error {
+			return out.row(h.billRecord(b))
+		})
+	}
+	out.finish(r, err)
+}
+
+func billFilter(r *http.Request) (db.BillListFilter, error) {
+	p := &params{q: r.URL.Query()}
+	f := db.BillListFilter{Search: p.str("search"), CreatedAfter: p.time("createdAfter"), CreatedBefore: p.time("createdBefore")}
+	if s := p.oneOf("status", string(db.BillStatusOpen), string(db.BillStatusInProgress), string(db.BillStatusCompleted)); s != nil {
+		status := db.BillStatus(*s)
+		f.Status = &status
+	}
+	if g := p.str("createdById"); g != nil {
+		id, err := resolvers.UserIDOf(*g)
+		if err != nil {
+			return f, err
+		}
+		f.CreatedByID = &id
+	}
+	return f, p.err
+}
+
+func (h Handler) billRecord(b *db.Bill) []string {
+	return []string{b.BillNumber, string(b.Status), strconv.Itoa(b.Capacity), strconv.Itoa(b.ParentBagCount),
+		strconv.Itoa(b.ChildBagCount), formatKg(float64(b.ChildBagCount) * h.KgPerChild),
+		formatKg(float64(b.Capacity*h.ChildrenPerParent) * h.KgPerChild),
+		deref(b.Destination), deref(b.VehicleNumber), deref(b.Description),
+		formatTime(&b.CreatedAt), formatTime(b.CompletedAt)}
+}

@@ -1,0 +1,89 @@
+package resolvers
+
+import (
+	"context"
+	"time"
+
+	"tracetrack/apperr"
+	"tracetrack/auth"
+	"tracetrack/db"
+	"tracetrack/graph/model"
+)
+
+// callerID returns the signed-in user's id for the scan log and created_by.
+func callerID(ctx context.Context) *int64 {
+	if u := auth.UserFrom(ctx); u != nil {
+		return &u.ID
+	}
+	return nil
+}
+
+// now is the resolvers' clock (Config.Now when a test sets one).
+func (r *Resolver) now() time.Time {
+	if r.Config.Now != nil {
+		return r.Config.Now()
+	}
+	return time.Now()
+}
+
+// billFilter turns the GraphQL filter into the store's.
+func billFilter(f *model.BillFilter) (db.BillListFilter, error) {
+	if f == nil {
+		return db.BillListFilter{}, nil
+	}
+	out := db.BillListFilter{Status: f.Status, Search: f.Search, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore}
+	if f.CreatedByID != nil {
+		id, err := decodeID(kindUser, *f.CreatedByID)
+		if err != nil {
+			return db.BillListFilter{}, err
+		}
+		out.CreatedByID = &id
+	}
+	return out, nil
+}
+
+// billConnection maps a store page to the GraphQL connection.
+func billConnection(page *db.BillPage) *model.BillConnection {
+	conn := &model.BillConnection{Edges: make([]*model.BillEdge, len(page.Bills)),
+		PageInfo: &model.PageInfo{HasNextPage: page.HasNext}, TotalCount: page.TotalCount}
+	for i, b := range page.Bills {
+		conn.Edges[i] = &model.BillEdge{Cursor: encodeCursor(b.ID), Node: b}
+	}
+	if n := len(conn.Edges); n > 0 {
+		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor
+	}
+	return conn
+}
+
+// linkBagsResult maps the store's link result.
+func linkBagsResult(res *db.BillLinkResult) *model.LinkBagsResult {
+	out := &model.LinkBagsResult{Bill: res.Bill, Linked: res.Linked, AlreadyLinked: res.AlreadyLinked,
+		Rejected: make([]*model.ScanRejection, len(res.Rejected))}
+	if out.Linked == nil {
+		out.Linked = []*db.Bag{}
+	}
+	if out.AlreadyLinked == nil {
+		out.AlreadyLinked = []*db.Bag{}
+	}
+	for i, rj := range res.Rejected {
+		out.Rejected[i] = &model.ScanRejection{QR: rj.QR, Code: rj.Code, Message: rj.Message}
+	}
+	return out
+}
+
+// billLookup checks bill(id, billNumber): exactly one of the two.
+func billLookup(id, billNumber *string) error {
+	if (id == nil) == (billNumber == nil) {
+		return apperr.New(apperr.BadUserInput, "pass exactly one of id and billNumber")
+	}
+	return nil
+}
+
+// integrityReport maps the store's problems, with opaque entity ids.
+func integrityReport(problems []db.IntegrityIssue, at time.Time) *model.IntegrityReport {
+	report := &model.IntegrityReport{Ok: len(problems) == 0, CheckedAt: at, Problems: make([]*model.IntegrityProblem, len(problems))}
+	for i, p := range problems {
+		report.Problems[i] = &model.IntegrityProblem{Kind: p.Kind, EntityID: encodeID(p.EntityType, p.EntityID), Detail: p.Detail}
+	}
+	return report
+}
