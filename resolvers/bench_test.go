@@ -6,8 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"tracetrack/app"
 	"tracetrack/db"
 	"tracetrack/internal/apitest"
+	"tracetrack/loaders"
 )
 
 // Hot-path benchmarks through HTTP on loopback, as a scanner station or dashboard calls them.
@@ -66,4 +68,33 @@ func reportPercentiles(b *testing.B, latencies []time.Duration) {
 	}
 	b.ReportMetric(at(0.50), "p50-ms")
 	b.ReportMetric(at(0.95), "p95-ms")
+}
+
+// BenchmarkDeepBillQuery runs bills(50) -> parentBags(50) -> children(30) -> createdBy over
+// 50 bills x 20 parents x 30 children, with the loaders batching (batched) and with every
+// key fetched on its own (per-row, as without loaders).
+func BenchmarkDeepBillQuery(b *testing.B) {
+	for _, mode := range []struct {
+		name     string
+		settings loaders.Settings
+	}{
+		{"batched", loaders.DefaultSettings()},
+		{"per-row", loaders.Settings{Wait: time.Microsecond, MaxBatch: 1}},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
+			env := apitest.New(b, func(o *app.Options) { o.Loaders = mode.settings })
+			_, token := env.NewUser(b, db.RoleAdmin, "")
+			billTreeFixture(b, env, 50, 20, 30)
+			latencies := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for range b.N {
+				start := time.Now()
+				if resp := env.Do(b, token, deepBillQuery, nil); len(resp.Errors) > 0 {
+					b.Fatal(resp.Errors)
+				}
+				latencies = append(latencies, time.Since(start))
+			}
+			reportPercentiles(b, latencies)
+		})
+	}
 }

@@ -123,3 +123,41 @@ func TestBatchedChildrenAreEachParentsOwnInOrder(t *testing.T) {
 		}
 	}
 }
+
+// billTreeFixture makes bills of parents of children: bills x parentsEach x childrenEach.
+func billTreeFixture(t testing.TB, env *apitest.Env, bills, parentsEach, childrenEach int) {
+	t.Helper()
+	treeFixture(t, env, bills*parentsEach, childrenEach)
+	mustExec(t, env, `INSERT INTO bills (bill_number, capacity, created_by)
+		SELECT 'DEEP-'||g, $2, (SELECT min(id) FROM users) FROM generate_series(1, $1) g`, bills, parentsEach)
+	mustExec(t, env, `
+		INSERT INTO bill_bags (bag_id, bill_id)
+		SELECT p.id, b.id
+		FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM bags WHERE type = 'PARENT') p
+		JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM bills) b ON b.n = p.n / $1`, parentsEach)
+}
+
+const deepBillQuery = `{ bills(first: 50) { edges { node { billNumber parentBags(first: 50) { edges { node { qr
+	children(first: 30) { edges { node { qr createdBy { username } } } } } } } } } } }`
+
+func TestDeepBillQueryStatements(t *testing.T) {
+	t.Parallel()
+	var counts []int
+	for _, bills := range []int{5, 50} {
+		env := apitest.New(t, func(o *app.Options) {
+			o.DebugSQLCount = true
+			o.Loaders = loaders.Settings{Wait: 500 * time.Millisecond, MaxBatch: 1000}
+		})
+		_, token := env.NewUser(t, db.RoleAdmin, "")
+		billTreeFixture(t, env, bills, 20, 30)
+		n := statements(t, env, token, deepBillQuery)
+		if n > 6 {
+			t.Errorf("bills -> parents -> children -> createdBy over %d bills: %d statements, want at most 6", bills, n)
+		}
+		t.Logf("%d bills x 20 parents x 30 children: %d statements", bills, n)
+		counts = append(counts, n)
+	}
+	if counts[0] != counts[1] {
+		t.Errorf("%d statements for 5 bills but %d for 50", counts[0], counts[1])
+	}
+}
