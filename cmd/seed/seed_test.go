@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"tracetrack/internal/testdb"
+)
+
+func TestSeedSmallDatabasePassesIntegrity(t *testing.T) {
+	t.Parallel()
+	url := testdb.New(t)
+	ctx := context.Background()
+	// seed itself ends with the server's integrity check and fails on any problem
+	if err := seed(ctx, config{DatabaseURL: url, Bags: 10_000, Password: "Seed#Pass1", Seed: 7}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := sql.Open("postgres", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var bags, statuses, dispatchers int
+	if err := conn.QueryRow(`SELECT count(*) FROM bags`).Scan(&bags); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(`SELECT count(DISTINCT status) FROM bills`).Scan(&statuses); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(`SELECT sum(active_dispatchers) FROM areas`).Scan(&dispatchers); err != nil {
+		t.Fatal(err)
+	}
+	if bags != 10_000 || statuses != 3 || dispatchers != 100 {
+		t.Errorf("seeded %d bags, bills in %d statuses, %d active dispatchers; want 10000, 3, 100", bags, statuses, dispatchers)
+	}
+
+	err = seed(ctx, config{DatabaseURL: url, Bags: 100, Password: "Seed#Pass1"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "already holds bags") {
+		t.Errorf("seeding a database with bags: %v, want a refusal", err)
+	}
+}
+
+func TestPlanRespectsLimits(t *testing.T) {
+	p := makePlan(maxBags, rand.New(rand.NewPCG(1, 2)), time.Now())
+	if p.bags > maxBags || len(p.parents) > parentQRs {
+		t.Errorf("plan has %d bags and %d parents", p.bags, len(p.parents))
+	}
+	for _, b := range p.bills {
+		if len(b.Parents) > b.Capacity || (b.Completed && len(b.Parents) == 0) {
+			t.Fatalf("bill %s: %d parents, capacity %d, completed %v", b.Number, len(b.Parents), b.Capacity, b.Completed)
+		}
+	}
+	if parentQR(99_999) != "SB99999" || parentQR(100_000) != "M444-00000" {
+		t.Errorf("parent QRs: %s, %s", parentQR(99_999), parentQR(100_000))
+	}
+}
