@@ -13,7 +13,7 @@ const Channel = "tt_live"
 // statement, or the ids of bills one statement changed.
 type notification struct {
 	scansFrom, scansTo int64
-	bills             []int64
+	bills              []int64
 }
 
 // parseNotification reads "s:<min>:<max>" or "b:<id>,<id>,...".
