@@ -214,3 +214,6 @@ func (a *App) recheckOnce() error {
 	}
 	return nil
 }
+
+// Hub returns the event hub (tests wait on its subscriber count).
+func (a *App) Hub() *live.Hub { return a.hub }

@@ -149,3 +149,10 @@ func (h *Hub) Close() {
 		h.listen.close()
 	}
 }
+
+// Subscribers returns how many subscriptions the hub serves now.
+func (h *Hub) Subscribers() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.subs)
+}
