@@ -76,8 +76,14 @@ func TestRolledBackWritePublishesNothing(t *testing.T) {
 		t.Fatalf("first scan event is %d, want %d (the rolled-back scan must not be published)", got, marker)
 	}
 	fx.describe(bill, "committed")
-	if m := c.nextFor("b"); !json.Valid(m.Payload) || !contains(m.Payload, `"description":"committed"`) {
-		t.Fatalf("first bill event %s, want the committed description", m.Payload)
+	for { // the bill's INSERT may still be in flight to the hub: skip that event
+		m := c.nextFor("b")
+		if contains(m.Payload, "rolled back") {
+			t.Fatalf("bill event %s: the rolled-back update was published", m.Payload)
+		}
+		if contains(m.Payload, `"description":"committed"`) {
+			break
+		}
 	}
 }
 

@@ -88,3 +88,20 @@ func (f *fixture) rolledBack(billID int64) {
 		f.t.Fatal(err)
 	}
 }
+
+// bulkScans logs n scans in the area with one statement and returns the first and last id.
+func (f *fixture) bulkScans(n int, areaCode string) (int64, int64) {
+	f.t.Helper()
+	var first, last int64
+	err := f.db.QueryRow(`
+		WITH s AS (
+			INSERT INTO scans (kind, bag_qr, area_id)
+			SELECT 'PARENT_SCANNED', 'SB' || lpad(g::text, 6, '0'), (SELECT id FROM areas WHERE code = $2)
+			FROM generate_series(1, $1) g
+			RETURNING id)
+		SELECT min(id), max(id) FROM s`, n, areaCode).Scan(&first, &last)
+	if err != nil {
+		f.t.Fatalf("fixture: bulk insert scans: %v", err)
+	}
+	return first, last
+}
