@@ -33,7 +33,7 @@ type StatsSource func(ctx context.Context, areaID *int64) (*model.Stats, error)
 type Options struct {
 	// DatabaseURL is the database the LISTEN connection opens.
 	DatabaseURL string
-	// Buffer is how many events a subscriber may fall behind before it is ended (default 1024).
+	// Buffer is how many events a subscriber may fall behind before it is ended (default 256).
 	Buffer int
 	// CatchUpWindow is how far below the highest scan id seen the hub re-reads the log after a
 	// reconnect (default 10,000 ids); see seenWindow.
@@ -47,7 +47,7 @@ type Options struct {
 
 func (o *Options) defaults() {
 	if o.Buffer <= 0 {
-		o.Buffer = 1024
+		o.Buffer = 256
 	}
 	if o.CatchUpWindow <= 0 {
 		o.CatchUpWindow = 10_000
@@ -59,6 +59,12 @@ func (o *Options) defaults() {
 		o.Logger = slog.Default()
 	}
 }
+
+var (
+	published = metrics.Events.WithLabelValues("published")
+	delivered = metrics.Events.WithLabelValues("delivered")
+	dropped   = metrics.Events.WithLabelValues("dropped")
+)
 
 // Hub fans events out to the subscribers of this instance.
 type Hub struct {
@@ -80,7 +86,7 @@ type Hub struct {
 // subscription is one subscriber's queue.
 type subscription struct {
 	match  func(Event) bool
-	events chan Event
+	events chan *Event
 	// wakeOnly subscribers (stats) need to know that something changed, not what: a full
 	// buffer already holds a wake-up, so the event is skipped rather than counted as overflow.
 	wakeOnly bool
@@ -95,7 +101,7 @@ func (h *Hub) subscribe(match func(Event) bool, wakeOnly bool) *subscription {
 	if wakeOnly {
 		size = 1
 	}
-	s := &subscription{match: match, events: make(chan Event, size), wakeOnly: wakeOnly,
+	s := &subscription{match: match, events: make(chan *Event, size), wakeOnly: wakeOnly,
 		overflow: make(chan struct{}), gone: make(chan struct{})}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -113,19 +119,20 @@ func (h *Hub) unsubscribe(s *subscription) {
 }
 
 // publish hands ev to every matching subscriber without ever waiting on one.
-func (h *Hub) publish(ev Event) {
-	metrics.Events.WithLabelValues("published").Inc()
+func (h *Hub) publish(event Event) {
+	published.Inc()
+	ev := &event // one copy shared by every subscriber's buffer
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for s := range h.subs {
-		if !s.match(ev) {
+		if !s.match(event) {
 			continue
 		}
 		select {
 		case s.events <- ev:
 		default:
 			if !s.wakeOnly {
-				metrics.Events.WithLabelValues("dropped").Inc()
+				dropped.Inc()
 				s.once.Do(func() { close(s.overflow) })
 			}
 		}

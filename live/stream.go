@@ -51,7 +51,7 @@ func (s *stream[T]) end() {
 func (s *stream[T]) send(ctx context.Context, v T) bool {
 	select {
 	case s.out <- v:
-		metrics.Events.WithLabelValues("delivered").Inc()
+		delivered.Inc()
 		return true
 	case <-ctx.Done():
 		return false
@@ -62,11 +62,11 @@ func (s *stream[T]) send(ctx context.Context, v T) bool {
 }
 
 // next waits for the subscriber's next event; ok is false when the stream must end.
-func (s *stream[T]) next(ctx context.Context, lastID int64) (ev Event, ok bool) {
+func (s *stream[T]) next(ctx context.Context, lastID int64) (ev *Event, ok bool) {
 	select {
 	case <-s.sub.overflow: // checked first: a full buffer must not hide it
 		s.fail(&OverflowError{Buffer: s.hub.opts.Buffer, LastID: lastID})
-		return Event{}, false
+		return nil, false
 	default:
 	}
 	select {
@@ -78,5 +78,5 @@ func (s *stream[T]) next(ctx context.Context, lastID int64) (ev Event, ok bool) 
 	case <-s.sub.overflow:
 		s.fail(&OverflowError{Buffer: s.hub.opts.Buffer, LastID: lastID})
 	}
-	return Event{}, false
+	return nil, false
 }
