@@ -42,10 +42,7 @@ func TestRevokedOrExpiredTokenClosesSocket(t *testing.T) {
 func TestShutdownClosesSocketsWith1001(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	_, token := env.NewUser(t, db.RoleAdmin, "")
-	c := connectLegacy(t, env, token)
-	c.subscribe("1", scanAdded, nil)
-	waitSubscribed(t, env, 1)
+	_, c, _ := adminWatchingScans(t, env)
 	done := make(chan error, 1)
 	go func() { done <- env.App.Shutdown(context.Background()) }()
 	if code, reason := c.closeCode(); code != 1001 || reason == "" {
@@ -89,11 +86,7 @@ func TestOriginCheck(t *testing.T) {
 func TestSlowSubscriberIsEndedAndResumes(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t, func(o *app.Options) { o.Live.Buffer = 2 })
-	_, token := env.NewUser(t, db.RoleAdmin, "")
-	fx := newFixture(t, env)
-	c := connectLegacy(t, env, token)
-	c.subscribe("1", scanAdded, nil)
-	waitSubscribed(t, env, 1)
+	fx, c, _ := adminWatchingScans(t, env)
 	first, last := fx.bulkScans(2000, "jaipur")
 
 	var got []int64
@@ -131,10 +124,7 @@ func TestSlowSubscriberIsEndedAndResumes(t *testing.T) {
 func TestDeadLegacyPeerIsCut(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t, func(o *app.Options) { o.Websocket.PingInterval = 100 * time.Millisecond })
-	_, token := env.NewUser(t, db.RoleAdmin, "")
-	c := connectLegacy(t, env, token)
-	c.subscribe("1", scanAdded, nil)
-	waitSubscribed(t, env, 1)
+	adminWatchingScans(t, env)
 	// The client stops reading, so it answers no ping frame: the server must drop it.
 	waitSubscribed(t, env, 0)
 }

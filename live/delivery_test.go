@@ -18,11 +18,7 @@ import (
 func TestResumeWithAfterDeliversEachScanOnceInOrder(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	_, token := env.NewUser(t, db.RoleAdmin, "")
-	fx := newFixture(t, env)
-	c := connectLegacy(t, env, token)
-	c.subscribe("1", scanAdded, nil)
-	waitSubscribed(t, env, 1)
+	fx, c, token := adminWatchingScans(t, env)
 	want := fx.scans(5, "jaipur")
 	var got []int64
 	for range 3 {
@@ -138,11 +134,7 @@ func TestStatsUpdatedCoalescesChanges(t *testing.T) {
 func TestListenConnectionKilledLosesNoEvent(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	_, token := env.NewUser(t, db.RoleAdmin, "")
-	fx := newFixture(t, env)
-	c := connectLegacy(t, env, token)
-	c.subscribe("1", scanAdded, nil)
-	waitSubscribed(t, env, 1)
+	fx, c, _ := adminWatchingScans(t, env)
 	want := fx.scans(5, "jaipur")
 	killListener(t, fx.db)
 	want = append(want, fx.scans(5, "jaipur")...) // while it reconnects

@@ -112,3 +112,14 @@ func waitFor(t testing.TB, what string, ok func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// adminWatchingScans signs in an admin, subscribes "1" to every scan and waits until the
+// server serves it. It returns a fixture for the database, the client and the token.
+func adminWatchingScans(t testing.TB, env *apitest.Env) (*fixture, *legacyClient, string) {
+	t.Helper()
+	_, token := env.NewUser(t, db.RoleAdmin, "")
+	c := connectLegacy(t, env, token)
+	c.subscribe("1", scanAdded, nil)
+	waitSubscribed(t, env, 1)
+	return newFixture(t, env), c, token
+}
