@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"tracetrack/app"
@@ -37,6 +38,7 @@ type config struct {
 	RateLimits        app.RateLimits
 	Limits            app.Limits
 	DebugSQLCount     bool
+	Websocket         app.WebsocketOptions
 }
 
 func loadConfig(args []string, getenv func(string) string) (config, error) {
@@ -79,9 +81,14 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&cfg.Limits.MaxTokens, "max-tokens", mustInt(env("MAX_TOKENS", strconv.Itoa(limits.MaxTokens))), "parser token limit")
 	fs.Int64Var(&cfg.Limits.MaxBodyBytes, "max-body-bytes", int64(mustInt(env("MAX_BODY_BYTES", strconv.FormatInt(limits.MaxBodyBytes, 10)))), "request body limit (HTTP 413 above)")
 	fs.BoolVar(&cfg.DebugSQLCount, "debug-sql-count", env("DEBUG_SQL_COUNT", "false") == "true", "report SQL statements per request in extensions.sqlStatements")
+	var origins string
+	fs.StringVar(&origins, "allowed-origins", env("ALLOWED_ORIGINS", ""), "comma-separated browser origins allowed to open websockets besides the server's own (* for any)")
+	fs.DurationVar(&cfg.Websocket.PingInterval, "ws-ping-interval", mustDuration(env("WS_PING_INTERVAL", "10s")), "websocket ping interval; a peer silent for two is cut")
+	fs.DurationVar(&cfg.Websocket.RecheckInterval, "ws-recheck-interval", mustDuration(env("WS_RECHECK_INTERVAL", "30s")), "how often open websockets re-check their token")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
+	cfg.Websocket.AllowedOrigins = splitList(origins)
 	if err := cfg.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
 		return config{}, fmt.Errorf("LOG_LEVEL: %w", err)
 	}
@@ -104,6 +111,17 @@ func (c config) checkLimits() error {
 		return fmt.Errorf("STATEMENT_TIMEOUT and REQUEST_TIMEOUT must be positive durations such as 5s")
 	}
 	return nil
+}
+
+// splitList splits a comma-separated setting, dropping blanks.
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
 }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

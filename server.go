@@ -17,6 +17,7 @@ import (
 
 	"tracetrack/app"
 	"tracetrack/auth"
+	"tracetrack/live"
 )
 
 func main() {
@@ -49,7 +50,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	defer store.Close()
 
-	handler := app.New(app.Options{
+	application := app.New(app.Options{
 		Store:          store,
 		Hasher:         hasher,
 		Resolvers:      cfg.resolverConfig(),
@@ -59,11 +60,13 @@ func run(ctx context.Context, args []string) error {
 		RequestTimeout: cfg.RequestTimeout,
 		DebugSQLCount:  cfg.DebugSQLCount,
 		Logger:         logger,
-	}).Handler()
+		Live:           live.Options{DatabaseURL: databaseURL},
+		Websocket:      cfg.Websocket,
+	})
 
 	server := &http.Server{
 		Addr:              cfg.ListenAddr,
-		Handler:           handler,
+		Handler:           application.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -85,7 +88,8 @@ func run(ctx context.Context, args []string) error {
 	if err := server.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	return nil
+	// Websockets are hijacked connections that http.Server.Shutdown does not wait for.
+	return application.Shutdown(shutdownCtx)
 }
 
 func newLogger(cfg config) *slog.Logger {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -23,6 +24,7 @@ import (
 	"tracetrack/db"
 	"tracetrack/export"
 	"tracetrack/graph"
+	"tracetrack/live"
 	"tracetrack/loaders"
 	"tracetrack/metrics"
 	"tracetrack/resolvers"
@@ -43,13 +45,21 @@ type Options struct {
 	// DebugSQLCount adds extensions.sqlStatements (statements run for the request) to responses.
 	DebugSQLCount bool
 	Logger        *slog.Logger
+	// Live configures the event hub of subscriptions (Live.DatabaseURL: its LISTEN connection).
+	Live      live.Options
+	Websocket WebsocketOptions
 }
 
 // App is the assembled server.
 type App struct {
-	opts     Options
-	sessions sessions
-	mux      *http.ServeMux
+	opts       Options
+	sessions   sessions
+	mux        *http.ServeMux
+	hub        *live.Hub
+	resolver   *resolvers.Resolver
+	websockets *websockets
+	stop       chan struct{}
+	stopOnce   sync.Once
 }
 
 // New builds the routes: /graphql (POST, GET, websocket), /export/*.csv, /healthz, /readyz.
@@ -60,10 +70,14 @@ func New(opts Options) *App {
 	if opts.Loaders == (loaders.Settings{}) {
 		opts.Loaders = loaders.DefaultSettings()
 	}
-	a := &App{opts: opts, sessions: sessions{store: opts.Store}, mux: http.NewServeMux()}
+	opts.Websocket.defaults()
+	a := &App{opts: opts, sessions: sessions{store: opts.Store}, mux: http.NewServeMux(),
+		websockets: newWebsockets(), stop: make(chan struct{})}
+	a.resolver = &resolvers.Resolver{Store: opts.Store, Hasher: opts.Hasher, Config: opts.Resolvers}
+	a.startLive()
 	limiter := newRateLimiter(opts.RateLimits)
 	a.mux.Handle("/graphql", countResponses("/graphql", withTimeout(opts.RequestTimeout,
-		checkBody(opts.Limits.MaxBodyBytes, a.sessions.middleware(limiter.middleware(a.graphQL()))))))
+		checkBody(opts.Limits.MaxBodyBytes, a.checkWebsocket(a.sessions.middleware(limiter.middleware(a.graphQL())))))))
 	exports := export.Handler{Store: opts.Store, KgPerChild: opts.Resolvers.KgPerChild,
 		ChildrenPerParent: opts.Resolvers.ChildrenPerParent}
 	a.mux.Handle("GET /export/bills.csv", countResponses("/export/bills.csv",
@@ -84,18 +98,19 @@ func (a *App) Handler() http.Handler {
 
 func (a *App) graphQL() http.Handler {
 	schema := graph.NewExecutableSchema(graph.Config{
-		Resolvers: &resolvers.Resolver{
-			Store:  a.opts.Store,
-			Hasher: a.opts.Hasher,
-			Config: a.opts.Resolvers,
-		},
+		Resolvers:  a.resolver,
 		Directives: graph.DirectiveRoot{Auth: resolvers.AuthDirective},
 		Complexity: complexity(),
 	})
 	srv := handler.New(schema)
+	ws := a.opts.Websocket
 	srv.AddTransport(transport.Websocket{
-		KeepAlivePingInterval: 10 * time.Second,
+		Implementation:        gorillaWebsocket{conns: a.websockets, pingInterval: ws.PingInterval},
 		InitFunc:              a.websocketInit,
+		InitTimeout:           10 * time.Second,
+		KeepAlivePingInterval: ws.PingInterval,
+		PingPongInterval:      ws.PingInterval,
+		PayloadReadLimit:      &ws.ReadLimit,
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -152,23 +167,6 @@ func clearLoadersBeforeMutations(ctx context.Context, next graphql.RootResolver)
 		loaders.For(ctx).ClearAll()
 	}
 	return next(ctx)
-}
-
-// websocketInit authenticates a websocket from its connection_init payload:
-// {"Authorization": "Bearer <token>"} or {"authToken": "<token>"}.
-func (a *App) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-	token := bearerToken(payload.Authorization())
-	if token == "" {
-		token, _ = payload["authToken"].(string)
-	}
-	ctx, err := a.sessions.resolve(ctx, token)
-	if err != nil {
-		return ctx, nil, err
-	}
-	if auth.UserFrom(ctx) == nil {
-		return ctx, nil, apperr.New(apperr.Unauthenticated, "send a token in connection_init: {\"Authorization\": \"Bearer <token>\"}")
-	}
-	return ctx, &payload, nil
 }
 
 func (a *App) healthz(w http.ResponseWriter, _ *http.Request) {

@@ -64,9 +64,15 @@ func (l *rateLimiter) allow(key string, perSecond float64, burst int) (bool, tim
 }
 
 // middleware refuses requests over the caller's rate with 429 and RATE_LIMITED, saying
-// when to retry (Retry-After header and extensions.retryAfterSeconds).
+// when to retry (Retry-After header and extensions.retryAfterSeconds). Websocket upgrades
+// pass: they authenticate later, in connection_init, and a wall of dashboards behind one
+// address reconnecting after a deploy must not be refused as a login storm would be.
 func (l *rateLimiter) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isWebsocket(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		kind, key, perSecond, burst := "ip", "ip:"+clientIP(r), l.limits.IPPerSecond, l.limits.IPBurst
 		if u := auth.UserFrom(r.Context()); u != nil {
 			kind, key, perSecond, burst = "user", "user:"+strconv.FormatInt(u.ID, 10), l.limits.UserPerSecond, l.limits.UserBurst

@@ -11,7 +11,7 @@ import (
 // silently narrowed); admins and billers the asked area, or every area (nil) for no code.
 func (s *Store) ReadableArea(ctx context.Context, user *User, code *string) (*int64, error) {
 	var asked *int64
-	if code != nil {
+	if code != nil && *code != "" {
 		area, err := s.AreaByCode(ctx, *code)
 		if err != nil {
 			return nil, err

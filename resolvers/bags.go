@@ -45,20 +45,6 @@ func fixedCount(n int) func(context.Context) (int, error) {
 	return func(context.Context) (int, error) { return n, nil }
 }
 
-// areaScope resolves an optional area code to the area the caller may read (see
-// auth.AreaScope).
-func (r *Resolver) areaScope(ctx context.Context, user *db.User, code *string) (*int64, error) {
-	var requested *db.Area
-	if code != nil && *code != "" {
-		area, err := r.Store.AreaByCode(ctx, *code)
-		if err != nil {
-			return nil, err
-		}
-		requested = area
-	}
-	return auth.AreaScope(user, requested)
-}
-
 // maxSearchLength bounds QR search text: no QR is longer.
 const maxSearchLength = 50
 
@@ -67,7 +53,7 @@ func (r *Resolver) bagFilter(ctx context.Context, user *db.User, f *model.BagFil
 	if f == nil {
 		f = &model.BagFilter{}
 	}
-	area, err := r.areaScope(ctx, user, f.AreaCode)
+	area, err := r.Store.ReadableArea(ctx, user, f.AreaCode)
 	if err != nil {
 		return db.BagFilter{}, err
 	}

@@ -151,12 +151,7 @@ func (r *queryResolver) Stats(ctx context.Context, areaCode *string) (*model.Sta
 	if err != nil {
 		return nil, err
 	}
-	dayStart, dayEnd := r.businessDay(r.now())
-	st, err := r.Store.Stats(ctx, areaID, dayStart, dayEnd)
-	if err != nil {
-		return nil, err
-	}
-	return statsOf(st), nil
+	return r.StatsFor(ctx, areaID)
 }
 
 // BillSummary is the resolver for the billSummary field.

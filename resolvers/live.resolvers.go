@@ -7,22 +7,38 @@ package resolvers
 
 import (
 	"context"
-	"tracetrack/apperr"
 	"tracetrack/db"
 	"tracetrack/graph/model"
+	"tracetrack/live"
 )
 
 // ScanAdded is the resolver for the scanAdded field.
 func (r *subscriptionResolver) ScanAdded(ctx context.Context, areaCode *string, kinds []db.ScanKind, after *string) (<-chan *db.Scan, error) {
-	return nil, apperr.NotImplemented("scanAdded")
+	areaID, err := r.liveArea(ctx, areaCode)
+	if err != nil {
+		return nil, err
+	}
+	afterID, err := afterScan(after)
+	if err != nil {
+		return nil, err
+	}
+	return r.Live.ScanAdded(ctx, live.ScanFilter{AreaID: areaID, Kinds: kinds, After: afterID}, liveFail(ctx))
 }
 
 // BillUpdated is the resolver for the billUpdated field.
 func (r *subscriptionResolver) BillUpdated(ctx context.Context, id *string) (<-chan *db.Bill, error) {
-	return nil, apperr.NotImplemented("billUpdated")
+	billID, err := optionalID(kindBill, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.Live.BillUpdated(ctx, billID, liveFail(ctx))
 }
 
 // StatsUpdated is the resolver for the statsUpdated field.
 func (r *subscriptionResolver) StatsUpdated(ctx context.Context, areaCode *string) (<-chan *model.Stats, error) {
-	return nil, apperr.NotImplemented("statsUpdated")
+	areaID, err := r.liveArea(ctx, areaCode)
+	if err != nil {
+		return nil, err
+	}
+	return r.Live.StatsUpdated(ctx, areaID, liveFail(ctx))
 }

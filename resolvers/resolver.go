@@ -7,6 +7,7 @@ import (
 
 	"tracetrack/auth"
 	"tracetrack/db"
+	"tracetrack/live"
 )
 
 // Config is what resolvers need to know about the deployment.
@@ -27,4 +28,6 @@ type Resolver struct {
 	Store  *db.Store
 	Hasher *auth.Hasher
 	Config Config
+	// Live is the event hub of subscriptions.
+	Live *live.Hub
 }

@@ -15,7 +15,7 @@ func (r *Resolver) scanFilter(ctx context.Context, user *db.User, f *model.ScanF
 	if f == nil {
 		f = &model.ScanFilter{}
 	}
-	area, err := r.areaScope(ctx, user, f.AreaCode)
+	area, err := r.Store.ReadableArea(ctx, user, f.AreaCode)
 	if err != nil {
 		return db.ScanFilter{}, err
 	}

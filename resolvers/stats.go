@@ -52,6 +52,17 @@ func (r *Resolver) summaryRange(from, to *time.Time) (time.Time, time.Time, erro
 	return start, end, nil
 }
 
+// StatsFor returns the stats of an area (nil: all areas) with today's business day; the stats
+// query and statsUpdated subscriptions share it.
+func (r *Resolver) StatsFor(ctx context.Context, areaID *int64) (*model.Stats, error) {
+	dayStart, dayEnd := r.businessDay(r.now())
+	st, err := r.Store.Stats(ctx, areaID, dayStart, dayEnd)
+	if err != nil {
+		return nil, err
+	}
+	return statsOf(st), nil
+}
+
 // statsOf maps the store's counters.
 func statsOf(st *db.StatCounters) *model.Stats {
 	return &model.Stats{ParentBags: st.ParentBags, ChildBags: st.ChildBags,

@@ -37,6 +37,7 @@ type Env struct {
 	DatabaseURL string
 	Hasher      *auth.Hasher
 	Options     app.Options
+	App         *app.App
 }
 
 // DefaultOptions are the options New starts from: the production defaults of SPEC.md, with
@@ -70,16 +71,21 @@ func NewOn(t testing.TB, databaseURL string, configure ...func(*app.Options)) *E
 	}
 	opts := DefaultOptions()
 	opts.Store = store
+	opts.Live.DatabaseURL = databaseURL
 	for _, c := range configure {
 		c(&opts)
 	}
-	server := httptest.NewServer(app.New(opts).Handler())
+	a := app.New(opts)
+	server := httptest.NewServer(a.Handler())
 	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = a.Shutdown(ctx)
 		server.Close()
 		store.Close()
 	})
 	return &Env{URL: server.URL + "/graphql", Server: server, Store: store, DatabaseURL: databaseURL,
-		Hasher: opts.Hasher, Options: opts}
+		Hasher: opts.Hasher, Options: opts, App: a}
 }
 
 // NewUser creates an active user with a unique username and the role (and area code for a

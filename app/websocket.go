@@ -1,0 +1,243 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/gorilla/websocket"
+
+	"tracetrack/auth"
+	"tracetrack/metrics"
+)
+
+// The gorilla/websocket adapter of gqlgen's websocket transport. gqlgen speaks the GraphQL
+// protocols (graphql-transport-ws and legacy graphql-ws) over it; this file owns the socket:
+// read limit and deadlines, write deadlines, websocket ping frames for the legacy protocol
+// (which has no pong message of its own), and closing with a code and reason from outside the
+// transport (token revoked, server shutting down).
+
+const (
+	writeTimeout = 10 * time.Second
+	// closeGrace is how long a closing socket waits for the peer's close frame.
+	closeGrace = 2 * time.Second
+	// maxCloseReason is the room for a reason in a close frame (125 bytes less the code).
+	maxCloseReason = 123
+)
+
+var writeBuffers = &sync.Pool{}
+
+// gorillaWebsocket accepts websockets for the transport and registers them in conns.
+type gorillaWebsocket struct {
+	conns        *websockets
+	pingInterval time.Duration
+}
+
+var _ transport.WebsocketImplementation = gorillaWebsocket{}
+
+func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
+	upgrader := websocket.Upgrader{
+		Subprotocols: opts.Subprotocols,
+		// Most sockets are idle between events: sharing write buffers saves 4 KiB per socket.
+		WriteBufferPool: writeBuffers,
+		// websockets.middleware checked the origin before the request reached GraphQL.
+		CheckOrigin: func(*http.Request) bool { return true },
+	}
+	conn, err := upgrader.Upgrade(w, r, opts.ResponseHeader)
+	if err != nil {
+		return nil, err
+	}
+	c := &wsConn{conn: conn, done: make(chan struct{}), conns: g.conns}
+	if slot := slotFrom(r.Context()); slot != nil {
+		slot.conn = c
+	}
+	g.conns.add(c)
+	if c.Subprotocol() != "graphql-transport-ws" {
+		c.pingFrames(g.pingInterval)
+	}
+	return c, nil
+}
+
+// wsConn is one websocket. gqlgen's transport serializes its writes; the ping and close
+// frames written from outside it use WriteControl, which gorilla allows concurrently.
+type wsConn struct {
+	conn  *websocket.Conn
+	conns *websockets
+	done  chan struct{}
+	once  sync.Once
+	// session is the signed-in session, set by connection_init; nil before.
+	mu      sync.Mutex
+	session *auth.Session
+	closing bool
+}
+
+var (
+	_ transport.WebsocketReadLimiter   = (*wsConn)(nil)
+	_ transport.WebsocketReadDeadliner = (*wsConn)(nil)
+)
+
+func (c *wsConn) NextReader() (int, io.Reader, error) {
+	kind, r, err := c.conn.NextReader()
+	if websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived) {
+		return kind, nil, transport.ErrWebsocketClosed
+	}
+	return kind, r, err
+}
+
+func (c *wsConn) WriteJSON(v any) error {
+	_ = c.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	err := c.conn.WriteJSON(v)
+	if err != nil {
+		// A peer that does not read for writeTimeout is gone: closing the socket ends the
+		// transport's read loop, which cancels every subscription of the connection.
+		_ = c.conn.Close()
+	}
+	return err
+}
+
+// WriteClose sends the transport's close frame unless closeWith sent one already.
+func (c *wsConn) WriteClose(code int, reason string) error {
+	c.mu.Lock()
+	closing := c.closing
+	c.closing = true
+	c.mu.Unlock()
+	if closing {
+		return nil
+	}
+	return c.writeClose(code, reason)
+}
+
+func (c *wsConn) writeClose(code int, reason string) error {
+	if len(reason) > maxCloseReason {
+		reason = reason[:maxCloseReason]
+	}
+	return c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason),
+		time.Now().Add(writeTimeout))
+}
+
+// closeWith closes the socket from outside the transport with a code and a reason; the
+// transport's read loop ends when the peer answers or after closeGrace.
+func (c *wsConn) closeWith(code int, reason string) {
+	c.mu.Lock()
+	closing := c.closing
+	c.closing = true
+	c.mu.Unlock()
+	if closing {
+		return
+	}
+	if c.writeClose(code, reason) != nil {
+		_ = c.conn.Close()
+		return
+	}
+	_ = c.conn.SetReadDeadline(time.Now().Add(closeGrace))
+}
+
+func (c *wsConn) Close() error {
+	c.once.Do(func() {
+		close(c.done)
+		c.conns.remove(c)
+	})
+	return c.conn.Close()
+}
+
+func (c *wsConn) Subprotocol() string { return c.conn.Subprotocol() }
+
+func (c *wsConn) SetReadLimit(limit int64) { c.conn.SetReadLimit(limit) }
+
+func (c *wsConn) SetReadDeadline(t time.Time) error { return c.conn.SetReadDeadline(t) }
+
+// pingFrames keeps a legacy graphql-ws socket honest: a ping frame every interval, and a peer
+// that has not answered one within two intervals is cut (its read times out).
+func (c *wsConn) pingFrames(interval time.Duration) {
+	if interval <= 0 {
+		return
+	}
+	_ = c.conn.SetReadDeadline(time.Now().Add(2 * interval))
+	c.conn.SetPongHandler(func(string) error {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.closing {
+			return nil
+		}
+		return c.conn.SetReadDeadline(time.Now().Add(2 * interval))
+	})
+	go func() {
+		ticker := time.NewTicker(interval)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-c.done:
+				return
+			case <-ticker.C:
+				_ = c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout))
+			}
+		}
+	}()
+}
+
+// websockets tracks the open sockets for token re-checks and shutdown.
+type websockets struct {
+	mu    sync.Mutex
+	conns map[*wsConn]struct{}
+	empty chan struct{} // closed and replaced when the last socket goes
+}
+
+func newWebsockets() *websockets {
+	return &websockets{conns: make(map[*wsConn]struct{}), empty: make(chan struct{})}
+}
+
+func (ws *websockets) add(c *wsConn) {
+	metrics.Websockets.Inc()
+	ws.mu.Lock()
+	ws.conns[c] = struct{}{}
+	ws.mu.Unlock()
+}
+
+func (ws *websockets) remove(c *wsConn) {
+	metrics.Websockets.Dec()
+	ws.mu.Lock()
+	delete(ws.conns, c)
+	if len(ws.conns) == 0 {
+		close(ws.empty)
+		ws.empty = make(chan struct{})
+	}
+	ws.mu.Unlock()
+}
+
+func (ws *websockets) list() []*wsConn {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	out := make([]*wsConn, 0, len(ws.conns))
+	for c := range ws.conns {
+		out = append(out, c)
+	}
+	return out
+}
+
+// closeAll closes every socket with the code and reason and waits until they are gone or ctx
+// ends; what is left then is cut.
+func (ws *websockets) closeAll(ctx context.Context, code int, reason string) error {
+	for {
+		ws.mu.Lock()
+		n, empty := len(ws.conns), ws.empty
+		ws.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		for _, c := range ws.list() {
+			c.closeWith(code, reason)
+		}
+		select {
+		case <-empty:
+		case <-ctx.Done():
+			for _, c := range ws.list() {
+				_ = c.Close()
+			}
+			return errors.New("app: websockets still open at the shutdown deadline were cut")
+		}
+	}
+}

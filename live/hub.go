@@ -1,0 +1,165 @@
+// Package live publishes committed changes to subscribers: scans logged, bills changed, and
+// the stats they move. Each instance holds one LISTEN connection (listener.go) that turns the
+// NOTIFYs of migration 00006 into events, and a hub that fans them out in process. A slow
+// subscriber never blocks the hub or the others: each has a bounded buffer and is ended with
+// a reason when it overflows (it can resume scanAdded with `after`).
+package live
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"tracetrack/db"
+	"tracetrack/graph/model"
+	"tracetrack/metrics"
+)
+
+// Event is one committed change: a scan logged or a bill's new state. Resync says the hub
+// may have missed changes it cannot name (its connection was lost): views derived from many
+// rows, such as stats, must refresh.
+type Event struct {
+	Scan   *db.Scan
+	Bill   *db.Bill
+	Resync bool
+}
+
+// StatsSource computes the stats of an area (nil: all areas).
+type StatsSource func(ctx context.Context, areaID *int64) (*model.Stats, error)
+
+// Options configure the hub.
+type Options struct {
+	// DatabaseURL is the database the LISTEN connection opens.
+	DatabaseURL string
+	// Buffer is how many events a subscriber may fall behind before it is ended (default 256).
+	Buffer int
+	// CatchUpWindow is how far below the highest scan id seen the hub re-reads the log after a
+	// reconnect (default 10,000 ids); see seenWindow.
+	CatchUpWindow int64
+	// StatsInterval is the shortest time between two statsUpdated events (default 1s).
+	StatsInterval time.Duration
+	// Stats computes statsUpdated's payload.
+	Stats  StatsSource
+	Logger *slog.Logger
+}
+
+func (o *Options) defaults() {
+	if o.Buffer <= 0 {
+		o.Buffer = 256
+	}
+	if o.CatchUpWindow <= 0 {
+		o.CatchUpWindow = 10_000
+	}
+	if o.StatsInterval <= 0 {
+		o.StatsInterval = time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+var (
+	published = metrics.Events.WithLabelValues("published")
+	delivered = metrics.Events.WithLabelValues("delivered")
+	dropped   = metrics.Events.WithLabelValues("dropped")
+)
+
+// Hub fans events out to the subscribers of this instance.
+type Hub struct {
+	opts  Options
+	store *db.Store
+	stats *statsCache
+
+	mu     sync.RWMutex
+	subs   map[*subscription]struct{}
+	closed bool
+
+	// floor mirrors the listener's seenWindow floor: the hub never publishes a scan id at or
+	// below it, so a resumed subscriber may forget replayed ids below it.
+	floor atomic.Int64
+
+	listen *listener
+}
+
+// subscription is one subscriber's queue.
+type subscription struct {
+	match  func(Event) bool
+	events chan *Event
+	// wakeOnly subscribers (stats) need to know that something changed, not what: a full
+	// buffer already holds a wake-up, so the event is skipped rather than counted as overflow.
+	wakeOnly bool
+	overflow chan struct{}
+	gone     chan struct{}
+	once     sync.Once
+}
+
+// subscribe adds a subscriber; nil when the hub is closed.
+func (h *Hub) subscribe(match func(Event) bool, wakeOnly bool) *subscription {
+	size := h.opts.Buffer
+	if wakeOnly {
+		size = 1
+	}
+	s := &subscription{match: match, events: make(chan *Event, size), wakeOnly: wakeOnly,
+		overflow: make(chan struct{}), gone: make(chan struct{})}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil
+	}
+	h.subs[s] = struct{}{}
+	return s
+}
+
+func (h *Hub) unsubscribe(s *subscription) {
+	h.mu.Lock()
+	delete(h.subs, s)
+	h.mu.Unlock()
+}
+
+// publish hands ev to every matching subscriber without ever waiting on one.
+func (h *Hub) publish(event Event) {
+	published.Inc()
+	ev := &event // one copy shared by every subscriber's buffer
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for s := range h.subs {
+		if !s.match(event) {
+			continue
+		}
+		select {
+		case s.events <- ev:
+		default:
+			if !s.wakeOnly {
+				dropped.Inc()
+				s.once.Do(func() { close(s.overflow) })
+			}
+		}
+	}
+}
+
+// Close ends every subscription and the LISTEN connection.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	h.closed = true
+	for s := range h.subs {
+		close(s.gone)
+	}
+	h.subs = nil
+	h.mu.Unlock()
+	if h.listen != nil {
+		h.listen.close()
+	}
+}
+
+// Subscribers returns how many subscriptions the hub serves now.
+func (h *Hub) Subscribers() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.subs)
+}
