@@ -24,7 +24,7 @@ type Settings struct {
 // DefaultSettings wait long enough for gqlgen to resolve one level of a list concurrently
 // and cap a batch where a 50 x 20 screen (1,000 parents) still takes one statement.
 func DefaultSettings() Settings {
-	return Settings{Wait: 2 * time.Millisecond, MaxBatch: 1000}
+	return Settings{Wait: time.Millisecond, MaxBatch: 1000}
 }
 
 // PageKey asks for one page of a list owned by OwnerID (a parent's children, a bill's
