@@ -196,15 +196,8 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 func writeGraphQLError(w http.ResponseWriter, r *http.Request, err error) {
 	code := apperr.CodeOf(err)
 	message := err.Error()
-	status := http.StatusInternalServerError
-	switch code {
-	case apperr.Unauthenticated:
-		status = http.StatusUnauthorized
-	case apperr.ServiceUnavailable:
-		status = http.StatusServiceUnavailable
-	case apperr.RateLimited:
-		status = http.StatusTooManyRequests
-	case apperr.Internal:
+	status := code.HTTPStatus()
+	if code == apperr.Internal {
 		if isDatabaseUnavailable(err) {
 			code, status, message = apperr.ServiceUnavailable, http.StatusServiceUnavailable,
 				"the database is unavailable or overloaded; try again in a few seconds"

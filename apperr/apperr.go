@@ -5,6 +5,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Code is one of the contract's extensions.code values.
@@ -66,4 +67,30 @@ func CodeOf(err error) Code {
 // NotImplemented is what resolvers of features still to come return.
 func NotImplemented(feature string) *Error {
 	return New(Internal, "%s is not implemented yet", feature)
+}
+
+// HTTPStatus is the HTTP status that goes with the code when an error ends a plain HTTP
+// request (before GraphQL, or on a non-GraphQL route such as the CSV exports).
+func (c Code) HTTPStatus() int {
+	switch c {
+	case BadUserInput:
+		return http.StatusBadRequest
+	case Unauthenticated:
+		return http.StatusUnauthorized
+	case Forbidden:
+		return http.StatusForbidden
+	case NotFound:
+		return http.StatusNotFound
+	case Conflict:
+		return http.StatusConflict
+	case AccountLocked:
+		return http.StatusLocked
+	case RateLimited:
+		return http.StatusTooManyRequests
+	case QueryTooComplex:
+		return http.StatusUnprocessableEntity
+	case ServiceUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
 }

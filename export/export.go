@@ -29,17 +29,7 @@ func refuse(w http.ResponseWriter, err error) {
 	status := http.StatusInternalServerError
 	message := "the export failed; try again"
 	if e, ok := apperr.As(err); ok {
-		message = e.Message
-		switch e.Code {
-		case apperr.BadUserInput:
-			status = http.StatusBadRequest
-		case apperr.Unauthenticated:
-			status = http.StatusUnauthorized
-		case apperr.Forbidden:
-			status = http.StatusForbidden
-		case apperr.NotFound:
-			status = http.StatusNotFound
-		}
+		message, status = e.Message, e.Code.HTTPStatus()
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", "Bearer")
