@@ -43,12 +43,23 @@ type gqlRequest struct {
 // gqlResponse keeps data raw so each operation decodes only the fields it needs.
 type gqlResponse struct {
 	Data   json.RawMessage `json:"data"`
-	Errors []struct {
-		Message    string `json:"message"`
-		Extensions struct {
-			Code string `json:"code"`
-		} `json:"extensions"`
-	} `json:"errors"`
+	Errors []gqlError      `json:"errors"`
+}
+
+type gqlError struct {
+	Message    string `json:"message"`
+	Extensions struct {
+		Code string `json:"code"`
+	} `json:"extensions"`
+}
+
+// asRequestError turns the first GraphQL error into a requestError.
+func asRequestError(errs []gqlError) *requestError {
+	code := errs[0].Extensions.Code
+	if code == "" {
+		code = "UNKNOWN"
+	}
+	return &requestError{Code: code, Message: errs[0].Message}
 }
 
 // requestError is a failed request, with the code the report groups it by.
@@ -100,11 +111,7 @@ func (c *client) do(ctx context.Context, query string, vars map[string]any, out 
 		return &requestError{Code: fmt.Sprintf("HTTP_%d", resp.StatusCode), Message: truncate(c.body.String())}
 	}
 	if len(gr.Errors) > 0 {
-		code := gr.Errors[0].Extensions.Code
-		if code == "" {
-			code = "UNKNOWN"
-		}
-		return &requestError{Code: code, Message: gr.Errors[0].Message}
+		return asRequestError(gr.Errors)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return &requestError{Code: fmt.Sprintf("HTTP_%d", resp.StatusCode), Message: truncate(c.body.String())}
@@ -138,26 +145,20 @@ func truncate(s string) string {
 }
 
 // login signs in and keeps the token for the following requests.
-func (c *client) login(ctx context.Context, username, password string) (role, area string, err error) {
+func (c *client) login(ctx context.Context, username, password string) (role string, err error) {
 	var out struct {
 		Login struct {
 			Token string `json:"token"`
 			User  struct {
 				Role string `json:"role"`
-				Area *struct {
-					Code string `json:"code"`
-				} `json:"area"`
 			} `json:"user"`
 		} `json:"login"`
 	}
-	err = c.do(ctx, `mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token user { role area { code } } } }`,
+	err = c.do(ctx, `mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token user { role } } }`,
 		map[string]any{"u": username, "p": password}, &out)
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
 	c.token = out.Login.Token
-	if out.Login.User.Area != nil {
-		area = out.Login.User.Area.Code
-	}
-	return out.Login.User.Role, area, nil
+	return out.Login.User.Role, nil
 }

@@ -29,6 +29,7 @@ type opStats struct {
 	errors       int64
 	collisions   int64
 	errorsByCode map[string]int64
+	rejections   map[string]int64
 }
 
 // recorder collects every request of the run, by operation name.
@@ -50,7 +51,7 @@ func (r *recorder) op(name string) *opStats {
 	defer r.mu.Unlock()
 	s, ok := r.ops[name]
 	if !ok {
-		s = &opStats{hist: hdrhistogram.New(histMin, histMax, histDigits), errorsByCode: map[string]int64{}}
+		s = &opStats{hist: hdrhistogram.New(histMin, histMax, histDigits), errorsByCode: map[string]int64{}, rejections: map[string]int64{}}
 		r.ops[name] = s
 	}
 	return s
@@ -60,7 +61,7 @@ func (r *recorder) op(name string) *opStats {
 // the operation's "-during-storm" row instead.
 func (r *recorder) record(name string, start time.Time, err error) {
 	end := time.Now()
-	if r.storm.overlaps(start, end) {
+	if name != opLoginStorm && r.storm.overlaps(start, end) {
 		name += "-during-storm"
 	}
 	r.requests.Add(1)
@@ -78,6 +79,15 @@ func (r *recorder) collision(name string, start time.Time) {
 	}
 	r.requests.Add(1)
 	r.op(name).add(end.Sub(start), "", true)
+}
+
+// rejected counts a per-QR rejection inside a successful response (PARENT_FULL, ON_OTHER_BILL):
+// the API's answer to a race between users, not an error.
+func (r *recorder) rejected(name, code string) {
+	s := r.op(name)
+	s.mu.Lock()
+	s.rejections[code]++
+	s.mu.Unlock()
 }
 
 // delivery adds one subscription event received latency after it happened.
@@ -137,6 +147,7 @@ type opReport struct {
 	MaxMS        float64          `json:"max_ms"`
 	Collisions   int64            `json:"collisions,omitempty"`
 	ErrorsByCode map[string]int64 `json:"errors_by_code,omitempty"`
+	Rejections   map[string]int64 `json:"rejections,omitempty"`
 }
 
 // report is what stdout shows and -json writes.
@@ -149,7 +160,14 @@ type report struct {
 	Notes      []string   `json:"notes,omitempty"`
 }
 
-const opEventDelivery = "event-delivery"
+const (
+	opEventDelivery = "event-delivery"
+	opLogin         = "login"
+)
+
+// outsideTotal are rows that are not the load itself: the logins before the timed loop and
+// the subscription events.
+var outsideTotal = map[string]bool{opEventDelivery: true, opLogin: true}
 
 // report summarises the run; the total covers requests only, not event deliveries.
 func (r *recorder) report(elapsed time.Duration) report {
@@ -160,13 +178,14 @@ func (r *recorder) report(elapsed time.Duration) report {
 	}
 	r.mu.Unlock()
 	sort.Strings(names)
-	total := &opStats{hist: hdrhistogram.New(histMin, histMax, histDigits), errorsByCode: map[string]int64{}}
+	total := &opStats{hist: hdrhistogram.New(histMin, histMax, histDigits),
+		errorsByCode: map[string]int64{}, rejections: map[string]int64{}}
 	var rep report
 	for _, name := range names {
 		s := r.op(name)
 		s.mu.Lock()
 		rep.Operations = append(rep.Operations, s.row(name, elapsed))
-		if name != opEventDelivery {
+		if !outsideTotal[name] {
 			total.merge(s)
 		}
 		s.mu.Unlock()
@@ -184,6 +203,9 @@ func (s *opStats) merge(o *opStats) {
 	for code, n := range o.errorsByCode {
 		s.errorsByCode[code] += n
 	}
+	for code, n := range o.rejections {
+		s.rejections[code] += n
+	}
 }
 
 func (s *opStats) row(name string, elapsed time.Duration) opReport {
@@ -200,20 +222,27 @@ func (s *opStats) row(name string, elapsed time.Duration) opReport {
 	if elapsed > 0 {
 		row.RPS = float64(s.requests) / elapsed.Seconds()
 	}
-	if len(s.errorsByCode) > 0 {
-		row.ErrorsByCode = make(map[string]int64, len(s.errorsByCode))
-		for code, n := range s.errorsByCode {
-			row.ErrorsByCode[code] = n
-		}
-	}
+	row.ErrorsByCode = copyCounts(s.errorsByCode)
+	row.Rejections = copyCounts(s.rejections)
 	return row
+}
+
+func copyCounts(m map[string]int64) map[string]int64 {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]int64, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }
 
 // writeTable prints the report as an aligned table.
 func writeTable(w io.Writer, rep report) {
 	fmt.Fprintf(w, "\nscenario %s, %d users, %.1f s\n", rep.Scenario, rep.Users, rep.DurationS)
 	fmt.Fprintf(w, "%-28s %9s %7s %7s %9s %8s %8s %8s %8s %8s  %s\n",
-		"operation", "requests", "errors", "err%", "rps", "mean", "p50", "p95", "p99", "max", "errors by code / collisions")
+		"operation", "requests", "errors", "err%", "rps", "mean", "p50", "p95", "p99", "max", "errors by code, collisions, rejections")
 	for _, row := range rep.Operations {
 		writeRow(w, row.Name, row)
 	}
@@ -232,6 +261,12 @@ func writeRow(w io.Writer, name string, row opReport) {
 	if row.Collisions > 0 {
 		codes = append(codes, fmt.Sprintf("collisions=%d", row.Collisions))
 	}
+	rejected := make([]string, 0, len(row.Rejections))
+	for code, n := range row.Rejections {
+		rejected = append(rejected, fmt.Sprintf("rejected:%s=%d", code, n))
+	}
+	sort.Strings(rejected)
+	codes = append(codes, rejected...)
 	fmt.Fprintf(w, "%-28s %9d %7d %6.2f%% %9.1f %8.2f %8.2f %8.2f %8.2f %8.2f  %s\n",
 		name, row.Requests, row.Errors, 100*row.ErrorRate, row.RPS,
 		row.MeanMS, row.P50MS, row.P95MS, row.P99MS, row.MaxMS, strings.Join(codes, " "))
