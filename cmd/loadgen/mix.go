@@ -139,7 +139,7 @@ type virtualUser struct {
 
 	scanned  []knownParent // dispatchers: parents scanned in this run that still have room
 	known    []string      // parents for bag-tree lookups
-	unbilled []string      // billers: candidates for linkBagsToBill
+	unbilled []string      // billers: unbilled parents of their latest bag list
 }
 
 const knownCap = 50
@@ -227,14 +227,12 @@ func (vu *virtualUser) bagList(ctx context.Context) {
 	if vu.do(ctx, "bag-list", bagListQuery, map[string]any{"f": filter}, &out) != nil {
 		return
 	}
+	vu.unbilled = vu.unbilled[:0] // the fresh page replaces candidates other billers may have taken
 	for _, e := range out.Bags.Edges {
 		vu.remember(e.Node.QR)
 		if vu.role == roleBiller {
 			vu.unbilled = append(vu.unbilled, e.Node.QR)
 		}
-	}
-	if len(vu.unbilled) > knownCap {
-		vu.unbilled = vu.unbilled[len(vu.unbilled)-knownCap:]
 	}
 }
 
