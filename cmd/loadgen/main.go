@@ -134,19 +134,22 @@ func run(ctx context.Context, cfg config) (report, error) {
 	started := time.Now()
 	done := make(chan struct{})
 	go rec.progress(cfg.Progress, started, done)
-	var wg sync.WaitGroup
+	// side runs beside the loop and may outlast it (a storm's queued logins); rates are
+	// over the loop's time only.
+	var loop, side sync.WaitGroup
 	var subNotes []string
 	if cfg.Subscribers > 0 {
-		wg.Go(func() { subNotes = subscribe(loopCtx, cfg, hc, rec) })
+		side.Go(func() { subNotes = subscribe(loopCtx, cfg, hc, rec) })
 	}
 	if cfg.Scenario == scenarioLoginStorm {
-		wg.Go(func() { loginStorm(ctx, loopCtx, cfg, hc, rec) })
+		side.Go(func() { loginStorm(ctx, loopCtx, cfg, hc, rec) })
 	}
 	for _, vu := range vus {
-		wg.Go(func() { vu.loop(loopCtx) })
+		loop.Go(func() { vu.loop(loopCtx) })
 	}
-	wg.Wait()
+	loop.Wait()
 	elapsed := time.Since(started)
+	side.Wait()
 	close(done)
 	rep := rec.report(elapsed)
 	rep.Scenario, rep.Users = cfg.Scenario, len(vus)
