@@ -68,7 +68,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&cfg.EmbeddedPGDir, "embedded-pg-dir", env("EMBEDDED_PG_DIR", ".tracetrack-pg"), "data folder of the private PostgreSQL started when no DATABASE_URL is set and none runs locally")
 	fs.StringVar(&cfg.DatabaseReadURL, "database-read-url", env("DATABASE_READ_URL", ""), "optional read replica for lists, summaries and stats")
 	fs.DurationVar(&cfg.StatementTimeout, "statement-timeout", mustDuration(env("STATEMENT_TIMEOUT", "5s")), "PostgreSQL statement_timeout of every connection")
-	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", mustDuration(env("REQUEST_TIMEOUT", "10s")), "most time an HTTP request may take, waiting for a database connection included")
+	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", mustDuration(env("REQUEST_TIMEOUT", "30s")), "most time an HTTP request may take, waiting for a database connection included")
 	defaults := app.DefaultRateLimits()
 	fs.Float64Var(&cfg.RateLimits.UserPerSecond, "rate-limit-user", mustFloat(env("RATE_LIMIT_USER", ftoa(defaults.UserPerSecond))), "requests per second per signed-in user (0: off)")
 	fs.IntVar(&cfg.RateLimits.UserBurst, "rate-limit-user-burst", mustInt(env("RATE_LIMIT_USER_BURST", strconv.Itoa(defaults.UserBurst))), "burst per signed-in user")
