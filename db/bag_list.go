@@ -67,10 +67,54 @@ func (s *Store) Bags(ctx context.Context, f BagFilter, page Page) ([]*Bag, bool,
 	return bags, more, nil
 }
 
-// CountBags returns the exact number of bags matching the filter.
+// CountBags returns the exact number of bags matching the filter. A filter of type and area
+// only is answered from the stats counters (kept exact in every write transaction) instead
+// of counting millions of rows; other filters count the matching rows.
 func (s *Store) CountBags(ctx context.Context, f BagFilter) (int, error) {
+	if f.countedByStats() {
+		return s.countFromStats(ctx, f)
+	}
 	c := f.conditions()
 	var n int
 	err := s.reader().GetContext(ctx, &n, `SELECT count(*) FROM bags`+c.where(), c.args...)
 	return n, wrap(err, "count bags")
+}
+
+// countedByStats reports whether the filter narrows by nothing but type, area and (for
+// parents) billed: what the counters and the small bill_bags table answer.
+func (f BagFilter) countedByStats() bool {
+	parentsOnly := f.Billed == nil || f.Type == nil || *f.Type == BagTypeParent
+	return f.Status == nil && f.QRPrefix == "" && f.Search == "" && parentsOnly &&
+		f.CreatedAfter == nil && f.CreatedBefore == nil
+}
+
+// countFromStats counts from stat_counters; billed parents are the rows of bill_bags (only
+// parents go on bills), unbilled ones the parents less those.
+func (s *Store) countFromStats(ctx context.Context, f BagFilter) (int, error) {
+	var n int
+	err := s.reader().GetContext(ctx, &n, `
+		WITH counted AS (
+			SELECT coalesce(sum(CASE $1 WHEN 'PARENT' THEN parent_bags WHEN 'CHILD' THEN child_bags
+			                            ELSE parent_bags + child_bags END), 0) AS bags,
+			       coalesce(sum(parent_bags), 0) AS parents
+			FROM stat_counters
+			WHERE $2::int IS NULL OR area_id = $2
+		), billed AS (
+			SELECT count(*) AS parents
+			FROM bill_bags bb
+			WHERE $3::bool IS NOT NULL
+			  AND ($2::int IS NULL OR EXISTS (SELECT 1 FROM bags b WHERE b.id = bb.bag_id AND b.area_id = $2))
+		)
+		SELECT CASE WHEN $3::bool IS NULL THEN c.bags
+		            WHEN $3 THEN b.parents
+		            ELSE c.parents - b.parents END
+		FROM counted c, billed b`, typeName(f.Type), f.AreaID, f.Billed)
+	return n, wrap(err, "count bags from the stats counters")
+}
+
+func typeName(t *BagType) string {
+	if t == nil {
+		return ""
+	}
+	return string(*t)
 }

@@ -197,3 +197,32 @@ func TestBagPagesWhileInserting(t *testing.T) {
 		}
 	}
 }
+
+// TestBagCountsFromCountersMatchRows checks the counter-backed totalCount against a real
+// count for every filter the counters answer.
+func TestBagCountsFromCountersMatchRows(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	_, token := env.NewUser(t, db.RoleAdmin, "")
+	treeFixture(t, env, 4, 3)
+	scanParent(t, env, token, "SB90001")
+	mustExec(t, env, `INSERT INTO bills (bill_number, capacity) VALUES ('CNT-1', 5)`)
+	mustExec(t, env, `INSERT INTO bill_bags (bag_id, bill_id) SELECT b.id, l.id FROM bags b, bills l WHERE b.qr IN ('SB00001', 'SB00002')`)
+	for filter, want := range map[string]string{
+		`{}`:                                 `SELECT count(*) FROM bags`,
+		`{type: PARENT}`:                     `SELECT count(*) FROM bags WHERE type = 'PARENT'`,
+		`{type: CHILD, areaCode: "lucknow"}`: `SELECT count(*) FROM bags WHERE type = 'CHILD' AND area_id = 1`,
+		`{areaCode: "lucknow"}`:              `SELECT count(*) FROM bags WHERE area_id = 1`,
+		`{areaCode: "akola"}`:                `SELECT count(*) FROM bags WHERE area_id = 10`,
+	} {
+		var rows int
+		if err := env.Store.DB().QueryRow(want).Scan(&rows); err != nil {
+			t.Fatal(err)
+		}
+		var got struct{ Bags struct{ TotalCount int } }
+		env.MustDo(t, token, `{ bags(filter: `+filter+`) { totalCount } }`, nil, &got)
+		if got.Bags.TotalCount != rows {
+			t.Errorf("bags(filter: %s).totalCount = %d, rows %d", filter, got.Bags.TotalCount, rows)
+		}
+	}
+}
