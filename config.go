@@ -35,6 +35,7 @@ type config struct {
 	DatabaseReadURL   string
 	StatementTimeout  time.Duration
 	RequestTimeout    time.Duration
+	LoginTimeout      time.Duration
 	RateLimits        app.RateLimits
 	Limits            app.Limits
 	DebugSQLCount     bool
@@ -68,7 +69,8 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&cfg.EmbeddedPGDir, "embedded-pg-dir", env("EMBEDDED_PG_DIR", ".tracetrack-pg"), "data folder of the private PostgreSQL started when no DATABASE_URL is set and none runs locally")
 	fs.StringVar(&cfg.DatabaseReadURL, "database-read-url", env("DATABASE_READ_URL", ""), "optional read replica for lists, summaries and stats")
 	fs.DurationVar(&cfg.StatementTimeout, "statement-timeout", mustDuration(env("STATEMENT_TIMEOUT", "5s")), "PostgreSQL statement_timeout of every connection")
-	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", mustDuration(env("REQUEST_TIMEOUT", "30s")), "most time an HTTP request may take, waiting for a database connection included")
+	fs.DurationVar(&cfg.LoginTimeout, "login-timeout", mustDuration(env("LOGIN_TIMEOUT", "120s")), "how long a login may queue for the password-hashing pool (a login storm)")
+	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", mustDuration(env("REQUEST_TIMEOUT", "10s")), "most time an HTTP request may take, waiting for a database connection included")
 	defaults := app.DefaultRateLimits()
 	fs.Float64Var(&cfg.RateLimits.UserPerSecond, "rate-limit-user", mustFloat(env("RATE_LIMIT_USER", ftoa(defaults.UserPerSecond))), "requests per second per signed-in user (0: off)")
 	fs.IntVar(&cfg.RateLimits.UserBurst, "rate-limit-user-burst", mustInt(env("RATE_LIMIT_USER_BURST", strconv.Itoa(defaults.UserBurst))), "burst per signed-in user")
@@ -130,6 +132,7 @@ func (c config) resolverConfig() resolvers.Config {
 	loc, _ := time.LoadLocation(c.BusinessTimeZone) // checked by loadConfig
 	return resolvers.Config{
 		TokenTTL:          c.TokenTTL,
+		LoginTimeout:      c.LoginTimeout,
 		ChildrenPerParent: c.ChildrenPerParent,
 		KgPerChild:        c.KgPerChild,
 		BusinessTimeZone:  loc,

@@ -69,7 +69,7 @@ func run(ctx context.Context, args []string) error {
 		Handler:           application.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      cfg.LoginTimeout + 10*time.Second, // a queued login may take that long
 		IdleTimeout:       120 * time.Second,
 	}
 	serveErr := make(chan error, 1)

@@ -17,6 +17,9 @@ type Config struct {
 	ChildrenPerParent int
 	// KgPerChild is the weight of one child bag (SPEC: 1 kg).
 	KgPerChild float64
+	// LoginTimeout is how long a login may wait for the bounded password-hashing pool; a
+	// login storm queues there longer than other requests may take (0: the request's own).
+	LoginTimeout time.Duration
 	// BusinessTimeZone decides what "today" means for stats.
 	BusinessTimeZone *time.Location
 	// Now is the clock of logins, lockouts and token expiry (nil: time.Now); tests move it.

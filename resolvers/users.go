@@ -76,3 +76,12 @@ func sessionToken(ctx context.Context) int64 {
 	}
 	return 0
 }
+
+// loginContext gives a login its own deadline, detached from the request timeout, so that
+// the logins of a storm are served from the hashing queue in turn instead of being shed.
+func (r *Resolver) loginContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.Config.LoginTimeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), r.Config.LoginTimeout)
+}

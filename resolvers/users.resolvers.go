@@ -20,6 +20,8 @@ func (r *areaResolver) ID(ctx context.Context, obj *db.Area) (string, error) {
 
 // Login is the resolver for the login field.
 func (r *mutationResolver) Login(ctx context.Context, username string, password string) (*model.AuthPayload, error) {
+	ctx, cancel := r.loginContext(ctx)
+	defer cancel()
 	login, err := r.accounts().Login(ctx, username, password)
 	if err != nil {
 		return nil, err
