@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -163,11 +164,13 @@ func linkedElsewhere(code string, parentQR *string) Rejection {
 
 // insertChildren inserts the new children and their CHILD_LINKED rows in one statement.
 // A code another transaction inserted meanwhile is skipped by ON CONFLICT and reported as
-// linked elsewhere.
+// linked elsewhere. Rows go in sorted by QR, so two batches sharing new QRs wait for each
+// other in the same order instead of deadlocking; Linked keeps the scan order.
 func insertChildren(ctx context.Context, tx *sqlx.Tx, user *User, parent *Bag, codes []string, result *LinkResult, rejected *[]Rejection) error {
 	if len(codes) == 0 {
 		return nil
 	}
+	sorted := slices.Sorted(slices.Values(codes))
 	var inserted []*Bag
 	err := tx.SelectContext(ctx, &inserted, `
 		WITH inserted AS (
@@ -182,10 +185,15 @@ func insertChildren(ctx context.Context, tx *sqlx.Tx, user *User, parent *Bag, c
 			SELECT 'CHILD_LINKED', qr, id, parent_id, $4, area_id FROM inserted ORDER BY id
 		)
 		SELECT `+bagColumns+` FROM inserted ORDER BY id`,
-		pq.Array(codes), parent.ID, parent.AreaID, user.ID)
+		pq.Array(sorted), parent.ID, parent.AreaID, user.ID)
 	if err != nil {
 		return wrap(err, "link children")
 	}
+	position := make(map[string]int, len(codes))
+	for i, c := range codes {
+		position[c] = i
+	}
+	slices.SortFunc(inserted, func(a, b *Bag) int { return position[a.QR] - position[b.QR] })
 	result.Linked = inserted
 	if len(inserted) == len(codes) {
 		return nil

@@ -3,6 +3,7 @@ package resolvers_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -286,4 +287,48 @@ func scanChildrenNoT(env *apitest.Env, token, parent string, children ...string)
 		return scanResult{Rejected: []struct{ QR, Code, Message string }{{Code: "REQUEST_FAILED: " + err.Error()}}}
 	}
 	return got.ScanChildren
+}
+
+// TestBatchesSharingNewChildrenDoNotDeadlock scans the same new child QRs, in opposite
+// orders, into different parents at once: one parent gets each child, and no call fails.
+func TestBatchesSharingNewChildrenDoNotDeadlock(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	_, token := env.NewUser(t, db.RoleAdmin, "")
+	var shared []string
+	for i := range 30 {
+		shared = append(shared, fmt.Sprintf("SHR%04d", i))
+	}
+	reversed := slices.Clone(shared)
+	slices.Reverse(reversed)
+	for round := range 30 {
+		a, b := fmt.Sprintf("SB8%02d01", round), fmt.Sprintf("SB8%02d02", round)
+		scanParent(t, env, token, a)
+		scanParent(t, env, token, b)
+		var wg sync.WaitGroup
+		results := make([]scanResult, 2)
+		for i, call := range []struct {
+			parent string
+			qrs    []string
+		}{{a, shared}, {b, reversed}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results[i] = scanChildrenNoT(env, token, call.parent, call.qrs...)
+			}()
+		}
+		wg.Wait()
+		linked := len(results[0].Linked) + len(results[1].Linked)
+		for _, r := range results {
+			for _, rej := range r.Rejected {
+				if rej.Code != "LINKED_TO_OTHER_PARENT" {
+					t.Fatalf("round %d: rejection %s %s", round, rej.Code, rej.Message)
+				}
+			}
+		}
+		if linked != len(shared) {
+			t.Fatalf("round %d: %d children linked in all, want %d", round, linked, len(shared))
+		}
+		mustExec(t, env, `DELETE FROM bags WHERE qr LIKE 'SHR%'`)
+	}
 }
