@@ -91,7 +91,9 @@ func isDatabaseUnavailable(err error) bool {
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) {
 		switch pqErr.Code.Class() {
-		case "08", "53", "57": // connection exception, insufficient resources, operator intervention
+		// connection exception, transaction rollback (deadlock, serialization: retrying
+		// succeeds), insufficient resources, operator intervention
+		case "08", "40", "53", "57":
 			return true
 		}
 	}
