@@ -11,10 +11,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"tracetrack/app"
 	"tracetrack/db"
@@ -58,6 +61,7 @@ func TestDatabaseOutage(t *testing.T) {
 	}()
 	stopPolling := pollReadiness(env.Server.URL, &readiness)
 	defer stopPolling()
+	events := subscribeScans(t, env, token)
 
 	var outcomes []scanOutcome
 	recovered := 0
@@ -86,6 +90,7 @@ func TestDatabaseOutage(t *testing.T) {
 	if _, red := readiness.Load(http.StatusServiceUnavailable); !red {
 		t.Error("/readyz never turned red during the outage")
 	}
+	expectLiveScan(t, env, token, events)
 
 	logged := scansPerQR(t, databaseURL)
 	var ok, failed, lost int
@@ -294,4 +299,66 @@ func scanParentOK(endpoint, token, qr string) bool {
 	}
 	return json.NewDecoder(resp.Body).Decode(&out) == nil && len(out.Errors) == 0 &&
 		out.Data != nil && out.Data.ScanParent != nil
+}
+
+// subscribeScans opens a graphql-transport-ws subscription to scanAdded and returns the bag
+// QRs it receives.
+func subscribeScans(t *testing.T, env *apitest.Env, token string) <-chan string {
+	t.Helper()
+	dialer := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 5 * time.Second}
+	conn, _, err := dialer.Dial("ws"+strings.TrimPrefix(env.Server.URL, "http")+"/graphql", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	send := func(msg map[string]any) {
+		if err := conn.WriteJSON(msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}})
+	send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": "subscription { scanAdded { bagQr } }"}})
+	events := make(chan string, 1000)
+	go func() {
+		defer close(events)
+		for {
+			var msg struct {
+				Type    string
+				Payload struct {
+					Data struct{ ScanAdded struct{ BagQr string } }
+				}
+			}
+			if err := conn.ReadJSON(&msg); err != nil {
+				return
+			}
+			switch msg.Type {
+			case "ping":
+				_ = conn.WriteJSON(map[string]any{"type": "pong"})
+			case "next":
+				events <- msg.Payload.Data.ScanAdded.BagQr
+			}
+		}
+	}()
+	return events
+}
+
+// expectLiveScan scans one more parent and waits for the subscription to deliver it: the
+// LISTEN connection came back with the database.
+func expectLiveScan(t *testing.T, env *apitest.Env, token string, events <-chan string) {
+	t.Helper()
+	env.MustDo(t, token, `mutation { scanParent(qr: "M444-99999") { qr } }`, nil, &struct{}{})
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case qr, open := <-events:
+			if !open {
+				t.Fatal("the subscription ended during the outage")
+			}
+			if qr == "M444-99999" {
+				return
+			}
+		case <-deadline:
+			t.Fatal("the subscription did not deliver a scan made after the database came back")
+		}
+	}
 }
