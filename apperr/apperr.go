@@ -64,11 +64,6 @@ func CodeOf(err error) Code {
 	return Internal
 }
 
-// NotImplemented is what resolvers of features still to come return.
-func NotImplemented(feature string) *Error {
-	return New(Internal, "%s is not implemented yet", feature)
-}
-
 // HTTPStatus is the HTTP status that goes with the code when an error ends a plain HTTP
 // request (before GraphQL, or on a non-GraphQL route such as the CSV exports).
 func (c Code) HTTPStatus() int {
