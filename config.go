@@ -36,6 +36,7 @@ type config struct {
 	StatementTimeout  time.Duration
 	RequestTimeout    time.Duration
 	LoginTimeout      time.Duration
+	DebugAddr         string
 	RateLimits        app.RateLimits
 	Limits            app.Limits
 	DebugSQLCount     bool
@@ -69,6 +70,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.StringVar(&cfg.EmbeddedPGDir, "embedded-pg-dir", env("EMBEDDED_PG_DIR", ".tracetrack-pg"), "data folder of the private PostgreSQL started when no DATABASE_URL is set and none runs locally")
 	fs.StringVar(&cfg.DatabaseReadURL, "database-read-url", env("DATABASE_READ_URL", ""), "optional read replica for lists, summaries and stats")
 	fs.DurationVar(&cfg.StatementTimeout, "statement-timeout", mustDuration(env("STATEMENT_TIMEOUT", "5s")), "PostgreSQL statement_timeout of every connection")
+	fs.StringVar(&cfg.DebugAddr, "debug-addr", env("DEBUG_ADDR", ""), "serve Go profiles (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty")
 	fs.DurationVar(&cfg.LoginTimeout, "login-timeout", mustDuration(env("LOGIN_TIMEOUT", "120s")), "how long a login may queue for the password-hashing pool (a login storm)")
 	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", mustDuration(env("REQUEST_TIMEOUT", "10s")), "most time an HTTP request may take, waiting for a database connection included")
 	defaults := app.DefaultRateLimits()

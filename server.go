@@ -74,6 +74,9 @@ func run(ctx context.Context, args []string) error {
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- server.ListenAndServe() }()
+	if cfg.DebugAddr != "" {
+		go serveProfiles(cfg.DebugAddr, logger)
+	}
 	logger.Info("tracetrack listening", "addr", cfg.ListenAddr, "database", redactURL(databaseURL),
 		"startup", time.Since(started).Round(time.Millisecond))
 
