@@ -37,6 +37,10 @@ type listener struct {
 
 	mu     sync.Mutex
 	lostAt time.Time
+	// lost is set when the connection drops and cleared by the catch-up after it: the first
+	// notifications on the new connection may arrive before lib/pq's reconnect marker, and
+	// what committed during the gap must be published before them, in id order.
+	lost bool
 
 	stop    chan struct{}
 	stopped chan struct{}
@@ -78,6 +82,7 @@ func (l *listener) onEvent(ev pq.ListenerEventType, err error) {
 	if ev == pq.ListenerEventDisconnected {
 		l.mu.Lock()
 		l.lostAt = time.Now()
+		l.lost = true
 		l.mu.Unlock()
 		l.hub.opts.Logger.Warn("live: LISTEN connection lost; reconnecting", "err", err)
 	}
@@ -146,11 +151,20 @@ func (l *listener) onConnected() {
 		l.seed()
 		return
 	}
-	l.mu.Lock()
-	lostAt := l.lostAt
-	l.mu.Unlock()
-	l.catchUp(lostAt)
+	l.catchUpAfterLoss()
 	l.hub.publish(Event{Resync: true})
+}
+
+// catchUpAfterLoss re-reads what may have committed while the connection was down, once
+// per loss.
+func (l *listener) catchUpAfterLoss() {
+	l.mu.Lock()
+	lostAt, lost := l.lostAt, l.lost
+	l.lost = false
+	l.mu.Unlock()
+	if lost {
+		l.catchUp(lostAt)
+	}
 }
 
 // seed records the recent log as seen, so the first catch-up does not replay old scans as new.
