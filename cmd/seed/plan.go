@@ -55,7 +55,9 @@ func childQR(n int) string { return fmt.Sprintf("%08d", n) }
 // about 40% of full parents on bills of 20-100, bills in every status.
 func makePlan(bags int, rng *rand.Rand, now time.Time) *plan {
 	p := &plan{}
-	start := now.Add(-history)
+	// the newest parent is a working day old, so its children, bill link and completion
+	// (hours later) all lie in the past
+	start, span := now.Add(-history), history-8*time.Hour
 	estimate := max(1, bags/28)
 	for i := 0; p.bags < bags && i < parentQRs; i++ {
 		children := childrenPerFull
@@ -66,10 +68,7 @@ func makePlan(bags int, rng *rand.Rand, now time.Time) *plan {
 			children = 1 + rng.IntN(childrenPerFull-1)
 		}
 		children = min(children, bags-p.bags-1)
-		at := start.Add(time.Duration(float64(history) * float64(i) / float64(estimate)))
-		if at.After(now) {
-			at = now.Add(-time.Minute)
-		}
+		at := start.Add(time.Duration(float64(span) * min(1, float64(i)/float64(estimate))))
 		p.parents = append(p.parents, parentPlan{QR: parentQR(i), Area: int64(1 + i%areaCount), Children: children, CreatedAt: at, Bill: -1})
 		p.bags += 1 + children
 	}

@@ -35,6 +35,13 @@ func TestSeedSmallDatabasePassesIntegrity(t *testing.T) {
 	if err := conn.QueryRow(`SELECT sum(active_dispatchers) FROM areas`).Scan(&dispatchers); err != nil {
 		t.Fatal(err)
 	}
+	var future int
+	if err := conn.QueryRow(`SELECT (SELECT count(*) FROM scans WHERE at > now()) + (SELECT count(*) FROM bills WHERE completed_at > now() OR created_at > now())`).Scan(&future); err != nil {
+		t.Fatal(err)
+	}
+	if future != 0 {
+		t.Errorf("%d scans or bills lie in the future", future)
+	}
 	if bags != 10_000 || statuses != 3 || dispatchers != 100 {
 		t.Errorf("seeded %d bags, bills in %d statuses, %d active dispatchers; want 10000, 3, 100", bags, statuses, dispatchers)
 	}
