@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -41,7 +38,7 @@ func TestDatabaseOutage(t *testing.T) {
 		t.Skip(err)
 	}
 	ctx := context.Background()
-	cluster, err := pgboot.Start(ctx, reachableTempDir(t))
+	cluster, err := pgboot.Start(ctx, testdb.ClusterDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,21 +158,6 @@ func scansPerQR(t *testing.T, databaseURL string) map[string]int {
 	return counts
 }
 
-// reachableTempDir returns a folder the private cluster's owner can enter even when the test
-// runs as root.
-func reachableTempDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "tracetrack-outage-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return filepath.Join(dir, "pg")
-}
-
 // TestSIGTERMFinishesInFlightRequests runs the real binary under scanning load, sends it
 // SIGTERM, and checks that it exits 0 and that every scan it acknowledged is in the log.
 func TestSIGTERMFinishesInFlightRequests(t *testing.T) {
@@ -185,7 +167,7 @@ func TestSIGTERMFinishesInFlightRequests(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	addr := freeAddr(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", closedPort(t))
 	cmd := exec.Command(binary)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "LISTEN_ADDR="+addr,
 		"ADMIN_PASSWORD=Admin#Pass1", "BCRYPT_COST=4", "RATE_LIMIT_USER=0", "LOG_LEVEL=warn")
@@ -213,7 +195,9 @@ func TestSIGTERMFinishesInFlightRequests(t *testing.T) {
 				default:
 				}
 				qr := fmt.Sprintf("M444-%d%04d", w, i)
-				if scanParentOK(env.URL, token, qr) {
+				var got struct{ ScanParent struct{ QR string } }
+				resp := env.DoNoT(token, `mutation($qr: String!) { scanParent(qr: $qr) { qr } }`, map[string]any{"qr": qr})
+				if resp.DecodeNoT(&got) == nil && got.ScanParent.QR == qr {
 					mu.Lock()
 					acknowledged = append(acknowledged, qr)
 					mu.Unlock()
@@ -247,16 +231,6 @@ func TestSIGTERMFinishesInFlightRequests(t *testing.T) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 func waitReady(t *testing.T, baseURL string) {
 	t.Helper()
 	for range 200 {
@@ -276,29 +250,6 @@ func loginAdmin(t *testing.T, env *apitest.Env) string {
 	var got struct{ Login struct{ Token string } }
 	env.MustDo(t, "", `mutation { login(username: "admin", password: "Admin#Pass1") { token } }`, nil, &got)
 	return got.Login.Token
-}
-
-// scanParentOK sends one scanParent and reports whether the server acknowledged it. It
-// does not touch testing.T: it runs on load goroutines.
-func scanParentOK(endpoint, token, qr string) bool {
-	body, _ := json.Marshal(map[string]any{
-		"query":     `mutation($qr: String!) { scanParent(qr: $qr) { qr } }`,
-		"variables": map[string]any{"qr": qr},
-	})
-	req, _ := http.NewRequest(http.MethodPost, endpoint, bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Data   *struct{ ScanParent *struct{ QR string } } `json:"data"`
-		Errors []any                                      `json:"errors"`
-	}
-	return json.NewDecoder(resp.Body).Decode(&out) == nil && len(out.Errors) == 0 &&
-		out.Data != nil && out.Data.ScanParent != nil
 }
 
 // subscribeScans opens a graphql-transport-ws subscription to scanAdded and returns the bag

@@ -4,34 +4,18 @@ import (
 	"context"
 	"database/sql"
 	"net/url"
-	"os"
-	"path/filepath"
 	"testing"
 
+	"tracetrack/internal/testdb"
 	"tracetrack/pgboot"
 )
-
-// tempDir returns a folder that the server's owner can reach even when the test runs as
-// root (t.TempDir's parent is closed to other users).
-func tempDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "pgboot-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	return filepath.Join(dir, "pg")
-}
 
 func TestStartInitializesRunsAndRestarts(t *testing.T) {
 	if _, err := pgboot.FindBinaries(); err != nil {
 		t.Skip(err)
 	}
 	ctx := context.Background()
-	dir := tempDir(t)
+	dir := testdb.ClusterDir(t)
 
 	first, err := pgboot.Start(ctx, dir)
 	if err != nil {
@@ -73,7 +57,7 @@ func TestPasswordIsRequired(t *testing.T) {
 	if _, err := pgboot.FindBinaries(); err != nil {
 		t.Skip(err)
 	}
-	c, err := pgboot.Start(context.Background(), tempDir(t))
+	c, err := pgboot.Start(context.Background(), testdb.ClusterDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
 	"testing"
 	"time"
@@ -153,4 +154,20 @@ func randomSuffix() string {
 	raw := make([]byte, 6)
 	_, _ = rand.Read(raw)
 	return hex.EncodeToString(raw)
+}
+
+// ClusterDir returns a folder for a private PostgreSQL cluster (package pgboot) that the
+// cluster's owner can enter even when the test runs as root: t.TempDir's parent is closed to
+// other users. It is removed when t ends.
+func ClusterDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "tracetrack-cluster-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return filepath.Join(dir, "pg")
 }
