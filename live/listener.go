@@ -37,9 +37,9 @@ type listener struct {
 
 	mu     sync.Mutex
 	lostAt time.Time
-	// lost is set when the connection drops and cleared by the catch-up after it: the first
-	// notifications on the new connection may arrive before lib/pq's reconnect marker, and
-	// what committed during the gap must be published before them, in id order.
+	// lost is set when the connection drops and cleared when lib/pq reports the new one: the
+	// first notifications on the new connection may arrive before that report, and what
+	// committed during the gap must be published before them, in id order.
 	lost bool
 
 	stop    chan struct{}
@@ -151,16 +151,20 @@ func (l *listener) onConnected() {
 		l.seed()
 		return
 	}
-	l.catchUpAfterLoss()
+	l.mu.Lock()
+	lostAt := l.lostAt
+	l.lost = false
+	l.mu.Unlock()
+	l.catchUp(lostAt)
 	l.hub.publish(Event{Resync: true})
 }
 
-// catchUpAfterLoss re-reads what may have committed while the connection was down, once
-// per loss.
-func (l *listener) catchUpAfterLoss() {
+// catchUpWhileLost re-reads what may have committed while the connection was down, before
+// a notification is handled, until the new connection is reported (duplicates are skipped by
+// the seen window).
+func (l *listener) catchUpWhileLost() {
 	l.mu.Lock()
 	lostAt, lost := l.lostAt, l.lost
-	l.lost = false
 	l.mu.Unlock()
 	if lost {
 		l.catchUp(lostAt)

@@ -17,7 +17,7 @@ func (l *listener) handle(payloads []string) {
 			return
 		}
 	}
-	l.catchUpAfterLoss()
+	l.catchUpWhileLost()
 	var ranges [][2]int64
 	for _, p := range payloads {
 		n, err := parseNotification(p)
