@@ -128,6 +128,7 @@ func (a *App) graphQL() http.Handler {
 	}
 	srv.AroundOperations(observe(a.opts.Logger))
 	srv.AroundResponses(a.withLoaders)
+	srv.Use(resolvers.LiveEndErrors{})
 	srv.AroundRootFields(clearLoadersBeforeMutations)
 	srv.SetErrorPresenter(presentError(a.opts.Logger))
 	srv.SetRecoverFunc(recoverPanic(a.opts.Logger))

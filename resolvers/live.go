@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"tracetrack/apperr"
@@ -34,7 +33,7 @@ func (r *Resolver) liveArea(ctx context.Context, code *string) (*int64, error) {
 // liveFail turns the reason a subscription ended into the error its client receives.
 func liveFail(ctx context.Context) live.Fail {
 	return func(err error) {
-		transport.AddSubscriptionError(ctx, liveError(ctx, err))
+		parkEndError(ctx, liveError(ctx, err))
 	}
 }
 
