@@ -93,15 +93,20 @@ func (s *Store) LinkChildren(ctx context.Context, user *User, parentQR string, c
 		if err != nil {
 			return err
 		}
+		// A code a concurrent scan takes first leaves its place free, so the codes that did
+		// not fit go in, in batch order, until the parent is full or none is left.
 		room := max(0, parent.Capacity-parent.ChildCount)
-		if len(fresh) > room {
-			for _, c := range fresh[room:] {
-				rejected = append(rejected, Rejection{c, RejectParentFull, fmt.Sprintf("parent %s is full (%d of %d)", code, parent.Capacity, parent.Capacity)})
+		for len(fresh) > 0 && room > 0 {
+			take := fresh[:min(room, len(fresh))]
+			fresh = fresh[len(take):]
+			linked, err := insertChildren(ctx, tx, user, parent, take, result, &rejected)
+			if err != nil {
+				return err
 			}
-			fresh = fresh[:room]
+			room -= linked
 		}
-		if err := insertChildren(ctx, tx, user, parent, fresh, result, &rejected); err != nil {
-			return err
+		for _, c := range fresh {
+			rejected = append(rejected, Rejection{c, RejectParentFull, fmt.Sprintf("parent %s is full (%d of %d)", code, parent.Capacity, parent.Capacity)})
 		}
 		result.Parent, err = bagByID(ctx, tx, parent.ID)
 		return err
@@ -162,14 +167,12 @@ func linkedElsewhere(code string, parentQR *string) Rejection {
 	return Rejection{code, RejectLinkedToOther, fmt.Sprintf("%s is already in parent %s; unlink it there first", code, *parentQR)}
 }
 
-// insertChildren inserts the new children and their CHILD_LINKED rows in one statement.
+// insertChildren inserts the new children and their CHILD_LINKED rows in one statement and
+// reports how many went in.
 // A code another transaction inserted meanwhile is skipped by ON CONFLICT and reported as
 // linked elsewhere. Rows go in sorted by QR, so two batches sharing new QRs wait for each
 // other in the same order instead of deadlocking; Linked keeps the scan order.
-func insertChildren(ctx context.Context, tx *sqlx.Tx, user *User, parent *Bag, codes []string, result *LinkResult, rejected *[]Rejection) error {
-	if len(codes) == 0 {
-		return nil
-	}
+func insertChildren(ctx context.Context, tx *sqlx.Tx, user *User, parent *Bag, codes []string, result *LinkResult, rejected *[]Rejection) (int, error) {
 	sorted := slices.Sorted(slices.Values(codes))
 	var inserted []*Bag
 	err := tx.SelectContext(ctx, &inserted, `
@@ -187,16 +190,16 @@ func insertChildren(ctx context.Context, tx *sqlx.Tx, user *User, parent *Bag, c
 		SELECT `+bagColumns+` FROM inserted ORDER BY id`,
 		pq.Array(sorted), parent.ID, parent.AreaID, user.ID)
 	if err != nil {
-		return wrap(err, "link children")
+		return 0, wrap(err, "link children")
 	}
 	position := make(map[string]int, len(codes))
 	for i, c := range codes {
 		position[c] = i
 	}
 	slices.SortFunc(inserted, func(a, b *Bag) int { return position[a.QR] - position[b.QR] })
-	result.Linked = inserted
+	result.Linked = append(result.Linked, inserted...)
 	if len(inserted) == len(codes) {
-		return nil
+		return len(inserted), nil
 	}
 	done := make(map[string]bool, len(inserted))
 	for _, b := range inserted {
@@ -207,5 +210,5 @@ func insertChildren(ctx context.Context, tx *sqlx.Tx, user *User, parent *Bag, c
 			*rejected = append(*rejected, Rejection{c, RejectLinkedToOther, c + " was just linked to another parent by a concurrent scan"})
 		}
 	}
-	return nil
+	return len(inserted), nil
 }
