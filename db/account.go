@@ -76,8 +76,8 @@ type NewSession struct {
 	ExpiresAt    time.Time
 }
 
-// RecordLogin issues the token of a successful login, resets the failure count, sets
-// last_login_at and logs it, in one transaction. It returns nil when the account changed
+// RecordLogin issues the token of a successful login, deletes the user's expired and
+// revoked tokens, resets the failure count, sets last_login_at and logs it, in one transaction. It returns nil when the account changed
 // since its password was checked (deactivated, locked, new password): no token then.
 func (s *Store) RecordLogin(ctx context.Context, actor Actor, ns NewSession) (*User, error) {
 	var user User
@@ -91,6 +91,9 @@ func (s *Store) RecordLogin(ctx context.Context, actor Actor, ns NewSession) (*U
 			return wrap(err, "record login")
 		}
 		if _, err := createToken(ctx, tx, user.ID, ns.TokenHash, ns.ExpiresAt); err != nil {
+			return err
+		}
+		if err := deleteDeadTokens(ctx, tx, user.ID, ns.Now); err != nil {
 			return err
 		}
 		actor.UserID = &user.ID

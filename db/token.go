@@ -67,3 +67,12 @@ func revokeUserTokens(ctx context.Context, tx *sqlx.Tx, userID, except int64) er
 		WHERE user_id = $1 AND revoked_at IS NULL AND id <> $2`, userID, except)
 	return wrap(err, "revoke tokens")
 }
+
+// deleteDeadTokens deletes the user's tokens that can no longer authenticate, so sessions of
+// users who log in every day do not pile up (the audit log keeps the logins and logouts).
+func deleteDeadTokens(ctx context.Context, tx *sqlx.Tx, userID int64, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `
+		DELETE FROM auth_tokens
+		WHERE user_id = $1 AND (expires_at <= $2 OR revoked_at IS NOT NULL)`, userID, now)
+	return wrap(err, "delete dead tokens")
+}
