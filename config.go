@@ -7,10 +7,10 @@ import (
 	"net/url"
 	"runtime"
 	"strconv"
-	"strings"
 	"time"
 
 	"tracetrack/app"
+	"tracetrack/internal/commalist"
 	"tracetrack/resolvers"
 )
 
@@ -92,7 +92,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
-	cfg.Websocket.AllowedOrigins = splitList(origins)
+	cfg.Websocket.AllowedOrigins = commalist.Split(origins)
 	if err := cfg.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
 		return config{}, fmt.Errorf("LOG_LEVEL: %w", err)
 	}
@@ -115,17 +115,6 @@ func (c config) checkLimits() error {
 		return fmt.Errorf("STATEMENT_TIMEOUT and REQUEST_TIMEOUT must be positive durations such as 5s")
 	}
 	return nil
-}
-
-// splitList splits a comma-separated setting, dropping blanks.
-func splitList(s string) []string {
-	var out []string
-	for _, part := range strings.Split(s, ",") {
-		if part = strings.TrimSpace(part); part != "" {
-			out = append(out, part)
-		}
-	}
-	return out
 }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

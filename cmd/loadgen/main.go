@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"tracetrack/internal/commalist"
 )
 
 const (
@@ -85,23 +87,13 @@ func parseFlags(args []string) (config, error) {
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
-	cfg.URLs = splitList(*urls)
-	cfg.Seeded.Areas = splitList(*areas)
+	cfg.URLs = commalist.Split(*urls)
+	cfg.Seeded.Areas = commalist.Split(*areas)
 	var err error
 	if cfg.Mix, err = parseMix(*mix); err != nil {
 		return cfg, err
 	}
 	return cfg, cfg.validate()
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, part := range strings.Split(s, ",") {
-		if part = strings.TrimSpace(part); part != "" {
-			out = append(out, part)
-		}
-	}
-	return out
 }
 
 func (cfg config) validate() error {
