@@ -36,11 +36,12 @@ func (f BagFilter) conditions() *conditions {
 		c.add("qr LIKE ?", "%"+likePattern(f.Search)+"%")
 	}
 	if f.Billed != nil {
-		// billed applies to parents: true = on a bill, false = parents on no bill
+		// billed applies to parents: true = on a bill, false = parents on no bill (spelled as
+		// the partial indexes of migration 00009 are, so the planner uses them)
 		if *f.Billed {
-			c.add("EXISTS (SELECT 1 FROM bill_bags bb WHERE bb.bag_id = bags.id)")
+			c.add("billed")
 		} else {
-			c.add("type = 'PARENT' AND NOT EXISTS (SELECT 1 FROM bill_bags bb WHERE bb.bag_id = bags.id)")
+			c.add("type = 'PARENT' AND NOT billed")
 		}
 	}
 	if f.CreatedAfter != nil {
@@ -81,34 +82,25 @@ func (s *Store) CountBags(ctx context.Context, f BagFilter) (int, error) {
 }
 
 // countedByStats reports whether the filter narrows by nothing but type, area and (for
-// parents) billed: what the counters and the small bill_bags table answer.
+// parents) billed: what the stats counters answer.
 func (f BagFilter) countedByStats() bool {
 	parentsOnly := f.Billed == nil || f.Type == nil || *f.Type == BagTypeParent
 	return f.Status == nil && f.QRPrefix == "" && f.Search == "" && parentsOnly &&
 		f.CreatedAfter == nil && f.CreatedBefore == nil
 }
 
-// countFromStats counts from stat_counters; billed parents are the rows of bill_bags (only
-// parents go on bills), unbilled ones the parents less those.
+// countFromStats counts from stat_counters: bags by type, and billed parents (only parents
+// go on bills); unbilled ones are the parents less those.
 func (s *Store) countFromStats(ctx context.Context, f BagFilter) (int, error) {
 	var n int
 	err := s.reader().GetContext(ctx, &n, `
-		WITH counted AS (
-			SELECT coalesce(sum(CASE $1 WHEN 'PARENT' THEN parent_bags WHEN 'CHILD' THEN child_bags
-			                            ELSE parent_bags + child_bags END), 0) AS bags,
-			       coalesce(sum(parent_bags), 0) AS parents
-			FROM stat_counters
-			WHERE $2::int IS NULL OR area_id = $2
-		), billed AS (
-			SELECT count(*) AS parents
-			FROM bill_bags bb
-			WHERE $3::bool IS NOT NULL
-			  AND ($2::int IS NULL OR EXISTS (SELECT 1 FROM bags b WHERE b.id = bb.bag_id AND b.area_id = $2))
-		)
-		SELECT CASE WHEN $3::bool IS NULL THEN c.bags
-		            WHEN $3 THEN b.parents
-		            ELSE c.parents - b.parents END
-		FROM counted c, billed b`, typeName(f.Type), f.AreaID, f.Billed)
+		SELECT coalesce(sum(CASE WHEN $3::bool THEN billed_parents
+		                         WHEN NOT $3::bool THEN parent_bags - billed_parents
+		                         WHEN $1 = 'PARENT' THEN parent_bags
+		                         WHEN $1 = 'CHILD' THEN child_bags
+		                         ELSE parent_bags + child_bags END), 0)
+		FROM stat_counters
+		WHERE $2::int IS NULL OR area_id = $2`, typeName(f.Type), f.AreaID, f.Billed)
 	return n, wrap(err, "count bags from the stats counters")
 }
 

@@ -40,15 +40,20 @@ WITH children AS (
 ), counted AS (
 	SELECT area_id, sum(parent_bags) AS parent_bags, sum(child_bags) AS child_bags, sum(scans) AS scans,
 	       sum(open_bills) AS open_bills, sum(in_progress_bills) AS in_progress_bills,
-	       sum(completed_bills) AS completed_bills
+	       sum(completed_bills) AS completed_bills, sum(billed_parents) AS billed_parents
 	FROM stat_counters GROUP BY area_id
 ), bucketed AS (
 	SELECT area_id, sum(scans) AS scans FROM scan_buckets GROUP BY area_id
 ), recounted AS (
 	SELECT coalesce(area_id, 0) AS area_id,
 	       count(*) FILTER (WHERE type = 'PARENT') AS parent_bags,
-	       count(*) FILTER (WHERE type = 'CHILD') AS child_bags
+	       count(*) FILTER (WHERE type = 'CHILD') AS child_bags,
+	       count(*) FILTER (WHERE billed) AS billed_parents
 	FROM bags GROUP BY 1
+), billed_flags AS (
+	SELECT b.id, b.qr, b.billed, bb.bill_id
+	FROM bags b LEFT JOIN bill_bags bb ON bb.bag_id = b.id
+	WHERE b.billed <> (bb.bill_id IS NOT NULL)
 ), scanned AS (
 	SELECT coalesce(area_id, 0) AS area_id, count(*) AS scans FROM scans GROUP BY 1
 ), billed AS (
@@ -68,7 +73,8 @@ WITH children AS (
 	       coalesce(k.scans, 0) AS bucket_scans,
 	       coalesce(c.open_bills, 0) AS kept_open, coalesce(b.open_bills, 0) AS real_open,
 	       coalesce(c.in_progress_bills, 0) AS kept_in_progress, coalesce(b.in_progress_bills, 0) AS real_in_progress,
-	       coalesce(c.completed_bills, 0) AS kept_completed, coalesce(b.completed_bills, 0) AS real_completed
+	       coalesce(c.completed_bills, 0) AS kept_completed, coalesce(b.completed_bills, 0) AS real_completed,
+	       coalesce(c.billed_parents, 0) AS kept_billed, coalesce(r.billed_parents, 0) AS real_billed
 	FROM areas_seen a
 	LEFT JOIN counted c USING (area_id)
 	LEFT JOIN bucketed k USING (area_id)
@@ -91,6 +97,11 @@ UNION ALL
 SELECT 'BILL_OVER_CAPACITY', 'Bill', id, format('bill %s has %s parents linked, capacity %s', bill_number, parents, capacity)
 FROM bill_actual WHERE parents > capacity
 UNION ALL
+SELECT 'BILLED_FLAG_MISMATCH', 'Bag', id,
+       CASE WHEN billed THEN format('parent %s is marked billed but is on no bill', qr)
+            ELSE format('parent %s is on bill %s but not marked billed', qr, bill_id) END
+FROM billed_flags
+UNION ALL
 SELECT 'STATS_COUNTER_MISMATCH', 'Area', area_id, format('%s: counter says %s, recount says %s', what, kept, actual)
 FROM stats, LATERAL (VALUES
 	('parent bags', kept_parents, real_parents),
@@ -99,7 +110,8 @@ FROM stats, LATERAL (VALUES
 	('scans in quarter-hour buckets', bucket_scans, real_scans),
 	('open bills', kept_open, real_open),
 	('in-progress bills', kept_in_progress, real_in_progress),
-	('completed bills', kept_completed, real_completed)
+	('completed bills', kept_completed, real_completed),
+	('billed parents', kept_billed, real_billed)
 ) AS v(what, kept, actual)
 WHERE kept <> actual
 ORDER BY 1, 2, 3`

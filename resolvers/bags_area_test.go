@@ -137,6 +137,27 @@ func TestBagFiltersAndNestedFields(t *testing.T) {
 	if rest := tree.Bag.Children; len(rest.Edges) != 1 || rest.Edges[0].Node.QR != "XYZ0003" || rest.PageInfo.HasNextPage {
 		t.Errorf("second page of children: %+v", rest)
 	}
+	unbilled := func() (int, []string) {
+		var got struct {
+			Bags struct {
+				TotalCount int
+				Edges      []struct{ Node struct{ QR string } }
+			}
+		}
+		env.MustDo(t, token, `{ bags(filter: {billed: false}) { totalCount edges { node { qr } } } }`, nil, &got)
+		var qrs []string
+		for _, e := range got.Bags.Edges {
+			qrs = append(qrs, e.Node.QR)
+		}
+		return got.Bags.TotalCount, qrs
+	}
+	if n, qrs := unbilled(); n != 1 || len(qrs) != 1 || qrs[0] != "M444-60002" {
+		t.Errorf("unbilled parents: %d %v, want 1 [M444-60002]", n, qrs)
+	}
+	mustExec(t, env, `DELETE FROM bills WHERE bill_number = 'FLT-1'`) // its link goes with it
+	if n, qrs := unbilled(); n != 2 || len(qrs) != 2 || qrs[0] != "M444-60002" || qrs[1] != "SB60001" {
+		t.Errorf("unbilled parents after the bill's deletion: %d %v, want 2 [M444-60002 SB60001]", n, qrs)
+	}
 }
 
 // TestBagPagesWhileInserting walks the bag list page by page while other goroutines keep

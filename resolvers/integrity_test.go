@@ -40,6 +40,7 @@ func TestIntegrityReportsEveryKindOfDrift(t *testing.T) {
 		WHERE ctid = (SELECT ctid FROM stat_counters WHERE area_id = (SELECT id FROM areas WHERE code = 'bathinda') LIMIT 1)`)
 	fx.exec(t, `ALTER TABLE bills DROP CONSTRAINT bills_parent_count_range`)
 	fx.exec(t, `UPDATE bills SET capacity = 1, child_bag_count = 99 WHERE bill_number = 'B-INT'`)
+	fx.exec(t, `UPDATE bags SET billed = false WHERE qr = 'SB00002'`)
 
 	var drifted report
 	env.MustDo(t, admin, `{ integrity { ok problems { kind entityId detail } } }`, nil, &drifted)
@@ -53,12 +54,16 @@ func TestIntegrityReportsEveryKindOfDrift(t *testing.T) {
 	if drifted.Integrity.Ok {
 		t.Error("ok with drift")
 	}
+	if !strings.Contains(kinds["STATS_COUNTER_MISMATCH"], "billed parents: counter says 2, recount says 1") {
+		t.Errorf("the unmarked parent is not counted out: %q", kinds["STATS_COUNTER_MISMATCH"])
+	}
 	for kind, detail := range map[string]string{
 		"CHILD_COUNT_MISMATCH":   "child_count is 2 but it has 3 children",
 		"PARENT_OVER_CAPACITY":   "has 3 children, capacity 2",
 		"BILL_COUNTER_MISMATCH":  "childBagCount is 99 but they hold 3 children",
 		"BILL_OVER_CAPACITY":     "has 2 parents linked, capacity 1",
 		"STATS_COUNTER_MISMATCH": "scans: counter says 9, recount says 2",
+		"BILLED_FLAG_MISMATCH":   "parent SB00002 is on bill",
 	} {
 		if !strings.Contains(kinds[kind], detail) {
 			t.Errorf("%s: %q does not contain %q", kind, kinds[kind], detail)
