@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -67,5 +69,22 @@ func TestStormWindowOverlaps(t *testing.T) {
 	w.end.Store(at(20).UnixNano())
 	if !w.overlaps(at(19), at(21)) || w.overlaps(at(21), at(22)) {
 		t.Error("an ended storm overlaps only requests that started before its end")
+	}
+}
+
+func TestPauseEndsWithTheRun(t *testing.T) {
+	t.Parallel()
+	vu := &virtualUser{rng: rand.New(rand.NewPCG(1, 2)), think: time.Hour}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		vu.pause(ctx)
+		close(done)
+	}()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a think pause outlived the run")
 	}
 }

@@ -44,6 +44,7 @@ type config struct {
 	Seeded      seededUsers
 	MaxChildren int
 	Timeout     time.Duration
+	Think       time.Duration
 	Out         io.Writer // the report table
 	Progress    io.Writer // one progress line a second
 }
@@ -84,6 +85,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.Seeded.Admins, "admins", 5, "seeded admins")
 	fs.IntVar(&cfg.MaxChildren, "children-per-parent", 30, "the server's children-per-parent limit")
 	fs.DurationVar(&cfg.Timeout, "timeout", 60*time.Second, "HTTP request timeout")
+	fs.DurationVar(&cfg.Think, "think", 0, "mean pause of a virtual user between operations (uniform in 0..2x); 0 sends the next request at once")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -104,6 +106,8 @@ func (cfg config) validate() error {
 		return errors.New("-users and -duration must be positive")
 	case cfg.Password == "":
 		return errors.New("-password is required")
+	case cfg.Think < 0:
+		return errors.New("-think must not be negative")
 	case cfg.Scenario != scenarioMix && cfg.Scenario != scenarioLoginStorm:
 		return fmt.Errorf("unknown -scenario %q (mix or login-storm)", cfg.Scenario)
 	}
@@ -144,7 +148,7 @@ func run(ctx context.Context, cfg config) (report, error) {
 	side.Wait()
 	close(done)
 	rep := rec.report(elapsed)
-	rep.Scenario, rep.Users = cfg.Scenario, len(vus)
+	rep.Scenario, rep.Users, rep.ThinkMS = cfg.Scenario, len(vus), float64(cfg.Think)/float64(time.Millisecond)
 	rep.Notes = append(notes, subNotes...)
 	writeTable(cfg.Out, rep)
 	if cfg.JSONPath != "" {
@@ -176,7 +180,7 @@ func signIn(ctx context.Context, cfg config, hc *http.Client, rec *recorder, sta
 				return
 			}
 			vus[i] = &virtualUser{c: c, rec: rec, run: state, role: role,
-				rng: rand.New(rand.NewPCG(rand.Uint64(), uint64(i))), mix: forRole(cfg.Mix, role)}
+				rng: rand.New(rand.NewPCG(rand.Uint64(), uint64(i))), mix: forRole(cfg.Mix, role), think: cfg.Think}
 		})
 	}
 	wg.Wait()

@@ -136,6 +136,9 @@ type virtualUser struct {
 	role string
 	mix  []mixEntry
 	sum  int
+	// think is the mean pause between operations: a person reading a screen or fetching
+	// the next bag, so a virtual user is not a request-firing loop
+	think time.Duration
 
 	scanned  []knownParent // dispatchers: parents scanned in this run that still have room
 	known    []string      // parents for bag-tree lookups
@@ -151,6 +154,20 @@ func (vu *virtualUser) loop(ctx context.Context) {
 	}
 	for ctx.Err() == nil {
 		vu.pick().run(vu, ctx)
+		vu.pause(ctx)
+	}
+}
+
+// pause waits a random think time, uniform in 0..2*think, or until ctx ends.
+func (vu *virtualUser) pause(ctx context.Context) {
+	if vu.think <= 0 {
+		return
+	}
+	t := time.NewTimer(time.Duration(vu.rng.Int64N(2 * int64(vu.think))))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
 	}
 }
 

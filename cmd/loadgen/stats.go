@@ -155,6 +155,7 @@ type report struct {
 	Scenario   string     `json:"scenario"`
 	DurationS  float64    `json:"duration_s"`
 	Users      int        `json:"users"`
+	ThinkMS    float64    `json:"think_ms"`
 	Total      opReport   `json:"total"`
 	Operations []opReport `json:"operations"`
 	Notes      []string   `json:"notes,omitempty"`
@@ -240,7 +241,7 @@ func copyCounts(m map[string]int64) map[string]int64 {
 
 // writeTable prints the report as an aligned table.
 func writeTable(w io.Writer, rep report) {
-	fmt.Fprintf(w, "\nscenario %s, %d users, %.1f s\n", rep.Scenario, rep.Users, rep.DurationS)
+	fmt.Fprintf(w, "\nscenario %s, %d users, %.1f s, think time %.0f ms\n", rep.Scenario, rep.Users, rep.DurationS, rep.ThinkMS)
 	fmt.Fprintf(w, "%-28s %9s %7s %7s %9s %8s %8s %8s %8s %8s  %s\n",
 		"operation", "requests", "errors", "err%", "rps", "mean", "p50", "p95", "p99", "max", "errors by code, collisions, rejections")
 	for _, row := range rep.Operations {
