@@ -143,6 +143,7 @@ type virtualUser struct {
 	scanned  []knownParent // dispatchers: parents scanned in this run that still have room
 	known    []string      // parents for bag-tree lookups
 	unbilled []string      // billers: unbilled parents of their latest bag list
+	roomy    []string      // dispatchers: their area's parents with room, not scanned yet
 }
 
 const knownCap = 50

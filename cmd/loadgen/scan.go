@@ -3,22 +3,27 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
-
-// maxParentAttempts bounds how many random M444- QRs one parent-scan tries before giving up
-// (the seeder takes most of them, mostly in other areas).
-const maxParentAttempts = 50
 
 const scanParentQuery = `mutation($qr: String!) { scanParent(qr: $qr) { qr status childCount } }`
 
 func (vu *virtualUser) parentScan(ctx context.Context) { vu.newParent(ctx) }
 
-// newParent scans random M444- QRs until one is new or has room in the caller's area. A QR
-// of another area gives FORBIDDEN: a collision, counted apart from errors, and retried.
+// newParent scans a parent to fill: first a random M444- QR (a new parent while free QRs are
+// left; another area's gives FORBIDDEN, a collision counted apart from errors), else one of the
+// caller's own area that still has room, from a list of them. At full seed no parent QR is
+// free and nine in ten belong to other areas, so guessing on would make most of the load
+// collisions; one guess per scan keeps the mix's share of parent scans.
 func (vu *virtualUser) newParent(ctx context.Context) bool {
-	for range maxParentAttempts {
-		qr := fmt.Sprintf("M444-%05d", vu.rng.IntN(100000))
+	qr := fmt.Sprintf("M444-%05d", vu.rng.IntN(100000))
+	for attempt := 0; attempt < 2; attempt++ {
+		if attempt == 1 {
+			if qr = vu.roomyParent(ctx); qr == "" {
+				return false
+			}
+		}
 		var out struct {
 			ScanParent struct {
 				ChildCount int `json:"childCount"`
@@ -44,6 +49,42 @@ func (vu *virtualUser) newParent(ctx context.Context) bool {
 		}
 	}
 	return false
+}
+
+const roomyParentsQuery = `query($s: BagStatus!) { bags(first: 50, filter: {type: PARENT, status: $s}) {
+  edges { node { qr } } } }`
+
+// roomyParent returns a parent of the caller's area with room (a dispatcher's bag list is
+// their area's), listing partly filled and then empty ones when the last list is used up;
+// "" when there is none. The list is recorded as a bag-list request.
+func (vu *virtualUser) roomyParent(ctx context.Context) string {
+	for _, status := range []string{"IN_PROGRESS", "PENDING"} {
+		if len(vu.roomy) > 0 {
+			break
+		}
+		var out struct {
+			Bags struct {
+				Edges []struct {
+					Node struct {
+						QR string `json:"qr"`
+					} `json:"node"`
+				} `json:"edges"`
+			} `json:"bags"`
+		}
+		if vu.do(ctx, "bag-list", roomyParentsQuery, map[string]any{"s": status}, &out) != nil {
+			return ""
+		}
+		for _, e := range out.Bags.Edges {
+			vu.roomy = append(vu.roomy, e.Node.QR)
+		}
+	}
+	if len(vu.roomy) == 0 {
+		return ""
+	}
+	i := vu.rng.IntN(len(vu.roomy))
+	qr := vu.roomy[i]
+	vu.roomy = slices.Delete(vu.roomy, i, i+1)
+	return qr
 }
 
 const scanChildrenQuery = `mutation($p: String!, $c: [String!]!) { scanChildren(parentQr: $p, childQrs: $c) {

@@ -1,0 +1,56 @@
+#!/bin/bash
+# The field-test load against a seeded database, with everything the bench README reports:
+# the loadgen table and JSON, the server's RSS every 2 s, CPU, block and mutex profiles taken
+# in the middle of the run, and (when the extension is loaded) pg_stat_statements' top
+# statements. Results go to OUT (default /tmp/field-test).
+# Usage: DATABASE_URL=postgres://.../tt_bench bench/field-test.sh [loadgen flags...]
+#   e.g. bench/field-test.sh -users 1000 -duration 60s -subscribers 50
+set -eu
+cd "$(dirname "$0")/.."
+: "${DATABASE_URL:?set DATABASE_URL to a database filled by cmd/seed}"
+PORT=${PORT:-18200}
+OUT=${OUT:-/tmp/field-test}
+PASSWORD=${PASSWORD:-Seed#Pass1}
+PROFILE_SECONDS=${PROFILE_SECONDS:-20}
+mkdir -p "$OUT"
+go build -o "$OUT/tracetrack" .
+go build -o "$OUT/loadgen" ./cmd/loadgen
+
+# rate limits off: every virtual user comes from one address and several share a user
+RATE_LIMIT_IP=0 RATE_LIMIT_USER=0 DEBUG_ADDR=127.0.0.1:$((PORT + 1)) LOG_LEVEL=warn \
+  LISTEN_ADDR=127.0.0.1:$PORT "$OUT/tracetrack" >"$OUT/server.log" 2>&1 &
+server=$!
+trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.1; done
+
+stmts=$(psql -qAt "$DATABASE_URL" -c "SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'" 2>/dev/null || echo 0)
+if [ "$stmts" = 1 ]; then psql -qAt "$DATABASE_URL" -c "SELECT pg_stat_statements_reset()" >/dev/null; fi
+
+(while kill -0 $server 2>/dev/null; do ps -o rss= -p $server; sleep 2; done) >"$OUT/rss.kb" &
+: >"$OUT/progress.log"
+# profiles from 10 s into the timed loop (loadgen's progress lines start with it)
+(until grep -q requests "$OUT/progress.log"; do sleep 0.5; done
+ sleep 10
+ base=http://127.0.0.1:$((PORT + 1))/debug/pprof
+ curl -s -o "$OUT/cpu.pprof" "$base/profile?seconds=$PROFILE_SECONDS" &
+ curl -s -o "$OUT/block.pprof" "$base/block?seconds=$PROFILE_SECONDS" &
+ curl -s -o "$OUT/mutex.pprof" "$base/mutex?seconds=$PROFILE_SECONDS" &
+ wait) &
+profiles=$!
+
+"$OUT/loadgen" -url "http://127.0.0.1:$PORT/graphql" -password "$PASSWORD" -json "$OUT/run.json" "$@" \
+  2> >(tee "$OUT/progress.log" >&2) | tee "$OUT/run.txt"
+wait $profiles
+
+echo "server RSS peak: $(sort -n "$OUT/rss.kb" | tail -1) KiB"
+for p in cpu block mutex; do
+  echo "== $p profile (top 15)"
+  go tool pprof -top -nodecount=15 "$OUT/tracetrack" "$OUT/$p.pprof" 2>/dev/null | tail -n +5
+done | tee "$OUT/profiles.txt"
+if [ "$stmts" = 1 ]; then
+  psql -q "$DATABASE_URL" -c "
+    SELECT round((100 * total_exec_time / sum(total_exec_time) OVER ())::numeric, 1) AS pct, calls,
+           round(mean_exec_time::numeric, 2) AS mean_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query
+    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+    ORDER BY total_exec_time DESC LIMIT 12" | tee "$OUT/statements.txt"
+fi
