@@ -70,7 +70,9 @@ var (
 type Hub struct {
 	opts  Options
 	store *db.Store
-	stats *statsCache
+	// ownStore is set when store is the hub's own pool (closed with the hub).
+	ownStore bool
+	stats    *statsCache
 
 	mu     sync.RWMutex
 	subs   map[*subscription]struct{}
@@ -154,6 +156,9 @@ func (h *Hub) Close() {
 	h.mu.Unlock()
 	if h.listen != nil {
 		h.listen.close()
+	}
+	if h.ownStore {
+		h.store.Close()
 	}
 }
 

@@ -46,13 +46,27 @@ type listener struct {
 	stopped chan struct{}
 }
 
+// readConns is the size of the hub's own connection pool. Its reads (the scan log after each
+// notification, replays, changed bills) then never queue behind request traffic for one of
+// the shared pool's connections: under a 1,000-user load that queue held events back for
+// tens of seconds.
+const readConns = 3
+
 // Start builds the hub and its LISTEN connection. It waits up to ready for the connection so
 // that what commits after Start returns is published; past that it goes on connecting in the
-// background.
+// background. The hub reads through a pool of its own, or through store when that pool
+// cannot be opened now.
 func Start(store *db.Store, opts Options, ready time.Duration) *Hub {
 	opts.defaults()
 	h := &Hub{opts: opts, store: store, subs: make(map[*subscription]struct{}),
 		stats: newStatsCache(opts.Stats)}
+	ctx, cancel := context.WithTimeout(context.Background(), ready)
+	if own, err := db.Open(ctx, opts.DatabaseURL, readConns); err == nil {
+		h.store, h.ownStore = own, true
+	} else {
+		opts.Logger.Warn("live: reading events through the shared pool", "err", err)
+	}
+	cancel()
 	l := &listener{hub: h, pendingBills: make(map[int64]struct{}),
 		stop: make(chan struct{}), stopped: make(chan struct{})}
 	l.pq = pq.NewListener(withApplicationName(opts.DatabaseURL), 100*time.Millisecond, 5*time.Second, l.onEvent)

@@ -18,7 +18,7 @@ func (l *listener) handle(payloads []string) {
 		}
 	}
 	l.catchUpWhileLost()
-	var ranges [][2]int64
+	var span struct{ from, to int64 }
 	for _, p := range payloads {
 		n, err := parseNotification(p)
 		if err != nil {
@@ -26,7 +26,10 @@ func (l *listener) handle(payloads []string) {
 			continue
 		}
 		if n.scansTo > 0 {
-			ranges = addRange(ranges, n.scansFrom, n.scansTo)
+			if span.to == 0 || n.scansFrom < span.from {
+				span.from = n.scansFrom
+			}
+			span.to = max(span.to, n.scansTo)
 		}
 		for _, id := range n.bills {
 			l.pendingBills[id] = struct{}{}
@@ -34,24 +37,12 @@ func (l *listener) handle(payloads []string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
 	defer cancel()
-	for _, r := range ranges {
-		if !l.readScans(ctx, db.ScanLogFilter{AfterID: r[0] - 1, ThroughID: r[1]}, true) {
-			l.behind = true
-		}
+	// One read covers every notified range: ids between them are other statements' scans,
+	// published now if committed (later notifications find them seen) and invisible if not.
+	if span.to > 0 && !l.readScans(ctx, db.ScanLogFilter{AfterID: span.from - 1, ThroughID: span.to}, true) {
+		l.behind = true
 	}
 	l.readBills(ctx)
-}
-
-// addRange merges [from, to] into ranges that overlap or touch it, so a burst of single-scan
-// statements becomes one read.
-func addRange(ranges [][2]int64, from, to int64) [][2]int64 {
-	for i, r := range ranges {
-		if from <= r[1]+1 && to >= r[0]-1 {
-			ranges[i] = [2]int64{min(r[0], from), max(r[1], to)}
-			return ranges
-		}
-	}
-	return append(ranges, [2]int64{from, to})
 }
 
 // catchUp re-reads the scan log from the bottom of the seen window, and the bills changed

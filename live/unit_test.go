@@ -68,18 +68,6 @@ func TestSeenWindowSkipsDuplicatesAndLateIDsBelowTheWindow(t *testing.T) {
 	}
 }
 
-func TestAddRangeMergesTouchingRanges(t *testing.T) {
-	t.Parallel()
-	var r [][2]int64
-	r = addRange(r, 5, 5)
-	r = addRange(r, 6, 8)
-	r = addRange(r, 20, 21)
-	r = addRange(r, 3, 4)
-	if !slices.Equal(r, [][2]int64{{3, 8}, {20, 21}}) {
-		t.Fatalf("got %v", r)
-	}
-}
-
 func TestReplaySetForgetsBelowTheHubFloor(t *testing.T) {
 	t.Parallel()
 	r := &replaySet{ids: map[int64]struct{}{}, window: 8}
