@@ -38,9 +38,22 @@ if [ "$stmts" = 1 ]; then psql -qAt "$DATABASE_URL" -c "SELECT pg_stat_statement
  wait) &
 profiles=$!
 
+# CPU seconds (user + system) of the processes named, from /proc (clock ticks of 1/100 s)
+cpu_seconds() { for p in "$@"; do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null; done | awk '{s += $1} END {printf "%.1f", s / 100}'; }
 "$OUT/loadgen" -url "http://127.0.0.1:$PORT/graphql" -password "$PASSWORD" -json "$OUT/run.json" "$@" \
-  2> >(tee "$OUT/progress.log" >&2) | tee "$OUT/run.txt"
-wait $profiles
+  2> >(tee "$OUT/progress.log" >&2) | tee "$OUT/run.txt" &
+run=$!
+(until grep -q requests "$OUT/progress.log"; do sleep 0.2; done
+ loadgen=$(pgrep -f "^$OUT/loadgen" | head -1)
+ echo "$(date +%s.%N) $(cpu_seconds $server) $(cpu_seconds $(pgrep -x postgres)) $(cpu_seconds "$loadgen")" >"$OUT/cpu.start"
+ while kill -0 "$loadgen" 2>/dev/null; do
+   echo "$(date +%s.%N) $(cpu_seconds $server) $(cpu_seconds $(pgrep -x postgres)) $(cpu_seconds "$loadgen")" >"$OUT/cpu.end"
+   sleep 1
+ done) &
+wait $run $profiles
+read -r t0 s0 p0 l0 <"$OUT/cpu.start"; read -r t1 s1 p1 l1 <"$OUT/cpu.end"
+awk -v t="$(echo "$t1 - $t0" | bc)" -v s="$(echo "$s1 - $s0" | bc)" -v p="$(echo "$p1 - $p0" | bc)" -v l="$(echo "$l1 - $l0" | bc)" \
+  'BEGIN {printf "CPU over the loop (%.0f s, 2 cores = 200 %%): server %.0f %%, PostgreSQL %.0f %%, loadgen %.0f %%\n", t, 100*s/t, 100*p/t, 100*l/t}' | tee "$OUT/cpu.txt"
 
 echo "server RSS peak: $(sort -n "$OUT/rss.kb" | tail -1) KiB"
 for p in cpu block mutex; do

@@ -62,6 +62,24 @@ func (s *Store) Bills(ctx context.Context, f BillListFilter, page Page) (*BillPa
 	}
 	out := &BillPage{}
 	out.Bills, out.HasNext = trim(bills, page)
-	err = s.reader().GetContext(ctx, &out.TotalCount, `SELECT count(*) FROM bills WHERE `+billFilterSQL, billFilterArgs(f)...)
-	return out, wrap(err, "count bills")
+	out.TotalCount, err = s.countBills(ctx, f)
+	return out, err
+}
+
+// countBills counts the bills matching the filter. By status alone, or unfiltered (the
+// bills screen's first page), it reads the counters the bill triggers keep instead of
+// counting every bill.
+func (s *Store) countBills(ctx context.Context, f BillListFilter) (int, error) {
+	var n int
+	if f.Search == nil && f.CreatedByID == nil && f.CreatedAfter == nil && f.CreatedBefore == nil {
+		err := s.reader().GetContext(ctx, &n, `
+			SELECT coalesce(sum(CASE $1::text WHEN 'OPEN' THEN open_bills
+			                                  WHEN 'IN_PROGRESS' THEN in_progress_bills
+			                                  WHEN 'COMPLETED' THEN completed_bills
+			                                  ELSE open_bills + in_progress_bills + completed_bills END), 0)
+			FROM stat_counters`, f.Status)
+		return n, wrap(err, "count bills from the stats counters")
+	}
+	err := s.reader().GetContext(ctx, &n, `SELECT count(*) FROM bills WHERE `+billFilterSQL, billFilterArgs(f)...)
+	return n, wrap(err, "count bills")
 }

@@ -65,9 +65,10 @@ func TestBillsListFiltersAndPages(t *testing.T) {
 		{map[string]any{"createdAfter": "2000-01-01T00:00:00Z", "createdBefore": "2001-01-01T00:00:00Z"}, nil},
 	} {
 		got := list(tc.filter, 10, nil)
+		total := got[len(got)-3]
 		got = got[:len(got)-4]
-		if len(got) != len(tc.want) || (len(got) > 0 && got[0] != tc.want[0]) {
-			t.Errorf("bills(%v) = %v, want %v", tc.filter, got, tc.want)
+		if len(got) != len(tc.want) || (len(got) > 0 && got[0] != tc.want[0]) || total != itoa(len(tc.want)) {
+			t.Errorf("bills(%v) = %v (totalCount %s), want %v", tc.filter, got, total, tc.want)
 		}
 	}
 	if code := env.Do(t, dispatcher, `{ bills(first: 101) { totalCount } }`, nil).Code(); code != "BAD_USER_INPUT" {
