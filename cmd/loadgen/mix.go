@@ -233,6 +233,21 @@ func (vu *virtualUser) bagList(ctx context.Context) {
 	if vu.role == roleBiller {
 		filter["billed"] = false
 	}
+	qrs, ok := vu.bagQRs(ctx, bagListQuery, map[string]any{"f": filter})
+	if !ok {
+		return
+	}
+	vu.unbilled = vu.unbilled[:0] // the fresh page replaces candidates other billers may have taken
+	for _, qr := range qrs {
+		vu.remember(qr)
+		if vu.role == roleBiller {
+			vu.unbilled = append(vu.unbilled, qr)
+		}
+	}
+}
+
+// bagQRs runs a bags query, recorded as bag-list, and returns the QRs of its page.
+func (vu *virtualUser) bagQRs(ctx context.Context, query string, vars map[string]any) ([]string, bool) {
 	var out struct {
 		Bags struct {
 			Edges []struct {
@@ -242,16 +257,14 @@ func (vu *virtualUser) bagList(ctx context.Context) {
 			} `json:"edges"`
 		} `json:"bags"`
 	}
-	if vu.do(ctx, "bag-list", bagListQuery, map[string]any{"f": filter}, &out) != nil {
-		return
+	if vu.do(ctx, "bag-list", query, vars, &out) != nil {
+		return nil, false
 	}
-	vu.unbilled = vu.unbilled[:0] // the fresh page replaces candidates other billers may have taken
+	qrs := make([]string, 0, len(out.Bags.Edges))
 	for _, e := range out.Bags.Edges {
-		vu.remember(e.Node.QR)
-		if vu.role == roleBiller {
-			vu.unbilled = append(vu.unbilled, e.Node.QR)
-		}
+		qrs = append(qrs, e.Node.QR)
 	}
+	return qrs, true
 }
 
 const bagTreeQuery = `query($qr: String!) { bag(qr: $qr) { qr status childCount

@@ -62,21 +62,11 @@ func (vu *virtualUser) roomyParent(ctx context.Context) string {
 		if len(vu.roomy) > 0 {
 			break
 		}
-		var out struct {
-			Bags struct {
-				Edges []struct {
-					Node struct {
-						QR string `json:"qr"`
-					} `json:"node"`
-				} `json:"edges"`
-			} `json:"bags"`
-		}
-		if vu.do(ctx, "bag-list", roomyParentsQuery, map[string]any{"s": status}, &out) != nil {
+		qrs, ok := vu.bagQRs(ctx, roomyParentsQuery, map[string]any{"s": status})
+		if !ok {
 			return ""
 		}
-		for _, e := range out.Bags.Edges {
-			vu.roomy = append(vu.roomy, e.Node.QR)
-		}
+		vu.roomy = append(vu.roomy, qrs...)
 	}
 	if len(vu.roomy) == 0 {
 		return ""
