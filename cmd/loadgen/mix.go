@@ -153,6 +153,7 @@ func (vu *virtualUser) loop(ctx context.Context) {
 	for _, e := range vu.mix {
 		vu.sum += e.weight
 	}
+	vu.pause(ctx) // users arrive spread over a think time, not all in the same millisecond
 	for ctx.Err() == nil {
 		vu.pick().run(vu, ctx)
 		vu.pause(ctx)

@@ -51,18 +51,22 @@ func (vu *virtualUser) newParent(ctx context.Context) bool {
 	return false
 }
 
-const roomyParentsQuery = `query($s: BagStatus!) { bags(first: 50, filter: {type: PARENT, status: $s}) {
+const roomyParentsQuery = `query($s: BagStatus!, $p: String!) { bags(first: 50, filter: {type: PARENT, status: $s, qrPrefix: $p}) {
   edges { node { qr } } } }`
 
 // roomyParent returns a parent of the caller's area with room (a dispatcher's bag list is
 // their area's), listing partly filled and then empty ones when the last list is used up;
-// "" when there is none. The list is recorded as a bag-list request.
+// "" when there is none. The list is recorded as a bag-list request. It lists under a random
+// QR prefix (about 1,000 QRs, a hundred of the area's): every user of an area listing the
+// same newest parents would have them all queue on the same parent rows, which no warehouse
+// does.
 func (vu *virtualUser) roomyParent(ctx context.Context) string {
+	prefix := fmt.Sprintf("%s%02d", []string{"SB", "M444-"}[vu.rng.IntN(2)], vu.rng.IntN(100))
 	for _, status := range []string{"IN_PROGRESS", "PENDING"} {
 		if len(vu.roomy) > 0 {
 			break
 		}
-		qrs, ok := vu.bagQRs(ctx, roomyParentsQuery, map[string]any{"s": status})
+		qrs, ok := vu.bagQRs(ctx, roomyParentsQuery, map[string]any{"s": status, "p": prefix})
 		if !ok {
 			return ""
 		}
