@@ -35,7 +35,15 @@ func countStatement(ctx context.Context) {
 type countingConnector struct{ inner driver.Connector }
 
 func newCountingConnector(dsn string) (driver.Connector, error) {
-	inner, err := pq.NewConnector(dsn)
+	cfg, err := pq.NewConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	// Binary parameters send a query with arguments as Parse, Bind and Execute in one round
+	// trip; without them lib/pq first waits for Parse/Describe, then sends Bind/Execute. Only
+	// []byte arguments change encoding (sent as binary), and only bytea columns take them.
+	cfg.BinaryParameters = true
+	inner, err := pq.NewConnectorConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
