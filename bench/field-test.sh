@@ -23,7 +23,8 @@ server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.1; done
 
-stmts=$(psql -qAt "$DATABASE_URL" -c "SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'" 2>/dev/null || echo 0)
+stmts=$(psql -qAt "$DATABASE_URL" -c "SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'
+  AND current_setting('shared_preload_libraries') LIKE '%pg_stat_statements%'" 2>/dev/null || echo 0)
 if [ "$stmts" = 1 ]; then psql -qAt "$DATABASE_URL" -c "SELECT pg_stat_statements_reset()" >/dev/null; fi
 
 (while kill -0 $server 2>/dev/null; do ps -o rss= -p $server; sleep 2; done) >"$OUT/rss.kb" &
