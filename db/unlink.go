@@ -106,4 +106,3 @@ func unlinkLocked(ctx context.Context, tx *sqlx.Tx, user *User, parentQR, childQ
 	}
 	return bagByID(ctx, tx, parent.ID)
 }
-

@@ -98,4 +98,3 @@ func visibleBag(ctx context.Context, bag *db.Bag) (*db.Bag, error) {
 	}
 	return bag, nil
 }
-
