@@ -20,11 +20,11 @@ type NewBill struct {
 	Destination   *string
 	VehicleNumber *string
 	Capacity      int
-	CreatedBy     *int64
 }
 
-// CreateBill stores a new, empty bill. A bill number already taken (any case) is CONFLICT.
-func (s *Store) CreateBill(ctx context.Context, nb NewBill) (*Bill, error) {
+// CreateBill stores a new, empty bill created by the actor. A bill number already taken (any
+// case) is CONFLICT.
+func (s *Store) CreateBill(ctx context.Context, a Actor, nb NewBill) (*Bill, error) {
 	number := NormalizeBillNumber(nb.BillNumber)
 	if err := CheckBillNumber(number); err != nil {
 		return nil, err
@@ -39,7 +39,7 @@ func (s *Store) CreateBill(ctx context.Context, nb NewBill) (*Bill, error) {
 	err := s.db.GetContext(ctx, &bill, `
 		INSERT INTO bills (bill_number, description, destination, vehicle_number, capacity, created_by)
 		VALUES ($1, $2, $3, $4, $5, $6)
-		RETURNING `+billColumns, number, nb.Description, nb.Destination, nb.VehicleNumber, nb.Capacity, nb.CreatedBy)
+		RETURNING `+billColumns, number, nb.Description, nb.Destination, nb.VehicleNumber, nb.Capacity, a.UserID)
 	if code, constraint := constraintName(err); code == pqUniqueViolation && constraint == "bills_bill_number_key" {
 		return nil, apperr.New(apperr.Conflict, "bill number %s is already taken; choose another", number)
 	}
@@ -148,8 +148,8 @@ func (s *Store) transitionRefused(ctx context.Context, id int64, why string) err
 }
 
 // DeleteBill deletes a bill; its parent bags stay, unbilled, and each gets a BILL_UNLINKED
-// scan row. Parents are locked before the bill (the project's lock order).
-func (s *Store) DeleteBill(ctx context.Context, id int64, userID *int64) error {
+// scan row (logged as the actor's). Parents are locked before the bill (the project's lock order).
+func (s *Store) DeleteBill(ctx context.Context, a Actor, id int64) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var parents []*linkedBag
 		if err := tx.SelectContext(ctx, &parents, `
@@ -163,12 +163,12 @@ func (s *Store) DeleteBill(ctx context.Context, id int64, userID *int64) error {
 		if _, err := lockBill(ctx, tx, id); err != nil {
 			return err
 		}
-		slices.SortFunc(parents, func(a, b *linkedBag) int { return cmp.Compare(a.LinkID, b.LinkID) })
+		slices.SortFunc(parents, func(x, y *linkedBag) int { return cmp.Compare(x.LinkID, y.LinkID) })
 		unlinked := make([]*Bag, len(parents))
 		for i, p := range parents {
 			unlinked[i] = &p.Bag
 		}
-		if err := logScans(ctx, tx, entriesFor(ScanBillUnlinked, unlinked, &id, userID)); err != nil {
+		if err := logScans(ctx, tx, entriesFor(ScanBillUnlinked, unlinked, &id, a.UserID)); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM bills WHERE id = $1`, id)

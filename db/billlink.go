@@ -22,8 +22,9 @@ type BillLinkResult struct {
 // bill, or rejected with a code. It runs a fixed number of statements whatever the batch size:
 // parents are locked by id (FOR NO KEY UPDATE) before the bill (FOR UPDATE), so capacity and
 // "one bill per parent" are decided under locks, with the check constraint and the unique
-// bill_bags.bag_id as the database's backstop.
-func (s *Store) LinkBagsToBill(ctx context.Context, billID int64, qrs []string, userID *int64) (*BillLinkResult, error) {
+// bill_bags.bag_id as the database's backstop. A parent of an area the actor may not see is
+// rejected FORBIDDEN_AREA, and nothing of it is returned.
+func (s *Store) LinkBagsToBill(ctx context.Context, a Actor, billID int64, qrs []string) (*BillLinkResult, error) {
 	if err := checkBatchSize(len(qrs), MaxLinkBatch, "parent QRs"); err != nil {
 		return nil, err
 	}
@@ -34,6 +35,7 @@ func (s *Store) LinkBagsToBill(ctx context.Context, billID int64, qrs []string, 
 		if err != nil {
 			return err
 		}
+		lookup = res.sortOutForbidden(a, lookup, parents)
 		bill, err := lockBill(ctx, tx, billID)
 		if err != nil {
 			return err
@@ -54,7 +56,7 @@ func (s *Store) LinkBagsToBill(ctx context.Context, billID int64, qrs []string, 
 			}
 			candidates = candidates[:max(free, 0)]
 		}
-		if err := res.insertLinks(ctx, tx, billID, candidates, userID); err != nil {
+		if err := res.insertLinks(ctx, tx, billID, candidates, a.UserID); err != nil {
 			return err
 		}
 		res.Bill, err = billByID(ctx, tx, billID)
@@ -83,6 +85,21 @@ func lockParentsByQR(ctx context.Context, tx *sqlx.Tx, qrs []string) (map[string
 		byQR[b.QR] = b
 	}
 	return byQR, nil
+}
+
+// sortOutForbidden rejects the parents the actor may not see and returns the other QRs;
+// they leave parents too, so nothing later looks at them or names them.
+func (r *BillLinkResult) sortOutForbidden(a Actor, qrs []string, parents map[string]*Bag) []string {
+	var rest []string
+	for _, qr := range qrs {
+		if p := parents[qr]; p != nil && !a.MaySeeArea(p.AreaID) {
+			delete(parents, qr)
+			r.Rejected = append(r.Rejected, rejectForbiddenArea(qr))
+			continue
+		}
+		rest = append(rest, qr)
+	}
+	return rest
 }
 
 // sortOutMissing rejects the QRs that are no parent: children (IS_CHILD) and unknown QRs.
@@ -197,8 +214,9 @@ func (r *BillLinkResult) insertLinks(ctx context.Context, tx *sqlx.Tx, billID in
 }
 
 // UnlinkBagFromBill takes a parent bag off a bill and logs BILL_UNLINKED. An unknown QR,
-// a bag not on this bill: NOT_FOUND; a completed bill: CONFLICT.
-func (s *Store) UnlinkBagFromBill(ctx context.Context, billID int64, rawQR string, userID *int64) (*Bill, error) {
+// a bag not on this bill: NOT_FOUND; a completed bill: CONFLICT; a parent of an area the
+// actor may not see: FORBIDDEN.
+func (s *Store) UnlinkBagFromBill(ctx context.Context, a Actor, billID int64, rawQR string) (*Bill, error) {
 	code := qr.Normalize(rawQR)
 	var bill *Bill
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -217,6 +235,9 @@ func (s *Store) UnlinkBagFromBill(ctx context.Context, billID int64, rawQR strin
 		if p == nil {
 			return apperr.New(apperr.NotFound, "no parent bag %s", code)
 		}
+		if err := a.checkBag(p); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM bill_bags WHERE bag_id = $1 AND bill_id = $2`, p.ID, billID)
 		if err != nil {
 			return wrap(err, "unlink parent bag")
@@ -224,7 +245,7 @@ func (s *Store) UnlinkBagFromBill(ctx context.Context, billID int64, rawQR strin
 		if n, _ := res.RowsAffected(); n == 0 {
 			return apperr.New(apperr.NotFound, "parent bag %s is not on bill %s", code, locked.BillNumber)
 		}
-		if err := logScans(ctx, tx, entriesFor(ScanBillUnlinked, []*Bag{p}, &billID, userID)); err != nil {
+		if err := logScans(ctx, tx, entriesFor(ScanBillUnlinked, []*Bag{p}, &billID, a.UserID)); err != nil {
 			return err
 		}
 		bill, err = billByID(ctx, tx, billID)

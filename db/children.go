@@ -22,7 +22,9 @@ type LinkResult struct {
 // locked once, existing children are classified, and the new ones that fit are inserted with
 // their CHILD_LINKED log rows in one statement. A retried batch changes and logs nothing.
 // Capacity, one parent per child and unique QRs are enforced by the lock and constraints.
-func (s *Store) LinkChildren(ctx context.Context, user *User, parentQR string, childQRs []string) (*LinkResult, error) {
+// A parent of an area the actor may not see is FORBIDDEN as a whole: the call returns
+// nothing of it (the contract's result has a non-null parent, so there is no result).
+func (s *Store) LinkChildren(ctx context.Context, a Actor, parentQR string, childQRs []string) (*LinkResult, error) {
 	if err := checkBatchSize(len(childQRs), MaxChildrenPerScanBatch, "child QRs"); err != nil {
 		return nil, err
 	}
@@ -37,18 +39,14 @@ func (s *Store) LinkChildren(ctx context.Context, user *User, parentQR string, c
 		if err != nil {
 			return err
 		}
-		if !user.MayAccessArea(parent.AreaID) {
-			for _, c := range codes {
-				rejected = append(rejected, rejectForbiddenArea(c, code))
-			}
-			result.Parent = parent
-			return nil
+		if err := a.checkBag(parent); err != nil {
+			return err
 		}
 		bill, err := billOfParent(ctx, tx, parent)
 		if err != nil {
 			return err
 		}
-		fresh, err := classifyExisting(ctx, tx, parent, codes, result, &rejected)
+		fresh, err := classifyExisting(ctx, tx, a, parent, codes, result, &rejected)
 		if err != nil {
 			return err
 		}
@@ -65,7 +63,7 @@ func (s *Store) LinkChildren(ctx context.Context, user *User, parentQR string, c
 		for len(fresh) > 0 && room > 0 {
 			take := fresh[:min(room, len(fresh))]
 			fresh = fresh[len(take):]
-			linked, err := insertChildren(ctx, tx, user, parent, take, result, &rejected)
+			linked, err := insertChildren(ctx, tx, a, parent, take, result, &rejected)
 			if err != nil {
 				return err
 			}
@@ -92,7 +90,7 @@ type existingBag struct {
 
 // classifyExisting sorts out the codes that already exist (already linked here, or linked
 // elsewhere) and returns the others, in batch order.
-func classifyExisting(ctx context.Context, tx *sqlx.Tx, parent *Bag, codes []string, result *LinkResult, rejected *[]Rejection) ([]string, error) {
+func classifyExisting(ctx context.Context, tx *sqlx.Tx, a Actor, parent *Bag, codes []string, result *LinkResult, rejected *[]Rejection) ([]string, error) {
 	if len(codes) == 0 {
 		return nil, nil
 	}
@@ -119,19 +117,23 @@ func classifyExisting(ctx context.Context, tx *sqlx.Tx, parent *Bag, codes []str
 			bag := e.Bag
 			result.AlreadyLinked = append(result.AlreadyLinked, &bag)
 		default:
-			*rejected = append(*rejected, linkedElsewhere(c, e.ParentQR))
+			*rejected = append(*rejected, linkedElsewhere(a, c, e))
 		}
 	}
 	return fresh, nil
 }
 
 // linkedElsewhere is the rejection of a code that exists outside this parent: a parent bag
-// (it has no parent), or a child of another parent.
-func linkedElsewhere(code string, parentQR *string) Rejection {
-	if parentQR == nil {
+// (it has no parent), or a child of another parent, named only when the actor may see it (a
+// child has its parent's area).
+func linkedElsewhere(a Actor, code string, e *existingBag) Rejection {
+	switch {
+	case e.ParentQR == nil:
 		return rejectIsParent(code)
+	case a.MaySeeArea(e.AreaID):
+		return rejectLinkedToOther(code, e.ParentQR)
 	}
-	return rejectLinkedToOther(code, parentQR)
+	return rejectLinkedToOther(code, nil)
 }
 
 // insertChildren inserts the new children and their CHILD_LINKED rows in one statement and
@@ -139,7 +141,7 @@ func linkedElsewhere(code string, parentQR *string) Rejection {
 // A code another transaction inserted meanwhile is skipped by ON CONFLICT and reported as
 // linked elsewhere. Rows go in sorted by QR, so two batches sharing new QRs wait for each
 // other in the same order instead of deadlocking; Linked keeps the scan order.
-func insertChildren(ctx context.Context, tx *sqlx.Tx, user *User, parent *Bag, codes []string, result *LinkResult, rejected *[]Rejection) (int, error) {
+func insertChildren(ctx context.Context, tx *sqlx.Tx, a Actor, parent *Bag, codes []string, result *LinkResult, rejected *[]Rejection) (int, error) {
 	sorted := slices.Sorted(slices.Values(codes))
 	var inserted []*Bag
 	err := tx.SelectContext(ctx, &inserted, `
@@ -155,7 +157,7 @@ func insertChildren(ctx context.Context, tx *sqlx.Tx, user *User, parent *Bag, c
 		`'CHILD_LINKED'`, `$4::bigint`)+`
 		)
 		SELECT `+bagColumns+` FROM inserted ORDER BY id`,
-		pq.Array(sorted), parent.ID, parent.AreaID, user.ID)
+		pq.Array(sorted), parent.ID, parent.AreaID, a.UserID)
 	if err != nil {
 		return 0, wrap(err, "link children")
 	}

@@ -148,7 +148,7 @@ func errBillCompleted(refused, billNumber string) error {
 	return apperr.New(apperr.Conflict, "%s: bill %s is completed; reopen bill %s first", refused, billNumber, billNumber)
 }
 
-// rejectForbiddenArea refuses a child for a parent of another area.
-func rejectForbiddenArea(code, parentQR string) Rejection {
-	return Rejection{code, RejectForbiddenArea, fmt.Sprintf("parent %s belongs to another area than yours; %s was not linked", parentQR, code)}
+// rejectForbiddenArea refuses a parent of an area the caller may not see (a bill link).
+func rejectForbiddenArea(code string) Rejection {
+	return Rejection{code, RejectForbiddenArea, code + " belongs to another dispatch area than yours"}
 }

@@ -44,6 +44,8 @@ func TestTriageBatch(t *testing.T) {
 // names another parent only when the caller passes it (it may see it).
 func TestRejectionMessages(t *testing.T) {
 	other := "SB00099"
+	lucknow, jaipurID := int64(1), int64(3)
+	jaipur := Actor{Role: RoleDispatcher, AreaID: &jaipurID}
 	for _, tc := range []struct {
 		got      Rejection
 		code     RejectionCode
@@ -58,8 +60,9 @@ func TestRejectionMessages(t *testing.T) {
 		{rejectIsChild("C0001"), RejectIsChild, []string{"C0001", "bills"}, nil},
 		{rejectLinkedToOther("C0001", &other), RejectLinkedToOther, []string{"C0001", other, "unlink"}, nil},
 		{rejectLinkedToOther("C0001", nil), RejectLinkedToOther, []string{"C0001", "another parent"}, []string{"SB"}},
-		{linkedElsewhere("C0001", nil), RejectIsParent, []string{"C0001"}, nil},
-		{linkedElsewhere("C0001", &other), RejectLinkedToOther, []string{"C0001", other}, nil},
+		{linkedElsewhere(System, "C0001", &existingBag{}), RejectIsParent, []string{"C0001"}, nil},
+		{linkedElsewhere(System, "C0001", &existingBag{ParentQR: &other}), RejectLinkedToOther, []string{"C0001", other}, nil},
+		{linkedElsewhere(jaipur, "C0001", &existingBag{Bag: Bag{AreaID: &lucknow}, ParentQR: &other}), RejectLinkedToOther, []string{"C0001"}, []string{other}},
 		{rejectTakenMeanwhile("C0001"), RejectLinkedToOther, []string{"C0001", "concurrent"}, nil},
 		{rejectParentFull("C0001", "SB00001", 30), RejectParentFull, []string{"C0001", "SB00001", "30 of 30", "new parent"}, nil},
 		{rejectBillCompleted("C0001", "SB00001", "B-7"), RejectBillCompleted, []string{"C0001", "SB00001", "B-7", "reopen bill B-7"}, nil},
@@ -67,7 +70,7 @@ func TestRejectionMessages(t *testing.T) {
 		{rejectOnOtherBill("SB00002", "B-9"), RejectOnOtherBill, []string{"SB00002", "B-9", "unlink"}, nil},
 		{rejectOnOtherBillMeanwhile("SB00002"), RejectOnOtherBill, []string{"SB00002", "another bill"}, nil},
 		{rejectBillFull("SB00002", "B-9", 5), RejectBillFull, []string{"SB00002", "B-9", "5 of 5"}, nil},
-		{rejectForbiddenArea("C0001", "SB00001"), RejectForbiddenArea, []string{"C0001", "another area"}, nil},
+		{rejectForbiddenArea("SB00001"), RejectForbiddenArea, []string{"SB00001", "another dispatch area"}, nil},
 	} {
 		if tc.got.Code != tc.code {
 			t.Errorf("%+v: code %s, want %s", tc.got, tc.got.Code, tc.code)

@@ -13,7 +13,7 @@ import (
 
 // UnlinkChild removes a child from its parent: the child bag is deleted (no child exists
 // without a parent), the log keeps its QR. It returns the parent.
-func (s *Store) UnlinkChild(ctx context.Context, user *User, childQR string) (*Bag, error) {
+func (s *Store) UnlinkChild(ctx context.Context, a Actor, childQR string) (*Bag, error) {
 	code, err := childCode(childQR)
 	if err != nil {
 		return nil, err
@@ -29,7 +29,7 @@ func (s *Store) UnlinkChild(ctx context.Context, user *User, childQR string) (*B
 		if err != nil {
 			return wrap(err, "find child")
 		}
-		parent, err = unlinkLocked(ctx, tx, user, parentQR, code)
+		parent, err = unlinkLocked(ctx, tx, a, parentQR, code)
 		return err
 	})
 	return parent, err
@@ -43,7 +43,7 @@ type UndoResult struct {
 
 // UndoLastChildScan unlinks the child of the caller's most recent CHILD_LINKED scan of the
 // last hour (if that child is still linked) and says which; nil when there is none.
-func (s *Store) UndoLastChildScan(ctx context.Context, user *User) (*UndoResult, error) {
+func (s *Store) UndoLastChildScan(ctx context.Context, a Actor) (*UndoResult, error) {
 	var undone *UndoResult
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var last struct {
@@ -57,14 +57,14 @@ func (s *Store) UndoLastChildScan(ctx context.Context, user *User) (*UndoResult,
 			JOIN bags p ON p.id = c.parent_id
 			WHERE s.user_id = $1 AND s.kind = 'CHILD_LINKED' AND s.at > now() - interval '1 hour'
 			ORDER BY s.id DESC
-			LIMIT 1`, user.ID)
+			LIMIT 1`, a.UserID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
 		if err != nil {
 			return wrap(err, "find the last child scan")
 		}
-		parent, err := unlinkLocked(ctx, tx, user, last.ParentQR, last.ChildQR)
+		parent, err := unlinkLocked(ctx, tx, a, last.ParentQR, last.ChildQR)
 		if err != nil {
 			return err
 		}
@@ -74,16 +74,17 @@ func (s *Store) UndoLastChildScan(ctx context.Context, user *User) (*UndoResult,
 	return undone, err
 }
 
-// unlinkLocked locks the parent, checks the caller's area and the parent's bill (a completed
-// bill is frozen: CONFLICT), deletes the child if it is still in that parent, logs
-// CHILD_UNLINKED, and returns the parent as it is now.
-func unlinkLocked(ctx context.Context, tx *sqlx.Tx, user *User, parentQR, childQR string) (*Bag, error) {
+// unlinkLocked locks the parent, checks the actor's area (FORBIDDEN naming nothing of a
+// parent of another area) and the parent's bill (a completed bill is frozen: CONFLICT),
+// deletes the child if it is still in that parent, logs CHILD_UNLINKED, and returns the
+// parent as it is now.
+func unlinkLocked(ctx context.Context, tx *sqlx.Tx, a Actor, parentQR, childQR string) (*Bag, error) {
 	parent, err := lockParent(ctx, tx, parentQR)
 	if err != nil {
 		return nil, err
 	}
-	if !user.MayAccessArea(parent.AreaID) {
-		return nil, forbiddenArea(parentQR)
+	if err := a.checkBag(parent); err != nil {
+		return nil, err
 	}
 	bill, err := billOfParent(ctx, tx, parent)
 	if err != nil {
@@ -101,7 +102,7 @@ func unlinkLocked(ctx context.Context, tx *sqlx.Tx, user *User, parentQR, childQ
 	if err != nil {
 		return nil, wrap(err, "unlink child")
 	}
-	if err := logScans(ctx, tx, []scanEntry{{Kind: ScanChildUnlinked, Bag: &child, ParentID: &parent.ID, UserID: &user.ID}}); err != nil {
+	if err := logScans(ctx, tx, []scanEntry{{Kind: ScanChildUnlinked, Bag: &child, ParentID: &parent.ID, UserID: a.UserID}}); err != nil {
 		return nil, err
 	}
 	return bagByID(ctx, tx, parent.ID)

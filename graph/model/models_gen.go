@@ -131,18 +131,6 @@ type ScanFilter struct {
 	Before   *time.Time    `json:"before,omitempty"`
 }
 
-type Stats struct {
-	ParentBags      int `json:"parentBags"`
-	ChildBags       int `json:"childBags"`
-	Bills           int `json:"bills"`
-	OpenBills       int `json:"openBills"`
-	InProgressBills int `json:"inProgressBills"`
-	CompletedBills  int `json:"completedBills"`
-	TotalScans      int `json:"totalScans"`
-	ScansToday      int `json:"scansToday"`
-	Users           int `json:"users"`
-}
-
 type Subscription struct {
 }
 
