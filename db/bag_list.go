@@ -6,7 +6,7 @@ import (
 )
 
 // BagFilter narrows a bag list; zero fields do not filter. QRPrefix and Search are already
-// upper-cased. AreaID is the area asked for; the store narrows it to the actor's scope.
+// normalised (QRPrefix, QRSubstring). AreaID is the area asked for; the store narrows it to the actor's scope.
 type BagFilter struct {
 	Type          *BagType
 	Status        *BagStatus
@@ -30,10 +30,10 @@ func (f BagFilter) conditions() *conditions {
 		c.add("area_id = ?", *f.AreaID)
 	}
 	if f.QRPrefix != "" {
-		c.add("qr LIKE ?", likePattern(f.QRPrefix)+"%")
+		c.add("qr LIKE ?", prefixPattern(f.QRPrefix))
 	}
 	if f.Search != "" {
-		c.add("qr LIKE ?", "%"+likePattern(f.Search)+"%")
+		c.add("qr LIKE ?", containsPattern(f.Search))
 	}
 	if f.Billed != nil {
 		// billed applies to parents: true = on a bill, false = parents on no bill (spelled as

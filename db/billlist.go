@@ -26,15 +26,10 @@ const billFilterSQL = `($1::text IS NULL OR status = $1)
 func billFilterArgs(f BillListFilter) []any {
 	var pattern *string
 	if f.Search != nil {
-		p := "%" + escapeLike(strings.TrimSpace(*f.Search)) + "%"
+		p := containsPattern(strings.TrimSpace(*f.Search))
 		pattern = &p
 	}
 	return []any{f.Status, pattern, f.CreatedByID, f.CreatedAfter, f.CreatedBefore}
-}
-
-// escapeLike makes % and _ in user text match themselves in a LIKE pattern.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // BillPage is one keyset page of bills, newest first, with the count of every match.

@@ -3,7 +3,6 @@ package db
 import (
 	"context"
 	"database/sql"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -33,11 +32,12 @@ func (s *Store) ExportBills(ctx context.Context, f BillListFilter, each func(*Bi
 // BagExportFilter narrows the bags export (the bags list's filter; AreaID is the area asked
 // for, narrowed by ExportBags to the actor's read scope).
 type BagExportFilter struct {
-	Type          *BagType
-	Status        *BagStatus
-	AreaID        *int64
-	QRPrefix      *string
-	Search        *string
+	Type   *BagType
+	Status *BagStatus
+	AreaID *int64
+	// QRPrefix and Search are normalised (QRPrefix, QRSubstring); "" does not filter.
+	QRPrefix      string
+	Search        string
 	Billed        *bool
 	CreatedAfter  *time.Time
 	CreatedBefore *time.Time
@@ -58,22 +58,7 @@ func (s *Store) ExportBags(ctx context.Context, a Actor, f BagExportFilter, each
 		return err
 	}
 	f.AreaID = area
-	upper := func(p *string) *string {
-		if p == nil {
-			return nil
-		}
-		v := strings.ToUpper(strings.TrimSpace(*p))
-		return &v
-	}
-	var prefix, contains *string
-	if p := upper(f.QRPrefix); p != nil {
-		v := escapeLike(*p) + "%"
-		prefix = &v
-	}
-	if p := upper(f.Search); p != nil {
-		v := "%" + escapeLike(*p) + "%"
-		contains = &v
-	}
+	prefix, contains := exportSearchPatterns(f)
 	return s.exportRows(ctx, `
 		SELECT `+qualified("g", bagColumns)+`, p.qr AS parent_qr, b.bill_number
 		FROM bags g
@@ -120,4 +105,17 @@ func (s *Store) exportRows(ctx context.Context, query string, args []any, scan f
 		}
 	}
 	return wrap(rows.Err(), "export rows")
+}
+
+// exportSearchPatterns are the LIKE patterns of the export's QR filters (nil: none).
+func exportSearchPatterns(f BagExportFilter) (prefix, contains *string) {
+	if f.QRPrefix != "" {
+		v := prefixPattern(f.QRPrefix)
+		prefix = &v
+	}
+	if f.Search != "" {
+		v := containsPattern(f.Search)
+		contains = &v
+	}
+	return prefix, contains
 }

@@ -42,8 +42,14 @@ func (h Handler) Bags(w http.ResponseWriter, r *http.Request) {
 // bagFilter reads the filter; an area the actor may not read is refused here, before any
 // row (403), and the store applies the actor's scope again as it reads.
 func (h Handler) bagFilter(r *http.Request, actor db.Actor, p *params) (db.BagExportFilter, error) {
-	f := db.BagExportFilter{QRPrefix: p.str("qrPrefix"), Search: p.str("search"), Billed: p.bool("billed"),
-		CreatedAfter: p.time("createdAfter"), CreatedBefore: p.time("createdBefore")}
+	f := db.BagExportFilter{Billed: p.bool("billed"), CreatedAfter: p.time("createdAfter"), CreatedBefore: p.time("createdBefore")}
+	var err error
+	if f.QRPrefix, err = db.QRPrefix(p.str("qrPrefix")); err != nil {
+		return f, err
+	}
+	if f.Search, err = db.QRSubstring(p.str("search")); err != nil {
+		return f, err
+	}
 	if t := p.oneOf("type", string(db.BagTypeParent), string(db.BagTypeChild)); t != nil {
 		bagType := db.BagType(*t)
 		f.Type = &bagType
