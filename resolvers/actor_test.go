@@ -122,7 +122,9 @@ func TestOtherAreaByIDAndMutations(t *testing.T) {
 	var ids struct {
 		Bag struct {
 			ID    string
-			Scans struct{ Edges []struct{ Node struct{ ID string } } }
+			Scans struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 	}
 	env.MustDo(t, admin, `{ bag(qr: "LKO51001") { id scans { edges { node { id } } } } }`, nil, &ids)
@@ -187,7 +189,9 @@ func TestUserPrivateFields(t *testing.T) {
 					Node struct {
 						QR        string
 						CreatedBy person
-						Scans     struct{ Edges []struct{ Node struct{ User person } } }
+						Scans     struct {
+							Edges []struct{ Node struct{ User person } }
+						}
 					}
 				}
 			}
