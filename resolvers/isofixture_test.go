@@ -67,6 +67,7 @@ func newIsoFixture(t *testing.T) *isoFixture {
 	f.setPrivate(t, f.lucknowUser, "lucknow.hidden@iso.test", "2024-07-08T09:10:11Z", true)
 	f.setPrivate(t, f.billerRow, "biller.private@iso.test", "2024-08-09T10:11:12Z", true)
 	f.forbidden[f.lucknowUser.Username] = "the lucknow dispatcher's username"
+	f.forbidden[globalUserID(f.lucknowUser.ID)] = "the lucknow dispatcher's global id"
 
 	// every kind of scan in both areas; the parent "3" of each area is deleted at the end
 	f.area(t, lucknow, "SB7100", "LKOKID0")
@@ -303,45 +304,73 @@ func (c *checker) check(call string, inputs map[string]bool, data json.RawMessag
 	var v any
 	if len(data) > 0 {
 		_ = json.Unmarshal(data, &v)
-		c.walk(call, "data", v, inputs, nil)
+		c.walk(call, "data", v, inputs, nil, false)
 	}
 	for i, e := range errs {
 		field := strings.SplitN(call, "{", 2)[0]
-		c.checkString(call, fmt.Sprintf("errors.%d.message", i), "the error message of "+field, e.Message, inputs)
+		c.checkString(call, fmt.Sprintf("errors.%d.message", i), "the error message of "+field, e.Message, inputs, false)
 		raw, _ := json.Marshal(e.Extensions)
-		c.checkString(call, fmt.Sprintf("errors.%d.extensions", i), "the error extensions of "+field, string(raw), inputs)
+		c.checkString(call, fmt.Sprintf("errors.%d.extensions", i), "the error extensions of "+field, string(raw), inputs, false)
 	}
 }
 
 // walk visits every value of the answer; steps are the object fields on the way, by type.
-func (c *checker) walk(call, path string, v any, inputs map[string]bool, steps []string) {
+// An object of lucknow (its id or QR is forbidden) is reported once, where the answer entered
+// it (the field that should have filtered it); what lies inside it is its consequence and is
+// not reported again, so each leak names its cause.
+func (c *checker) walk(call, path string, v any, inputs map[string]bool, steps []string, inForeign bool) {
 	switch x := v.(type) {
 	case map[string]any:
 		typeName, _ := x["__typename"].(string)
 		if typeName == "User" && x["id"] != globalUserID(c.self.ID) {
 			for _, field := range []string{"email", "lastLoginAt"} {
 				if val, ok := x[field]; ok && val != nil {
-					c.report.add(leak{call, path + "." + field, site(append(steps, "User."+field)), fmt.Sprint(val), "another user's " + field})
+					c.report.add(leak{call, path + "." + field, "User." + field, fmt.Sprint(val), "another user's " + field})
 				}
 			}
 		}
+		if token, what := c.foreign(x); token != "" && !inForeign {
+			if inputs[token] {
+				what = "an echo of the caller's argument, " + what
+			}
+			c.report.add(leak{call, path, site(steps[max(len(steps)-1, 0):]) + " -> a lucknow " + typeName, token, what})
+			inForeign = true
+		}
 		for k, val := range x {
 			next := steps
-			if typeName != "" && !strings.HasSuffix(typeName, "Connection") && !strings.HasSuffix(typeName, "Edge") {
+			switch {
+			case typeName == "" && path == "data":
+				next = []string{k}
+			case typeName != "" && !strings.HasSuffix(typeName, "Connection") && !strings.HasSuffix(typeName, "Edge"):
 				next = append(steps[:len(steps):len(steps)], typeName+"."+k)
 			}
 			if typeName == "User" && (k == "email" || k == "lastLoginAt") {
 				continue // checked above, against the caller
 			}
-			c.walk(call, path+"."+k, val, inputs, next)
+			c.walk(call, path+"."+k, val, inputs, next, inForeign)
 		}
 	case []any:
 		for i, val := range x {
-			c.walk(call, fmt.Sprintf("%s.%d", path, i), val, inputs, steps)
+			c.walk(call, fmt.Sprintf("%s.%d", path, i), val, inputs, steps, inForeign)
 		}
 	case string:
-		c.checkString(call, path, site(steps), x, inputs)
+		c.checkString(call, path, site(steps), x, inputs, inForeign)
 	}
+}
+
+// foreign returns the forbidden identity (id, QR) of an object of lucknow, or "".
+func (c *checker) foreign(object map[string]any) (token, what string) {
+	if _, entity := object["id"]; !entity || !c.areaTokens {
+		return "", "" // a rejection's qr is the caller's own input
+	}
+	for _, key := range []string{"id", "qr", "bagQr"} {
+		if s, ok := object[key].(string); ok {
+			if what, ok := c.f.forbidden[s]; ok {
+				return s, what
+			}
+		}
+	}
+	return "", ""
 }
 
 func site(steps []string) string {
@@ -351,12 +380,12 @@ func site(steps []string) string {
 	return strings.Join(steps, " > ")
 }
 
-func (c *checker) checkString(call, path, site, s string, inputs map[string]bool) {
+func (c *checker) checkString(call, path, site, s string, inputs map[string]bool, inForeign bool) {
 	// a rejection names the caller's own input back: that QR is the caller's, not a leak
 	if strings.HasSuffix(path, ".qr") && strings.Contains(path, ".rejected.") && inputs[s] {
 		return
 	}
-	if c.areaTokens {
+	if c.areaTokens && !inForeign {
 		for token, what := range c.f.forbidden {
 			if containsToken(s, token) {
 				if inputs[token] {

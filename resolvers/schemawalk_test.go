@@ -3,6 +3,7 @@ package resolvers_test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -418,4 +419,39 @@ func (b *selector) uncovered(roots []string) []string {
 func mustMarshal(v any) string {
 	raw, _ := json.Marshal(v)
 	return string(raw)
+}
+
+// TestSchemaWalkerReportsWhatItCannotWalk: an argument without values, a required nested
+// argument and a field beyond the depth are reported, not skipped.
+func TestSchemaWalkerReportsWhatItCannotWalk(t *testing.T) {
+	t.Parallel()
+	named := func(kind, name string) typeRef { return typeRef{Kind: kind, Name: name} }
+	required := func(r typeRef) typeRef { return typeRef{Kind: "NON_NULL", OfType: &r} }
+	id := schemaField{Name: "id", Type: required(named("SCALAR", "ID"))}
+	chain := func(name, next string) *schemaType {
+		return &schemaType{Kind: "OBJECT", Name: name, Fields: []schemaField{id, {Name: "next", Type: named("OBJECT", next)}}}
+	}
+	s := &schema{roots: map[string]string{"query": "Query"}, types: map[string]*schemaType{
+		"ID":     {Kind: "SCALAR", Name: "ID"},
+		"Weird":  {Kind: "SCALAR", Name: "Weird"},
+		"Query":  {Kind: "OBJECT", Name: "Query", Fields: []schemaField{{Name: "thing", Type: named("OBJECT", "Thing"), Args: []inputValue{{Name: "weird", Type: required(named("SCALAR", "Weird"))}}}}},
+		"Thing":  {Kind: "OBJECT", Name: "Thing", Fields: []schemaField{id, {Name: "history", Type: named("OBJECT", "Level2"), Args: []inputValue{{Name: "since", Type: required(named("SCALAR", "Weird"))}}}}},
+		"Level2": chain("Level2", "Level3"),
+		"Level3": chain("Level3", "Level4"),
+		"Level4": chain("Level4", "Level5"),
+		"Level5": {Kind: "OBJECT", Name: "Level5", Fields: []schemaField{id}},
+	}}
+	knowsNothing := func(string, string, typeRef) ([]any, bool) { return nil, false }
+	_, unfilled := s.variants("Query", s.types["Query"].Fields[0], knowsNothing)
+	if len(unfilled) != 1 || unfilled[0] != "Query.thing(weird: Weird!)" {
+		t.Errorf("unfilled root argument: %v, want [Query.thing(weird: Weird!)]", unfilled)
+	}
+	sel := newSelector(s)
+	sel.selection("Thing")
+	if !sel.unfillable["Thing.history(since: Weird!)"] || len(sel.unfillable) != 1 {
+		t.Errorf("unfillable nested arguments: %v, want Thing.history(since: Weird!)", sel.unfillable)
+	}
+	if missing := sel.uncovered([]string{"Thing"}); !slices.Equal(missing, []string{"Level4.next", "Level5.id"}) {
+		t.Errorf("fields beyond the depth: %v, want [Level4.next Level5.id]", missing)
+	}
 }
