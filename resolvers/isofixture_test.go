@@ -138,7 +138,7 @@ func (f *isoFixture) collect(t *testing.T, area string) {
 	t.Helper()
 	var got struct {
 		Bags struct {
-			Edges []struct{ Node struct{ ID, QR string } }
+			Edges []struct{ Node struct{ ID, QR, Type string } }
 		}
 		Scans struct {
 			Edges []struct {
@@ -146,18 +146,19 @@ func (f *isoFixture) collect(t *testing.T, area string) {
 			}
 		}
 	}
-	f.env.MustDo(t, f.admin, `query($a: String) { bags(filter: {areaCode: $a}, first: 100) { edges { node { id qr } } }
+	f.env.MustDo(t, f.admin, `query($a: String) { bags(filter: {areaCode: $a}, first: 100) { edges { node { id qr type } } }
 		scans(filter: {areaCode: $a}, first: 100) { edges { node { id kind bagQr } } } }`, map[string]any{"a": area}, &got)
-	kinds := map[string]bool{}
+	picked := map[string]bool{} // the walk's arguments get one id of each type of bag and kind of scan
 	for _, e := range got.Bags.Edges {
-		if _, known := f.forbidden[e.Node.ID]; !known {
+		if !picked[e.Node.Type] {
+			picked[e.Node.Type] = true
 			f.ids = append(f.ids, e.Node.ID)
 		}
 		f.forbidden[e.Node.ID] = "a lucknow bag's global id (" + e.Node.QR + ")"
 	}
 	for _, e := range got.Scans.Edges {
-		if !kinds[e.Node.Kind] {
-			kinds[e.Node.Kind] = true
+		if !picked[e.Node.Kind] {
+			picked[e.Node.Kind] = true
 			f.ids = append(f.ids, e.Node.ID)
 		}
 		f.forbidden[e.Node.ID] = fmt.Sprintf("a lucknow scan's global id (%s of %s)", e.Node.Kind, e.Node.BagQr)
