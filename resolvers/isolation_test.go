@@ -251,7 +251,7 @@ func TestIsolationExports(t *testing.T) {
 				inputs[v] = true
 			}
 		}
-		c.checkString(fmt.Sprintf("GET %s (HTTP %d)", path, resp.StatusCode), "body", "the CSV export", string(body), inputs, false)
+		c.checkString(fmt.Sprintf("GET %s (HTTP %d)", path, resp.StatusCode), "body", "the CSV export", string(body), inputs, nil, false)
 	}
 	c.report.fail(t)
 	c.requireOwnSeen(t, "SB61001", "JPRKID01")
