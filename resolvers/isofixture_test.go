@@ -138,7 +138,7 @@ func (f *isoFixture) collect(t *testing.T, area string) {
 	t.Helper()
 	var got struct {
 		Bags struct {
-			Edges []struct{ Node struct{ ID, QR string } }
+			Edges []struct{ Node struct{ ID, QR, Type string } }
 		}
 		Scans struct {
 			Edges []struct {
@@ -146,18 +146,19 @@ func (f *isoFixture) collect(t *testing.T, area string) {
 			}
 		}
 	}
-	f.env.MustDo(t, f.admin, `query($a: String) { bags(filter: {areaCode: $a}, first: 100) { edges { node { id qr } } }
+	f.env.MustDo(t, f.admin, `query($a: String) { bags(filter: {areaCode: $a}, first: 100) { edges { node { id qr type } } }
 		scans(filter: {areaCode: $a}, first: 100) { edges { node { id kind bagQr } } } }`, map[string]any{"a": area}, &got)
-	kinds := map[string]bool{}
+	picked := map[string]bool{} // the walk's arguments get one id of each type of bag and kind of scan
 	for _, e := range got.Bags.Edges {
-		if _, known := f.forbidden[e.Node.ID]; !known {
+		if !picked[e.Node.Type] {
+			picked[e.Node.Type] = true
 			f.ids = append(f.ids, e.Node.ID)
 		}
 		f.forbidden[e.Node.ID] = "a lucknow bag's global id (" + e.Node.QR + ")"
 	}
 	for _, e := range got.Scans.Edges {
-		if !kinds[e.Node.Kind] {
-			kinds[e.Node.Kind] = true
+		if !picked[e.Node.Kind] {
+			picked[e.Node.Kind] = true
 			f.ids = append(f.ids, e.Node.ID)
 		}
 		f.forbidden[e.Node.ID] = fmt.Sprintf("a lucknow scan's global id (%s of %s)", e.Node.Kind, e.Node.BagQr)
@@ -304,13 +305,19 @@ func (c *checker) check(call string, inputs map[string]bool, data json.RawMessag
 	var v any
 	if len(data) > 0 {
 		_ = json.Unmarshal(data, &v)
-		c.walk(call, "data", v, inputs, nil, false)
+		c.walk(call, "data", v, inputs, nil, nil, false)
 	}
 	for i, e := range errs {
+		// bad input may be named back to its sender (the server judged the input, not the
+		// other area's data); a refusal names nothing of the other area
+		var echoes map[string]bool
+		if code, _ := e.Extensions["code"].(string); code == "BAD_USER_INPUT" {
+			echoes = inputs
+		}
 		field := strings.SplitN(call, "{", 2)[0]
-		c.checkString(call, fmt.Sprintf("errors.%d.message", i), "the error message of "+field, e.Message, inputs, false)
+		c.checkString(call, fmt.Sprintf("errors.%d.message", i), "the error message of "+field, e.Message, inputs, echoes, false)
 		raw, _ := json.Marshal(e.Extensions)
-		c.checkString(call, fmt.Sprintf("errors.%d.extensions", i), "the error extensions of "+field, string(raw), inputs, false)
+		c.checkString(call, fmt.Sprintf("errors.%d.extensions", i), "the error extensions of "+field, string(raw), inputs, echoes, false)
 	}
 }
 
@@ -318,10 +325,14 @@ func (c *checker) check(call string, inputs map[string]bool, data json.RawMessag
 // An object of lucknow (its id or QR is forbidden) is reported once, where the answer entered
 // it (the field that should have filtered it); what lies inside it is its consequence and is
 // not reported again, so each leak names its cause.
-func (c *checker) walk(call, path string, v any, inputs map[string]bool, steps []string, inForeign bool) {
+func (c *checker) walk(call, path string, v any, inputs, echoes map[string]bool, steps []string, inForeign bool) {
 	switch x := v.(type) {
 	case map[string]any:
 		typeName, _ := x["__typename"].(string)
+		if qr, ok := x["qr"].(string); ok && typeName == "ScanRejection" && inputs[qr] {
+			// a rejection names the QR it refuses, the caller's own input: no other
+			echoes = map[string]bool{qr: true}
+		}
 		if typeName == "User" && x["id"] != globalUserID(c.self.ID) {
 			for _, field := range []string{"email", "lastLoginAt"} {
 				if val, ok := x[field]; ok && val != nil {
@@ -347,14 +358,14 @@ func (c *checker) walk(call, path string, v any, inputs map[string]bool, steps [
 			if typeName == "User" && (k == "email" || k == "lastLoginAt") {
 				continue // checked above, against the caller
 			}
-			c.walk(call, path+"."+k, val, inputs, next, inForeign)
+			c.walk(call, path+"."+k, val, inputs, echoes, next, inForeign)
 		}
 	case []any:
 		for i, val := range x {
-			c.walk(call, fmt.Sprintf("%s.%d", path, i), val, inputs, steps, inForeign)
+			c.walk(call, fmt.Sprintf("%s.%d", path, i), val, inputs, echoes, steps, inForeign)
 		}
 	case string:
-		c.checkString(call, path, site(steps), x, inputs, inForeign)
+		c.checkString(call, path, site(steps), x, inputs, echoes, inForeign)
 	}
 }
 
@@ -380,14 +391,12 @@ func site(steps []string) string {
 	return strings.Join(steps, " > ")
 }
 
-func (c *checker) checkString(call, path, site, s string, inputs map[string]bool, inForeign bool) {
-	// a rejection names the caller's own input back: that QR is the caller's, not a leak
-	if strings.HasSuffix(path, ".qr") && strings.Contains(path, ".rejected.") && inputs[s] {
-		return
-	}
+// checkString reports the forbidden tokens in s but the echoes allowed there; inputs (the
+// caller's arguments) label the other echoes as such.
+func (c *checker) checkString(call, path, site, s string, inputs, echoes map[string]bool, inForeign bool) {
 	if c.areaTokens && !inForeign {
 		for token, what := range c.f.forbidden {
-			if containsToken(s, token) {
+			if containsToken(s, token) && !echoes[token] {
 				if inputs[token] {
 					what = "an echo of the caller's argument, " + what
 				}

@@ -27,10 +27,9 @@ func TestIsolationQueryWalk(t *testing.T) {
 	t.Parallel()
 	f := newIsoFixture(t)
 	c := f.checker(f.jaipur, true)
-	calls := f.walk(t, "query", func() string { return f.caller }, c)
+	f.walk(t, "query", func() string { return f.caller }, c)
 	c.report.fail(t)
 	c.requireOwnSeen(t)
-	t.Logf("query walk: %d calls", calls)
 
 	var bill struct {
 		Bill struct {
@@ -45,6 +44,13 @@ func TestIsolationQueryWalk(t *testing.T) {
 		map[string]any{"n": mixedBill}, &bill)
 	if pb := bill.Bill.ParentBags; pb.TotalCount != 1 || len(pb.Edges) != 1 || pb.Edges[0].Node.QR != jaipurParentQR {
 		t.Errorf("the mixed bill's parentBags for a jaipur dispatcher: %+v, want only %s counted and listed", pb, jaipurParentQR)
+	}
+	var summary struct{ ScanSummary []struct{ Key string } }
+	f.env.MustDo(t, f.caller, `{ scanSummary(groupBy: AREA) { key } }`, nil, &summary)
+	for _, group := range summary.ScanSummary {
+		if group.Key != "jaipur" {
+			t.Errorf("scanSummary(groupBy: AREA) for a jaipur dispatcher has the group %q", group.Key)
+		}
 	}
 	var stats struct{ Stats map[string]int }
 	f.env.MustDo(t, f.caller, `{ stats { parentBags childBags totalScans } }`, nil, &stats)
@@ -68,9 +74,8 @@ func TestPrivateUserFieldsWalk(t *testing.T) {
 	t.Parallel()
 	f := newIsoFixture(t)
 	c := f.checker(f.billerRow, false)
-	calls := f.walk(t, "query", func() string { return f.biller }, c, "node", "bag", "bags", "bill", "bills", "scans", "me")
+	f.walk(t, "query", func() string { return f.biller }, c, "bag", "bags", "bill", "bills", "scans", "me")
 	c.report.fail(t)
-	t.Logf("biller walk: %d calls", calls)
 
 	var me struct {
 		Me struct{ Email, LastLoginAt *string }
@@ -105,9 +110,8 @@ func TestIsolationMutationWalk(t *testing.T) {
 	// old scans of it (which name it) still in the log
 	f.deletedQRs = nil
 	c := f.checker(f.jaipur, true)
-	calls := f.walk(t, "mutation", func() string { return f.env.TokenFor(t, f.jaipur.ID) }, c)
+	f.walk(t, "mutation", func() string { return f.env.TokenFor(t, f.jaipur.ID) }, c)
 	c.report.fail(t)
-	t.Logf("mutation walk: %d calls", calls)
 }
 
 // TestIsolationSubscriptionWalk subscribes to every subscription field with every argument
@@ -247,7 +251,7 @@ func TestIsolationExports(t *testing.T) {
 				inputs[v] = true
 			}
 		}
-		c.checkString(fmt.Sprintf("GET %s (HTTP %d)", path, resp.StatusCode), "body", "the CSV export", string(body), inputs, false)
+		c.checkString(fmt.Sprintf("GET %s (HTTP %d)", path, resp.StatusCode), "body", "the CSV export", string(body), inputs, nil, false)
 	}
 	c.report.fail(t)
 	c.requireOwnSeen(t, "SB61001", "JPRKID01")
@@ -274,7 +278,7 @@ func (c *checker) requireOwnSeen(t *testing.T, qrs ...string) {
 // walk calls every root field of the operation type (or only the named ones) with every
 // variant of its arguments, as the token token() gives, and checks each answer. It fails when
 // an argument has no values or a field of a reached type was never selected.
-func (f *isoFixture) walk(t *testing.T, op string, token func() string, c *checker, only ...string) int {
+func (f *isoFixture) walk(t *testing.T, op string, token func() string, c *checker, only ...string) {
 	t.Helper()
 	s := introspect(t, f.env, f.caller)
 	sel := newSelector(s)
@@ -299,6 +303,11 @@ func (f *isoFixture) walk(t *testing.T, op string, token func() string, c *check
 	if len(only) == 0 {
 		f.requireWalkable(t, sel, s, op)
 	}
+	perField := map[string]int{}
+	for _, cl := range calls {
+		perField[strings.SplitN(cl.name, "{", 2)[0]]++
+	}
+	t.Logf("%s walk: %d root fields, %d Type.field selected, %d calls: %v", op, len(perField), len(sel.covered), len(calls), perField)
 	work := make(chan call)
 	var wg sync.WaitGroup
 	for range 3 {
@@ -319,7 +328,6 @@ func (f *isoFixture) walk(t *testing.T, op string, token func() string, c *check
 	}
 	close(work)
 	wg.Wait()
-	return len(calls)
 }
 
 // requireWalkable fails on what the selections could not reach or fill.
