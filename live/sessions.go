@@ -3,6 +3,7 @@ package live
 import (
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/lib/pq"
@@ -32,6 +33,7 @@ type SessionWatcher struct {
 	logger   *slog.Logger
 	stop     chan struct{}
 	stopped  chan struct{}
+	once     sync.Once
 }
 
 // WatchSessions opens the LISTEN connection and waits up to ready for it, so that what
@@ -57,11 +59,13 @@ func (w *SessionWatcher) onEvent(ev pq.ListenerEventType, err error) {
 	}
 }
 
-// Close ends the LISTEN connection.
+// Close ends the LISTEN connection; calls after the first do nothing.
 func (w *SessionWatcher) Close() {
-	close(w.stop)
-	_ = w.pq.Close()
-	<-w.stopped
+	w.once.Do(func() {
+		close(w.stop)
+		_ = w.pq.Close()
+		<-w.stopped
+	})
 }
 
 func (w *SessionWatcher) run(connected chan struct{}) {
@@ -76,7 +80,10 @@ func (w *SessionWatcher) run(connected chan struct{}) {
 		select {
 		case <-w.stop:
 			return
-		case n := <-w.pq.Notify:
+		case n, open := <-w.pq.Notify:
+			if !open {
+				return // closed
+			}
 			if n == nil { // reconnected: what changed meanwhile went unheard
 				w.resync()
 				continue
