@@ -76,7 +76,7 @@ func New(opts Options) *App {
 	opts.Websocket.defaults()
 	a := &App{opts: opts, sessions: sessions{store: opts.Store}, mux: http.NewServeMux(),
 		websockets: newWebsockets(), stop: make(chan struct{})}
-	a.guard = &socketGuard{store: opts.Store, sockets: a.websockets, logger: opts.Logger}
+	a.guard = &socketGuard{store: opts.Store, sockets: a.websockets, logger: opts.Logger, stop: a.stop}
 	a.resolver = &resolvers.Resolver{Store: opts.Store, Hasher: opts.Hasher, Config: opts.Resolvers}
 	a.startLive()
 	limiter := newRateLimiter(opts.RateLimits)

@@ -21,6 +21,7 @@ type socketGuard struct {
 	store   *db.Store
 	sockets *websockets
 	logger  *slog.Logger
+	stop    <-chan struct{}
 	// changes counts the notifications heard, so a socket whose session was read while one
 	// was being handled knows to look again (websocketInit).
 	changes atomic.Uint64
@@ -33,19 +34,39 @@ func (g *socketGuard) SessionsChanged(userIDs []int64) {
 	for _, id := range userIDs {
 		users[id] = true
 	}
-	var affected []*wsConn
-	for _, c := range g.sockets.list() {
-		if s := c.heldSession(); s != nil && users[s.User.ID] {
-			affected = append(affected, c)
+	g.recheckUntilDone(func() []*wsConn {
+		var affected []*wsConn
+		for _, c := range g.sockets.list() {
+			if s := c.heldSession(); s != nil && users[s.User.ID] {
+				affected = append(affected, c)
+			}
 		}
-	}
-	g.recheckLogged(affected)
+		return affected
+	})
 }
 
 // SessionsResync re-checks every socket.
 func (g *socketGuard) SessionsResync() {
 	g.changes.Add(1)
-	g.recheckLogged(g.sockets.list())
+	g.recheckUntilDone(g.sockets.list)
+}
+
+// recheckUntilDone re-checks the sockets, trying again every second while the database
+// fails (a connection just back may meet a database still starting): the rights must not
+// wait for the next RecheckInterval. It gives up when the server stops.
+func (g *socketGuard) recheckUntilDone(sockets func() []*wsConn) {
+	for {
+		err := g.recheck(sockets())
+		if err == nil {
+			return
+		}
+		g.logger.Warn("websocket session re-check failed; trying again in a second", "err", err)
+		select {
+		case <-g.stop:
+			return
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // recheckLogged is recheck whose failure is logged: the next notification, reconnection or
