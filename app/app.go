@@ -160,10 +160,11 @@ func isWebsocket(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
-// withLoaders gives every response its own loaders: one set per HTTP request, and one per
-// event of a subscription, so a dashboard never sees data cached from an earlier event.
+// withLoaders gives every response its own loaders for the caller's actor: one set per HTTP
+// request, and one per event of a subscription (with the subscriber's actor as it is then),
+// so a dashboard never sees data cached from an earlier event nor outside its scope.
 func (a *App) withLoaders(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	return next(loaders.With(ctx, loaders.New(a.opts.Store, a.opts.Loaders)))
+	return next(loaders.With(ctx, loaders.New(a.opts.Store, auth.ActorFrom(ctx), a.opts.Loaders)))
 }
 
 // clearLoadersBeforeMutations drops cached answers before each mutation field runs: the
