@@ -58,7 +58,8 @@ func (o *WebsocketOptions) defaults() {
 }
 
 // startLive starts the event hub, whose statsUpdated streams compute stats as the stats
-// query does, and hands it to the resolvers.
+// query does, and hands it to the resolvers; and the session watcher, through which the
+// guard closes open sockets whose user's rights changed (on any instance).
 func (a *App) startLive() {
 	opts := a.opts.Live
 	if opts.BusinessTimeZone == nil {
@@ -73,8 +74,9 @@ func (a *App) startLive() {
 	go a.recheckSessions()
 }
 
-// Shutdown closes every websocket with 1001 and a reason, then the event hub. Call it after
-// http.Server.Shutdown, which does not wait for hijacked connections such as websockets.
+// Shutdown closes every websocket with 1001 and a reason, then the session watcher and the
+// event hub. Call it after http.Server.Shutdown, which does not wait for hijacked
+// connections such as websockets.
 func (a *App) Shutdown(ctx context.Context) error {
 	a.stopOnce.Do(func() { close(a.stop) })
 	err := a.websockets.closeAll(ctx, closeGoingAway, "server shutting down; reconnect (resume scanAdded with after)")
