@@ -72,16 +72,17 @@ func (s *Store) ScanParent(ctx context.Context, a Actor, rawQR string, capacity 
 
 // parentCode normalises a parent QR, refusing anything else with BAD_USER_INPUT.
 func parentCode(raw string) (string, error) {
-	return codeOfKind(raw, qr.Parent, "%s is a child QR; scan a parent bag here (SB + 5 digits or M444- + 5 digits)")
+	return codeOfKind(raw, qr.Parent, "that is a child QR; scan a parent bag here (SB + 5 digits or M444- + 5 digits)")
 }
 
 // childCode normalises a child QR, refusing anything else with BAD_USER_INPUT.
 func childCode(raw string) (string, error) {
-	return codeOfKind(raw, qr.Child, "%s is a parent QR; use deleteBag to remove a parent bag")
+	return codeOfKind(raw, qr.Child, "that is a parent QR; use deleteBag to remove a parent bag")
 }
 
 // codeOfKind normalises a QR of the kind a single-bag call wants; a QR of the other kind is
-// BAD_USER_INPUT with wrongKind (a format with the code's %s), a malformed one says the formats.
+// BAD_USER_INPUT saying wrongKind (without the QR: it may be another area's bag), a malformed
+// one names the formats.
 func codeOfKind(raw string, want qr.Kind, wrongKind string) (string, error) {
 	code := qr.Normalize(raw)
 	switch qr.Classify(code) {
@@ -90,7 +91,7 @@ func codeOfKind(raw string, want qr.Kind, wrongKind string) (string, error) {
 	case qr.Invalid:
 		return "", apperr.New(apperr.BadUserInput, "%q is not a valid QR: %s", code, qr.Describe)
 	}
-	return "", apperr.New(apperr.BadUserInput, wrongKind, code)
+	return "", apperr.New(apperr.BadUserInput, "%s", wrongKind)
 }
 
 // lockParentForChildren locks the parent with the QR for a change of its children, refuses it
