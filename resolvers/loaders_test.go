@@ -184,9 +184,9 @@ func TestDeepBillQueryStatements(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, dispatcher := env.NewUser(t, db.RoleDispatcher, area.Code)
-		scoped := fewestStatements(t, env, dispatcher, deepBillQueryCounted, 8)
-		if scoped > 8 {
-			t.Errorf("a dispatcher's bills -> parents (counted) -> children over %d bills: %d statements, want at most 8", bills, scoped)
+		scoped := fewestStatements(t, env, dispatcher, deepBillQueryCounted, 6)
+		if scoped > 6 {
+			t.Errorf("a dispatcher's bills -> parents (counted) -> children over %d bills: %d statements, want at most 6", bills, scoped)
 		}
 		t.Logf("the same, a dispatcher with totalCounts: %d statements", scoped)
 		counts = append(counts, n, scoped)
