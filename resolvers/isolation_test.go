@@ -30,6 +30,7 @@ func TestIsolationQueryWalk(t *testing.T) {
 	f.walk(t, "query", func() string { return f.caller }, c)
 	c.report.fail(t)
 	c.requireOwnSeen(t)
+	c.requireOtherUsersSeen(t)
 
 	var bill struct {
 		Bill struct {
@@ -76,6 +77,7 @@ func TestPrivateUserFieldsWalk(t *testing.T) {
 	c := f.checker(f.billerRow, false)
 	f.walk(t, "query", func() string { return f.biller }, c, "bag", "bags", "bill", "bills", "scans", "me")
 	c.report.fail(t)
+	c.requireOtherUsersSeen(t)
 
 	var me struct {
 		Me struct{ Email, LastLoginAt *string }
@@ -112,6 +114,7 @@ func TestIsolationMutationWalk(t *testing.T) {
 	c := f.checker(f.jaipur, true)
 	f.walk(t, "mutation", func() string { return f.env.TokenFor(t, f.jaipur.ID) }, c)
 	c.report.fail(t)
+	c.requireOwnSeen(t, jaipurParentQR)
 }
 
 // TestIsolationSubscriptionWalk subscribes to every subscription field with every argument
@@ -255,6 +258,15 @@ func TestIsolationExports(t *testing.T) {
 	}
 	c.report.fail(t)
 	c.requireOwnSeen(t, "SB61001", "JPRKID01")
+}
+
+// requireOtherUsersSeen fails when no other user's object came back: the private-field check
+// would have had nothing to look at.
+func (c *checker) requireOtherUsersSeen(t *testing.T) {
+	t.Helper()
+	if c.otherUsers == 0 {
+		t.Error("the walk never received another user: createdBy / user fields were not reached")
+	}
 }
 
 func (f *isoFixture) checker(self *db.User, areaTokens bool) *checker {
