@@ -77,7 +77,7 @@ func parentCode(raw string) (string, error) {
 	case qr.Parent:
 		return code, nil
 	case qr.Child:
-		return "", apperr.New(apperr.BadUserInput, "%s is a child QR; scan a parent bag here (SB + 5 digits or M444- + 5 digits)", code)
+		return "", apperr.New(apperr.BadUserInput, "that is a child QR; scan a parent bag here (SB + 5 digits or M444- + 5 digits)")
 	}
 	return "", apperr.New(apperr.BadUserInput, "%q is not a valid QR: %s", code, qr.Describe)
 }
@@ -89,7 +89,7 @@ func childCode(raw string) (string, error) {
 	case qr.Child:
 		return code, nil
 	case qr.Parent:
-		return "", apperr.New(apperr.BadUserInput, "%s is a parent QR; use deleteBag to remove a parent bag", code)
+		return "", apperr.New(apperr.BadUserInput, "that is a parent QR; use deleteBag to remove a parent bag")
 	}
 	return "", apperr.New(apperr.BadUserInput, "%q is not a valid QR: %s", code, qr.Describe)
 }
