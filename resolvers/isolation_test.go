@@ -30,6 +30,7 @@ func TestIsolationQueryWalk(t *testing.T) {
 	f.walk(t, "query", func() string { return f.caller }, c)
 	c.report.fail(t)
 	c.requireOwnSeen(t)
+	c.requireOtherUsersSeen(t)
 
 	var bill struct {
 		Bill struct {
@@ -76,6 +77,7 @@ func TestPrivateUserFieldsWalk(t *testing.T) {
 	c := f.checker(f.billerRow, false)
 	f.walk(t, "query", func() string { return f.biller }, c, "bag", "bags", "bill", "bills", "scans", "me")
 	c.report.fail(t)
+	c.requireOtherUsersSeen(t)
 
 	var me struct {
 		Me struct{ Email, LastLoginAt *string }
@@ -112,6 +114,7 @@ func TestIsolationMutationWalk(t *testing.T) {
 	c := f.checker(f.jaipur, true)
 	f.walk(t, "mutation", func() string { return f.env.TokenFor(t, f.jaipur.ID) }, c)
 	c.report.fail(t)
+	c.requireOwnSeen(t, jaipurParentQR)
 }
 
 // TestIsolationSubscriptionWalk subscribes to every subscription field with every argument
@@ -142,16 +145,14 @@ func TestIsolationSubscriptionWalk(t *testing.T) {
 		}
 	}
 	f.requireWalkable(t, sel, s, "subscription")
-	time.Sleep(500 * time.Millisecond) // the subscriptions start listening
 	received := make([][]apitest.SocketMessage, len(sockets))
 	var wg sync.WaitGroup
-	deadline := time.Now().Add(4 * time.Second)
 	for i, socket := range sockets {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
-				m, err := socket.Read(time.Until(deadline))
+				m, err := socket.Read(time.Minute) // until the socket is closed below
 				if err != nil {
 					return
 				}
@@ -159,7 +160,16 @@ func TestIsolationSubscriptionWalk(t *testing.T) {
 			}
 		}()
 	}
-	f.changeBothAreas(t)
+	// the protocol does not say when a subscription listens: two rounds of changes, the second
+	// after the slowest subscriber has surely started
+	time.Sleep(300 * time.Millisecond)
+	f.changeBothAreas(t, 1)
+	time.Sleep(1500 * time.Millisecond)
+	f.changeBothAreas(t, 2)
+	time.Sleep(2 * time.Second) // statsUpdated comes at most once a second
+	for _, socket := range sockets {
+		socket.Close()
+	}
 	wg.Wait()
 	f.collect(t, "lucknow") // the changes' scans and bags are forbidden too
 	c := f.checker(f.jaipur, true)
@@ -193,7 +203,7 @@ func TestIsolationSubscriptionWalk(t *testing.T) {
 		}
 	}
 	c.report.fail(t)
-	c.requireOwnSeen(t, "SB61005")
+	c.requireOwnSeen(t, "SB61005", "SB61006")
 	t.Logf("subscription walk: %d subscriptions on %d sockets, events %v", len(subs), len(sockets), events)
 }
 
@@ -201,27 +211,33 @@ func TestIsolationSubscriptionWalk(t *testing.T) {
 const subscriptionsPerSocket = 5
 
 // changeBothAreas scans, links and edits in lucknow and in jaipur, as their dispatchers and
-// the biller would.
-func (f *isoFixture) changeBothAreas(t *testing.T) {
+// the biller would; round r uses parent 4+r of each area and new children.
+func (f *isoFixture) changeBothAreas(t *testing.T, round int) {
 	t.Helper()
 	lucknow := f.env.TokenFor(t, f.lucknowUser.ID)
 	mate := f.env.TokenFor(t, f.jaipurMate.ID)
 	for _, token := range []string{lucknow, mate} {
-		prefix, kid := "SB7100", "LKOKID0"
+		prefix, kid := "SB7100", "LKOKID"
 		if token == mate {
-			prefix, kid = "SB6100", "JPRKID0"
+			prefix, kid = "SB6100", "JPRKID"
 		}
-		scanParent(t, f.env, token, prefix+"5")
-		scanChildren(t, f.env, token, prefix+"5", kid+"7")
-		scanChildren(t, f.env, token, prefix+"1", kid+"8")
-		mustLink(t, f.env, f.biller, f.mixedBillID, prefix+"5")
-		unlinkBag(t, f.env, f.biller, f.mixedBillID, prefix+"5")
+		parent := fmt.Sprint(prefix, 4+round)
+		newKid, oldParentsKid := fmt.Sprintf("%sR%dA", kid, round), fmt.Sprintf("%sR%dB", kid, round)
+		if token == lucknow {
+			for _, qr := range []string{parent, newKid, oldParentsKid} {
+				f.forbidden[qr] = "a lucknow QR (scanned while subscribed)"
+			}
+		} else {
+			f.own = append(f.own, parent)
+		}
+		scanParent(t, f.env, token, parent)
+		scanChildren(t, f.env, token, parent, newKid)
+		scanChildren(t, f.env, token, prefix+"1", oldParentsKid)
+		mustLink(t, f.env, f.biller, f.mixedBillID, parent)
+		unlinkBag(t, f.env, f.biller, f.mixedBillID, parent)
 	}
-	for _, qr := range []string{"SB71005", "LKOKID07", "LKOKID08"} {
-		f.forbidden[qr] = "a lucknow QR (scanned while subscribed)"
-	}
-	f.own = append(f.own, "SB61005")
-	mustSucceed(t, f.env, f.biller, `mutation($id: ID!) { updateBill(id: $id, input: {destination: "Iso Mandi"}) { id } }`, map[string]any{"id": f.mixedBillID})
+	mustSucceed(t, f.env, f.biller, `mutation($id: ID!, $d: String) { updateBill(id: $id, input: {destination: $d}) { id } }`,
+		map[string]any{"id": f.mixedBillID, "d": fmt.Sprint("Iso Mandi ", round)})
 }
 
 // TestIsolationExports downloads the CSV exports as a jaipur dispatcher with every filter.
@@ -255,6 +271,15 @@ func TestIsolationExports(t *testing.T) {
 	}
 	c.report.fail(t)
 	c.requireOwnSeen(t, "SB61001", "JPRKID01")
+}
+
+// requireOtherUsersSeen fails when no other user's object came back: the private-field check
+// would have had nothing to look at.
+func (c *checker) requireOtherUsersSeen(t *testing.T) {
+	t.Helper()
+	if c.otherUsers == 0 {
+		t.Error("the walk never received another user: createdBy / user fields were not reached")
+	}
 }
 
 func (f *isoFixture) checker(self *db.User, areaTokens bool) *checker {

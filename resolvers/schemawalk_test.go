@@ -201,13 +201,20 @@ func (b *selector) selectionAt(typeName string, depth int, onPath map[string]boo
 			if b.s.isEntity(target) {
 				next++
 			}
-			if next > walkDepth || onPath[key] {
+			// a cycle is an entity's field met again below itself (Bag.children under
+			// Bag.children); wrappers (edges, node) recur under every list and are no cycle
+			cycles := b.s.isEntity(typeName)
+			if next > walkDepth || cycles && onPath[key] {
 				continue
 			}
 			b.covered[key] = true
-			onPath[key] = true
+			if cycles {
+				onPath[key] = true
+			}
 			sb.WriteString(" " + f.Name + b.nestedArgs(key, f) + " " + b.selectionAt(target, next, onPath))
-			delete(onPath, key)
+			if cycles {
+				delete(onPath, key)
+			}
 		}
 	default:
 		panic("selection of " + ty.Kind + " " + typeName)
@@ -484,5 +491,30 @@ func TestSchemaWalkerReportsWhatItCannotWalk(t *testing.T) {
 	}
 	if missing := sel.uncovered([]string{"Thing"}); !slices.Equal(missing, []string{"Level4.next", "Level5.id"}) {
 		t.Errorf("fields beyond the depth: %v, want [Level4.next Level5.id]", missing)
+	}
+}
+
+// TestSchemaWalkerNestsLists: a list inside a list of the same kind goes as deep as the depth
+// allows (its edges and node are wrappers, not a cycle).
+func TestSchemaWalkerNestsLists(t *testing.T) {
+	t.Parallel()
+	object := func(name string, fields ...schemaField) *schemaType {
+		return &schemaType{Kind: "OBJECT", Name: name, Fields: fields}
+	}
+	field := func(name, kind, target string) schemaField {
+		return schemaField{Name: name, Type: typeRef{Kind: kind, Name: target}}
+	}
+	id := field("id", "SCALAR", "ID")
+	s := &schema{types: map[string]*schemaType{
+		"ID":       {Kind: "SCALAR", Name: "ID"},
+		"Item":     object("Item", id, field("items", "OBJECT", "ItemConn"), field("other", "OBJECT", "Other")),
+		"Other":    object("Other", id, field("items", "OBJECT", "ItemConn")),
+		"ItemConn": object("ItemConn", field("edges", "OBJECT", "ItemEdge")),
+		"ItemEdge": object("ItemEdge", field("node", "OBJECT", "Item")),
+	}}
+	sel := newSelector(s).selection("Item")
+	// Item > other > items > Item, and Item > items > Item > other > items > Item
+	if n := strings.Count(sel, "other { __typename id items { __typename edges { __typename node {"); n != 2 {
+		t.Errorf("lists in lists: %d, want 2, in %s", n, sel)
 	}
 }
