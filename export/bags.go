@@ -16,13 +16,13 @@ var bagHeader = []string{"qr", "type", "status", "area", "parent_qr", "child_cou
 func (h Handler) Bags(w http.ResponseWriter, r *http.Request) {
 	user, err := caller(r)
 	if err != nil {
-		refuse(w, err)
+		refuse(w, r, err)
 		return
 	}
 	p := &params{q: r.URL.Query()}
 	filter, err := h.bagFilter(r, user, p)
 	if err != nil {
-		refuse(w, err)
+		refuse(w, r, err)
 		return
 	}
 	out, err := startCSV(w, "bags.csv", bagHeader)

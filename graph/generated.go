@@ -11243,14 +11243,14 @@ func (ec *executionContext) marshalNBagEdge2ᚖtracetrackᚋgraphᚋmodelᚐBagE
 }
 
 func (ec *executionContext) unmarshalNBagStatus2tracetrackᚋdbᚐBagStatus(ctx context.Context, v any) (db.BagStatus, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.BagStatus(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNBagStatus2tracetrackᚋdbᚐBagStatus(ctx context.Context, sel ast.SelectionSet, v db.BagStatus) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := model.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "BagStatus!")
 	}
@@ -11258,14 +11258,14 @@ func (ec *executionContext) marshalNBagStatus2tracetrackᚋdbᚐBagStatus(ctx co
 }
 
 func (ec *executionContext) unmarshalNBagType2tracetrackᚋdbᚐBagType(ctx context.Context, v any) (db.BagType, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.BagType(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNBagType2tracetrackᚋdbᚐBagType(ctx context.Context, sel ast.SelectionSet, v db.BagType) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := model.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "BagType!")
 	}
@@ -11347,14 +11347,14 @@ func (ec *executionContext) marshalNBillGrouping2tracetrackᚋgraphᚋmodelᚐBi
 }
 
 func (ec *executionContext) unmarshalNBillStatus2tracetrackᚋdbᚐBillStatus(ctx context.Context, v any) (db.BillStatus, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.BillStatus(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNBillStatus2tracetrackᚋdbᚐBillStatus(ctx context.Context, sel ast.SelectionSet, v db.BillStatus) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := model.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "BillStatus!")
 	}
@@ -11400,13 +11400,13 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalID(v)
+	res, err := model.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalID(v)
+	res := model.MarshalID(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
@@ -11414,13 +11414,13 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
-	res, err := graphql.UnmarshalInt(v)
+	res, err := model.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalInt(v)
+	res := model.MarshalInt(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
@@ -11476,14 +11476,14 @@ func (ec *executionContext) marshalNPageInfo2ᚖtracetrackᚋgraphᚋmodelᚐPag
 }
 
 func (ec *executionContext) unmarshalNRole2tracetrackᚋdbᚐRole(ctx context.Context, v any) (db.Role, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.Role(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNRole2tracetrackᚋdbᚐRole(ctx context.Context, sel ast.SelectionSet, v db.Role) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := model.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Role!")
 	}
@@ -11573,14 +11573,14 @@ func (ec *executionContext) marshalNScanGrouping2tracetrackᚋgraphᚋmodelᚐSc
 }
 
 func (ec *executionContext) unmarshalNScanKind2tracetrackᚋdbᚐScanKind(ctx context.Context, v any) (db.ScanKind, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.ScanKind(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNScanKind2tracetrackᚋdbᚐScanKind(ctx context.Context, sel ast.SelectionSet, v db.ScanKind) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := model.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ScanKind!")
 	}
@@ -11620,13 +11620,13 @@ func (ec *executionContext) marshalNStats2ᚖtracetrackᚋgraphᚋmodelᚐStats(
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalString(v)
+	res, err := model.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := model.MarshalString(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
@@ -11663,13 +11663,13 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := graphql.UnmarshalTime(v)
+	res, err := model.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalTime(v)
+	res := model.MarshalTime(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
@@ -11894,7 +11894,7 @@ func (ec *executionContext) unmarshalOBagStatus2ᚖtracetrackᚋdbᚐBagStatus(c
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.BagStatus(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -11905,7 +11905,7 @@ func (ec *executionContext) marshalOBagStatus2ᚖtracetrackᚋdbᚐBagStatus(ctx
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := model.MarshalString(string(*v))
 	return res
 }
 
@@ -11913,7 +11913,7 @@ func (ec *executionContext) unmarshalOBagType2ᚖtracetrackᚋdbᚐBagType(ctx c
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.BagType(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -11924,7 +11924,7 @@ func (ec *executionContext) marshalOBagType2ᚖtracetrackᚋdbᚐBagType(ctx con
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := model.MarshalString(string(*v))
 	return res
 }
 
@@ -11947,7 +11947,7 @@ func (ec *executionContext) unmarshalOBillStatus2ᚖtracetrackᚋdbᚐBillStatus
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.BillStatus(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -11958,7 +11958,7 @@ func (ec *executionContext) marshalOBillStatus2ᚖtracetrackᚋdbᚐBillStatus(c
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := model.MarshalString(string(*v))
 	return res
 }
 
@@ -11996,7 +11996,7 @@ func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalID(v)
+	res, err := model.UnmarshalID(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -12006,7 +12006,7 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalID(*v)
+	res := model.MarshalID(*v)
 	return res
 }
 
@@ -12014,7 +12014,7 @@ func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*i
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalInt(v)
+	res, err := model.UnmarshalInt(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -12024,7 +12024,7 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalInt(*v)
+	res := model.MarshalInt(*v)
 	return res
 }
 
@@ -12075,7 +12075,7 @@ func (ec *executionContext) unmarshalORole2ᚖtracetrackᚋdbᚐRole(ctx context
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.Role(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -12086,7 +12086,7 @@ func (ec *executionContext) marshalORole2ᚖtracetrackᚋdbᚐRole(ctx context.C
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := model.MarshalString(string(*v))
 	return res
 }
 
@@ -12138,7 +12138,7 @@ func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v an
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalString(v)
+	res, err := model.UnmarshalString(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -12148,7 +12148,7 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(*v)
+	res := model.MarshalString(*v)
 	return res
 }
 
@@ -12156,7 +12156,7 @@ func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalTime(v)
+	res, err := model.UnmarshalTime(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -12166,7 +12166,7 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalTime(*v)
+	res := model.MarshalTime(*v)
 	return res
 }
 
