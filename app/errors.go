@@ -129,7 +129,7 @@ func variableMessage(doc *ast.QueryDocument, opName string, gqlErr *gqlerror.Err
 	problem := gqlErr.Message
 	if strings.HasPrefix(problem, "cannot use value ") && strings.HasSuffix(problem, " as Int") {
 		// gqlparser prints a meaningless value here, for fractions and overflows alike
-		problem = "must be a whole number from -2147483648 to 2147483647"
+		problem = scalar.IntRange
 	}
 	inside := ""
 	if len(gqlErr.Path) > 2 {

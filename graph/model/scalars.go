@@ -81,7 +81,7 @@ func UnmarshalInt(v any) (int, error) {
 			return scalar.CheckInt(int64(v))
 		}
 	}
-	return 0, &scalar.Invalid{Problem: "must be a whole number between -2147483648 and 2147483647 (a GraphQL Int), got " + scalar.Describe(v)}
+	return 0, &scalar.Invalid{Problem: scalar.IntRange + ", got " + scalar.Describe(v)}
 }
 
 // MarshalInt64 writes a count (output only: inputs are Int).

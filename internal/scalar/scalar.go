@@ -54,10 +54,13 @@ const (
 	MaxInt = math.MaxInt32
 )
 
+// IntRange says what an Int accepts.
+const IntRange = "must be a whole number between -2147483648 and 2147483647 (a GraphQL Int)"
+
 // CheckInt refuses integers outside GraphQL's Int range.
 func CheckInt(n int64) (int, error) {
 	if n < MinInt || n > MaxInt {
-		return 0, invalid("must be an Int between %d and %d, got %d", MinInt, MaxInt, n)
+		return 0, invalid("%s, got %d", IntRange, n)
 	}
 	return int(n), nil
 }
