@@ -123,6 +123,7 @@ func (a *App) graphQL() http.Handler {
 	srv.Use(persistedQueries{cache: lru.New[string](1000)})
 	srv.Use(refusedPayloads{})
 	srv.Use(queriesOnlyOverGET{})
+	srv.Use(&exactEnumVariables{})
 	if a.opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}

@@ -135,6 +135,10 @@ func badInputs() []badInput {
 		post("variable: an unknown input field", `query($f: BagFilter) { bags(filter: $f) { totalCount } }`, map[string]any{"f": map[string]any{"colour": "red"}}, 422, "variable $f", "colour", "unknown field"),
 		post("variable: a required one missing", `query($qr: String!) { bag(qr: $qr) { id } }`, nil, 422, "variable $qr", "must be defined"),
 		post("variable: an unknown enum value", `query($r: Role) { users(role: $r) { totalCount } }`, map[string]any{"r": "OWNER"}, 422, "variable $r (declared Role)", "OWNER is not a valid Role"),
+		post("variable: an enum value in lower case", `mutation($r: Role!) { createUser(input: {username: "lower_role", password: "Test#Pass1", role: $r}) { id } }`, map[string]any{"r": "biller"}, 422, "variable $r (declared Role!)", `"biller" is not a Role`, "ADMIN, BILLER, DISPATCHER"),
+		post("variable: a generated enum in lower case", `query($g: ScanGrouping!) { scanSummary(groupBy: $g) { key } }`, map[string]any{"g": "day"}, 422, `"day" is not a ScanGrouping`, "DAY, HOUR"),
+		post("variable: an enum in lower case inside an input object", `query($f: BagFilter) { bags(filter: $f) { totalCount } }`, map[string]any{"f": map[string]any{"type": "parent"}}, 422, "variable $f", `type: the string "parent" is not a BagType`),
+		post("variable: an enum in lower case inside a list", `query($f: ScanFilter) { scans(filter: $f) { edges { node { id } } } }`, map[string]any{"f": map[string]any{"kinds": []string{"CHILD_LINKED", "bag_deleted"}}}, 422, `kinds: the string "bag_deleted" is not a ScanKind`),
 		post("literal: an unknown enum value", `{ bags(filter: {type: BOX}) { totalCount } }`, nil, 422, `"BOX" does not exist in "BagType"`),
 
 		// Ids and cursors that do not decode.
