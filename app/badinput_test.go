@@ -154,13 +154,22 @@ func badInputs() []badInput {
 		post("long: a bill description", `mutation($s: String!) { createBill(input: {billNumber: "BN-LONG", description: $s, capacity: 3}) { id } }`, map[string]any{"s": long}, 200, "description has at most"),
 		post("long: a bill number", `mutation($s: String!) { createBill(input: {billNumber: $s, capacity: 3}) { id } }`, map[string]any{"s": long}, 200, "bill number"),
 		post("long: a username", `mutation($s: String!) { createUser(input: {username: $s, password: "Test#Pass1", role: BILLER}) { id } }`, map[string]any{"s": long}, 200, "username"),
+		post("long: a QR", `query($s: String!) { bag(qr: $s) { id } }`, map[string]any{"s": long}, 200, "is not a valid QR"),
+		post("long: an e-mail address", `mutation($s: String!) { createUser(input: {username: "long_mail", email: $s, password: "Test#Pass1", role: BILLER}) { id } }`, map[string]any{"s": long}, 200, "is not an e-mail address"),
+		post("long: an area code", `query($s: String!) { stats(areaCode: $s) { bills } }`, map[string]any{"s": long}, 200, "unknown area"),
+		post("long: an id", `query($s: ID!) { node(id: $s) { id } }`, map[string]any{"s": long}, 200, "is not an id this server gave out"),
+		post("long: a cursor", `query($s: String!) { bags(after: $s) { totalCount } }`, map[string]any{"s": long}, 200, "cursor"),
 		post("long: a password", `mutation($s: String!) { createUser(input: {username: "long_pw", password: $s, role: BILLER}) { id } }`, map[string]any{"s": "Aa1#" + long}, 200, "password", "72"),
 	}
 }
 
+// maxMessage bounds an error message: one quoting a client's value quotes it cut short.
+const maxMessage = 600
+
 // TestBadInputIsBadUserInput sends every class of bad input as clients send it: each is
 // BAD_USER_INPUT (NOT_FOUND for an unknown persisted query) with a message saying what is
-// wrong and what is accepted, with a sensible HTTP status, and never INTERNAL_SERVER_ERROR.
+// wrong and what is accepted (quoting no value whole), with a sensible HTTP status, and
+// never INTERNAL_SERVER_ERROR.
 func TestBadInputIsBadUserInput(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
@@ -175,6 +184,9 @@ func TestBadInputIsBadUserInput(t *testing.T) {
 			e := resp.Errors[0]
 			if code := resp.Code(); code != tc.code || status != tc.status {
 				t.Errorf("status %d code %q (%q); want %d %s", status, code, e.Message, tc.status, tc.code)
+			}
+			if len(e.Message) > maxMessage {
+				t.Errorf("a message of %d bytes (a value echoed whole?): %.200q...", len(e.Message), e.Message)
 			}
 			for _, piece := range tc.want {
 				if !strings.Contains(e.Message, piece) {
