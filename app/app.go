@@ -82,8 +82,7 @@ func New(opts Options) *App {
 	limiter := newRateLimiter(opts.RateLimits)
 	a.mux.Handle("/graphql", countResponses("/graphql", withTimeout(opts.RequestTimeout,
 		checkBody(opts.Limits.MaxBodyBytes, a.checkWebsocket(a.sessions.middleware(limiter.middleware(a.graphQL())))))))
-	exports := export.Handler{Store: opts.Store, KgPerChild: opts.Resolvers.KgPerChild,
-		ChildrenPerParent: opts.Resolvers.ChildrenPerParent}
+	exports := export.Handler{Store: opts.Store, Weights: opts.Resolvers.Weights()}
 	a.mux.Handle("GET /export/bills.csv", countResponses("/export/bills.csv",
 		a.sessions.middleware(limiter.middleware(http.HandlerFunc(exports.Bills)))))
 	a.mux.Handle("GET /export/bags.csv", countResponses("/export/bags.csv",

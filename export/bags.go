@@ -72,6 +72,6 @@ func (h Handler) bagRecord(r *http.Request, b *db.ExportedBag) ([]string, error)
 		}
 	}
 	return []string{b.QR, string(b.Type), string(b.Status), areaCode, deref(b.ParentQR),
-		strconv.Itoa(b.ChildCount), formatKg(float64(b.ChildCount) * h.KgPerChild),
+		strconv.Itoa(b.ChildCount), formatKg(h.Weights.Bag(&b.Bag)),
 		deref(b.BillNumber), formatTime(&b.CreatedAt)}, nil
 }
