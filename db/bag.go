@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"tracetrack/apperr"
+	"tracetrack/internal/scalar"
 	"tracetrack/qr"
 )
 
@@ -89,7 +90,7 @@ func codeOfKind(raw string, want qr.Kind, wrongKind string) (string, error) {
 	case want:
 		return code, nil
 	case qr.Invalid:
-		return "", apperr.New(apperr.BadUserInput, "%q is not a valid QR: %s", code, qr.Describe)
+		return "", apperr.New(apperr.BadUserInput, "%s is not a valid QR: %s", scalar.Quote(code), qr.Describe)
 	}
 	return "", apperr.New(apperr.BadUserInput, "%s", wrongKind)
 }

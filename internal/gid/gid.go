@@ -31,7 +31,7 @@ func DecodeAny(global string) (string, int64, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(global)
 	if err == nil {
 		kind, num, ok := strings.Cut(string(raw), ":")
-		if id, perr := strconv.ParseInt(num, 10, 64); ok && perr == nil && id > 0 {
+		if id, perr := strconv.ParseInt(num, 10, 64); ok && perr == nil && id > 0 && typeName(kind) {
 			return kind, id, nil
 		}
 	}
@@ -48,4 +48,17 @@ func Decode(kind, global string) (int64, error) {
 		return 0, apperr.New(apperr.BadUserInput, "that is the id of a %s, not of a %s", k, kind)
 	}
 	return id, nil
+}
+
+// typeName: the kind of an id is a GraphQL type name, 1-32 letters (so a message may quote it).
+func typeName(kind string) bool {
+	if kind == "" || len(kind) > 32 {
+		return false
+	}
+	for _, c := range kind {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
