@@ -48,6 +48,8 @@ type Options struct {
 	// Live configures the event hub of subscriptions (Live.DatabaseURL: its LISTEN connection).
 	Live      live.Options
 	Websocket WebsocketOptions
+	// Exports bound the CSV downloads (zero fields: export.DefaultLimits).
+	Exports export.Limits
 }
 
 // App is the assembled server.
@@ -78,8 +80,8 @@ func New(opts Options) *App {
 	limiter := newRateLimiter(opts.RateLimits)
 	a.mux.Handle("/graphql", countResponses("/graphql", withTimeout(opts.RequestTimeout,
 		checkBody(opts.Limits.MaxBodyBytes, a.checkWebsocket(a.sessions.middleware(limiter.middleware(a.graphQL())))))))
-	exports := export.Handler{Store: opts.Store, KgPerChild: opts.Resolvers.KgPerChild,
-		ChildrenPerParent: opts.Resolvers.ChildrenPerParent}
+	exports := export.New(export.Handler{Store: opts.Store, KgPerChild: opts.Resolvers.KgPerChild,
+		ChildrenPerParent: opts.Resolvers.ChildrenPerParent}, opts.Exports)
 	a.mux.Handle("GET /export/bills.csv", countResponses("/export/bills.csv",
 		a.sessions.middleware(limiter.middleware(http.HandlerFunc(exports.Bills)))))
 	a.mux.Handle("GET /export/bags.csv", countResponses("/export/bags.csv",

@@ -13,7 +13,7 @@ var bagHeader = []string{"qr", "type", "status", "area", "parent_qr", "child_cou
 // Bags serves GET /export/bags.csv?type=&status=&areaCode=&qrPrefix=&search=&billed=
 // &createdAfter=&createdBefore=, in id order. A dispatcher gets their own area's bags only
 // (another areaCode: 403), as in the GraphQL bags list.
-func (h Handler) Bags(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) Bags(w http.ResponseWriter, r *http.Request) {
 	user, err := caller(r)
 	if err != nil {
 		refuse(w, err)
@@ -25,7 +25,13 @@ func (h Handler) Bags(w http.ResponseWriter, r *http.Request) {
 		refuse(w, err)
 		return
 	}
-	out, err := startCSV(w, "bags.csv", bagHeader)
+	done, err := h.limits.begin(user.ID)
+	if err != nil {
+		refuse(w, err)
+		return
+	}
+	defer done()
+	out, err := h.startCSV(w, "bags.csv", bagHeader)
 	if err == nil {
 		err = h.Store.ExportBags(r.Context(), filter, func(b *db.ExportedBag) error {
 			record, err := h.bagRecord(r, b)
@@ -38,9 +44,10 @@ func (h Handler) Bags(w http.ResponseWriter, r *http.Request) {
 	out.finish(r, err)
 }
 
-func (h Handler) bagFilter(r *http.Request, user *db.User, p *params) (db.BagExportFilter, error) {
-	f := db.BagExportFilter{QRPrefix: p.str("qrPrefix"), Search: p.str("search"), Billed: p.bool("billed"),
-		CreatedAfter: p.time("createdAfter"), CreatedBefore: p.time("createdBefore")}
+// bagFilter builds the bags list's own filter (db.BagFilter) from the query parameters, with
+// the list's area scope (db.ReadableArea) and search rules (BagFilter.SetSearch).
+func (h *Handler) bagFilter(r *http.Request, user *db.User, p *params) (db.BagFilter, error) {
+	f := db.BagFilter{Billed: p.bool("billed"), CreatedAfter: p.time("createdAfter"), CreatedBefore: p.time("createdBefore")}
 	if t := p.oneOf("type", string(db.BagTypeParent), string(db.BagTypeChild)); t != nil {
 		bagType := db.BagType(*t)
 		f.Type = &bagType
@@ -52,12 +59,15 @@ func (h Handler) bagFilter(r *http.Request, user *db.User, p *params) (db.BagExp
 	if p.err != nil {
 		return f, p.err
 	}
+	if err := f.SetSearch(p.str("qrPrefix"), p.str("search")); err != nil {
+		return f, err
+	}
 	area, err := h.Store.ReadableArea(r.Context(), user, p.str("areaCode"))
 	f.AreaID = area
 	return f, err
 }
 
-func (h Handler) bagRecord(r *http.Request, b *db.ExportedBag) ([]string, error) {
+func (h *Handler) bagRecord(r *http.Request, b *db.ExportedBag) ([]string, error) {
 	var areaCode string
 	if b.AreaID != nil {
 		area, err := h.Store.AreaByID(r.Context(), *b.AreaID)

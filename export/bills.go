@@ -14,8 +14,9 @@ var billHeader = []string{"bill_number", "status", "capacity", "parent_bags", "c
 
 // Bills serves GET /export/bills.csv?status=&search=&createdById=&createdAfter=&createdBefore=
 // to any signed-in user (bills belong to no area), newest first.
-func (h Handler) Bills(w http.ResponseWriter, r *http.Request) {
-	if _, err := caller(r); err != nil {
+func (h *Handler) Bills(w http.ResponseWriter, r *http.Request) {
+	user, err := caller(r)
+	if err != nil {
 		refuse(w, err)
 		return
 	}
@@ -24,7 +25,13 @@ func (h Handler) Bills(w http.ResponseWriter, r *http.Request) {
 		refuse(w, err)
 		return
 	}
-	out, err := startCSV(w, "bills.csv", billHeader)
+	done, err := h.limits.begin(user.ID)
+	if err != nil {
+		refuse(w, err)
+		return
+	}
+	defer done()
+	out, err := h.startCSV(w, "bills.csv", billHeader)
 	if err == nil {
 		err = h.Store.ExportBills(r.Context(), filter, func(b *db.Bill) error {
 			return out.row(h.billRecord(b))
@@ -50,7 +57,7 @@ func billFilter(r *http.Request) (db.BillListFilter, error) {
 	return f, p.err
 }
 
-func (h Handler) billRecord(b *db.Bill) []string {
+func (h *Handler) billRecord(b *db.Bill) []string {
 	return []string{b.BillNumber, string(b.Status), strconv.Itoa(b.Capacity), strconv.Itoa(b.ParentBagCount),
 		strconv.Itoa(b.ChildBagCount), formatKg(float64(b.ChildBagCount) * h.KgPerChild),
 		formatKg(float64(b.Capacity*h.ChildrenPerParent) * h.KgPerChild),

@@ -4,26 +4,37 @@ import (
 	"encoding/csv"
 	"log/slog"
 	"net/http"
+	"time"
 )
 
-// csvStream writes CSV rows to a response, flushing every flushEvery rows.
+// csvStream writes CSV rows to a response, flushing every flushEvery rows, each chunk under
+// a write deadline so a client that stops reading ends its download instead of keeping it.
 type csvStream struct {
-	w    http.ResponseWriter
-	csv  *csv.Writer
-	rows int
+	w            http.ResponseWriter
+	control      *http.ResponseController
+	writeTimeout time.Duration
+	csv          *csv.Writer
+	rows         int
 }
 
 // startCSV sends the headers and the header row.
-func startCSV(w http.ResponseWriter, filename string, header []string) (*csvStream, error) {
+func (h *Handler) startCSV(w http.ResponseWriter, filename string, header []string) (*csvStream, error) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
 	w.Header().Set("Cache-Control", "no-store")
-	s := &csvStream{w: w, csv: csv.NewWriter(w)}
+	s := &csvStream{w: w, control: http.NewResponseController(w), writeTimeout: h.limits.limits.WriteTimeout,
+		csv: csv.NewWriter(w)}
+	if err := s.extendDeadline(); err != nil {
+		return s, err
+	}
 	return s, s.csv.Write(header)
 }
 
-// row writes one record.
+// row writes one record, every cell neutralised against spreadsheet formulas.
 func (s *csvStream) row(record []string) error {
+	for i, cell := range record {
+		record[i] = Neutralize(cell)
+	}
 	if err := s.csv.Write(record); err != nil {
 		return err
 	}
@@ -34,22 +45,36 @@ func (s *csvStream) row(record []string) error {
 	return nil
 }
 
+// flush sends what is buffered and gives the next chunk its own deadline.
 func (s *csvStream) flush() error {
 	s.csv.Flush()
-	if f, ok := s.w.(http.Flusher); ok {
-		f.Flush()
+	if err := s.csv.Error(); err != nil {
+		return err
 	}
-	return s.csv.Error()
+	if err := s.control.Flush(); err != nil {
+		return err
+	}
+	return s.extendDeadline()
 }
 
-// finish flushes the rest, or, when the export failed midway, aborts the connection so the
-// client sees a broken download instead of a file that silently lacks rows.
+// extendDeadline bounds the writes until the next flush.
+func (s *csvStream) extendDeadline() error {
+	return s.control.SetWriteDeadline(time.Now().Add(s.writeTimeout))
+}
+
+// finish flushes the rest, or, when the export failed midway (a client that stopped
+// reading, a database error), aborts the connection so the client sees a broken download
+// instead of a file that silently lacks rows.
 func (s *csvStream) finish(r *http.Request, err error) {
 	if err == nil {
 		err = s.flush()
 	}
+	if err == nil {
+		// the download is complete: its last deadline must not cut what the connection does next
+		err = s.control.SetWriteDeadline(time.Time{})
+	}
 	if err != nil {
-		slog.Default().ErrorContext(r.Context(), "export aborted", "path", r.URL.Path, "rows", s.rows, "err", err)
+		slog.Default().WarnContext(r.Context(), "export aborted", "path", r.URL.Path, "rows", s.rows, "err", err)
 		panic(http.ErrAbortHandler)
 	}
 }
