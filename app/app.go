@@ -117,13 +117,15 @@ func (a *App) graphQL() http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	queries := lru.New[*ast.QueryDocument](1000)
+	srv.SetQueryCache(queries)
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	// after persisted queries (which fill in the text of a hash), before parsing and validation
+	srv.Use(shapeLimit{limits: a.opts.Limits, cache: queries})
 	if a.opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
 	srv.SetParserTokenLimit(a.opts.Limits.MaxTokens)
-	srv.Use(shapeLimit{limits: a.opts.Limits})
 	srv.Use(extension.FixedComplexityLimit(a.opts.Limits.MaxComplexity))
 	if a.opts.DebugSQLCount {
 		srv.AroundOperations(countStatements)
