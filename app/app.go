@@ -79,13 +79,13 @@ func New(opts Options) *App {
 	a.startLive()
 	limiter := newRateLimiter(opts.RateLimits)
 	a.mux.Handle("/graphql", countResponses("/graphql", withTimeout(opts.RequestTimeout,
-		checkBody(opts.Limits.MaxBodyBytes, a.checkWebsocket(a.sessions.middleware(limiter.middleware(a.graphQL())))))))
+		checkBody(opts.Limits.MaxBodyBytes, a.checkWebsocket(a.sessions.middleware(limiter, limiter.middleware(a.graphQL())))))))
 	exports := export.New(export.Handler{Store: opts.Store, KgPerChild: opts.Resolvers.KgPerChild,
 		ChildrenPerParent: opts.Resolvers.ChildrenPerParent}, opts.Exports)
 	a.mux.Handle("GET /export/bills.csv", countResponses("/export/bills.csv",
-		a.sessions.middleware(limiter.middleware(http.HandlerFunc(exports.Bills)))))
+		a.sessions.middleware(limiter, limiter.middleware(http.HandlerFunc(exports.Bills)))))
 	a.mux.Handle("GET /export/bags.csv", countResponses("/export/bags.csv",
-		a.sessions.middleware(limiter.middleware(http.HandlerFunc(exports.Bags)))))
+		a.sessions.middleware(limiter, limiter.middleware(http.HandlerFunc(exports.Bags)))))
 	a.mux.HandleFunc("GET /healthz", a.healthz)
 	a.mux.HandleFunc("GET /readyz", a.readyz)
 	a.mux.Handle("GET /metrics", metrics.Handler())
@@ -127,6 +127,7 @@ func (a *App) graphQL() http.Handler {
 	}
 	srv.SetParserTokenLimit(a.opts.Limits.MaxTokens)
 	srv.Use(extension.FixedComplexityLimit(a.opts.Limits.MaxComplexity))
+	srv.Use(onePasswordCheck{})
 	if a.opts.DebugSQLCount {
 		srv.AroundOperations(countStatements)
 	}
