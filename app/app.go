@@ -15,7 +15,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -117,9 +116,9 @@ func (a *App) graphQL() http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	queries := lru.New[*ast.QueryDocument](1000)
+	queries := newBoundedCache(1000, func(query string, _ *ast.QueryDocument) string { return query })
 	srv.SetQueryCache(queries)
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: newBoundedCache(1000, func(_, query string) string { return query })})
 	// after persisted queries (which fill in the text of a hash), before parsing and validation
 	srv.Use(shapeLimit{limits: a.opts.Limits, cache: queries})
 	if a.opts.Introspection {
