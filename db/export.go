@@ -25,9 +25,13 @@ type ExportedBag struct {
 	BillNumber *string `db:"bill_number"`
 }
 
-// ExportBags calls each for every bag matching the filter (the bags list's BagFilter, so the
-// list, its count and the export always agree), in id order.
-func (s *Store) ExportBags(ctx context.Context, f BagFilter, each func(*ExportedBag) error) error {
+// ExportBags calls each for every bag the actor may see matching the filter (the bags list's
+// BagFilter and scope, so the list, its count and the export always agree), in id order.
+func (s *Store) ExportBags(ctx context.Context, a Actor, f BagFilter, each func(*ExportedBag) error) error {
+	f, err := f.scoped(a)
+	if err != nil {
+		return err
+	}
 	return inBatches(func(page Page) ([]*ExportedBag, bool, error) { return s.exportedBags(ctx, f, page) },
 		func(b *ExportedBag) int64 { return b.ID }, each)
 }
@@ -39,7 +43,7 @@ func (s *Store) exportedBags(ctx context.Context, f BagFilter, page Page) ([]*Ex
 	c.add("id > ?", page.AfterID)
 	var bags []*ExportedBag
 	err := s.reader().SelectContext(ctx, &bags, `
-		SELECT g.*, p.qr AS parent_qr, b.bill_number
+		SELECT `+qualified("g", bagColumns)+`, p.qr AS parent_qr, b.bill_number
 		FROM (SELECT `+bagColumns+` FROM bags`+c.where()+` ORDER BY id LIMIT `+c.arg(page.Limit+1)+`) g
 		LEFT JOIN bags p ON p.id = g.parent_id
 		LEFT JOIN bill_bags bb ON bb.bag_id = coalesce(g.parent_id, g.id)

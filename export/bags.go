@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"tracetrack/auth"
 	"tracetrack/db"
 )
 
@@ -19,8 +20,9 @@ func (h *Handler) Bags(w http.ResponseWriter, r *http.Request) {
 		refuse(w, err)
 		return
 	}
+	actor := auth.ActorFrom(r.Context())
 	p := &params{q: r.URL.Query()}
-	filter, err := h.bagFilter(r, user, p)
+	filter, err := h.bagFilter(r, actor, p)
 	if err != nil {
 		refuse(w, err)
 		return
@@ -33,7 +35,7 @@ func (h *Handler) Bags(w http.ResponseWriter, r *http.Request) {
 	defer done()
 	out, err := h.startCSV(w, "bags.csv", bagHeader)
 	if err == nil {
-		err = h.Store.ExportBags(r.Context(), filter, func(b *db.ExportedBag) error {
+		err = h.Store.ExportBags(r.Context(), actor, filter, func(b *db.ExportedBag) error {
 			record, err := h.bagRecord(r, b)
 			if err != nil {
 				return err
@@ -44,9 +46,10 @@ func (h *Handler) Bags(w http.ResponseWriter, r *http.Request) {
 	out.finish(r, err)
 }
 
-// bagFilter builds the bags list's own filter (db.BagFilter) from the query parameters, with
-// the list's area scope (db.ReadableArea) and search rules (BagFilter.SetSearch).
-func (h *Handler) bagFilter(r *http.Request, user *db.User, p *params) (db.BagFilter, error) {
+// bagFilter builds the bags list's own filter (db.BagFilter, with its search rules) from the
+// query parameters; an area the actor may not read is refused here, before any row (403), and
+// the store applies the actor's scope again as it reads.
+func (h *Handler) bagFilter(r *http.Request, actor db.Actor, p *params) (db.BagFilter, error) {
 	f := db.BagFilter{Billed: p.bool("billed"), CreatedAfter: p.time("createdAfter"), CreatedBefore: p.time("createdBefore")}
 	if t := p.oneOf("type", string(db.BagTypeParent), string(db.BagTypeChild)); t != nil {
 		bagType := db.BagType(*t)
@@ -62,7 +65,7 @@ func (h *Handler) bagFilter(r *http.Request, user *db.User, p *params) (db.BagFi
 	if err := f.SetSearch(p.str("qrPrefix"), p.str("search")); err != nil {
 		return f, err
 	}
-	area, err := h.Store.ReadableArea(r.Context(), user, p.str("areaCode"))
+	area, err := h.Store.ReadableArea(r.Context(), actor, p.str("areaCode"))
 	f.AreaID = area
 	return f, err
 }
@@ -79,6 +82,6 @@ func (h *Handler) bagRecord(r *http.Request, b *db.ExportedBag) ([]string, error
 		}
 	}
 	return []string{b.QR, string(b.Type), string(b.Status), areaCode, deref(b.ParentQR),
-		strconv.Itoa(b.ChildCount), formatKg(float64(b.ChildCount) * h.KgPerChild),
+		strconv.Itoa(b.ChildCount), formatKg(h.Weights.Bag(&b.Bag)),
 		deref(b.BillNumber), formatTime(&b.CreatedAt)}, nil
 }

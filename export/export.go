@@ -22,10 +22,9 @@ const flushEvery = 1000
 // Handler serves the exports. The session middleware has put the caller into the context.
 // Build it with New.
 type Handler struct {
-	Store             *db.Store
-	KgPerChild        float64
-	ChildrenPerParent int
-	limits            *running
+	Store   *db.Store
+	Weights db.Weights
+	limits  *running
 }
 
 // New returns the handler of the exports under the limits (zero fields: DefaultLimits').

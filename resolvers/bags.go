@@ -3,8 +3,6 @@ package resolvers
 import (
 	"context"
 
-	"tracetrack/apperr"
-	"tracetrack/auth"
 	"tracetrack/db"
 	"tracetrack/graph/model"
 )
@@ -44,12 +42,12 @@ func fixedCount(n int) func(context.Context) (int, error) {
 	return func(context.Context) (int, error) { return n, nil }
 }
 
-// bagFilter turns the GraphQL filter into the store's, applying the caller's area scope.
-func (r *Resolver) bagFilter(ctx context.Context, user *db.User, f *model.BagFilter) (db.BagFilter, error) {
+// bagFilter turns the GraphQL filter into the store's (the store applies the area scope).
+func (r *Resolver) bagFilter(ctx context.Context, f *model.BagFilter) (db.BagFilter, error) {
 	if f == nil {
 		f = &model.BagFilter{}
 	}
-	area, err := r.Store.ReadableArea(ctx, user, f.AreaCode)
+	area, err := r.Store.AreaIDOfCode(ctx, f.AreaCode)
 	if err != nil {
 		return db.BagFilter{}, err
 	}
@@ -59,35 +57,4 @@ func (r *Resolver) bagFilter(ctx context.Context, user *db.User, f *model.BagFil
 		return db.BagFilter{}, err
 	}
 	return out, nil
-}
-
-// visibleBag returns the bag if the caller may see it, FORBIDDEN otherwise (nil stays nil).
-func visibleBag(ctx context.Context, bag *db.Bag) (*db.Bag, error) {
-	if bag == nil {
-		return nil, nil
-	}
-	user, err := auth.Require(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if !user.MayAccessArea(bag.AreaID) {
-		return nil, apperr.New(apperr.Forbidden, "bag %s belongs to another area than yours", bag.QR)
-	}
-	return bag, nil
-}
-
-func rejections(rs []db.Rejection) []*model.ScanRejection {
-	out := make([]*model.ScanRejection, len(rs))
-	for i, r := range rs {
-		out[i] = &model.ScanRejection{QR: r.QR, Code: r.Code, Message: r.Message}
-	}
-	return out
-}
-
-// nonNil makes an empty list [] rather than null for the client.
-func nonNil[T any](list []T) []T {
-	if list == nil {
-		return []T{}
-	}
-	return list
 }
