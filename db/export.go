@@ -9,7 +9,7 @@ import (
 // database connection, so a client that reads slowly or not at all stalls only its own
 // download, never the pool the API and /readyz need. A row added or removed while an export
 // runs may or may not appear (there is no snapshot across batches); no row appears twice.
-const exportBatchSize = 500
+const exportBatchSize = 2000
 
 // ExportBills calls each for every bill matching the filter (the bills list's), newest first.
 func (s *Store) ExportBills(ctx context.Context, f BillListFilter, each func(*Bill) error) error {
@@ -43,11 +43,11 @@ func (s *Store) exportedBags(ctx context.Context, f BagFilter, page Page) ([]*Ex
 	c.add("id > ?", page.AfterID)
 	var bags []*ExportedBag
 	err := s.reader().SelectContext(ctx, &bags, `
-		SELECT `+qualified("g", bagColumns)+`, p.qr AS parent_qr, b.bill_number
+		SELECT `+qualified("g", bagColumns)+`,
+		       (SELECT p.qr FROM bags p WHERE p.id = g.parent_id) AS parent_qr,
+		       (SELECT b.bill_number FROM bill_bags bb JOIN bills b ON b.id = bb.bill_id
+		        WHERE bb.bag_id = coalesce(g.parent_id, g.id)) AS bill_number
 		FROM (SELECT `+bagColumns+` FROM bags`+c.where()+` ORDER BY id LIMIT `+c.arg(page.Limit+1)+`) g
-		LEFT JOIN bags p ON p.id = g.parent_id
-		LEFT JOIN bill_bags bb ON bb.bag_id = coalesce(g.parent_id, g.id)
-		LEFT JOIN bills b ON b.id = bb.bill_id
 		ORDER BY g.id`, c.args...)
 	if err != nil {
 		return nil, false, wrap(err, "export bags")
