@@ -27,23 +27,15 @@ func (h *Handler) Bags(w http.ResponseWriter, r *http.Request) {
 		refuse(w, err)
 		return
 	}
-	done, err := h.limits.begin(user.ID)
-	if err != nil {
-		refuse(w, err)
-		return
-	}
-	defer done()
-	out, err := h.startCSV(w, "bags.csv", bagHeader)
-	if err == nil {
-		err = h.Store.ExportBags(r.Context(), actor, filter, func(b *db.ExportedBag) error {
+	h.stream(w, r, user, "bags.csv", bagHeader, func(out *csvStream) error {
+		return h.Store.ExportBags(r.Context(), actor, filter, func(b *db.ExportedBag) error {
 			record, err := h.bagRecord(r, b)
 			if err != nil {
 				return err
 			}
 			return out.row(record)
 		})
-	}
-	out.finish(r, err)
+	})
 }
 
 // bagFilter builds the bags list's own filter (db.BagFilter, with its search rules) from the

@@ -25,19 +25,11 @@ func (h *Handler) Bills(w http.ResponseWriter, r *http.Request) {
 		refuse(w, err)
 		return
 	}
-	done, err := h.limits.begin(user.ID)
-	if err != nil {
-		refuse(w, err)
-		return
-	}
-	defer done()
-	out, err := h.startCSV(w, "bills.csv", billHeader)
-	if err == nil {
-		err = h.Store.ExportBills(r.Context(), filter, func(b *db.Bill) error {
+	h.stream(w, r, user, "bills.csv", billHeader, func(out *csvStream) error {
+		return h.Store.ExportBills(r.Context(), filter, func(b *db.Bill) error {
 			return out.row(h.billRecord(b))
 		})
-	}
-	out.finish(r, err)
+	})
 }
 
 func billFilter(r *http.Request) (db.BillListFilter, error) {

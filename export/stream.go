@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"tracetrack/db"
 )
 
 // csvStream writes CSV rows to a response, flushing every flushEvery rows, each chunk under
@@ -15,6 +17,23 @@ type csvStream struct {
 	writeTimeout time.Duration
 	csv          *csv.Writer
 	rows         int
+}
+
+// stream serves one export to the user: it takes one of their export slots (or refuses with
+// RATE_LIMITED), sends the header row, lets rows write the rest and finishes the download.
+func (h *Handler) stream(w http.ResponseWriter, r *http.Request, user *db.User, filename string, header []string,
+	rows func(*csvStream) error) {
+	done, err := h.limits.begin(user.ID)
+	if err != nil {
+		refuse(w, err)
+		return
+	}
+	defer done()
+	out, err := h.startCSV(w, filename, header)
+	if err == nil {
+		err = rows(out)
+	}
+	out.finish(r, err)
 }
 
 // startCSV sends the headers and the header row.
