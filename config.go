@@ -88,7 +88,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.Int64Var(&cfg.Limits.MaxBodyBytes, "max-body-bytes", int64(mustInt(env("MAX_BODY_BYTES", strconv.FormatInt(limits.MaxBodyBytes, 10)))), "request body limit (HTTP 413 above)")
 	exports := export.DefaultLimits()
 	fs.IntVar(&cfg.Exports.PerUser, "export-max-per-user", mustInt(env("EXPORT_MAX_PER_USER", strconv.Itoa(exports.PerUser))), "CSV exports one user may run at once")
-	fs.DurationVar(&cfg.Exports.WriteTimeout, "export-write-timeout", mustDuration(env("EXPORT_WRITE_TIMEOUT", exports.WriteTimeout.String())), "most time a CSV download may take to receive one chunk of rows")
+	fs.DurationVar(&cfg.Exports.WriteTimeout, "export-write-timeout", mustDuration(env("EXPORT_WRITE_TIMEOUT", exports.WriteTimeout.String())), "most time a CSV download's client may take nothing before the download is cut")
 	fs.BoolVar(&cfg.DebugSQLCount, "debug-sql-count", env("DEBUG_SQL_COUNT", "false") == "true", "report SQL statements per request in extensions.sqlStatements")
 	var origins string
 	fs.StringVar(&origins, "allowed-origins", env("ALLOWED_ORIGINS", ""), "comma-separated browser origins allowed to open websockets besides the server's own (* for any)")

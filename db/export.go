@@ -11,9 +11,16 @@ import (
 // runs may or may not appear (there is no snapshot across batches); no row appears twice.
 const exportBatchSize = 2000
 
+// exportQuerySlots is how many export batch queries may run at once: a quarter of the pool
+// (at least one), so that exports, however many run, leave the rest of the pool to the API
+// and /readyz even while they read as fast as their clients take rows.
+func exportQuerySlots(poolSize int) int {
+	return max(1, poolSize/4)
+}
+
 // ExportBills calls each for every bill matching the filter (the bills list's), newest first.
 func (s *Store) ExportBills(ctx context.Context, f BillListFilter, each func(*Bill) error) error {
-	return inBatches(func(page Page) ([]*Bill, bool, error) { return s.billRows(ctx, f, page) },
+	return inBatches(ctx, s.exportQueries, func(page Page) ([]*Bill, bool, error) { return s.billRows(ctx, f, page) },
 		func(b *Bill) int64 { return b.ID }, each)
 }
 
@@ -32,7 +39,7 @@ func (s *Store) ExportBags(ctx context.Context, a Actor, f BagFilter, each func(
 	if err != nil {
 		return err
 	}
-	return inBatches(func(page Page) ([]*ExportedBag, bool, error) { return s.exportedBags(ctx, f, page) },
+	return inBatches(ctx, s.exportQueries, func(page Page) ([]*ExportedBag, bool, error) { return s.exportedBags(ctx, f, page) },
 		func(b *ExportedBag) int64 { return b.ID }, each)
 }
 
@@ -56,11 +63,13 @@ func (s *Store) exportedBags(ctx context.Context, f BagFilter, page Page) ([]*Ex
 	return bags, more, nil
 }
 
-// inBatches hands every row of a keyset-paged query to each, one batch at a time.
-func inBatches[T any](page func(Page) ([]T, bool, error), id func(T) int64, each func(T) error) error {
+// inBatches hands every row of a keyset-paged query to each, one batch at a time, each batch
+// read in one of the export query slots.
+func inBatches[T any](ctx context.Context, slots chan struct{}, page func(Page) ([]T, bool, error),
+	id func(T) int64, each func(T) error) error {
 	next := Page{Limit: exportBatchSize}
 	for {
-		rows, more, err := page(next)
+		rows, more, err := inSlot(ctx, slots, func() ([]T, bool, error) { return page(next) })
 		if err != nil {
 			return err
 		}
@@ -74,4 +83,15 @@ func inBatches[T any](page func(Page) ([]T, bool, error), id func(T) int64, each
 		}
 		next.AfterID = id(rows[len(rows)-1])
 	}
+}
+
+// inSlot runs read once a slot is free (or gives up with ctx).
+func inSlot[T any](ctx context.Context, slots chan struct{}, read func() ([]T, bool, error)) ([]T, bool, error) {
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, false, wrap(ctx.Err(), "wait for an export slot")
+	}
+	defer func() { <-slots }()
+	return read()
 }

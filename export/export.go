@@ -2,8 +2,8 @@
 // take the GraphQL lists' filters as query parameters, use the lists' own store filters and
 // area scope, and stream row by row (the store reads keyset batches and hands one row at a
 // time to a csv.Writer that is flushed every flushEvery rows), so an export of a million bags
-// uses constant memory. A download is bounded at the edge (Limits): each flushed chunk must
-// reach the client within WriteTimeout, and a user runs at most PerUser exports at once.
+// uses constant memory. A download is bounded at the edge (Limits): a client that takes nothing
+// for WriteTimeout loses it, and a user runs at most PerUser exports at once.
 package export
 
 import (

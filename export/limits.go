@@ -11,13 +11,13 @@ import (
 type Limits struct {
 	// PerUser is how many exports one user may run at once; one more gets 429 RATE_LIMITED.
 	PerUser int
-	// WriteTimeout is how long the client may take to receive one chunk (flushEvery rows);
-	// a client that reads nothing for that long loses its download, which then ends.
+	// WriteTimeout is how long the client may take nothing: a client that reads nothing for
+	// that long loses its download, which then ends.
 	WriteTimeout time.Duration
 }
 
-// DefaultLimits let a user run two downloads side by side and give a slow link 30 seconds
-// per chunk of a thousand rows (about 100 kB).
+// DefaultLimits let a user run two downloads side by side and give a link that stalls 30
+// seconds to recover.
 func DefaultLimits() Limits {
 	return Limits{PerUser: 2, WriteTimeout: 30 * time.Second}
 }

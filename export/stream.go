@@ -9,14 +9,18 @@ import (
 	"tracetrack/db"
 )
 
-// csvStream writes CSV rows to a response, flushing every flushEvery rows, each chunk under
-// a write deadline so a client that stops reading ends its download instead of keeping it.
+// csvStream writes CSV rows to a response, flushing every flushEvery rows. Its writes run
+// under a deadline that moves on as rows are made, so a client that takes nothing for
+// writeTimeout ends its download instead of keeping it, while the time the store takes to
+// read a batch never counts against the client.
 type csvStream struct {
 	w            http.ResponseWriter
 	control      *http.ResponseController
 	writeTimeout time.Duration
-	csv          *csv.Writer
-	rows         int
+	// extended is when the deadline was last moved to writeTimeout ahead
+	extended time.Time
+	csv      *csv.Writer
+	rows     int
 }
 
 // stream serves one export to the user: it takes one of their export slots (or refuses with
@@ -54,6 +58,12 @@ func (s *csvStream) row(record []string) error {
 	for i, cell := range record {
 		record[i] = Neutralize(cell)
 	}
+	// a write may block on the client from here: it gets between 3/4 and all of writeTimeout
+	if time.Since(s.extended) > s.writeTimeout/4 {
+		if err := s.extendDeadline(); err != nil {
+			return err
+		}
+	}
 	if err := s.csv.Write(record); err != nil {
 		return err
 	}
@@ -64,21 +74,19 @@ func (s *csvStream) row(record []string) error {
 	return nil
 }
 
-// flush sends what is buffered and gives the next chunk its own deadline.
+// flush sends what is buffered.
 func (s *csvStream) flush() error {
 	s.csv.Flush()
 	if err := s.csv.Error(); err != nil {
 		return err
 	}
-	if err := s.control.Flush(); err != nil {
-		return err
-	}
-	return s.extendDeadline()
+	return s.control.Flush()
 }
 
-// extendDeadline bounds the writes until the next flush.
+// extendDeadline gives the writes from now writeTimeout to get through.
 func (s *csvStream) extendDeadline() error {
-	return s.control.SetWriteDeadline(time.Now().Add(s.writeTimeout))
+	s.extended = time.Now()
+	return s.control.SetWriteDeadline(s.extended.Add(s.writeTimeout))
 }
 
 // finish flushes the rest, or, when the export failed midway (a client that stopped
