@@ -74,7 +74,8 @@ func New(opts Options) *App {
 	opts.Websocket.defaults()
 	a := &App{opts: opts, sessions: sessions{store: opts.Store}, mux: http.NewServeMux(),
 		websockets: newWebsockets(), stop: make(chan struct{})}
-	a.resolver = &resolvers.Resolver{Store: opts.Store, Hasher: opts.Hasher, Config: opts.Resolvers}
+	a.resolver = &resolvers.Resolver{Store: opts.Store, Hasher: opts.Hasher, UnknownUsers: auth.NewUnknownUsers(),
+		Config: opts.Resolvers}
 	a.startLive()
 	limiter := newRateLimiter(opts.RateLimits)
 	a.mux.Handle("/graphql", countResponses("/graphql", withTimeout(opts.RequestTimeout,

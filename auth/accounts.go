@@ -21,6 +21,8 @@ type Accounts struct {
 	Store    *db.Store
 	Hasher   *Hasher
 	TokenTTL time.Duration
+	// Unknown keeps the lockout of usernames that do not exist (the server's one tracker).
+	Unknown *UnknownUsers
 	// Now is the clock (nil: time.Now); tests move it to expire lockouts and tokens.
 	Now func() time.Time
 }
@@ -54,14 +56,7 @@ func (a *Accounts) Login(ctx context.Context, username, password string) (*Login
 	username = strings.TrimSpace(username)
 	user, err := a.Store.UserByUsername(ctx, username)
 	if apperr.CodeOf(err) == apperr.NotFound {
-		if _, err := a.Hasher.Check(ctx, "", password); err != nil {
-			return nil, err
-		}
-		metrics.LoginFailures.Inc()
-		if err := a.Store.AuditLoginRefused(ctx, actor, db.AuditLoginFailed, nil, username); err != nil {
-			return nil, err
-		}
-		return nil, errBadCredentials()
+		return nil, a.unknownUser(ctx, actor, username, password, now)
 	}
 	if err != nil {
 		return nil, err
@@ -87,6 +82,29 @@ func (a *Accounts) Login(ctx context.Context, username, password string) (*Login
 		return nil, apperr.New(apperr.Unauthenticated, "this account is deactivated; ask an admin to reactivate it")
 	}
 	return a.issue(ctx, actor, user, now)
+}
+
+// unknownUser answers a login of a username nobody has exactly as one of a real account
+// with a wrong password: one comparison's time, the same message, and after five in a row
+// ACCOUNT_LOCKED (without a comparison, as for a locked account) until the lock ends.
+func (a *Accounts) unknownUser(ctx context.Context, actor db.Actor, username, password string, now time.Time) error {
+	metrics.LoginFailures.Inc()
+	if until := a.Unknown.lockedUntil(username, now); until != nil {
+		if err := a.Store.AuditLoginRefused(ctx, actor, db.AuditLoginLocked, nil, username); err != nil {
+			return err
+		}
+		return errLocked(*until)
+	}
+	if _, err := a.Hasher.Check(ctx, "", password); err != nil {
+		return err
+	}
+	if err := a.Store.AuditLoginRefused(ctx, actor, db.AuditLoginFailed, nil, username); err != nil {
+		return err
+	}
+	if until := a.Unknown.failed(username, now); until != nil {
+		return errLocked(*until)
+	}
+	return errBadCredentials()
 }
 
 // refuseLocked answers ACCOUNT_LOCKED, before any password is compared, while the user is

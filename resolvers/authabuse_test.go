@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"tracetrack/db"
 	"tracetrack/internal/apitest"
@@ -129,5 +130,34 @@ func TestOnePasswordCheckPerRequest(t *testing.T) {
 	skipped := `mutation($s: Boolean!) { a: login(username: "x", password: "y") { token } b: login(username: "x", password: "y") @skip(if: $s) { token } }`
 	if code := env.Do(t, "", skipped, map[string]any{"s": true}).Code(); code != "UNAUTHENTICATED" {
 		t.Errorf("a second login skipped by @skip: %q, want the one login's own answer", code)
+	}
+}
+
+// A lockout tells nothing about which usernames exist: a name nobody has answers five wrong
+// passwords exactly as a real account does, lock and its end included.
+func TestUnknownUsernamesLockLikeRealOnes(t *testing.T) {
+	t.Parallel()
+	env, clk := newEnvWithClock(t)
+	real, _ := env.NewUser(t, db.RoleBiller, "")
+	answers := func(username string) []string {
+		var out []string
+		for range 6 {
+			got := login(t, env, username, "Wrong#Pass1")
+			out = append(out, got.Code()+": "+got.Errors[0].Message)
+		}
+		return out
+	}
+	realAnswers, ghostAnswers := answers(real.Username), answers("nobody_"+real.Username[2:])
+	for i := range realAnswers {
+		if realAnswers[i] != ghostAnswers[i] {
+			t.Errorf("attempt %d: a real account got %q, an unknown name %q", i+1, realAnswers[i], ghostAnswers[i])
+		}
+	}
+	if !strings.HasPrefix(ghostAnswers[4], "ACCOUNT_LOCKED") {
+		t.Errorf("fifth wrong password for an unknown name: %q, want ACCOUNT_LOCKED", ghostAnswers[4])
+	}
+	clk.Advance(15*time.Minute + time.Second)
+	if code := login(t, env, "NOBODY_"+real.Username[2:], "Wrong#Pass1").Code(); code != "UNAUTHENTICATED" {
+		t.Errorf("after the lock, any case: %q, want UNAUTHENTICATED (a new count)", code)
 	}
 }
