@@ -45,6 +45,12 @@ func stalledDownload(t *testing.T, serverURL, token, path string) net.Conn {
 	}
 	t.Cleanup(func() { conn.Close() })
 	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n\r\n", path, u.Host, token)
+	// read the status line only: the download has begun (its slot is taken) and stalls from here
+	status := make([]byte, len("HTTP/1.1 200"))
+	_ = conn.SetReadDeadline(time.Now().Add(time.Minute))
+	if _, err := io.ReadFull(conn, status); err != nil || string(status) != "HTTP/1.1 200" {
+		t.Fatalf("stalled download of %s: %q %v", path, status, err)
+	}
 	return conn
 }
 
