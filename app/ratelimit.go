@@ -91,7 +91,7 @@ func (l *rateLimiter) take(w http.ResponseWriter, r *http.Request) bool {
 	metrics.RateLimited.WithLabelValues(kind).Inc()
 	seconds := int(math.Ceil(wait.Seconds()))
 	w.Header().Set("Retry-After", strconv.Itoa(seconds))
-	writeGraphQLError(w, r, apperr.New(apperr.RateLimited,
+	writeGraphQLError(w, r, nil, apperr.New(apperr.RateLimited,
 		"too many requests; retry in %d s", seconds).With("retryAfterSeconds", seconds))
 	return false
 }

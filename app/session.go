@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -12,7 +13,8 @@ import (
 
 // sessions resolves bearer tokens to the signed-in user.
 type sessions struct {
-	store *db.Store
+	store  *db.Store
+	logger *slog.Logger
 }
 
 // resolve returns ctx with the session of the token; an empty token leaves ctx anonymous and
@@ -55,6 +57,6 @@ func (s sessions) middleware(limiter *rateLimiter, next http.Handler) http.Handl
 		if apperr.CodeOf(err) == apperr.Unauthenticated && !limiter.take(w, r.WithContext(ctx)) {
 			return
 		}
-		writeGraphQLError(w, r, err)
+		writeGraphQLError(w, r, s.logger, err)
 	})
 }

@@ -72,11 +72,14 @@ func triageBatch(raws []string, want qr.Kind) (codes []string, rejected []Reject
 	return codes, rejected
 }
 
-// The rejection messages, one function each: they name the QR, say what is wrong and what to
-// do, and name other bags or bills only when the caller passes what it may see.
+// The rejection messages, one function each: they say what is wrong and what to do, and name
+// other bags or bills only when the caller passes what it may see. A message that may be
+// about a bag of another area (a repeat, a parent QR or bag, a child of another parent, a
+// concurrent link) does not repeat its QR either: that is the rejection's qr, beside it, and
+// repeating it would confirm another area's bag to a dispatcher.
 
 func rejectDuplicate(code string) Rejection {
-	return Rejection{code, RejectDuplicateInBatch, code + " appears more than once in this batch; it was handled once"}
+	return Rejection{code, RejectDuplicateInBatch, "this QR appears more than once in this batch; it was handled once"}
 }
 
 func rejectInvalid(code string) Rejection {
@@ -89,12 +92,12 @@ func rejectWrongKind(code string, want qr.Kind) Rejection {
 	if want == qr.Parent {
 		return rejectIsChild(code)
 	}
-	return Rejection{code, RejectIsParent, code + " is a parent QR; only child bags go into a parent"}
+	return Rejection{code, RejectIsParent, "this is a parent QR; only child bags go into a parent"}
 }
 
 // rejectIsParent refuses a code that exists as a parent bag in a child scan.
 func rejectIsParent(code string) Rejection {
-	return Rejection{code, RejectIsParent, code + " is a parent bag; only child bags go into a parent"}
+	return Rejection{code, RejectIsParent, "this is a parent bag; only child bags go into a parent"}
 }
 
 func rejectIsChild(code string) Rejection {
@@ -105,14 +108,14 @@ func rejectIsChild(code string) Rejection {
 // caller may see it, nil when it may not be named.
 func rejectLinkedToOther(code string, parentQR *string) Rejection {
 	if parentQR == nil {
-		return Rejection{code, RejectLinkedToOther, code + " is already in another parent bag; it cannot go into this one"}
+		return Rejection{code, RejectLinkedToOther, "this child is already in another parent bag; it cannot go into this one"}
 	}
 	return Rejection{code, RejectLinkedToOther, fmt.Sprintf("%s is already in parent %s; unlink it there first", code, *parentQR)}
 }
 
 // rejectTakenMeanwhile refuses a child a concurrent scan linked to another parent first.
 func rejectTakenMeanwhile(code string) Rejection {
-	return Rejection{code, RejectLinkedToOther, code + " was just linked to another parent by a concurrent scan"}
+	return Rejection{code, RejectLinkedToOther, "this child was just linked to another parent by a concurrent scan"}
 }
 
 func rejectParentFull(code, parentQR string, capacity int) Rejection {

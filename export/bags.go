@@ -17,14 +17,14 @@ var bagHeader = []string{"qr", "type", "status", "area", "parent_qr", "child_cou
 func (h *Handler) Bags(w http.ResponseWriter, r *http.Request) {
 	user, err := caller(r)
 	if err != nil {
-		refuse(w, err)
+		refuse(w, r, err)
 		return
 	}
 	actor := auth.ActorFrom(r.Context())
 	p := &params{q: r.URL.Query()}
 	filter, err := h.bagFilter(r, actor, p)
 	if err != nil {
-		refuse(w, err)
+		refuse(w, r, err)
 		return
 	}
 	h.stream(w, r, user, "bags.csv", bagHeader, func(out *csvStream) error {
@@ -43,6 +43,7 @@ func (h *Handler) Bags(w http.ResponseWriter, r *http.Request) {
 // the store applies the actor's scope again as it reads.
 func (h *Handler) bagFilter(r *http.Request, actor db.Actor, p *params) (db.BagFilter, error) {
 	f := db.BagFilter{Billed: p.bool("billed"), CreatedAfter: p.time("createdAfter"), CreatedBefore: p.time("createdBefore")}
+	qrPrefix, search, areaCode := p.str("qrPrefix"), p.str("search"), p.str("areaCode")
 	if t := p.oneOf("type", string(db.BagTypeParent), string(db.BagTypeChild)); t != nil {
 		bagType := db.BagType(*t)
 		f.Type = &bagType
@@ -54,10 +55,10 @@ func (h *Handler) bagFilter(r *http.Request, actor db.Actor, p *params) (db.BagF
 	if p.err != nil {
 		return f, p.err
 	}
-	if err := f.SetSearch(p.str("qrPrefix"), p.str("search")); err != nil {
+	if err := f.SetSearch(qrPrefix, search); err != nil {
 		return f, err
 	}
-	area, err := h.Store.ReadableArea(r.Context(), actor, p.str("areaCode"))
+	area, err := h.Store.ReadableArea(r.Context(), actor, areaCode)
 	f.AreaID = area
 	return f, err
 }

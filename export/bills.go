@@ -17,12 +17,12 @@ var billHeader = []string{"bill_number", "status", "capacity", "parent_bags", "c
 func (h *Handler) Bills(w http.ResponseWriter, r *http.Request) {
 	user, err := caller(r)
 	if err != nil {
-		refuse(w, err)
+		refuse(w, r, err)
 		return
 	}
 	filter, err := billFilter(r)
 	if err != nil {
-		refuse(w, err)
+		refuse(w, r, err)
 		return
 	}
 	h.stream(w, r, user, "bills.csv", billHeader, func(out *csvStream) error {

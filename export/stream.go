@@ -29,7 +29,7 @@ func (h *Handler) stream(w http.ResponseWriter, r *http.Request, user *db.User, 
 	rows func(*csvStream) error) {
 	done, err := h.limits.begin(user.ID)
 	if err != nil {
-		refuse(w, err)
+		refuse(w, r, err)
 		return
 	}
 	defer done()

@@ -31,7 +31,7 @@ type isoFixture struct {
 	private map[string]string
 	// own are jaipur's QRs: the walk must see them, or it proves nothing.
 	own []string
-	// qrs, ids, billNumbers feed the arguments of the walk: lucknow's first, then jaipur's.
+	// qrs, ids, billNumbers feed the arguments of the walk: lucknow's and jaipur's.
 	qrs, ids, billNumbers []string
 	// deletedQRs are lucknow's deleted bags: their scans stay in lucknow's log, and anyone may
 	// register the QR again (so the mutation walk leaves them out).
@@ -40,10 +40,9 @@ type isoFixture struct {
 }
 
 const (
-	lucknowParentQR = "SB71001"
-	jaipurParentQR  = "SB61001"
-	mixedBill       = "MIXED-ISO-1"
-	lucknowBill     = "LKO-ISO-1"
+	jaipurParentQR = "SB61001"
+	mixedBill      = "MIXED-ISO-1"
+	lucknowBill    = "LKO-ISO-1"
 )
 
 // isolationLimits lift the request budget: the walk's selections are far larger than any
@@ -70,8 +69,8 @@ func newIsoFixture(t *testing.T) *isoFixture {
 	f.forbidden[globalUserID(f.lucknowUser.ID)] = "the lucknow dispatcher's global id"
 
 	// every kind of scan in both areas; the parent "3" of each area is deleted at the end
-	f.area(t, lucknow, "SB7100", "LKOKID0")
-	f.area(t, mate, "SB6100", "JPRKID0")
+	f.area(t, lucknow, "SB7100", "LKOKID0", true)
+	f.area(t, mate, "SB6100", "JPRKID0", false)
 	f.collect(t, "lucknow") // before the deletions, so the deleted bags' ids are known
 	bills := map[string]string{}
 	for _, number := range []string{mixedBill, lucknowBill} {
@@ -102,7 +101,8 @@ func newIsoFixture(t *testing.T) *isoFixture {
 
 // area scans, as the area's dispatcher: parents 1-4; children 1-3 on parent 1, 4 on parent 2,
 // 5 on parent 3; child 3 unlinked; child 6 linked to parent 2 and undone. Parent 4 stays empty.
-func (f *isoFixture) area(t *testing.T, token, parent, child string) {
+// The QRs of the other area are forbidden.
+func (f *isoFixture) area(t *testing.T, token, parent, child string, other bool) {
 	t.Helper()
 	for i := 1; i <= 4; i++ {
 		scanParent(t, f.env, token, fmt.Sprint(parent, i))
@@ -121,15 +121,14 @@ func (f *isoFixture) area(t *testing.T, token, parent, child string) {
 	if r := f.env.Do(t, token, `mutation { undoLastChildScan { __typename } }`, nil); len(r.Errors) > 0 {
 		t.Fatalf("fixture: undo: %+v", r.Errors)
 	}
-	for i := 1; i <= 6; i++ {
-		if strings.HasPrefix(parent, "SB71") {
-			f.forbidden[fmt.Sprint(child, i)] = "a lucknow QR (a child)"
-		}
+	if !other {
+		return
 	}
-	if strings.HasPrefix(parent, "SB71") {
-		for i := 1; i <= 4; i++ {
-			f.forbidden[fmt.Sprint(parent, i)] = "a lucknow QR (a parent)"
-		}
+	for i := 1; i <= 6; i++ {
+		f.forbidden[fmt.Sprint(child, i)] = "a lucknow QR (a child)"
+	}
+	for i := 1; i <= 4; i++ {
+		f.forbidden[fmt.Sprint(parent, i)] = "a lucknow QR (a parent)"
 	}
 }
 
@@ -138,7 +137,7 @@ func (f *isoFixture) collect(t *testing.T, area string) {
 	t.Helper()
 	var got struct {
 		Bags struct {
-			Edges []struct{ Node struct{ ID, QR string } }
+			Edges []struct{ Node struct{ ID, QR, Type string } }
 		}
 		Scans struct {
 			Edges []struct {
@@ -146,18 +145,19 @@ func (f *isoFixture) collect(t *testing.T, area string) {
 			}
 		}
 	}
-	f.env.MustDo(t, f.admin, `query($a: String) { bags(filter: {areaCode: $a}, first: 100) { edges { node { id qr } } }
+	f.env.MustDo(t, f.admin, `query($a: String) { bags(filter: {areaCode: $a}, first: 100) { edges { node { id qr type } } }
 		scans(filter: {areaCode: $a}, first: 100) { edges { node { id kind bagQr } } } }`, map[string]any{"a": area}, &got)
-	kinds := map[string]bool{}
+	picked := map[string]bool{} // the walk's arguments get one id of each type of bag and kind of scan
 	for _, e := range got.Bags.Edges {
-		if _, known := f.forbidden[e.Node.ID]; !known {
+		if !picked[e.Node.Type] {
+			picked[e.Node.Type] = true
 			f.ids = append(f.ids, e.Node.ID)
 		}
 		f.forbidden[e.Node.ID] = "a lucknow bag's global id (" + e.Node.QR + ")"
 	}
 	for _, e := range got.Scans.Edges {
-		if !kinds[e.Node.Kind] {
-			kinds[e.Node.Kind] = true
+		if !picked[e.Node.Kind] {
+			picked[e.Node.Kind] = true
 			f.ids = append(f.ids, e.Node.ID)
 		}
 		f.forbidden[e.Node.ID] = fmt.Sprintf("a lucknow scan's global id (%s of %s)", e.Node.Kind, e.Node.BagQr)
@@ -181,8 +181,8 @@ func (f *isoFixture) setPrivate(t *testing.T, u *db.User, email, lastLogin strin
 	}
 }
 
-// source offers the walk's argument values: lucknow's QRs and ids first (the point of the
-// walk), then jaipur's, and plain values for the rest. An argument it does not know is not
+// source offers the walk's argument values: lucknow's QRs and ids (the point of the walk) and
+// jaipur's, and plain values for the rest. An argument it does not know is not
 // guessed: the walk reports it, so a new argument gets a fixture.
 func (f *isoFixture) source(owner, name string, ty typeRef) ([]any, bool) {
 	_, isList := ty.listOf()
@@ -204,7 +204,7 @@ func (f *isoFixture) source(owner, name string, ty typeRef) ([]any, bool) {
 		// cursors: the server gave the caller none of lucknow's; the defaults are walked
 		return nil, true
 	case strings.HasSuffix(key, "qr") || strings.HasSuffix(key, "qrs"):
-		values = anys(append(f.qrs, f.deletedQRs...))
+		values = anys(slices.Concat(f.qrs, f.deletedQRs))
 	case key == "areacode":
 		values = []any{"lucknow", "jaipur"}
 	case key == "billnumber":
@@ -245,8 +245,8 @@ func anys(s []string) []any {
 }
 
 // leak is one thing of the other area (or another user's private field) the caller received.
-// site names where it came from: the last two object fields on its path, by type ("Bill.parentBags >
-// Bag.qr"), or the error message.
+// site names where it came in: the field that let a lucknow object in ("Bill.parentBags -> a
+// lucknow Bag"), the last two object fields on the path of a string, or the error message.
 type leak struct {
 	call, path, site, token, what string
 }
@@ -294,9 +294,11 @@ type checker struct {
 	areaTokens bool
 	self       *db.User
 	report     *leakReport
-	// seenOwn are the jaipur QRs seen, to prove the walk reached something.
-	mu      sync.Mutex
-	seenOwn map[string]bool
+	// seenOwn are the jaipur QRs seen, otherUsers the other users' objects checked: a walk that
+	// reads nothing proves nothing.
+	mu         sync.Mutex
+	seenOwn    map[string]bool
+	otherUsers int
 }
 
 // check looks through a GraphQL answer: every string of data and of the errors.
@@ -304,13 +306,19 @@ func (c *checker) check(call string, inputs map[string]bool, data json.RawMessag
 	var v any
 	if len(data) > 0 {
 		_ = json.Unmarshal(data, &v)
-		c.walk(call, "data", v, inputs, nil, false)
+		c.walk(call, "data", v, inputs, nil, nil, false)
 	}
 	for i, e := range errs {
+		// bad input may be named back to its sender (the server judged the input, not the
+		// other area's data); a refusal names nothing of the other area
+		var echoes map[string]bool
+		if code, _ := e.Extensions["code"].(string); code == "BAD_USER_INPUT" {
+			echoes = inputs
+		}
 		field := strings.SplitN(call, "{", 2)[0]
-		c.checkString(call, fmt.Sprintf("errors.%d.message", i), "the error message of "+field, e.Message, inputs, false)
+		c.checkString(call, fmt.Sprintf("errors.%d.message", i), "the error message of "+field, e.Message, inputs, echoes, false)
 		raw, _ := json.Marshal(e.Extensions)
-		c.checkString(call, fmt.Sprintf("errors.%d.extensions", i), "the error extensions of "+field, string(raw), inputs, false)
+		c.checkString(call, fmt.Sprintf("errors.%d.extensions", i), "the error extensions of "+field, string(raw), inputs, echoes, false)
 	}
 }
 
@@ -318,11 +326,18 @@ func (c *checker) check(call string, inputs map[string]bool, data json.RawMessag
 // An object of lucknow (its id or QR is forbidden) is reported once, where the answer entered
 // it (the field that should have filtered it); what lies inside it is its consequence and is
 // not reported again, so each leak names its cause.
-func (c *checker) walk(call, path string, v any, inputs map[string]bool, steps []string, inForeign bool) {
+func (c *checker) walk(call, path string, v any, inputs, echoes map[string]bool, steps []string, inForeign bool) {
 	switch x := v.(type) {
 	case map[string]any:
 		typeName, _ := x["__typename"].(string)
+		if qr, ok := x["qr"].(string); ok && typeName == "ScanRejection" && inputs[qr] {
+			// a rejection names the QR it refuses, the caller's own input: no other
+			echoes = map[string]bool{qr: true}
+		}
 		if typeName == "User" && x["id"] != globalUserID(c.self.ID) {
+			c.mu.Lock()
+			c.otherUsers++
+			c.mu.Unlock()
 			for _, field := range []string{"email", "lastLoginAt"} {
 				if val, ok := x[field]; ok && val != nil {
 					c.report.add(leak{call, path + "." + field, "User." + field, fmt.Sprint(val), "another user's " + field})
@@ -347,14 +362,14 @@ func (c *checker) walk(call, path string, v any, inputs map[string]bool, steps [
 			if typeName == "User" && (k == "email" || k == "lastLoginAt") {
 				continue // checked above, against the caller
 			}
-			c.walk(call, path+"."+k, val, inputs, next, inForeign)
+			c.walk(call, path+"."+k, val, inputs, echoes, next, inForeign)
 		}
 	case []any:
 		for i, val := range x {
-			c.walk(call, fmt.Sprintf("%s.%d", path, i), val, inputs, steps, inForeign)
+			c.walk(call, fmt.Sprintf("%s.%d", path, i), val, inputs, echoes, steps, inForeign)
 		}
 	case string:
-		c.checkString(call, path, site(steps), x, inputs, inForeign)
+		c.checkString(call, path, site(steps), x, inputs, echoes, inForeign)
 	}
 }
 
@@ -380,14 +395,12 @@ func site(steps []string) string {
 	return strings.Join(steps, " > ")
 }
 
-func (c *checker) checkString(call, path, site, s string, inputs map[string]bool, inForeign bool) {
-	// a rejection names the caller's own input back: that QR is the caller's, not a leak
-	if strings.HasSuffix(path, ".qr") && strings.Contains(path, ".rejected.") && inputs[s] {
-		return
-	}
+// checkString reports the forbidden tokens in s but the echoes allowed there; inputs (the
+// caller's arguments) label the other echoes as such.
+func (c *checker) checkString(call, path, site, s string, inputs, echoes map[string]bool, inForeign bool) {
 	if c.areaTokens && !inForeign {
 		for token, what := range c.f.forbidden {
-			if containsToken(s, token) {
+			if containsToken(s, token) && !echoes[token] {
 				if inputs[token] {
 					what = "an echo of the caller's argument, " + what
 				}

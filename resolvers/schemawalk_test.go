@@ -201,13 +201,20 @@ func (b *selector) selectionAt(typeName string, depth int, onPath map[string]boo
 			if b.s.isEntity(target) {
 				next++
 			}
-			if next > walkDepth || onPath[key] {
+			// a cycle is an entity's field met again below itself (Bag.children under
+			// Bag.children); wrappers (edges, node) recur under every list and are no cycle
+			cycles := b.s.isEntity(typeName)
+			if next > walkDepth || cycles && onPath[key] {
 				continue
 			}
 			b.covered[key] = true
-			onPath[key] = true
+			if cycles {
+				onPath[key] = true
+			}
 			sb.WriteString(" " + f.Name + b.nestedArgs(key, f) + " " + b.selectionAt(target, next, onPath))
-			delete(onPath, key)
+			if cycles {
+				delete(onPath, key)
+			}
 		}
 	default:
 		panic("selection of " + ty.Kind + " " + typeName)
@@ -249,10 +256,17 @@ const maxVariants = 400
 // variant is one call of a root field: its arguments (omitted ones absent).
 type variant map[string]any
 
-// variants returns every combination of the values the source offers for the field's
-// arguments, and the arguments the source could not fill.
+// variants returns the calls to make of a root field, and the arguments the source could not
+// fill. Arguments that name things (ID and String: QRs, ids, area codes, bill numbers) are
+// combined in every way, so a lucknow parent meets a jaipur child; the others (enums, input
+// objects, times, numbers, booleans) vary one at a time over each of those combinations.
 func (s *schema) variants(owner string, f schemaField, source argSource) ([]variant, []string) {
-	out := []variant{{}}
+	keys := []variant{{}}
+	type plainArg struct {
+		name   string
+		values []any
+	}
+	var plains []plainArg
 	var unfilled []string
 	for _, a := range f.Args {
 		values, missing := s.values(owner+"."+f.Name, a, source)
@@ -260,26 +274,50 @@ func (s *schema) variants(owner string, f schemaField, source argSource) ([]vari
 		if len(values) == 0 {
 			continue
 		}
+		if named := a.Type.named(); named != "ID" && named != "String" {
+			plains = append(plains, plainArg{a.Name, values})
+			continue
+		}
 		var next []variant
-		for _, v := range out {
+		for _, v := range keys {
 			for _, value := range values {
-				c := variant{}
-				for k, x := range v {
-					c[k] = x
-				}
-				if value != omitted {
-					c[a.Name] = value
-				}
-				next = append(next, c)
+				next = append(next, v.with(a.Name, value))
 			}
 		}
-		out = next
+		keys = next
+	}
+	var out []variant
+	for _, k := range keys {
+		base := k
+		for _, p := range plains {
+			base = base.with(p.name, p.values[0])
+		}
+		out = append(out, base)
+		for _, p := range plains {
+			for _, value := range p.values[1:] {
+				out = append(out, base.with(p.name, value))
+			}
+		}
 	}
 	if len(out) > maxVariants {
 		unfilled = append(unfilled, fmt.Sprintf("%s: %d combinations of arguments (more than %d): offer fewer values", owner+"."+f.Name, len(out), maxVariants))
 		out = out[:maxVariants]
 	}
 	return out, unfilled
+}
+
+// with is a copy of the variant with the argument set (or left out, for omitted).
+func (v variant) with(name string, value any) variant {
+	c := variant{}
+	for k, x := range v {
+		c[k] = x
+	}
+	if value == omitted {
+		delete(c, name)
+	} else {
+		c[name] = value
+	}
+	return c
 }
 
 // values are the candidates of one argument: the source's for scalars and enums (every enum
@@ -453,5 +491,30 @@ func TestSchemaWalkerReportsWhatItCannotWalk(t *testing.T) {
 	}
 	if missing := sel.uncovered([]string{"Thing"}); !slices.Equal(missing, []string{"Level4.next", "Level5.id"}) {
 		t.Errorf("fields beyond the depth: %v, want [Level4.next Level5.id]", missing)
+	}
+}
+
+// TestSchemaWalkerNestsLists: a list inside a list of the same kind goes as deep as the depth
+// allows (its edges and node are wrappers, not a cycle).
+func TestSchemaWalkerNestsLists(t *testing.T) {
+	t.Parallel()
+	object := func(name string, fields ...schemaField) *schemaType {
+		return &schemaType{Kind: "OBJECT", Name: name, Fields: fields}
+	}
+	field := func(name, kind, target string) schemaField {
+		return schemaField{Name: name, Type: typeRef{Kind: kind, Name: target}}
+	}
+	id := field("id", "SCALAR", "ID")
+	s := &schema{types: map[string]*schemaType{
+		"ID":       {Kind: "SCALAR", Name: "ID"},
+		"Item":     object("Item", id, field("items", "OBJECT", "ItemConn"), field("other", "OBJECT", "Other")),
+		"Other":    object("Other", id, field("items", "OBJECT", "ItemConn")),
+		"ItemConn": object("ItemConn", field("edges", "OBJECT", "ItemEdge")),
+		"ItemEdge": object("ItemEdge", field("node", "OBJECT", "Item")),
+	}}
+	sel := newSelector(s).selection("Item")
+	// Item > other > items > Item, and Item > items > Item > other > items > Item
+	if n := strings.Count(sel, "other { __typename id items { __typename edges { __typename node {"); n != 2 {
+		t.Errorf("lists in lists: %d, want 2, in %s", n, sel)
 	}
 }

@@ -74,3 +74,8 @@ func (s *Socket) Read(timeout time.Duration) (SocketMessage, error) {
 		}
 	}
 }
+
+// Close closes the socket; a Read in progress returns an error.
+func (s *Socket) Close() {
+	_ = s.conn.Close()
+}
