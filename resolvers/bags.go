@@ -53,10 +53,7 @@ func (r *Resolver) bagFilter(ctx context.Context, f *model.BagFilter) (db.BagFil
 	}
 	out := db.BagFilter{Type: f.Type, Status: f.Status, AreaID: area, Billed: f.Billed,
 		CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore}
-	if out.QRPrefix, err = db.QRPrefix(f.QRPrefix); err != nil {
-		return db.BagFilter{}, err
-	}
-	if out.Search, err = db.QRSubstring(f.Search); err != nil {
+	if err := out.SetSearch(f.QRPrefix, f.Search); err != nil {
 		return db.BagFilter{}, err
 	}
 	return out, nil
