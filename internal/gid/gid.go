@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"tracetrack/apperr"
+	"tracetrack/internal/scalar"
 )
 
 // The kinds of object that have a global id (the GraphQL type names).
@@ -25,17 +26,18 @@ func Encode(kind string, id int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + strconv.FormatInt(id, 10)))
 }
 
-// DecodeAny returns the kind and database id of a global id, or BAD_USER_INPUT. Messages do
-// not repeat the id: it may be the id of something the caller may not see.
+// DecodeAny returns the kind and database id of a global id, or BAD_USER_INPUT. A string that
+// does not decode is quoted back (cut short): it is the id of nothing. An id of the wrong kind
+// (Decode) is not: it may be the id of something the caller may not see.
 func DecodeAny(global string) (string, int64, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(global)
 	if err == nil {
 		kind, num, ok := strings.Cut(string(raw), ":")
-		if id, perr := strconv.ParseInt(num, 10, 64); ok && perr == nil && id > 0 {
+		if id, perr := strconv.ParseInt(num, 10, 64); ok && perr == nil && id > 0 && typeName(kind) {
 			return kind, id, nil
 		}
 	}
-	return "", 0, apperr.New(apperr.BadUserInput, "that is not an id this server gave out; pass back an id exactly as you received it")
+	return "", 0, apperr.New(apperr.BadUserInput, "%s is not an id this server gave out; pass ids back as the API returned them", scalar.Quote(global))
 }
 
 // Decode returns the database id of a global id of the expected kind, or BAD_USER_INPUT.
@@ -48,4 +50,17 @@ func Decode(kind, global string) (int64, error) {
 		return 0, apperr.New(apperr.BadUserInput, "that is the id of a %s, not of a %s", k, kind)
 	}
 	return id, nil
+}
+
+// typeName: the kind of an id is a GraphQL type name, 1-32 letters (so a message may quote it).
+func typeName(kind string) bool {
+	if kind == "" || len(kind) > 32 {
+		return false
+	}
+	for _, c := range kind {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
