@@ -11730,14 +11730,14 @@ func (ec *executionContext) marshalNScanRejection2ᚕtracetrackᚋdbᚐRejection
 }
 
 func (ec *executionContext) unmarshalNScanRejectionCode2tracetrackᚋdbᚐRejectionCode(ctx context.Context, v any) (db.RejectionCode, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.RejectionCode(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNScanRejectionCode2tracetrackᚋdbᚐRejectionCode(ctx context.Context, sel ast.SelectionSet, v db.RejectionCode) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := model.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ScanRejectionCode!")
 	}
