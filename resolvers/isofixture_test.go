@@ -31,7 +31,7 @@ type isoFixture struct {
 	private map[string]string
 	// own are jaipur's QRs: the walk must see them, or it proves nothing.
 	own []string
-	// qrs, ids, billNumbers feed the arguments of the walk: lucknow's first, then jaipur's.
+	// qrs, ids, billNumbers feed the arguments of the walk: lucknow's and jaipur's.
 	qrs, ids, billNumbers []string
 	// deletedQRs are lucknow's deleted bags: their scans stay in lucknow's log, and anyone may
 	// register the QR again (so the mutation walk leaves them out).
@@ -40,10 +40,9 @@ type isoFixture struct {
 }
 
 const (
-	lucknowParentQR = "SB71001"
-	jaipurParentQR  = "SB61001"
-	mixedBill       = "MIXED-ISO-1"
-	lucknowBill     = "LKO-ISO-1"
+	jaipurParentQR = "SB61001"
+	mixedBill      = "MIXED-ISO-1"
+	lucknowBill    = "LKO-ISO-1"
 )
 
 // isolationLimits lift the request budget: the walk's selections are far larger than any
@@ -70,8 +69,8 @@ func newIsoFixture(t *testing.T) *isoFixture {
 	f.forbidden[globalUserID(f.lucknowUser.ID)] = "the lucknow dispatcher's global id"
 
 	// every kind of scan in both areas; the parent "3" of each area is deleted at the end
-	f.area(t, lucknow, "SB7100", "LKOKID0")
-	f.area(t, mate, "SB6100", "JPRKID0")
+	f.area(t, lucknow, "SB7100", "LKOKID0", true)
+	f.area(t, mate, "SB6100", "JPRKID0", false)
 	f.collect(t, "lucknow") // before the deletions, so the deleted bags' ids are known
 	bills := map[string]string{}
 	for _, number := range []string{mixedBill, lucknowBill} {
@@ -102,7 +101,8 @@ func newIsoFixture(t *testing.T) *isoFixture {
 
 // area scans, as the area's dispatcher: parents 1-4; children 1-3 on parent 1, 4 on parent 2,
 // 5 on parent 3; child 3 unlinked; child 6 linked to parent 2 and undone. Parent 4 stays empty.
-func (f *isoFixture) area(t *testing.T, token, parent, child string) {
+// The QRs of the other area are forbidden.
+func (f *isoFixture) area(t *testing.T, token, parent, child string, other bool) {
 	t.Helper()
 	for i := 1; i <= 4; i++ {
 		scanParent(t, f.env, token, fmt.Sprint(parent, i))
@@ -121,15 +121,14 @@ func (f *isoFixture) area(t *testing.T, token, parent, child string) {
 	if r := f.env.Do(t, token, `mutation { undoLastChildScan { __typename } }`, nil); len(r.Errors) > 0 {
 		t.Fatalf("fixture: undo: %+v", r.Errors)
 	}
-	for i := 1; i <= 6; i++ {
-		if strings.HasPrefix(parent, "SB71") {
-			f.forbidden[fmt.Sprint(child, i)] = "a lucknow QR (a child)"
-		}
+	if !other {
+		return
 	}
-	if strings.HasPrefix(parent, "SB71") {
-		for i := 1; i <= 4; i++ {
-			f.forbidden[fmt.Sprint(parent, i)] = "a lucknow QR (a parent)"
-		}
+	for i := 1; i <= 6; i++ {
+		f.forbidden[fmt.Sprint(child, i)] = "a lucknow QR (a child)"
+	}
+	for i := 1; i <= 4; i++ {
+		f.forbidden[fmt.Sprint(parent, i)] = "a lucknow QR (a parent)"
 	}
 }
 
@@ -182,8 +181,8 @@ func (f *isoFixture) setPrivate(t *testing.T, u *db.User, email, lastLogin strin
 	}
 }
 
-// source offers the walk's argument values: lucknow's QRs and ids first (the point of the
-// walk), then jaipur's, and plain values for the rest. An argument it does not know is not
+// source offers the walk's argument values: lucknow's QRs and ids (the point of the walk) and
+// jaipur's, and plain values for the rest. An argument it does not know is not
 // guessed: the walk reports it, so a new argument gets a fixture.
 func (f *isoFixture) source(owner, name string, ty typeRef) ([]any, bool) {
 	_, isList := ty.listOf()
@@ -205,7 +204,7 @@ func (f *isoFixture) source(owner, name string, ty typeRef) ([]any, bool) {
 		// cursors: the server gave the caller none of lucknow's; the defaults are walked
 		return nil, true
 	case strings.HasSuffix(key, "qr") || strings.HasSuffix(key, "qrs"):
-		values = anys(append(f.qrs, f.deletedQRs...))
+		values = anys(slices.Concat(f.qrs, f.deletedQRs))
 	case key == "areacode":
 		values = []any{"lucknow", "jaipur"}
 	case key == "billnumber":
@@ -246,8 +245,8 @@ func anys(s []string) []any {
 }
 
 // leak is one thing of the other area (or another user's private field) the caller received.
-// site names where it came from: the last two object fields on its path, by type ("Bill.parentBags >
-// Bag.qr"), or the error message.
+// site names where it came in: the field that let a lucknow object in ("Bill.parentBags -> a
+// lucknow Bag"), the last two object fields on the path of a string, or the error message.
 type leak struct {
 	call, path, site, token, what string
 }

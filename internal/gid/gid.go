@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"tracetrack/apperr"
-	"tracetrack/internal/scalar"
 )
 
 // The kinds of object that have a global id (the GraphQL type names).
@@ -26,9 +25,8 @@ func Encode(kind string, id int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + strconv.FormatInt(id, 10)))
 }
 
-// DecodeAny returns the kind and database id of a global id, or BAD_USER_INPUT. A string that
-// does not decode is quoted back (cut short): it is the id of nothing. An id of the wrong kind
-// (Decode) is not: it may be the id of something the caller may not see.
+// DecodeAny returns the kind and database id of a global id, or BAD_USER_INPUT. Messages do
+// not repeat the id: it may be the id of something the caller may not see.
 func DecodeAny(global string) (string, int64, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(global)
 	if err == nil {
@@ -37,7 +35,7 @@ func DecodeAny(global string) (string, int64, error) {
 			return kind, id, nil
 		}
 	}
-	return "", 0, apperr.New(apperr.BadUserInput, "%s is not an id this server gave out; pass ids back as the API returned them", scalar.Quote(global))
+	return "", 0, apperr.New(apperr.BadUserInput, "that is not an id this server gave out; pass back an id exactly as you received it")
 }
 
 // Decode returns the database id of a global id of the expected kind, or BAD_USER_INPUT.
