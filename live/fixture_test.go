@@ -73,6 +73,25 @@ func (f *fixture) describe(billID int64, text string) {
 	}
 }
 
+// describeInOneTransaction updates the bills' descriptions, in the order given, with one
+// statement each in one transaction: their notifications arrive together, in that order.
+func (f *fixture) describeInOneTransaction(billIDs []int64, texts []string) {
+	f.t.Helper()
+	tx, err := f.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for i, id := range billIDs {
+		if _, err := tx.Exec(`UPDATE bills SET description = $2, updated_at = now() WHERE id = $1`, id, texts[i]); err != nil {
+			f.t.Fatalf("fixture: update bill: %v", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
 // rolledBack logs a scan and updates a bill in a transaction that rolls back.
 func (f *fixture) rolledBack(billID int64) {
 	f.t.Helper()

@@ -31,8 +31,11 @@ type listener struct {
 	pq   *pq.Listener
 	seen *seenWindow
 	// behind is set when a read failed: the next tick re-reads the scan log.
-	behind       bool
-	pendingBills map[int64]struct{}
+	behind bool
+	// pendingBills holds the bills notified and not yet read, each with the place of its
+	// latest notification: they are published in that order, which is commit order.
+	pendingBills map[int64]uint64
+	billNotices  uint64
 	seeded       bool
 
 	mu     sync.Mutex
@@ -70,7 +73,7 @@ func Start(store *db.Store, opts Options, ready time.Duration) *Hub {
 		opts.Logger.Warn("live: reading events through the shared pool", "err", err)
 	}
 	cancel()
-	l := &listener{hub: h, pendingBills: make(map[int64]struct{}),
+	l := &listener{hub: h, pendingBills: make(map[int64]uint64),
 		stop: make(chan struct{}), stopped: make(chan struct{})}
 	l.pq = pq.NewListener(withApplicationName(opts.DatabaseURL, ApplicationName), 100*time.Millisecond, 5*time.Second, l.onEvent)
 	h.listen = l

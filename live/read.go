@@ -1,7 +1,9 @@
 package live
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"time"
 
 	"tracetrack/db"
@@ -32,7 +34,8 @@ func (l *listener) handle(payloads []string) {
 			span.to = max(span.to, n.scansTo)
 		}
 		for _, id := range n.bills {
-			l.pendingBills[id] = struct{}{}
+			l.billNotices++
+			l.pendingBills[id] = l.billNotices
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
@@ -89,8 +92,9 @@ func (l *listener) readScans(ctx context.Context, f db.ScanLogFilter, publish bo
 	}
 }
 
-// readBills publishes the current state of the pending bills; a deleted bill has none and is
-// dropped. On a failed read they stay pending for the next tick.
+// readBills publishes the current state of the pending bills in the order of their latest
+// notifications (a batch holding two bills' changes publishes them as they committed); a
+// deleted bill has none and is dropped. On a failed read they stay pending for the next tick.
 func (l *listener) readBills(ctx context.Context) {
 	if len(l.pendingBills) == 0 {
 		return
@@ -104,6 +108,9 @@ func (l *listener) readBills(ctx context.Context) {
 		l.hub.opts.Logger.Error("live: read changed bills", "err", err)
 		return
 	}
+	slices.SortFunc(bills, func(a, b *db.Bill) int {
+		return cmp.Compare(l.pendingBills[a.ID], l.pendingBills[b.ID])
+	})
 	clear(l.pendingBills)
 	for _, b := range bills {
 		l.hub.publish(Event{Bill: b})
