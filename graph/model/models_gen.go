@@ -74,6 +74,13 @@ type CreateBillInput struct {
 	Capacity      int     `json:"capacity"`
 }
 
+type CreateReturnTicketInput struct {
+	// 1-200 characters.
+	CfLocation string `json:"cfLocation"`
+	// At most 500 characters.
+	Notes *string `json:"notes,omitempty"`
+}
+
 type CreateUserInput struct {
 	Username string  `json:"username"`
 	Email    *string `json:"email,omitempty"`
@@ -105,6 +112,32 @@ type PageInfo struct {
 }
 
 type Query struct {
+}
+
+type ReturnTicketConnection struct {
+	Edges      []*ReturnTicketEdge `json:"edges"`
+	PageInfo   *PageInfo           `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+type ReturnTicketEdge struct {
+	Cursor string           `json:"cursor"`
+	Node   *db.ReturnTicket `json:"node"`
+}
+
+type ReturnTicketFilter struct {
+	Status *db.ReturnTicketStatus `json:"status,omitempty"`
+}
+
+type ReturnedBagConnection struct {
+	Edges      []*ReturnedBagEdge `json:"edges"`
+	PageInfo   *PageInfo          `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+type ReturnedBagEdge struct {
+	Cursor string          `json:"cursor"`
+	Node   *db.ReturnedBag `json:"node"`
 }
 
 type ScanAggregate struct {

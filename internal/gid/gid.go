@@ -18,6 +18,8 @@ const (
 	Bill = "Bill"
 	Scan = "Scan"
 	Area = "Area"
+	// ReturnTicket is an IPT return ticket.
+	ReturnTicket = "ReturnTicket"
 )
 
 // Encode returns the global id of the object of the kind with the database id.
