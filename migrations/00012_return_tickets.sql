@@ -51,6 +51,8 @@ CREATE TABLE returned_bags (
     area_id     integer,
     returned_by bigint REFERENCES users (id) ON DELETE SET NULL,
     returned_at timestamptz NOT NULL DEFAULT now(),
+    -- the transaction that returned the bag: the freeze's exception counts only its own
+    xact        xid8 NOT NULL DEFAULT pg_current_xact_id(),
     CONSTRAINT returned_bags_once_per_ticket UNIQUE (ticket_id, bag_id)
 );
 CREATE INDEX returned_bags_ticket ON returned_bags (ticket_id, id);
@@ -90,25 +92,30 @@ CREATE TRIGGER return_tickets_closed_final BEFORE UPDATE OF status, bag_count, c
 -- counters drop. The trigger of 00010 lets that through only when all of these hold:
 --   * the transaction-local setting tracetrack.return_ticket names the ticket (only the
 --     store's ScanReturn sets it, with set_config(..., true), right before it deletes the
---     links and clears it right after; it ends with the transaction in any case, so a pooled
+--     links, and clears it right after; it ends with the transaction in any case, so a pooled
 --     connection carries nothing into the next one);
---   * that ticket is OPEN and holds a returned bag of this bill that is now on no bill (the
---     return is recorded before the link goes);
---   * the change only takes parents away (fewer parents, no more children): linking, and
---     child changes that keep the parents, stay frozen.
+--   * that ticket is OPEN;
+--   * the bill loses exactly the parents, and their children, that this transaction recorded
+--     on the ticket from this bill and that are now on no bill (the return is recorded before
+--     the link goes): one parent more, or a child, or a link, and the freeze refuses.
 -- Every other path (link, unlink, child scans, undo, deletes) leaves the setting unset and is
 -- refused as before.
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION tt_refuse_completed_bill_change() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     ticket bigint := nullif(current_setting('tracetrack.return_ticket', true), '')::bigint;
+    parents bigint;
+    children bigint;
 BEGIN
-    IF ticket IS NOT NULL
-       AND NEW.parent_bag_count < OLD.parent_bag_count AND NEW.child_bag_count <= OLD.child_bag_count
-       AND EXISTS (SELECT 1 FROM returned_bags r JOIN return_tickets t ON t.id = r.ticket_id
-                   WHERE r.ticket_id = ticket AND r.bill_id = OLD.id AND t.status = 'OPEN'
-                     AND NOT EXISTS (SELECT 1 FROM bill_bags bb WHERE bb.bag_id = r.bag_id)) THEN
-        RETURN NEW;
+    IF ticket IS NOT NULL AND EXISTS (SELECT 1 FROM return_tickets WHERE id = ticket AND status = 'OPEN') THEN
+        SELECT count(*), coalesce(sum(r.child_count), 0) INTO parents, children
+        FROM returned_bags r
+        WHERE r.ticket_id = ticket AND r.bill_id = OLD.id AND r.xact = pg_current_xact_id()
+          AND NOT EXISTS (SELECT 1 FROM bill_bags bb WHERE bb.bag_id = r.bag_id);
+        IF parents > 0 AND OLD.parent_bag_count - NEW.parent_bag_count = parents
+           AND OLD.child_bag_count - NEW.child_bag_count = children THEN
+            RETURN NEW;
+        END IF;
     END IF;
     RAISE EXCEPTION 'bill % is completed: its parent bags and their children cannot change; reopen bill % first',
         OLD.bill_number, OLD.bill_number
