@@ -78,6 +78,19 @@ func newIsoFixture(t *testing.T) *isoFixture {
 	}
 	mustLink(t, env, f.biller, bills[mixedBill], "SB71001", "SB61001", "SB71002", "SB61002")
 	mustLink(t, env, f.biller, bills[lucknowBill], "SB71004")
+	// a return ticket with a parent of each area: RETURNED scans in both logs, and a ticket no
+	// dispatcher may see
+	scanParent(t, env, lucknow, "SB71009")
+	scanParent(t, env, mate, "SB61009")
+	mustLink(t, env, f.biller, bills[lucknowBill], "SB71009", "SB61009")
+	ticket := mustCreateTicket(t, env, f.biller, "Iso C&F")
+	if r := mustScanReturn(t, env, f.biller, ticket.ID, "SB71009", "SB61009"); len(r.Returned) != 2 {
+		t.Fatalf("fixture: scanReturn: %+v", r)
+	}
+	f.forbidden["SB71009"] = "a lucknow QR (a returned parent)"
+	f.forbidden[ticket.ID] = "a return ticket's global id (dispatchers see no ticket)"
+	f.forbidden[ticket.Code] = "a return ticket's code (dispatchers see no ticket)"
+	f.ids = append(f.ids, ticket.ID)
 	for _, qr := range []string{"SB71002", "SB61002"} {
 		if r := unlinkBag(t, env, f.biller, bills[mixedBill], qr); len(r.Errors) > 0 {
 			t.Fatalf("fixture: unlink %s: %+v", qr, r.Errors)
@@ -221,6 +234,8 @@ func (f *isoFixture) source(owner, name string, ty typeRef) ([]any, bool) {
 		values = []any{"Next#Pass2"}
 	case key == "email":
 		values = []any{"new@iso.test"}
+	case key == "cflocation" || key == "notes":
+		values = []any{"iso " + key}
 	case key == "description" || key == "destination" || key == "vehiclenumber":
 		values = []any{"iso " + key}
 	default:

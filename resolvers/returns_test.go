@@ -161,7 +161,9 @@ func TestReturnTicketFlowOnInProgressAndCompletedBills(t *testing.T) {
 	var bag struct {
 		Bag struct {
 			Bill  *struct{ BillNumber string }
-			Scans struct{ Edges []struct{ Node struct{ Kind string } } }
+			Scans struct {
+				Edges []struct{ Node struct{ Kind string } }
+			}
 		}
 	}
 	env.MustDo(t, biller, `{ bag(qr: "SB45004") { bill { billNumber } scans(first: 1) { edges { node { kind } } } } }`, nil, &bag)
@@ -331,7 +333,9 @@ func TestReturnAppearsInScanAdded(t *testing.T) {
 	_, biller := env.NewUser(t, db.RoleBiller, "")
 	returnFixture(t, env, biller)
 	var last struct {
-		Scans struct{ Edges []struct{ Node struct{ ID string } } }
+		Scans struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
 	}
 	env.MustDo(t, biller, `{ scans(first: 1) { edges { node { id } } } }`, nil, &last)
 	socket := env.Connect(t, biller)
