@@ -159,6 +159,8 @@ func badInputs() []badInput {
 		post("long: an area code", `query($s: String!) { stats(areaCode: $s) { bills } }`, map[string]any{"s": long}, 200, "unknown area"),
 		post("long: an id", `query($s: ID!) { node(id: $s) { id } }`, map[string]any{"s": long}, 200, "is not an id this server gave out"),
 		post("long: a cursor", `query($s: String!) { bags(after: $s) { totalCount } }`, map[string]any{"s": long}, 200, "cursor"),
+		post("long: a bill search", `query($s: String!) { bills(filter: {search: $s}) { totalCount } }`, map[string]any{"s": long}, 200, "bill search text has at most"),
+		post("long: a bag search", `query($s: String!) { bags(filter: {search: $s}) { totalCount } }`, map[string]any{"s": long}, 200, "search text must be"),
 		post("long: a password", `mutation($s: String!) { createUser(input: {username: "long_pw", password: $s, role: BILLER}) { id } }`, map[string]any{"s": "Aa1#" + long}, 200, "password", "72"),
 	}
 }
@@ -267,6 +269,7 @@ func TestExportBadParametersAreRefused(t *testing.T) {
 		{"/export/bags.csv?search=SB%00", "search " + noNUL},
 		{"/export/bills.csv?search=%00", "search " + noNUL},
 		{"/export/bags.csv?qrPrefix=%FF", "qrPrefix must be UTF-8 text"},
+		{"/export/bills.csv?search=" + strings.Repeat("x", 5000), "bill search text has at most"},
 	}
 	for _, tc := range cases {
 		req, _ := http.NewRequest(http.MethodGet, env.Server.URL+tc.path, nil)

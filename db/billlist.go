@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"tracetrack/apperr"
 )
 
 // BillListFilter narrows the bills list and the bills export; nil fields do not filter.
@@ -23,6 +25,21 @@ const billFilterSQL = `($1::text IS NULL OR status = $1)
 	AND ($4::timestamptz IS NULL OR created_at >= $4)
 	AND ($5::timestamptz IS NULL OR created_at < $5)`
 
+// maxBillSearchLength bounds bill search text: no bill number or destination is longer, and
+// a longer pattern would cost the trigram match seconds of a connection and a core.
+const maxBillSearchLength = MaxBillDestinationLen
+
+// check refuses a filter the list and the export cannot answer cheaply.
+func (f BillListFilter) check() error {
+	if f.Search != nil {
+		if n := len([]rune(strings.TrimSpace(*f.Search))); n > maxBillSearchLength {
+			return apperr.New(apperr.BadUserInput, "bill search text has at most %d characters (the longest bill number or destination), got %d",
+				maxBillSearchLength, n)
+		}
+	}
+	return nil
+}
+
 func billFilterArgs(f BillListFilter) []any {
 	var pattern *string
 	if f.Search != nil {
@@ -41,6 +58,9 @@ type BillPage struct {
 
 // Bills returns the bills matching the filter, newest (highest id) first, a page at a time.
 func (s *Store) Bills(ctx context.Context, f BillListFilter, page Page) (*BillPage, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
 	out := &BillPage{}
 	var err error
 	if out.Bills, out.HasNext, err = s.billRows(ctx, f, page); err != nil {

@@ -39,6 +39,20 @@ const MaxInputLength = 256
 // trimmed, upper-cased, and a "LABEL NO." prefix dropped. Normalize(Normalize(s)) ==
 // Normalize(s).
 func Normalize(raw string) string {
+	code := Clean(raw)
+	for {
+		stripped := strings.TrimSpace(labelPrefix.ReplaceAllString(code, ""))
+		if stripped == code {
+			return code
+		}
+		code = stripped
+	}
+}
+
+// Clean is what every scanned or typed code goes through (QRs and bill numbers alike):
+// control and zero-width characters removed, trimmed, upper-cased, so that two codes that
+// look the same on a label or a screen are the same code.
+func Clean(raw string) string {
 	if len(raw) > MaxInputLength {
 		raw = raw[:MaxInputLength]
 	}
@@ -48,14 +62,7 @@ func Normalize(raw string) string {
 		}
 		return r
 	}, raw)
-	code := strings.ToUpper(strings.TrimSpace(cleaned))
-	for {
-		stripped := strings.TrimSpace(labelPrefix.ReplaceAllString(code, ""))
-		if stripped == code {
-			return code
-		}
-		code = stripped
-	}
+	return strings.ToUpper(strings.TrimSpace(cleaned))
 }
 
 // isInvisible reports zero-width and other format characters (category Cf: ZWSP, ZWJ, BOM...)
