@@ -95,6 +95,7 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.DurationVar(&cfg.Websocket.PingInterval, "ws-ping-interval", mustDuration(env("WS_PING_INTERVAL", "10s")), "websocket ping interval; a peer silent for two is cut")
 	fs.DurationVar(&cfg.Websocket.RecheckInterval, "ws-recheck-interval", mustDuration(env("WS_RECHECK_INTERVAL", "30s")), "how often open websockets re-check their session (changes also apply at once)")
 	fs.IntVar(&cfg.Websocket.MaxSubscriptions, "ws-max-subscriptions", mustInt(env("WS_MAX_SUBSCRIPTIONS", strconv.Itoa(app.DefaultMaxSubscriptions))), "most subscriptions one websocket may run at once")
+	fs.IntVar(&cfg.Websocket.MaxPerUser, "ws-max-per-user", mustInt(env("WS_MAX_PER_USER", strconv.Itoa(app.DefaultMaxSocketsPerUser))), "most websockets one user may hold open at once on an instance")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -107,6 +108,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if cfg.Websocket.MaxSubscriptions < 1 {
 		return config{}, fmt.Errorf("WS_MAX_SUBSCRIPTIONS must be a positive whole number, got %d", cfg.Websocket.MaxSubscriptions)
+	}
+	if cfg.Websocket.MaxPerUser < 1 {
+		return config{}, fmt.Errorf("WS_MAX_PER_USER must be a positive whole number, got %d", cfg.Websocket.MaxPerUser)
 	}
 	if cfg.ChildrenPerParent < 1 || cfg.ChildrenPerParent > 1000 {
 		return config{}, fmt.Errorf("CHILDREN_PER_PARENT must be 1-1000, got %d", cfg.ChildrenPerParent)
