@@ -31,8 +31,8 @@ var (
 	labelPrefix = regexp.MustCompile(`^LABEL\s*NO\.?\s*:?\s*`)
 )
 
-// MaxInputLength bounds what Normalize looks at: no real code is longer, and a megabyte of
-// garbage should not cost a megabyte of work.
+// MaxInputLength bounds what Normalize keeps of a code once its invisible characters are gone:
+// no real code is longer, and what is compared and quoted stays small.
 const MaxInputLength = 256
 
 // Normalize returns the code a scanner meant: control and zero-width characters removed,
@@ -53,16 +53,20 @@ func Normalize(raw string) string {
 // control and zero-width characters removed, trimmed, upper-cased, so that two codes that
 // look the same on a label or a screen are the same code.
 func Clean(raw string) string {
-	if len(raw) > MaxInputLength {
-		raw = raw[:MaxInputLength]
-	}
+	// The invisible characters go before the input is cut short, so that no run of them,
+	// however long, can push the code out of what is looked at; what arrives is already
+	// bounded by the request body limit.
 	cleaned := strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || isInvisible(r) {
 			return -1
 		}
 		return r
 	}, raw)
-	return strings.ToUpper(strings.TrimSpace(cleaned))
+	cleaned = strings.TrimSpace(cleaned)
+	if len(cleaned) > MaxInputLength {
+		cleaned = cleaned[:MaxInputLength]
+	}
+	return strings.ToUpper(cleaned)
 }
 
 // isInvisible reports zero-width and other format characters (category Cf: ZWSP, ZWJ, BOM...)
