@@ -43,7 +43,7 @@ func (f BillListFilter) check() error {
 func billFilterArgs(f BillListFilter) []any {
 	var pattern *string
 	if f.Search != nil {
-		p := "%" + likePattern(strings.TrimSpace(*f.Search)) + "%"
+		p := containsPattern(strings.TrimSpace(*f.Search))
 		pattern = &p
 	}
 	return []any{f.Status, pattern, f.CreatedByID, f.CreatedAfter, f.CreatedBefore}
