@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 	"time"
-
-	"tracetrack/apperr"
 )
 
 // BillListFilter narrows the bills list and the bills export; nil fields do not filter.
@@ -25,19 +23,9 @@ const billFilterSQL = `($1::text IS NULL OR status = $1)
 	AND ($4::timestamptz IS NULL OR created_at >= $4)
 	AND ($5::timestamptz IS NULL OR created_at < $5)`
 
-// maxBillSearchLength bounds bill search text: no bill number or destination is longer, and
-// a longer pattern would cost the trigram match seconds of a connection and a core.
-const maxBillSearchLength = MaxBillDestinationLen
-
 // check refuses a filter the list and the export cannot answer cheaply.
 func (f BillListFilter) check() error {
-	if f.Search != nil {
-		if n := len([]rune(strings.TrimSpace(*f.Search))); n > maxBillSearchLength {
-			return apperr.New(apperr.BadUserInput, "bill search text has at most %d characters (the longest bill number or destination), got %d",
-				maxBillSearchLength, n)
-		}
-	}
-	return nil
+	return CheckBillSearch(f.Search)
 }
 
 func billFilterArgs(f BillListFilter) []any {
