@@ -139,6 +139,8 @@ func badInputs() []badInput {
 		post("variable: a generated enum in lower case", `query($g: ScanGrouping!) { scanSummary(groupBy: $g) { key } }`, map[string]any{"g": "day"}, 422, `"day" is not a ScanGrouping`, "DAY, HOUR"),
 		post("variable: an enum in lower case inside an input object", `query($f: BagFilter) { bags(filter: $f) { totalCount } }`, map[string]any{"f": map[string]any{"type": "parent"}}, 422, "variable $f", `type: the string "parent" is not a BagType`),
 		post("variable: an enum in lower case inside a list", `query($f: ScanFilter) { scans(filter: $f) { edges { node { id } } } }`, map[string]any{"f": map[string]any{"kinds": []string{"CHILD_LINKED", "bag_deleted"}}}, 422, `kinds: the string "bag_deleted" is not a ScanKind`),
+		post("variable: one enum in lower case for a list of them", `query($k: [ScanKind!]) { scans(filter: {kinds: $k}) { edges { node { id } } } }`, map[string]any{"k": "child_linked"}, 422, `the string "child_linked" is not a ScanKind`),
+		post("variable: an unknown enum for a list of them", `query($k: [ScanKind!]) { scans(filter: {kinds: $k}) { edges { node { id } } } }`, map[string]any{"k": []string{"CHILD_LINKED", "LOST"}}, 422, "LOST is not a valid ScanKind"),
 		post("literal: an unknown enum value", `{ bags(filter: {type: BOX}) { totalCount } }`, nil, 422, `"BOX" does not exist in "BagType"`),
 
 		// Ids and cursors that do not decode.
