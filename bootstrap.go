@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -163,6 +164,7 @@ func explainConnect(err error, target string) error {
 	var netErr net.Error
 	var certErr *tls.CertificateVerificationError
 	var hostErr x509.HostnameError
+	var authorityErr x509.UnknownAuthorityError
 	switch code := pqCode(err); {
 	case errors.As(err, &dnsErr):
 		return explain("host %q is not known (%s); correct the host in the URL", u.Hostname(), dnsErr.Err)
@@ -172,12 +174,14 @@ func explainConnect(err error, target string) error {
 		return explain("no answer from %s within %s; check the host, the port and any firewall between", server, connectTimeout)
 	case errors.Is(err, pq.ErrSSLNotSupported):
 		return explain("the server at %s does not accept TLS; add sslmode=disable to the URL, or turn ssl on in the server", server)
-	case errors.As(err, &certErr) || errors.As(err, &hostErr):
+	case errors.As(err, &certErr) || errors.As(err, &hostErr) || errors.As(err, &authorityErr):
 		return explain("the TLS certificate of %s is not trusted (%v); name its CA with sslrootcert=<file> in the URL, "+
 			"or use sslmode=require to encrypt without verifying", server, err)
+	case code == "" && strings.Contains(err.Error(), "ssl"): // lib/pq reading sslrootcert, sslcert or sslkey
+		return explain("the URL's TLS settings are unusable (%v); check sslmode, sslrootcert, sslcert and sslkey", err)
 	case code == "28P01":
 		return explain("PostgreSQL at %s refused user %q: wrong password; correct it in the URL", server, user)
-	case code.Class() == "28":
+	case strings.HasPrefix(string(code), "28"): // invalid authorization
 		return explain("PostgreSQL at %s refused user %q (%s); check the user and the server's pg_hba.conf", server, user, pqMessage(err))
 	case code == "53300":
 		return explain("PostgreSQL at %s has no connection left (%s); lower MAX_DB_CONNS or raise max_connections", server, pqMessage(err))

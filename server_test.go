@@ -185,10 +185,11 @@ func TestResolveDatabaseStartsAPrivateCluster(t *testing.T) {
 
 func TestGivenDatabaseURLIsUsedAsIs(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t, "postgres://somewhere/else")
+	given := testdb.New(t)
+	cfg := testConfig(t, given)
 	got, stop, err := resolveDatabase(context.Background(), cfg, "unused", quiet)
 	defer stop()
-	if err != nil || got != "postgres://somewhere/else" {
+	if err != nil || got != given {
 		t.Errorf("resolveDatabase = %q, %v", got, err)
 	}
 }
