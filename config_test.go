@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"tracetrack/pgboot"
 )
 
 var updateREADME = flag.Bool("update-readme", false, "rewrite the README's configuration table from the settings")
@@ -24,7 +26,7 @@ func TestDefaults(t *testing.T) {
 	}
 	if cfg.MaxDBConns != 20 || cfg.TokenTTL != 12*time.Hour || cfg.ListenAddr != ":8080" || !cfg.Introspection ||
 		cfg.BusinessTimeZone.String() != "Asia/Kolkata" || cfg.RateLimits.UserPerSecond != 50 || cfg.Limits.MaxFields != 500 ||
-		cfg.EmbeddedPGDir == "" || cfg.DatabaseURL != "" || cfg.Websocket.PingInterval != 10*time.Second {
+		cfg.EmbeddedPGDir != pgboot.DefaultDir(workingDir()) || cfg.DatabaseURL != "" || cfg.Websocket.PingInterval != 10*time.Second {
 		t.Errorf("defaults: %+v", cfg)
 	}
 }
