@@ -228,9 +228,9 @@ func openStore(ctx context.Context, cfg config, databaseURL string, hasher *auth
 		return nil, err
 	}
 	if cfg.DatabaseReadURL != "" {
-		if err := store.UseReplica(ctx, withStatementTimeout(cfg.DatabaseReadURL, cfg.StatementTimeout), cfg.MaxDBConns); err != nil {
+		if err := useReplica(ctx, store, cfg, logger); err != nil {
 			store.Close()
-			return nil, fmt.Errorf("DATABASE_READ_URL %s: %w", redactURL(cfg.DatabaseReadURL), explainConnect(err, cfg.DatabaseReadURL))
+			return nil, fmt.Errorf("DATABASE_READ_URL %s: %w", redactURL(cfg.DatabaseReadURL), err)
 		}
 	}
 	if err := ensureAdmin(ctx, store, hasher, cfg.AdminPassword, logger, out); err != nil {
@@ -238,6 +238,46 @@ func openStore(ctx context.Context, cfg config, databaseURL string, hasher *auth
 		return nil, err
 	}
 	return store, nil
+}
+
+// useReplica sends reads to DATABASE_READ_URL once it answers and holds TraceTrack's
+// tables: a URL naming some other database would fail every list at run time instead.
+func useReplica(ctx context.Context, store *db.Store, cfg config, logger *slog.Logger) error {
+	if err := checkReplica(ctx, store.DB(), cfg.DatabaseReadURL, logger); err != nil {
+		return err
+	}
+	err := store.UseReplica(ctx, withStatementTimeout(cfg.DatabaseReadURL, cfg.StatementTimeout), cfg.MaxDBConns)
+	return explainConnect(err, cfg.DatabaseReadURL)
+}
+
+func checkReplica(ctx context.Context, primary *sql.DB, readURL string, logger *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	replica, err := sql.Open("postgres", readURL)
+	if err != nil {
+		return err
+	}
+	defer replica.Close()
+	if err := replica.PingContext(ctx); err != nil {
+		return explainConnect(err, readURL)
+	}
+	const latest = `SELECT max(version_id) FROM goose_db_version`
+	var primaryVersion, replicaVersion int64
+	if err := primary.QueryRowContext(ctx, latest).Scan(&primaryVersion); err != nil {
+		return fmt.Errorf("read the primary's migrations: %w", err)
+	}
+	err = replica.QueryRowContext(ctx, latest).Scan(&replicaVersion)
+	if pqCode(err) == "42P01" { // undefined_table
+		return errors.New("the database has no TraceTrack tables; it must be a streaming replica of DATABASE_URL's database")
+	}
+	if err != nil {
+		return fmt.Errorf("read the replica's migrations: %w", err)
+	}
+	if replicaVersion < primaryVersion {
+		logger.Warn("the read replica has not replayed the latest migrations yet; reads may fail until it does",
+			"replica_version", replicaVersion, "primary_version", primaryVersion)
+	}
+	return nil
 }
 
 func applyMigrations(ctx context.Context, databaseURL string) error {

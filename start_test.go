@@ -173,6 +173,17 @@ func TestDatabaseFailuresAreExplained(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), "DATABASE_READ_URL ") || !strings.Contains(err.Error(), "nothing accepts connections") {
 		t.Errorf("replica down: %v", err)
 	}
+	cfg.DatabaseReadURL = testdb.NewEmpty(t)
+	_, err = openStore(ctx, cfg, cfg.DatabaseURL, auth.NewHasher(bcrypt.MinCost, 1), quiet, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "no TraceTrack tables") {
+		t.Errorf("a replica of some other database: %v", err)
+	}
+	cfg.DatabaseReadURL = cfg.DatabaseURL // a replica that is the primary itself holds the tables
+	store, err := openStore(ctx, cfg, cfg.DatabaseURL, auth.NewHasher(bcrypt.MinCost, 1), quiet, io.Discard)
+	if err != nil {
+		t.Fatalf("a good replica: %v", err)
+	}
+	store.Close()
 
 	for tls, want := range map[string]string{
 		"sslmode=verify-full": "is not trusted", // the test server's certificate names no IP
