@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+	"golang.org/x/crypto/bcrypt"
 
 	"tracetrack/app"
 	"tracetrack/auth"
@@ -88,6 +89,9 @@ func (s setting) defaultText() string {
 	return "`" + s.def + "`"
 }
 
+// safeBcryptCost is the least cost that makes guessing slow; lower is for tests.
+const safeBcryptCost = 10
+
 // settings binds every setting to its field of cfg.
 func settings(cfg *config) []setting {
 	rate := app.DefaultRateLimits()
@@ -112,8 +116,8 @@ func settings(cfg *config) []setting {
 			value: oneOf{&cfg.LogFormat, []string{"text", "json"}}},
 		{env: "MAX_DB_CONNS", def: "20", usage: "most open database connections (each pool: primary, replica)",
 			value: wholeNumber[int]{&cfg.MaxDBConns, 1, 1000}},
-		{env: "BCRYPT_COST", def: "10", usage: "bcrypt cost of password hashes (below 10 is cheap to guess; above 14 a login takes seconds)",
-			value: wholeNumber[int]{&cfg.BcryptCost, 10, 14}},
+		{env: "BCRYPT_COST", def: strconv.Itoa(safeBcryptCost), usage: "bcrypt cost of password hashes (below 10 is cheap to guess, for tests only, and warned about; above 14 a login takes seconds)",
+			value: wholeNumber[int]{&cfg.BcryptCost, bcrypt.MinCost, 14}},
 		{env: "HASH_WORKERS", def: strconv.Itoa(hashWorkers), defaultDoc: "half the cores",
 			usage: "password hashes computed at once",
 			value: wholeNumber[int]{&cfg.HashWorkers, 1, 256}},
@@ -253,7 +257,7 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "Every setting is a flag and an environment variable; flags win, an empty variable is unset.")
 	for _, s := range settings(&config{}) {
 		fmt.Fprintf(w, "\n  -%s, %s (default: %s)\n      %s\n      accepts: %s\n",
-			s.flagName(), s.env, strings.Trim(s.defaultText(), "`"), s.usage, s.value.accepts())
+			s.flagName(), s.env, strings.ReplaceAll(s.defaultText(), "`", ""), s.usage, s.value.accepts())
 	}
 }
 

@@ -44,6 +44,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	logger := newLogger(cfg, stderr)
+	if cfg.BcryptCost < safeBcryptCost {
+		logger.Warn("BCRYPT_COST is below 10: password hashes are cheap to guess (use it for tests only)", "cost", cfg.BcryptCost)
+	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
