@@ -186,21 +186,25 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, err
 	}
 	for i, s := range all {
-		source, raw := "-"+s.flagName(), given[i]
-		if raw == nil {
-			source, raw = s.env, ptr(getenv(s.env))
-			if *raw == "" {
-				source, raw = s.env+" (default)", &s.def
-			}
-		}
-		if err := s.value.set(*raw); err != nil {
-			return config{}, fmt.Errorf("%s: %s %v; use %s", source, s.quote(*raw), err, s.value.accepts())
+		source, raw := s.pick(given[i], getenv)
+		if err := s.value.set(raw); err != nil {
+			return config{}, fmt.Errorf("%s: %s %v; use %s", source, s.quote(raw), err, s.value.accepts())
 		}
 	}
 	return cfg, nil
 }
 
-func ptr[T any](v T) *T { return &v }
+// pick returns the setting's text and where it comes from: the flag, else the variable,
+// else the default.
+func (s setting) pick(flagText *string, getenv func(string) string) (source, raw string) {
+	if flagText != nil {
+		return "-" + s.flagName(), *flagText
+	}
+	if v := getenv(s.env); v != "" {
+		return s.env, v
+	}
+	return s.env + " (default)", s.def
+}
 
 // quote shows a value in a message, unless it is a secret.
 func (s setting) quote(raw string) string {

@@ -70,13 +70,13 @@ func TestGoodValues(t *testing.T) {
 // The issue's examples, word for word.
 func TestMessagesNameVariableValueAndAccepted(t *testing.T) {
 	for env, want := range map[[2]string]string{
-		{"MAX_DB_CONNS", "twenty"}:    `MAX_DB_CONNS: "twenty" is not a whole number; use 1-1000`,
-		{"TOKEN_TTL", "12 hours"}:     `TOKEN_TTL: "12 hours" is not a duration; use a Go duration (12h, 90m, 1h30m, 30s) from 1m to 720h`,
-		{"RATE_LIMIT_USER", "fifty"}:  `RATE_LIMIT_USER: "fifty" is not a number; use a number from 0 to 100000 (0: off)`,
-		{"RATE_LIMIT_USER", "-5"}:     `RATE_LIMIT_USER: "-5" is out of range; use a number from 0 to 100000 (0: off)`,
-		{"INTROSPECTION", "yes"}:      `INTROSPECTION: "yes" is not a boolean; use true or false`,
-		{"LOG_LEVEL", "verbose"}:      `LOG_LEVEL: "verbose" is not a log level; use debug, info, warn or error`,
-		{"ADMIN_PASSWORD", "weak"}:    `ADMIN_PASSWORD: (value hidden) is too weak; use 8 to 72 characters`,
+		{"MAX_DB_CONNS", "twenty"}:                 `MAX_DB_CONNS: "twenty" is not a whole number; use 1-1000`,
+		{"TOKEN_TTL", "12 hours"}:                  `TOKEN_TTL: "12 hours" is not a duration; use a Go duration (12h, 90m, 1h30m, 30s) from 1m to 720h`,
+		{"RATE_LIMIT_USER", "fifty"}:               `RATE_LIMIT_USER: "fifty" is not a number; use a number from 0 to 100000 (0: off)`,
+		{"RATE_LIMIT_USER", "-5"}:                  `RATE_LIMIT_USER: "-5" is out of range; use a number from 0 to 100000 (0: off)`,
+		{"INTROSPECTION", "yes"}:                   `INTROSPECTION: "yes" is not a boolean; use true or false`,
+		{"LOG_LEVEL", "verbose"}:                   `LOG_LEVEL: "verbose" is not a log level; use debug, info, warn or error`,
+		{"ADMIN_PASSWORD", "weak"}:                 `ADMIN_PASSWORD: (value hidden) is too weak; use 8 to 72 characters`,
 		{"DATABASE_URL", "postgres://u:secret@h/"}: `DATABASE_URL: "postgres://u:xxxxx@h/" names no database; use a URL such as`,
 	} {
 		_, err := loadConfig(nil, envOf(map[string]string{env[0]: env[1]}))
@@ -189,7 +189,12 @@ func TestHelpListsEverySetting(t *testing.T) {
 	}
 	var help strings.Builder
 	printUsage(&help)
+	seen := map[string]bool{}
 	for _, s := range settings(&config{}) {
+		if seen[s.env] {
+			t.Errorf("%s is declared twice", s.env)
+		}
+		seen[s.env] = true
 		for _, want := range []string{"-" + s.flagName() + ", " + s.env, s.usage, s.value.accepts()} {
 			if !strings.Contains(help.String(), want) {
 				t.Errorf("-help lacks %q", want)
