@@ -53,18 +53,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	// Bind before the (slow) database start: a taken port fails at once, and connections
 	// that arrive meanwhile wait in the backlog until the handler serves them.
-	listener, err := listen(cfg.ListenAddr, "LISTEN_ADDR")
+	bound, err := bind(cfg)
 	if err != nil {
 		return err
 	}
-	defer listener.Close()
-	profiles, err := listenProfiles(cfg.DebugAddr)
-	if err != nil {
-		return err
-	}
-	if profiles != nil {
-		defer profiles.Close()
-	}
+	defer bound.close()
 
 	databaseURL, stopDatabase, err := resolveDatabase(ctx, cfg, defaultDatabaseURL, logger)
 	if err != nil {
@@ -92,6 +85,36 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Websocket:      cfg.Websocket,
 	})
 
+	return serve(ctx, cfg, application, bound, logger, "database", redactURL(databaseURL),
+		"startup", time.Since(started).Round(time.Millisecond))
+}
+
+// listeners are the bound addresses: LISTEN_ADDR, and DEBUG_ADDR when set.
+type listeners struct{ public, profiles net.Listener }
+
+func bind(cfg config) (listeners, error) {
+	public, err := listen(cfg.ListenAddr, "LISTEN_ADDR")
+	if err != nil {
+		return listeners{}, err
+	}
+	profiles, err := listenProfiles(cfg.DebugAddr)
+	if err != nil {
+		public.Close()
+		return listeners{}, err
+	}
+	return listeners{public, profiles}, nil
+}
+
+func (l listeners) close() {
+	l.public.Close()
+	if l.profiles != nil {
+		l.profiles.Close()
+	}
+}
+
+// serve logs "listening" with the bound address (and logArgs), serves until ctx ends, then
+// lets in-flight requests finish within SHUTDOWN_TIMEOUT.
+func serve(ctx context.Context, cfg config, application *app.App, bound listeners, logger *slog.Logger, logArgs ...any) error {
 	server := &http.Server{
 		Handler:           application.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
@@ -100,16 +123,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		IdleTimeout:       120 * time.Second,
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- server.Serve(listener) }()
-	if profiles != nil {
-		go serveProfiles(profiles, logger)
+	go func() { serveErr <- server.Serve(bound.public) }()
+	if bound.profiles != nil {
+		go serveProfiles(bound.profiles, logger)
 	}
-	logger.Info("tracetrack listening", "addr", listener.Addr().String(), "database", redactURL(databaseURL),
-		"startup", time.Since(started).Round(time.Millisecond))
+	logger.Info("tracetrack listening", append([]any{"addr", bound.public.Addr().String()}, logArgs...)...)
 
 	select {
 	case err := <-serveErr:
-		return fmt.Errorf("serve on %s: %w", listener.Addr(), err)
+		return fmt.Errorf("serve on %s: %w", bound.public.Addr(), err)
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing in-flight requests", "deadline", cfg.ShutdownTimeout)
