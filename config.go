@@ -170,8 +170,11 @@ func settings(cfg *config) []setting {
 			value: origins{&cfg.Websocket.AllowedOrigins}},
 		{env: "WS_PING_INTERVAL", def: "10s", usage: "websocket ping interval; a peer silent for two intervals is cut",
 			value: durationIn{&cfg.Websocket.PingInterval, time.Second, 10 * time.Minute}},
-		{env: "WS_RECHECK_INTERVAL", def: "30s", usage: "how often open websockets re-check their token (revoked: close 4403, expired: 4401)",
+		{env: "WS_RECHECK_INTERVAL", def: "30s", usage: "how often open websockets re-read their session besides the change notifications (see **Sessions**): expired tokens close 4401",
 			value: durationIn{&cfg.Websocket.RecheckInterval, time.Second, time.Hour}},
+		{env: "WS_MAX_SUBSCRIPTIONS", def: strconv.Itoa(app.DefaultMaxSubscriptions),
+			usage: "most subscriptions one websocket may run at once; the next `subscribe` gets `RATE_LIMITED` (the socket and its other subscriptions go on)",
+			value: wholeNumber[int]{&cfg.Websocket.MaxSubscriptions, 1, 1000}},
 	}
 }
 

@@ -58,8 +58,11 @@ type App struct {
 	hub        *live.Hub
 	resolver   *resolvers.Resolver
 	websockets *websockets
-	stop       chan struct{}
-	stopOnce   sync.Once
+	// guard and sessionWatch close open websockets whose user's rights changed.
+	guard        *socketGuard
+	sessionWatch *live.SessionWatcher
+	stop         chan struct{}
+	stopOnce     sync.Once
 }
 
 // New builds the routes: /graphql (POST, GET, websocket), /export/*.csv, /healthz, /readyz.
@@ -73,6 +76,7 @@ func New(opts Options) *App {
 	opts.Websocket.defaults()
 	a := &App{opts: opts, sessions: sessions{store: opts.Store}, mux: http.NewServeMux(),
 		websockets: newWebsockets(), stop: make(chan struct{})}
+	a.guard = &socketGuard{store: opts.Store, sockets: a.websockets, logger: opts.Logger, stop: a.stop}
 	a.resolver = &resolvers.Resolver{Store: opts.Store, Hasher: opts.Hasher, Config: opts.Resolvers}
 	a.startLive()
 	limiter := newRateLimiter(opts.RateLimits)
@@ -123,6 +127,7 @@ func (a *App) graphQL() http.Handler {
 	srv.SetParserTokenLimit(a.opts.Limits.MaxTokens)
 	srv.Use(shapeLimit{limits: a.opts.Limits})
 	srv.Use(extension.FixedComplexityLimit(a.opts.Limits.MaxComplexity))
+	srv.Use(subscriptionCap{max: ws.MaxSubscriptions, present: presentError(a.opts.Logger)})
 	if a.opts.DebugSQLCount {
 		srv.AroundOperations(countStatements)
 	}
@@ -155,10 +160,11 @@ func isWebsocket(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
-// withLoaders gives every response its own loaders: one set per HTTP request, and one per
-// event of a subscription, so a dashboard never sees data cached from an earlier event.
+// withLoaders gives every response its own loaders for the caller's actor: one set per HTTP
+// request, and one per event of a subscription (with the subscriber's actor as it is then),
+// so a dashboard never sees data cached from an earlier event nor outside its scope.
 func (a *App) withLoaders(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	return next(loaders.With(ctx, loaders.New(a.opts.Store, a.opts.Loaders)))
+	return next(loaders.With(ctx, loaders.New(a.opts.Store, auth.ActorFrom(ctx), a.opts.Loaders)))
 }
 
 // clearLoadersBeforeMutations drops cached answers before each mutation field runs: the

@@ -11,22 +11,32 @@ import (
 	"tracetrack/qr"
 )
 
-// BagByQR returns the bag with the normalised QR, or nil when there is none.
-func (s *Store) BagByQR(ctx context.Context, code string) (*Bag, error) {
+// BagByQR returns the bag with the QR (normalised here; a malformed QR is BAD_USER_INPUT), or
+// nil when there is none. A bag of an area the actor may not see is FORBIDDEN (naming
+// nothing of it).
+func (s *Store) BagByQR(ctx context.Context, a Actor, rawQR string) (*Bag, error) {
+	code, err := anyCode(rawQR)
+	if err != nil {
+		return nil, err
+	}
 	var bag Bag
-	err := s.db.GetContext(ctx, &bag, `SELECT `+bagColumns+` FROM bags WHERE qr = $1`, code)
+	err = s.db.GetContext(ctx, &bag, `SELECT `+bagColumns+` FROM bags WHERE qr = $1`, code)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, wrap(err, "fetch bag")
 	}
+	if err := a.checkBag(&bag); err != nil {
+		return nil, err
+	}
 	return &bag, nil
 }
 
 // ScanParent registers the parent bag if it is new (in the scanning user's area; none for
-// admins and billers) and logs PARENT_SCANNED, in one transaction.
-func (s *Store) ScanParent(ctx context.Context, user *User, rawQR string, capacity int) (*Bag, error) {
+// admins and billers) and logs PARENT_SCANNED, in one transaction. A parent of an area the
+// actor may not see is FORBIDDEN and nothing is logged.
+func (s *Store) ScanParent(ctx context.Context, a Actor, rawQR string, capacity int) (*Bag, error) {
 	code, err := parentCode(rawQR)
 	if err != nil {
 		return nil, err
@@ -44,15 +54,15 @@ func (s *Store) ScanParent(ctx context.Context, user *User, rawQR string, capaci
 			SELECT `+bagColumns+` FROM inserted
 			UNION ALL
 			SELECT `+bagColumns+` FROM bags WHERE qr = $1 AND NOT EXISTS (SELECT 1 FROM inserted)`,
-			code, user.AreaID, capacity, user.ID)
+			code, a.AreaID, capacity, a.UserID)
 		if err != nil {
 			return wrap(err, "register parent bag")
 		}
-		if !user.MayAccessArea(row.AreaID) {
-			return forbiddenArea(code)
+		if err := a.checkBag(&row); err != nil {
+			return err
 		}
 		bag = &row
-		return logScans(ctx, tx, []scanEntry{{Kind: ScanParentScanned, Bag: &row, UserID: user.ID}})
+		return logScans(ctx, tx, []scanEntry{{Kind: ScanParentScanned, Bag: &row, UserID: a.UserID}})
 	})
 	return bag, err
 }
@@ -81,10 +91,6 @@ func childCode(raw string) (string, error) {
 	return "", apperr.New(apperr.BadUserInput, "%q is not a valid QR: %s", code, qr.Describe)
 }
 
-func forbiddenArea(code string) error {
-	return apperr.New(apperr.Forbidden, "bag %s belongs to another area than yours", code)
-}
-
 // lockParent locks the parent bag with the QR for a change of its children. FOR NO KEY
 // UPDATE leaves foreign-key checks of concurrent bill links free to proceed.
 func lockParent(ctx context.Context, tx *sqlx.Tx, code string) (*Bag, error) {
@@ -106,4 +112,18 @@ func bagByID(ctx context.Context, tx *sqlx.Tx, id int64) (*Bag, error) {
 		return nil, wrap(err, "fetch bag")
 	}
 	return &bag, nil
+}
+
+// BagByID returns the bag with the id, or nil when there is none. A bag of an area the actor
+// may not see is FORBIDDEN (naming nothing of it), as in BagByQR.
+func (s *Store) BagByID(ctx context.Context, a Actor, id int64) (*Bag, error) {
+	var bags []*Bag
+	err := s.db.SelectContext(ctx, &bags, `SELECT `+bagColumns+` FROM bags WHERE id = $1`, id)
+	if err != nil || len(bags) == 0 {
+		return nil, wrap(err, "fetch bag")
+	}
+	if err := a.checkBag(bags[0]); err != nil {
+		return nil, err
+	}
+	return bags[0], nil
 }

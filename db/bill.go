@@ -18,11 +18,11 @@ type NewBill struct {
 	Destination   *string
 	VehicleNumber *string
 	Capacity      int
-	CreatedBy     *int64
 }
 
-// CreateBill stores a new, empty bill. A bill number already taken (any case) is CONFLICT.
-func (s *Store) CreateBill(ctx context.Context, nb NewBill) (*Bill, error) {
+// CreateBill stores a new, empty bill created by the actor. A bill number already taken (any
+// case) is CONFLICT.
+func (s *Store) CreateBill(ctx context.Context, a Actor, nb NewBill) (*Bill, error) {
 	number := NormalizeBillNumber(nb.BillNumber)
 	if err := CheckBillNumber(number); err != nil {
 		return nil, err
@@ -37,7 +37,7 @@ func (s *Store) CreateBill(ctx context.Context, nb NewBill) (*Bill, error) {
 	err := s.db.GetContext(ctx, &bill, `
 		INSERT INTO bills (bill_number, description, destination, vehicle_number, capacity, created_by)
 		VALUES ($1, $2, $3, $4, $5, $6)
-		RETURNING `+billColumns, number, nb.Description, nb.Destination, nb.VehicleNumber, nb.Capacity, nb.CreatedBy)
+		RETURNING `+billColumns, number, nb.Description, nb.Destination, nb.VehicleNumber, nb.Capacity, a.UserID)
 	if code, constraint := constraintName(err); code == pqUniqueViolation && constraint == "bills_bill_number_key" {
 		return nil, apperr.New(apperr.Conflict, "bill number %s is already taken; choose another", number)
 	}
@@ -146,8 +146,8 @@ func (s *Store) transitionRefused(ctx context.Context, id int64, why string) err
 }
 
 // DeleteBill deletes a bill; its parent bags stay, unbilled, and each gets a BILL_UNLINKED
-// scan row. Parents are locked before the bill (the project's lock order).
-func (s *Store) DeleteBill(ctx context.Context, id int64, userID *int64) error {
+// scan row (logged as the actor's). Parents are locked before the bill (the project's lock order).
+func (s *Store) DeleteBill(ctx context.Context, a Actor, id int64) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `
 			SELECT g.id FROM bags g
@@ -164,7 +164,7 @@ func (s *Store) DeleteBill(ctx context.Context, id int64, userID *int64) error {
 			SELECT 'BILL_UNLINKED', g.qr, g.id, bb.bill_id, $2, g.area_id
 			FROM bill_bags bb JOIN bags g ON g.id = bb.bag_id
 			WHERE bb.bill_id = $1
-			ORDER BY bb.id`, id, userID); err != nil {
+			ORDER BY bb.id`, id, a.UserID); err != nil {
 			return wrap(err, "log unlinks of deleted bill")
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM bills WHERE id = $1`, id)

@@ -23,8 +23,9 @@ type BillLinkResult struct {
 // bill, or rejected with a code. It runs a fixed number of statements whatever the batch size:
 // parents are locked by id (FOR NO KEY UPDATE) before the bill (FOR UPDATE), so capacity and
 // "one bill per parent" are decided under locks, with the check constraint and the unique
-// bill_bags.bag_id as the database's backstop.
-func (s *Store) LinkBagsToBill(ctx context.Context, billID int64, qrs []string, userID *int64) (*BillLinkResult, error) {
+// bill_bags.bag_id as the database's backstop. A parent of an area the actor may not see is
+// rejected FORBIDDEN_AREA, and nothing of it is returned.
+func (s *Store) LinkBagsToBill(ctx context.Context, a Actor, billID int64, qrs []string) (*BillLinkResult, error) {
 	if len(qrs) > MaxLinkBatch {
 		return nil, apperr.New(apperr.BadUserInput, "link at most %d parent bags per call, got %d; split the list", MaxLinkBatch, len(qrs))
 	}
@@ -35,6 +36,7 @@ func (s *Store) LinkBagsToBill(ctx context.Context, billID int64, qrs []string, 
 		if err != nil {
 			return err
 		}
+		lookup = res.sortOutForbidden(a, lookup, parents)
 		bill, err := lockBill(ctx, tx, billID)
 		if err != nil {
 			return err
@@ -56,7 +58,7 @@ func (s *Store) LinkBagsToBill(ctx context.Context, billID int64, qrs []string, 
 			}
 			candidates = candidates[:max(free, 0)]
 		}
-		if err := res.insertLinks(ctx, tx, billID, candidates, userID); err != nil {
+		if err := res.insertLinks(ctx, tx, billID, candidates, a.UserID); err != nil {
 			return err
 		}
 		res.Bill, err = billByID(ctx, tx, billID)
@@ -85,6 +87,22 @@ func lockParentsByQR(ctx context.Context, tx *sqlx.Tx, qrs []string) (map[string
 		byQR[b.QR] = b
 	}
 	return byQR, nil
+}
+
+// sortOutForbidden rejects the parents the actor may not see and returns the other QRs;
+// they leave parents too, so nothing later looks at them or names them.
+func (r *BillLinkResult) sortOutForbidden(a Actor, qrs []string, parents map[string]*Bag) []string {
+	var rest []string
+	for _, qr := range qrs {
+		if p := parents[qr]; p != nil && !a.MaySeeArea(p.AreaID) {
+			delete(parents, qr)
+			r.Rejected = append(r.Rejected, Rejection{QR: qr, Code: RejectForbiddenArea,
+				Message: qr + " belongs to another dispatch area than yours"})
+			continue
+		}
+		rest = append(rest, qr)
+	}
+	return rest
 }
 
 // sortOutMissing rejects the QRs that are no parent: children (IS_CHILD) and unknown QRs.
@@ -210,8 +228,9 @@ func (r *BillLinkResult) insertLinks(ctx context.Context, tx *sqlx.Tx, billID in
 }
 
 // UnlinkBagFromBill takes a parent bag off a bill and logs BILL_UNLINKED. An unknown QR,
-// a bag not on this bill: NOT_FOUND; a completed bill: CONFLICT.
-func (s *Store) UnlinkBagFromBill(ctx context.Context, billID int64, rawQR string, userID *int64) (*Bill, error) {
+// a bag not on this bill: NOT_FOUND; a completed bill: CONFLICT; a parent of an area the
+// actor may not see: FORBIDDEN.
+func (s *Store) UnlinkBagFromBill(ctx context.Context, a Actor, billID int64, rawQR string) (*Bill, error) {
 	code := qr.Normalize(rawQR)
 	var bill *Bill
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -230,6 +249,9 @@ func (s *Store) UnlinkBagFromBill(ctx context.Context, billID int64, rawQR strin
 		if p == nil {
 			return apperr.New(apperr.NotFound, "no parent bag %s", code)
 		}
+		if err := a.checkBag(p); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM bill_bags WHERE bag_id = $1 AND bill_id = $2`, p.ID, billID)
 		if err != nil {
 			return wrap(err, "unlink parent bag")
@@ -239,7 +261,7 @@ func (s *Store) UnlinkBagFromBill(ctx context.Context, billID int64, rawQR strin
 		}
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO scans (kind, bag_qr, bag_id, bill_id, user_id, area_id)
-			VALUES ('BILL_UNLINKED', $1, $2, $3, $4, $5)`, p.QR, p.ID, billID, userID, p.AreaID); err != nil {
+			VALUES ('BILL_UNLINKED', $1, $2, $3, $4, $5)`, p.QR, p.ID, billID, a.UserID, p.AreaID); err != nil {
 			return wrap(err, "log bill unlink")
 		}
 		bill, err = billByID(ctx, tx, billID)

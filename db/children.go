@@ -69,7 +69,9 @@ func triageCodes(raws []string, want qr.Kind, wrongKind Rejection) ([]string, []
 // locked once, existing children are classified, and the new ones that fit are inserted with
 // their CHILD_LINKED log rows in one statement. A retried batch changes and logs nothing.
 // Capacity, one parent per child and unique QRs are enforced by the lock and constraints.
-func (s *Store) LinkChildren(ctx context.Context, user *User, parentQR string, childQRs []string) (*LinkResult, error) {
+// A parent of an area the actor may not see is FORBIDDEN as a whole: the call returns
+// nothing of it (the contract's result has a non-null parent, so there is no result).
+func (s *Store) LinkChildren(ctx context.Context, a Actor, parentQR string, childQRs []string) (*LinkResult, error) {
 	code, err := parentCode(parentQR)
 	if err != nil {
 		return nil, err
@@ -82,14 +84,10 @@ func (s *Store) LinkChildren(ctx context.Context, user *User, parentQR string, c
 		if err != nil {
 			return err
 		}
-		if !user.MayAccessArea(parent.AreaID) {
-			for _, c := range codes {
-				rejected = append(rejected, Rejection{c, RejectForbiddenArea, fmt.Sprintf("parent %s belongs to another area than yours", code)})
-			}
-			result.Parent = parent
-			return nil
+		if err := a.checkBag(parent); err != nil {
+			return err
 		}
-		fresh, err := classifyExisting(ctx, tx, parent, codes, result, &rejected)
+		fresh, err := classifyExisting(ctx, tx, a, parent, codes, result, &rejected)
 		if err != nil {
 			return err
 		}
@@ -99,7 +97,7 @@ func (s *Store) LinkChildren(ctx context.Context, user *User, parentQR string, c
 		for len(fresh) > 0 && room > 0 {
 			take := fresh[:min(room, len(fresh))]
 			fresh = fresh[len(take):]
-			linked, err := insertChildren(ctx, tx, user, parent, take, result, &rejected)
+			linked, err := insertChildren(ctx, tx, a, parent, take, result, &rejected)
 			if err != nil {
 				return err
 			}
@@ -126,7 +124,7 @@ type existingBag struct {
 
 // classifyExisting sorts out the codes that already exist (already linked here, or linked
 // elsewhere) and returns the others, in batch order.
-func classifyExisting(ctx context.Context, tx *sqlx.Tx, parent *Bag, codes []string, result *LinkResult, rejected *[]Rejection) ([]string, error) {
+func classifyExisting(ctx context.Context, tx *sqlx.Tx, a Actor, parent *Bag, codes []string, result *LinkResult, rejected *[]Rejection) ([]string, error) {
 	if len(codes) == 0 {
 		return nil, nil
 	}
@@ -154,17 +152,22 @@ func classifyExisting(ctx context.Context, tx *sqlx.Tx, parent *Bag, codes []str
 			bag := e.Bag
 			result.AlreadyLinked = append(result.AlreadyLinked, &bag)
 		default:
-			*rejected = append(*rejected, linkedElsewhere(c, e.ParentQR))
+			*rejected = append(*rejected, linkedElsewhere(a, c, e))
 		}
 	}
 	return fresh, nil
 }
 
-func linkedElsewhere(code string, parentQR *string) Rejection {
-	if parentQR == nil {
+// linkedElsewhere is the rejection of a code that exists outside this parent. The other
+// parent is named only when the actor may see it (a child has its parent's area).
+func linkedElsewhere(a Actor, code string, e *existingBag) Rejection {
+	switch {
+	case e.ParentQR == nil:
 		return Rejection{code, RejectIsParent, code + " is a parent bag"}
+	case a.MaySeeArea(e.AreaID):
+		return Rejection{code, RejectLinkedToOther, fmt.Sprintf("%s is already in parent %s; unlink it there first", code, *e.ParentQR)}
 	}
-	return Rejection{code, RejectLinkedToOther, fmt.Sprintf("%s is already in parent %s; unlink it there first", code, *parentQR)}
+	return Rejection{code, RejectLinkedToOther, code + " is already in a parent bag of another dispatch area; it cannot go into this one"}
 }
 
 // insertChildren inserts the new children and their CHILD_LINKED rows in one statement and
@@ -172,7 +175,7 @@ func linkedElsewhere(code string, parentQR *string) Rejection {
 // A code another transaction inserted meanwhile is skipped by ON CONFLICT and reported as
 // linked elsewhere. Rows go in sorted by QR, so two batches sharing new QRs wait for each
 // other in the same order instead of deadlocking; Linked keeps the scan order.
-func insertChildren(ctx context.Context, tx *sqlx.Tx, user *User, parent *Bag, codes []string, result *LinkResult, rejected *[]Rejection) (int, error) {
+func insertChildren(ctx context.Context, tx *sqlx.Tx, a Actor, parent *Bag, codes []string, result *LinkResult, rejected *[]Rejection) (int, error) {
 	sorted := slices.Sorted(slices.Values(codes))
 	var inserted []*Bag
 	err := tx.SelectContext(ctx, &inserted, `
@@ -188,7 +191,7 @@ func insertChildren(ctx context.Context, tx *sqlx.Tx, user *User, parent *Bag, c
 			SELECT 'CHILD_LINKED', qr, id, parent_id, $4, area_id FROM inserted ORDER BY id
 		)
 		SELECT `+bagColumns+` FROM inserted ORDER BY id`,
-		pq.Array(sorted), parent.ID, parent.AreaID, user.ID)
+		pq.Array(sorted), parent.ID, parent.AreaID, a.UserID)
 	if err != nil {
 		return 0, wrap(err, "link children")
 	}

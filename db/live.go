@@ -21,8 +21,8 @@ type ScanLogFilter struct {
 	Kinds []ScanKind
 }
 
-// ScanLog returns up to limit scans matching the filter, oldest id first.
-func (s *Store) ScanLog(ctx context.Context, f ScanLogFilter, limit int) ([]*Scan, error) {
+// ScanLog returns up to limit scans the actor may see matching the filter, oldest id first.
+func (s *Store) ScanLog(ctx context.Context, a Actor, f ScanLogFilter, limit int) ([]*Scan, error) {
 	kinds := make([]string, len(f.Kinds))
 	for i, k := range f.Kinds {
 		kinds[i] = string(k)
@@ -35,8 +35,9 @@ func (s *Store) ScanLog(ctx context.Context, f ScanLogFilter, limit int) ([]*Sca
 		  AND ($2 = 0 OR id <= $2)
 		  AND ($3::bigint IS NULL OR area_id = $3)
 		  AND (cardinality($4::text[]) = 0 OR kind = ANY($4))
+		  AND ($6::bigint IS NULL OR area_id = $6)
 		ORDER BY id
-		LIMIT $5`, f.AfterID, f.ThroughID, f.AreaID, pq.StringArray(kinds), limit)
+		LIMIT $5`, f.AfterID, f.ThroughID, f.AreaID, pq.StringArray(kinds), limit, a.scopeParam())
 	return scans, wrap(err, "read the scan log")
 }
 
@@ -68,42 +69,4 @@ func (s *Store) LiveBills(ctx context.Context, ids []int64) ([]*Bill, error) {
 		WHERE id = ANY($1)
 		ORDER BY id`, pq.Int64Array(ids))
 	return bills, wrap(err, "read changed bills")
-}
-
-// TokenState is whether a bearer token still opens a session.
-type TokenState string
-
-// Token states for websockets that re-check their session.
-const (
-	TokenLive    TokenState = "LIVE"
-	TokenExpired TokenState = "EXPIRED"
-	// TokenRevoked also covers a deactivated user and a token that is gone.
-	TokenRevoked TokenState = "REVOKED"
-)
-
-// TokenStates returns the state of each token id; ids that no longer exist are REVOKED.
-func (s *Store) TokenStates(ctx context.Context, ids []int64) (map[int64]TokenState, error) {
-	var rows []struct {
-		ID    int64      `db:"id"`
-		State TokenState `db:"state"`
-	}
-	err := s.db.SelectContext(ctx, &rows, `
-		SELECT t.id,
-		       CASE WHEN t.revoked_at IS NOT NULL OR NOT u.active THEN 'REVOKED'
-		            WHEN t.expires_at <= now() THEN 'EXPIRED'
-		            ELSE 'LIVE' END AS state
-		FROM auth_tokens t
-		JOIN users u ON u.id = t.user_id
-		WHERE t.id = ANY($1)`, pq.Int64Array(ids))
-	if err != nil {
-		return nil, wrap(err, "check tokens")
-	}
-	states := make(map[int64]TokenState, len(ids))
-	for _, id := range ids {
-		states[id] = TokenRevoked
-	}
-	for _, r := range rows {
-		states[r.ID] = r.State
-	}
-	return states, nil
 }

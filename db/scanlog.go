@@ -15,7 +15,7 @@ type scanEntry struct {
 	Bag      *Bag
 	ParentID *int64
 	BillID   *int64
-	UserID   int64
+	UserID   *int64
 }
 
 // logScans appends entries to the scan log in one statement, inside the transaction of the

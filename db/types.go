@@ -123,12 +123,3 @@ func (User) isNode() {}
 func (Bag) isNode()  {}
 func (Bill) isNode() {}
 func (Scan) isNode() {}
-
-// MayAccessArea reports whether the user may see or change something of the area (nil: no
-// area). Admins and billers may touch every area; dispatchers only their own.
-func (u *User) MayAccessArea(areaID *int64) bool {
-	if u.Role != RoleDispatcher {
-		return true
-	}
-	return areaID != nil && u.AreaID != nil && *areaID == *u.AreaID
-}

@@ -12,7 +12,7 @@ import (
 
 // UnlinkChild removes a child from its parent: the child bag is deleted (no child exists
 // without a parent), the log keeps its QR. It returns the parent.
-func (s *Store) UnlinkChild(ctx context.Context, user *User, childQR string) (*Bag, error) {
+func (s *Store) UnlinkChild(ctx context.Context, a Actor, childQR string) (*Bag, error) {
 	code, err := childCode(childQR)
 	if err != nil {
 		return nil, err
@@ -28,7 +28,7 @@ func (s *Store) UnlinkChild(ctx context.Context, user *User, childQR string) (*B
 		if err != nil {
 			return wrap(err, "find child")
 		}
-		parent, err = unlinkLocked(ctx, tx, user, parentQR, code)
+		parent, err = unlinkLocked(ctx, tx, a, parentQR, code)
 		return err
 	})
 	return parent, err
@@ -36,7 +36,7 @@ func (s *Store) UnlinkChild(ctx context.Context, user *User, childQR string) (*B
 
 // UndoLastChildScan unlinks the child of the caller's most recent CHILD_LINKED scan of the
 // last hour (if that child is still linked) and returns its parent; nil when there is none.
-func (s *Store) UndoLastChildScan(ctx context.Context, user *User) (*Bag, error) {
+func (s *Store) UndoLastChildScan(ctx context.Context, a Actor) (*Bag, error) {
 	var parent *Bag
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var last struct {
@@ -50,28 +50,29 @@ func (s *Store) UndoLastChildScan(ctx context.Context, user *User) (*Bag, error)
 			JOIN bags p ON p.id = c.parent_id
 			WHERE s.user_id = $1 AND s.kind = 'CHILD_LINKED' AND s.at > now() - interval '1 hour'
 			ORDER BY s.id DESC
-			LIMIT 1`, user.ID)
+			LIMIT 1`, a.UserID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
 		if err != nil {
 			return wrap(err, "find the last child scan")
 		}
-		parent, err = unlinkLocked(ctx, tx, user, last.ParentQR, last.ChildQR)
+		parent, err = unlinkLocked(ctx, tx, a, last.ParentQR, last.ChildQR)
 		return err
 	})
 	return parent, err
 }
 
-// unlinkLocked locks the parent, checks the caller's area, deletes the child if it is still
-// in that parent, logs CHILD_UNLINKED, and returns the parent as it is now.
-func unlinkLocked(ctx context.Context, tx *sqlx.Tx, user *User, parentQR, childQR string) (*Bag, error) {
+// unlinkLocked locks the parent, checks the actor's area (FORBIDDEN naming nothing of a
+// parent of another area), deletes the child if it is still in that parent, logs
+// CHILD_UNLINKED, and returns the parent as it is now.
+func unlinkLocked(ctx context.Context, tx *sqlx.Tx, a Actor, parentQR, childQR string) (*Bag, error) {
 	parent, err := lockParent(ctx, tx, parentQR)
 	if err != nil {
 		return nil, err
 	}
-	if !user.MayAccessArea(parent.AreaID) {
-		return nil, forbiddenArea(parentQR)
+	if err := a.checkBag(parent); err != nil {
+		return nil, err
 	}
 	var child Bag
 	err = tx.GetContext(ctx, &child, `
@@ -82,7 +83,7 @@ func unlinkLocked(ctx context.Context, tx *sqlx.Tx, user *User, parentQR, childQ
 	if err != nil {
 		return nil, wrap(err, "unlink child")
 	}
-	if err := logScans(ctx, tx, []scanEntry{{Kind: ScanChildUnlinked, Bag: &child, ParentID: &parent.ID, UserID: user.ID}}); err != nil {
+	if err := logScans(ctx, tx, []scanEntry{{Kind: ScanChildUnlinked, Bag: &child, ParentID: &parent.ID, UserID: a.UserID}}); err != nil {
 		return nil, err
 	}
 	return bagByID(ctx, tx, parent.ID)
@@ -91,7 +92,7 @@ func unlinkLocked(ctx context.Context, tx *sqlx.Tx, user *User, parentQR, childQ
 // DeleteBag deletes a bag: a parent with its children, a child from its parent. Every
 // deleted bag is logged BAG_DELETED. A parent on a bill is refused with CONFLICT (and the
 // bill_bags foreign key refuses it even under a concurrent link).
-func (s *Store) DeleteBag(ctx context.Context, user *User, rawQR string) error {
+func (s *Store) DeleteBag(ctx context.Context, a Actor, rawQR string) error {
 	code, err := anyCode(rawQR)
 	if err != nil {
 		return err
@@ -114,8 +115,8 @@ func (s *Store) DeleteBag(ctx context.Context, user *User, rawQR string) error {
 		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM bags WHERE id = $1 FOR UPDATE`, parentID); err != nil {
 			return wrap(err, "lock bag")
 		}
-		if !user.MayAccessArea(bag.AreaID) {
-			return forbiddenArea(code)
+		if err := a.checkBag(&bag); err != nil {
+			return err
 		}
 		var billNumber string
 		err = tx.GetContext(ctx, &billNumber, `
@@ -126,19 +127,19 @@ func (s *Store) DeleteBag(ctx context.Context, user *User, rawQR string) error {
 		if !errors.Is(err, sql.ErrNoRows) {
 			return wrap(err, "check bill of bag")
 		}
-		return deleteWithLog(ctx, tx, user, &bag)
+		return deleteWithLog(ctx, tx, a, &bag)
 	})
 }
 
 // deleteWithLog deletes the bag (its children go by cascade) and logs BAG_DELETED for it
 // and for each child, in one statement.
-func deleteWithLog(ctx context.Context, tx *sqlx.Tx, user *User, bag *Bag) error {
+func deleteWithLog(ctx context.Context, tx *sqlx.Tx, a Actor, bag *Bag) error {
 	res, err := tx.ExecContext(ctx, `
 		WITH gone AS (
 			DELETE FROM bags WHERE id = $1 OR parent_id = $1 RETURNING id, qr, parent_id, area_id
 		)
 		INSERT INTO scans (kind, bag_qr, bag_id, parent_id, user_id, area_id)
-		SELECT 'BAG_DELETED', qr, id, parent_id, $2, area_id FROM gone ORDER BY id`, bag.ID, user.ID)
+		SELECT 'BAG_DELETED', qr, id, parent_id, $2, area_id FROM gone ORDER BY id`, bag.ID, a.UserID)
 	code, constraint := constraintName(err)
 	if code == pqForeignKeyViolation && constraint == "bill_bags_bag_id_fkey" {
 		return apperr.New(apperr.Conflict, "parent %s was just put on a bill; unlink it from the bill first", bag.QR)

@@ -5,7 +5,7 @@ import (
 	"strconv"
 
 	"tracetrack/db"
-	"tracetrack/resolvers"
+	"tracetrack/internal/gid"
 )
 
 var billHeader = []string{"bill_number", "status", "capacity", "parent_bags", "child_bags",
@@ -41,7 +41,7 @@ func billFilter(r *http.Request) (db.BillListFilter, error) {
 		f.Status = &status
 	}
 	if g := p.str("createdById"); g != nil {
-		id, err := resolvers.UserIDOf(*g)
+		id, err := gid.Decode(gid.User, *g)
 		if err != nil {
 			return f, err
 		}

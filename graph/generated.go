@@ -326,11 +326,11 @@ type QueryResolver interface {
 	Bags(ctx context.Context, filter *model.BagFilter, first *int, after *string) (*model.BagConnection, error)
 	Bill(ctx context.Context, id *string, billNumber *string) (*db.Bill, error)
 	Bills(ctx context.Context, filter *model.BillFilter, first *int, after *string) (*model.BillConnection, error)
-	Stats(ctx context.Context, areaCode *string) (*model.Stats, error)
 	BillSummary(ctx context.Context, groupBy model.BillGrouping, from *time.Time, to *time.Time) ([]*model.BillAggregate, error)
-	Integrity(ctx context.Context) (*model.IntegrityReport, error)
 	Scans(ctx context.Context, filter *model.ScanFilter, first *int, after *string) (*model.ScanConnection, error)
 	ScanSummary(ctx context.Context, groupBy model.ScanGrouping, from *time.Time, to *time.Time, areaCode *string) ([]*model.ScanAggregate, error)
+	Stats(ctx context.Context, areaCode *string) (*db.Stats, error)
+	Integrity(ctx context.Context) (*model.IntegrityReport, error)
 	Me(ctx context.Context) (*db.User, error)
 	Users(ctx context.Context, role *db.Role, areaCode *string, first *int, after *string) (*model.UserConnection, error)
 	Areas(ctx context.Context) ([]*db.Area, error)
@@ -347,7 +347,7 @@ type ScanResolver interface {
 type SubscriptionResolver interface {
 	ScanAdded(ctx context.Context, areaCode *string, kinds []db.ScanKind, after *string) (<-chan *db.Scan, error)
 	BillUpdated(ctx context.Context, id *string) (<-chan *db.Bill, error)
-	StatsUpdated(ctx context.Context, areaCode *string) (<-chan *model.Stats, error)
+	StatsUpdated(ctx context.Context, areaCode *string) (<-chan *db.Stats, error)
 }
 type UserResolver interface {
 	ID(ctx context.Context, obj *db.User) (string, error)
@@ -1526,7 +1526,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "bags.graphqls" "bills.graphqls" "live.graphqls" "scans.graphqls" "schema.graphqls" "users.graphqls"
+//go:embed "bags.graphqls" "bills.graphqls" "live.graphqls" "scans.graphqls" "schema.graphqls" "stats.graphqls" "users.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1543,6 +1543,7 @@ var sources = []*ast.Source{
 	{Name: "live.graphqls", Input: sourceData("live.graphqls"), BuiltIn: false},
 	{Name: "scans.graphqls", Input: sourceData("scans.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
+	{Name: "stats.graphqls", Input: sourceData("stats.graphqls"), BuiltIn: false},
 	{Name: "users.graphqls", Input: sourceData("users.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -5820,63 +5821,6 @@ func (ec *executionContext) fieldContext_Query_bills(ctx context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Query_stats(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_stats(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Stats(ctx, fc.Args["areaCode"].(*string))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.Stats
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0, nil)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Stats) graphql.Marshaler {
-			return ec.marshalNStats2ᚖtracetrackᚋgraphᚋmodelᚐStats(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_stats(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Stats(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_stats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _Query_billSummary(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5930,56 +5874,6 @@ func (ec *executionContext) fieldContext_Query_billSummary(ctx context.Context, 
 	if fc.Args, err = ec.field_Query_billSummary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_integrity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_integrity(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Query().Integrity(ctx)
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalORole2ᚕtracetrackᚋdbᚐRoleᚄ(ctx, []any{"ADMIN"})
-				if err != nil {
-					var zeroVal *model.IntegrityReport
-					return zeroVal, err
-				}
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.IntegrityReport
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.IntegrityReport) graphql.Marshaler {
-			return ec.marshalNIntegrityReport2ᚖtracetrackᚋgraphᚋmodelᚐIntegrityReport(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_integrity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_IntegrityReport(ctx, field)
-		},
 	}
 	return fc, nil
 }
@@ -6094,6 +5988,113 @@ func (ec *executionContext) fieldContext_Query_scanSummary(ctx context.Context, 
 	if fc.Args, err = ec.field_Query_scanSummary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_stats(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_stats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Stats(ctx, fc.Args["areaCode"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *db.Stats
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Stats) graphql.Marshaler {
+			return ec.marshalNStats2ᚖtracetrackᚋdbᚐStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_stats(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Stats(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_stats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_integrity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_integrity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Integrity(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕtracetrackᚋdbᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.IntegrityReport
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.IntegrityReport
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IntegrityReport) graphql.Marshaler {
+			return ec.marshalNIntegrityReport2ᚖtracetrackᚋgraphᚋmodelᚐIntegrityReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_integrity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntegrityReport(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -6927,7 +6928,7 @@ func (ec *executionContext) fieldContext_ScanRejection_message(_ context.Context
 	return graphql.NewScalarFieldContext("ScanRejection", field, false, false, "String")
 }
 
-func (ec *executionContext) _Stats_parentBags(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_parentBags(ctx context.Context, field graphql.CollectedField, obj *db.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6950,7 +6951,7 @@ func (ec *executionContext) fieldContext_Stats_parentBags(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Stats_childBags(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_childBags(ctx context.Context, field graphql.CollectedField, obj *db.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6973,7 +6974,7 @@ func (ec *executionContext) fieldContext_Stats_childBags(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Stats_bills(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_bills(ctx context.Context, field graphql.CollectedField, obj *db.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6982,7 +6983,7 @@ func (ec *executionContext) _Stats_bills(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Stats_bills(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Bills, nil
+			return obj.Bills(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -6993,10 +6994,10 @@ func (ec *executionContext) _Stats_bills(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Stats_bills(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("Stats", field, true, false, "Int")
 }
 
-func (ec *executionContext) _Stats_openBills(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_openBills(ctx context.Context, field graphql.CollectedField, obj *db.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7019,7 +7020,7 @@ func (ec *executionContext) fieldContext_Stats_openBills(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Stats_inProgressBills(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_inProgressBills(ctx context.Context, field graphql.CollectedField, obj *db.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7042,7 +7043,7 @@ func (ec *executionContext) fieldContext_Stats_inProgressBills(_ context.Context
 	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Stats_completedBills(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_completedBills(ctx context.Context, field graphql.CollectedField, obj *db.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7065,7 +7066,7 @@ func (ec *executionContext) fieldContext_Stats_completedBills(_ context.Context,
 	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Stats_totalScans(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_totalScans(ctx context.Context, field graphql.CollectedField, obj *db.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7088,7 +7089,7 @@ func (ec *executionContext) fieldContext_Stats_totalScans(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Stats_scansToday(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_scansToday(ctx context.Context, field graphql.CollectedField, obj *db.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7111,7 +7112,7 @@ func (ec *executionContext) fieldContext_Stats_scansToday(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Stats_users(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_users(ctx context.Context, field graphql.CollectedField, obj *db.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7265,7 +7266,7 @@ func (ec *executionContext) _Subscription_statsUpdated(ctx context.Context, fiel
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Auth == nil {
-					var zeroVal *model.Stats
+					var zeroVal *db.Stats
 					return zeroVal, errors.New("directive auth is not implemented")
 				}
 				return ec.Directives.Auth(ctx, nil, directive0, nil)
@@ -7274,8 +7275,8 @@ func (ec *executionContext) _Subscription_statsUpdated(ctx context.Context, fiel
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Stats) graphql.Marshaler {
-			return ec.marshalNStats2ᚖtracetrackᚋgraphᚋmodelᚐStats(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Stats) graphql.Marshaler {
+			return ec.marshalNStats2ᚖtracetrackᚋdbᚐStats(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10181,23 +10182,11 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_bills(ctx, field)
 				})
-		case "stats":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_stats(ctx, field)
-				})
 		case "billSummary":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_billSummary(ctx, field)
-				})
-		case "integrity":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_integrity(ctx, field)
 				})
 		case "scans":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -10210,6 +10199,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_scanSummary(ctx, field)
+				})
+		case "stats":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_stats(ctx, field)
+				})
+		case "integrity":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_integrity(ctx, field)
 				})
 		case "me":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -10546,7 +10547,7 @@ func (ec *executionContext) _ScanRejection(ctx context.Context, sel ast.Selectio
 
 var statsImplementors = []string{"Stats"}
 
-func (ec *executionContext) _Stats(ctx context.Context, sel ast.SelectionSet, obj *model.Stats) graphql.Marshaler {
+func (ec *executionContext) _Stats(ctx context.Context, sel ast.SelectionSet, obj *db.Stats) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, statsImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -11611,7 +11612,7 @@ func (ec *executionContext) marshalNScanRejection2ᚖtracetrackᚋgraphᚋmodel�
 	return ec._ScanRejection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNStats2ᚖtracetrackᚋgraphᚋmodelᚐStats(ctx context.Context, sel ast.SelectionSet, v *model.Stats) graphql.Marshaler {
+func (ec *executionContext) marshalNStats2ᚖtracetrackᚋdbᚐStats(ctx context.Context, sel ast.SelectionSet, v *db.Stats) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Stats!")
 		return graphql.Null

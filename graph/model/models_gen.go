@@ -154,18 +154,6 @@ type ScanRejection struct {
 	Message string `json:"message"`
 }
 
-type Stats struct {
-	ParentBags      int `json:"parentBags"`
-	ChildBags       int `json:"childBags"`
-	Bills           int `json:"bills"`
-	OpenBills       int `json:"openBills"`
-	InProgressBills int `json:"inProgressBills"`
-	CompletedBills  int `json:"completedBills"`
-	TotalScans      int `json:"totalScans"`
-	ScansToday      int `json:"scansToday"`
-	Users           int `json:"users"`
-}
-
 type Subscription struct {
 }
 
