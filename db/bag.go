@@ -1,13 +1,17 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"slices"
 
 	"github.com/jmoiron/sqlx"
 
 	"tracetrack/apperr"
+	"tracetrack/internal/scalar"
 	"tracetrack/qr"
 )
 
@@ -74,9 +78,9 @@ func parentCode(raw string) (string, error) {
 	case qr.Parent:
 		return code, nil
 	case qr.Child:
-		return "", apperr.New(apperr.BadUserInput, "%s is a child QR; scan a parent bag here (SB + 5 digits or M444- + 5 digits)", code)
+		return "", apperr.New(apperr.BadUserInput, "that is a child QR; scan a parent bag here (SB + 5 digits or M444- + 5 digits)")
 	}
-	return "", apperr.New(apperr.BadUserInput, "%q is not a valid QR: %s", code, qr.Describe)
+	return "", apperr.New(apperr.BadUserInput, "%s is not a valid QR: %s", scalar.Quote(code), qr.Describe)
 }
 
 // childCode normalises a child QR, refusing anything else with BAD_USER_INPUT.
@@ -86,9 +90,9 @@ func childCode(raw string) (string, error) {
 	case qr.Child:
 		return code, nil
 	case qr.Parent:
-		return "", apperr.New(apperr.BadUserInput, "%s is a parent QR; use deleteBag to remove a parent bag", code)
+		return "", apperr.New(apperr.BadUserInput, "that is a parent QR; use deleteBag to remove a parent bag")
 	}
-	return "", apperr.New(apperr.BadUserInput, "%q is not a valid QR: %s", code, qr.Describe)
+	return "", apperr.New(apperr.BadUserInput, "%s is not a valid QR: %s", scalar.Quote(code), qr.Describe)
 }
 
 // lockParent locks the parent bag with the QR for a change of its children. FOR NO KEY
@@ -126,4 +130,95 @@ func (s *Store) BagByID(ctx context.Context, a Actor, id int64) (*Bag, error) {
 		return nil, err
 	}
 	return bags[0], nil
+}
+
+// DeleteBag deletes a bag: a parent with its children, a child from its parent. Every
+// deleted bag is logged BAG_DELETED. A parent on a bill is refused with CONFLICT (and the
+// bill_bags foreign key refuses it even under a concurrent link), and so is a child of a
+// parent on a completed bill (frozen until reopened).
+func (s *Store) DeleteBag(ctx context.Context, a Actor, rawQR string) error {
+	code, err := anyCode(rawQR)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		bag, parent, err := lockBagForDelete(ctx, tx, code)
+		if err != nil {
+			return err
+		}
+		if err := a.checkBag(bag); err != nil {
+			return err
+		}
+		bill, err := billOfParent(ctx, tx, parent)
+		if err != nil {
+			return err
+		}
+		switch {
+		case bill == nil:
+		case bag.ID == parent.ID && bill.completed():
+			return errBillCompleted(fmt.Sprintf("parent %s stays on bill %s", code, bill.BillNumber), bill.BillNumber)
+		case bag.ID == parent.ID:
+			return apperr.New(apperr.Conflict, "parent %s is on bill %s; unlink it from the bill first", code, bill.BillNumber)
+		case bill.completed():
+			return errBillCompleted(fmt.Sprintf("child %s stays in parent %s", code, parent.QR), bill.BillNumber)
+		}
+		return deleteWithLog(ctx, tx, a, bag)
+	})
+}
+
+// lockBagForDelete finds the bag and locks its parent row (the bag itself, or a child's
+// parent): parents before anything else is the lock order every writer follows.
+func lockBagForDelete(ctx context.Context, tx *sqlx.Tx, code string) (bag, parent *Bag, err error) {
+	var found Bag
+	err = tx.GetContext(ctx, &found, `SELECT `+bagColumns+` FROM bags WHERE qr = $1`, code)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, apperr.New(apperr.NotFound, "no bag %s", code)
+	}
+	if err != nil {
+		return nil, nil, wrap(err, "find bag")
+	}
+	parentID := found.ID
+	if found.ParentID != nil {
+		parentID = *found.ParentID
+	}
+	var locked Bag
+	err = tx.GetContext(ctx, &locked, `SELECT `+bagColumns+` FROM bags WHERE id = $1 FOR UPDATE`, parentID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, apperr.New(apperr.NotFound, "no bag %s (it was just removed)", code)
+	}
+	if err != nil {
+		return nil, nil, wrap(err, "lock bag")
+	}
+	if found.ID == parentID {
+		return &locked, &locked, nil
+	}
+	return &found, &locked, nil
+}
+
+// deleteWithLog deletes the bag (its children go by cascade) and logs BAG_DELETED for it
+// and for each child.
+func deleteWithLog(ctx context.Context, tx *sqlx.Tx, a Actor, bag *Bag) error {
+	var gone []*Bag
+	err := tx.SelectContext(ctx, &gone, `
+		DELETE FROM bags WHERE id = $1 OR parent_id = $1 RETURNING `+bagColumns, bag.ID)
+	code, constraint := constraintName(err)
+	if code == pqForeignKeyViolation && constraint == "bill_bags_bag_id_fkey" {
+		return apperr.New(apperr.Conflict, "parent %s was just put on a bill; unlink it from the bill first", bag.QR)
+	}
+	if err != nil {
+		return wrap(err, "delete bag")
+	}
+	if len(gone) == 0 {
+		return apperr.New(apperr.NotFound, "no bag %s (it was just removed)", bag.QR)
+	}
+	slices.SortFunc(gone, func(a, b *Bag) int { return cmp.Compare(a.ID, b.ID) })
+	return logScans(ctx, tx, entriesFor(ScanBagDeleted, gone, nil, a.UserID))
+}
+
+// anyCode normalises a parent or child QR, refusing malformed ones with BAD_USER_INPUT.
+func anyCode(raw string) (string, error) {
+	if code, err := parentCode(raw); err == nil {
+		return code, nil
+	}
+	return childCode(raw)
 }

@@ -11,13 +11,6 @@ import (
 // absent, as if it did not exist, and users come with their private fields blanked
 // (User.VisibleTo). Bills belong to no area: every signed-in role reads them.
 
-const (
-	bagColumns  = `id, qr, type, status, area_id, parent_id, child_count, capacity, created_by, created_at, updated_at`
-	billColumns = `id, bill_number, description, destination, vehicle_number, capacity, status,
-		parent_bag_count, child_bag_count, created_by, created_at, updated_at, completed_at`
-	scanColumns = `id, kind, at, bag_qr, bag_id, parent_id, bill_id, user_id, area_id`
-)
-
 // BagsByIDs returns the bags with the ids that the actor may see (others are absent).
 func (s *Store) BagsByIDs(ctx context.Context, a Actor, ids []int64) ([]*Bag, error) {
 	var bags []*Bag
@@ -53,9 +46,7 @@ type BagBill struct {
 func (s *Store) BillsOfBags(ctx context.Context, a Actor, bagIDs []int64) ([]*BagBill, error) {
 	var rows []*BagBill
 	err := s.db.SelectContext(ctx, &rows, `
-		SELECT g.id AS bag_id, b.id, b.bill_number, b.description, b.destination, b.vehicle_number,
-		       b.capacity, b.status, b.parent_bag_count, b.child_bag_count, b.created_by,
-		       b.created_at, b.updated_at, b.completed_at
+		SELECT g.id AS bag_id, `+qualified("b", billColumns)+`
 		FROM bags g
 		JOIN bill_bags bb ON bb.bag_id = coalesce(g.parent_id, g.id)
 		JOIN bills b ON b.id = bb.bill_id
@@ -77,8 +68,7 @@ type OwnedBag struct {
 func (s *Store) ChildrenOfParents(ctx context.Context, a Actor, parentIDs []int64, page Page) ([]*OwnedBag, error) {
 	var rows []*OwnedBag
 	err := s.db.SelectContext(ctx, &rows, `
-		SELECT p.id AS owner_id, c.id AS pos, c.id, c.qr, c.type, c.status, c.area_id, c.parent_id,
-		       c.child_count, c.capacity, c.created_by, c.created_at, c.updated_at
+		SELECT p.id AS owner_id, c.id AS pos, `+qualified("c", bagColumns)+`
 		FROM unnest($1::bigint[]) AS p(id)
 		CROSS JOIN LATERAL (
 			SELECT `+bagColumns+`
@@ -96,12 +86,10 @@ func (s *Store) ChildrenOfParents(ctx context.Context, a Actor, parentIDs []int6
 func (s *Store) ParentBagsOfBills(ctx context.Context, a Actor, billIDs []int64, page Page) ([]*OwnedBag, error) {
 	var rows []*OwnedBag
 	err := s.db.SelectContext(ctx, &rows, `
-		SELECT b.id AS owner_id, l.link_id AS pos, l.id, l.qr, l.type, l.status, l.area_id, l.parent_id,
-		       l.child_count, l.capacity, l.created_by, l.created_at, l.updated_at
+		SELECT b.id AS owner_id, l.link_id AS pos, `+qualified("l", bagColumns)+`
 		FROM unnest($1::bigint[]) AS b(id)
 		CROSS JOIN LATERAL (
-			SELECT bb.id AS link_id, g.id, g.qr, g.type, g.status, g.area_id, g.parent_id,
-			       g.child_count, g.capacity, g.created_by, g.created_at, g.updated_at
+			SELECT bb.id AS link_id, `+qualified("g", bagColumns)+`
 			FROM bill_bags bb
 			JOIN bags g ON g.id = bb.bag_id
 			WHERE bb.bill_id = b.id AND bb.id > $2 AND ($4::bigint IS NULL OR g.area_id = $4)
@@ -147,8 +135,7 @@ func (s *Store) ScansOfBags(ctx context.Context, a Actor, bagIDs []int64, page P
 	}
 	var rows []*OwnedScan
 	err := s.db.SelectContext(ctx, &rows, `
-		SELECT g.id AS owner_id, s.id, s.kind, s.at, s.bag_qr, s.bag_id, s.parent_id, s.bill_id,
-		       s.user_id, s.area_id
+		SELECT g.id AS owner_id, `+qualified("s", scanColumns)+`
 		FROM unnest($1::bigint[]) AS g(id)
 		CROSS JOIN LATERAL (
 			SELECT `+scanColumns+`

@@ -75,8 +75,7 @@ func (s *Store) ExportBags(ctx context.Context, a Actor, f BagExportFilter, each
 		contains = &v
 	}
 	return s.exportRows(ctx, `
-		SELECT g.id, g.qr, g.type, g.status, g.area_id, g.parent_id, g.child_count, g.capacity,
-		       g.created_by, g.created_at, g.updated_at, p.qr AS parent_qr, b.bill_number
+		SELECT `+qualified("g", bagColumns)+`, p.qr AS parent_qr, b.bill_number
 		FROM bags g
 		LEFT JOIN bags p ON p.id = g.parent_id
 		LEFT JOIN bill_bags bb ON bb.bag_id = coalesce(g.parent_id, g.id)

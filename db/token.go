@@ -10,10 +10,6 @@ import (
 	"github.com/lib/pq"
 )
 
-// tokenUserColumns are userColumns of the users row u joined to a token.
-const tokenUserColumns = `u.id, u.username, u.email, u.password_hash, u.role, u.area_id,
-	u.active, u.failed_logins, u.locked_until, u.created_at, u.last_login_at`
-
 // CreateToken stores the hash of a new bearer token for the user and returns its id.
 func (s *Store) CreateToken(ctx context.Context, userID int64, hash []byte, expiresAt time.Time) (int64, error) {
 	return createToken(ctx, s.db, userID, hash, expiresAt)
@@ -36,7 +32,7 @@ func (s *Store) UserByToken(ctx context.Context, hash []byte) (*User, int64, err
 		TokenID int64 `db:"token_id"`
 	}
 	err := s.db.GetContext(ctx, &row, `
-		SELECT t.id AS token_id, `+tokenUserColumns+`
+		SELECT t.id AS token_id, `+qualified("u", userColumns)+`
 		FROM auth_tokens t
 		JOIN users u ON u.id = t.user_id
 		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND u.active`, hash)
@@ -117,7 +113,7 @@ func (s *Store) SessionStates(ctx context.Context, tokenIDs []int64) (map[int64]
 		       CASE WHEN t.revoked_at IS NOT NULL OR NOT u.active THEN 'REVOKED'
 		            WHEN t.expires_at <= now() THEN 'EXPIRED'
 		            ELSE 'LIVE' END AS state,
-		       `+tokenUserColumns+`
+		       `+qualified("u", userColumns)+`
 		FROM auth_tokens t
 		JOIN users u ON u.id = t.user_id
 		WHERE t.id = ANY($1)`, pq.Int64Array(tokenIDs))

@@ -9,9 +9,6 @@ import (
 	"tracetrack/apperr"
 )
 
-const userColumns = `id, username, email, password_hash, role, area_id, active, failed_logins,
-	locked_until, created_at, last_login_at`
-
 // NewUser is what CreateUser needs; PasswordHash is already hashed.
 type NewUser struct {
 	Username     string

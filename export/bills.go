@@ -16,12 +16,12 @@ var billHeader = []string{"bill_number", "status", "capacity", "parent_bags", "c
 // to any signed-in user (bills belong to no area), newest first.
 func (h Handler) Bills(w http.ResponseWriter, r *http.Request) {
 	if _, err := caller(r); err != nil {
-		refuse(w, err)
+		refuse(w, r, err)
 		return
 	}
 	filter, err := billFilter(r)
 	if err != nil {
-		refuse(w, err)
+		refuse(w, r, err)
 		return
 	}
 	out, err := startCSV(w, "bills.csv", billHeader)
@@ -52,8 +52,8 @@ func billFilter(r *http.Request) (db.BillListFilter, error) {
 
 func (h Handler) billRecord(b *db.Bill) []string {
 	return []string{b.BillNumber, string(b.Status), strconv.Itoa(b.Capacity), strconv.Itoa(b.ParentBagCount),
-		strconv.Itoa(b.ChildBagCount), formatKg(float64(b.ChildBagCount) * h.KgPerChild),
-		formatKg(float64(b.Capacity*h.ChildrenPerParent) * h.KgPerChild),
+		strconv.Itoa(b.ChildBagCount), formatKg(h.Weights.BillTotal(b.ChildBagCount)),
+		formatKg(h.Weights.BillExpected(b.Capacity)),
 		deref(b.Destination), deref(b.VehicleNumber), deref(b.Description),
 		formatTime(&b.CreatedAt), formatTime(b.CompletedAt)}
 }

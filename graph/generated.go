@@ -246,6 +246,11 @@ type ComplexityRoot struct {
 		StatsUpdated func(childComplexity int, areaCode *string) int
 	}
 
+	UndoResult struct {
+		Parent    func(childComplexity int) int
+		RemovedQR func(childComplexity int) int
+	}
+
 	User struct {
 		Active      func(childComplexity int) int
 		Area        func(childComplexity int) int
@@ -302,13 +307,13 @@ type BillResolver interface {
 }
 type MutationResolver interface {
 	ScanParent(ctx context.Context, qr string) (*db.Bag, error)
-	ScanChildren(ctx context.Context, parentQR string, childQrs []string) (*model.ScanChildrenResult, error)
+	ScanChildren(ctx context.Context, parentQR string, childQrs []string) (*db.LinkResult, error)
 	UnlinkChild(ctx context.Context, childQR string) (*db.Bag, error)
-	UndoLastChildScan(ctx context.Context) (*db.Bag, error)
+	UndoLastChildScan(ctx context.Context) (*db.UndoResult, error)
 	DeleteBag(ctx context.Context, qr string) (bool, error)
 	CreateBill(ctx context.Context, input model.CreateBillInput) (*db.Bill, error)
 	UpdateBill(ctx context.Context, id string, input model.UpdateBillInput) (*db.Bill, error)
-	LinkBagsToBill(ctx context.Context, billID string, parentQrs []string) (*model.LinkBagsResult, error)
+	LinkBagsToBill(ctx context.Context, billID string, parentQrs []string) (*db.BillLinkResult, error)
 	UnlinkBagFromBill(ctx context.Context, billID string, parentQR string) (*db.Bill, error)
 	CompleteBill(ctx context.Context, id string) (*db.Bill, error)
 	ReopenBill(ctx context.Context, id string) (*db.Bill, error)
@@ -1337,6 +1342,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.StatsUpdated(childComplexity, args["areaCode"].(*string)), true
 
+	case "UndoResult.parent":
+		if e.ComplexityRoot.UndoResult.Parent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UndoResult.Parent(childComplexity), true
+	case "UndoResult.removedQr":
+		if e.ComplexityRoot.UndoResult.RemovedQR == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UndoResult.RemovedQR(childComplexity), true
+
 	case "User.active":
 		if e.ComplexityRoot.User.Active == nil {
 			break
@@ -1862,6 +1880,16 @@ func (ec *executionContext) childFields_Stats(ctx context.Context, field graphql
 		return ec.fieldContext_Stats_users(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Stats", field.Name)
+}
+
+func (ec *executionContext) childFields_UndoResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "parent":
+		return ec.fieldContext_UndoResult_parent(ctx, field)
+	case "removedQr":
+		return ec.fieldContext_UndoResult_removedQr(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UndoResult", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4327,7 +4355,7 @@ func (ec *executionContext) fieldContext_IntegrityReport_problems(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _LinkBagsResult_bill(ctx context.Context, field graphql.CollectedField, obj *model.LinkBagsResult) (ret graphql.Marshaler) {
+func (ec *executionContext) _LinkBagsResult_bill(ctx context.Context, field graphql.CollectedField, obj *db.BillLinkResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4359,7 +4387,7 @@ func (ec *executionContext) fieldContext_LinkBagsResult_bill(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _LinkBagsResult_linked(ctx context.Context, field graphql.CollectedField, obj *model.LinkBagsResult) (ret graphql.Marshaler) {
+func (ec *executionContext) _LinkBagsResult_linked(ctx context.Context, field graphql.CollectedField, obj *db.BillLinkResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4391,7 +4419,7 @@ func (ec *executionContext) fieldContext_LinkBagsResult_linked(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _LinkBagsResult_alreadyLinked(ctx context.Context, field graphql.CollectedField, obj *model.LinkBagsResult) (ret graphql.Marshaler) {
+func (ec *executionContext) _LinkBagsResult_alreadyLinked(ctx context.Context, field graphql.CollectedField, obj *db.BillLinkResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4423,7 +4451,7 @@ func (ec *executionContext) fieldContext_LinkBagsResult_alreadyLinked(_ context.
 	return fc, nil
 }
 
-func (ec *executionContext) _LinkBagsResult_rejected(ctx context.Context, field graphql.CollectedField, obj *model.LinkBagsResult) (ret graphql.Marshaler) {
+func (ec *executionContext) _LinkBagsResult_rejected(ctx context.Context, field graphql.CollectedField, obj *db.BillLinkResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4435,8 +4463,8 @@ func (ec *executionContext) _LinkBagsResult_rejected(ctx context.Context, field 
 			return obj.Rejected, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.ScanRejection) graphql.Marshaler {
-			return ec.marshalNScanRejection2ᚕᚖtracetrackᚋgraphᚋmodelᚐScanRejectionᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []db.Rejection) graphql.Marshaler {
+			return ec.marshalNScanRejection2ᚕtracetrackᚋdbᚐRejectionᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4529,7 +4557,7 @@ func (ec *executionContext) _Mutation_scanChildren(ctx context.Context, field gr
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Auth == nil {
-					var zeroVal *model.ScanChildrenResult
+					var zeroVal *db.LinkResult
 					return zeroVal, errors.New("directive auth is not implemented")
 				}
 				return ec.Directives.Auth(ctx, nil, directive0, nil)
@@ -4538,8 +4566,8 @@ func (ec *executionContext) _Mutation_scanChildren(ctx context.Context, field gr
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ScanChildrenResult) graphql.Marshaler {
-			return ec.marshalNScanChildrenResult2ᚖtracetrackᚋgraphᚋmodelᚐScanChildrenResult(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *db.LinkResult) graphql.Marshaler {
+			return ec.marshalNScanChildrenResult2ᚖtracetrackᚋdbᚐLinkResult(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4642,7 +4670,7 @@ func (ec *executionContext) _Mutation_undoLastChildScan(ctx context.Context, fie
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Auth == nil {
-					var zeroVal *db.Bag
+					var zeroVal *db.UndoResult
 					return zeroVal, errors.New("directive auth is not implemented")
 				}
 				return ec.Directives.Auth(ctx, nil, directive0, nil)
@@ -4651,8 +4679,8 @@ func (ec *executionContext) _Mutation_undoLastChildScan(ctx context.Context, fie
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *db.Bag) graphql.Marshaler {
-			return ec.marshalOBag2ᚖtracetrackᚋdbᚐBag(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *db.UndoResult) graphql.Marshaler {
+			return ec.marshalOUndoResult2ᚖtracetrackᚋdbᚐUndoResult(ctx, selections, v)
 		},
 		true,
 		false,
@@ -4665,7 +4693,7 @@ func (ec *executionContext) fieldContext_Mutation_undoLastChildScan(_ context.Co
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Bag(ctx, field)
+			return ec.childFields_UndoResult(ctx, field)
 		},
 	}
 	return fc, nil
@@ -4875,11 +4903,11 @@ func (ec *executionContext) _Mutation_linkBagsToBill(ctx context.Context, field 
 			directive1 := func(ctx context.Context) (any, error) {
 				roles, err := ec.unmarshalORole2ᚕtracetrackᚋdbᚐRoleᚄ(ctx, []any{"BILLER"})
 				if err != nil {
-					var zeroVal *model.LinkBagsResult
+					var zeroVal *db.BillLinkResult
 					return zeroVal, err
 				}
 				if ec.Directives.Auth == nil {
-					var zeroVal *model.LinkBagsResult
+					var zeroVal *db.BillLinkResult
 					return zeroVal, errors.New("directive auth is not implemented")
 				}
 				return ec.Directives.Auth(ctx, nil, directive0, roles)
@@ -4888,8 +4916,8 @@ func (ec *executionContext) _Mutation_linkBagsToBill(ctx context.Context, field 
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.LinkBagsResult) graphql.Marshaler {
-			return ec.marshalNLinkBagsResult2ᚖtracetrackᚋgraphᚋmodelᚐLinkBagsResult(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *db.BillLinkResult) graphql.Marshaler {
+			return ec.marshalNLinkBagsResult2ᚖtracetrackᚋdbᚐBillLinkResult(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6612,7 +6640,7 @@ func (ec *executionContext) fieldContext_ScanAggregate_count(_ context.Context, 
 	return graphql.NewScalarFieldContext("ScanAggregate", field, false, false, "Int")
 }
 
-func (ec *executionContext) _ScanChildrenResult_parent(ctx context.Context, field graphql.CollectedField, obj *model.ScanChildrenResult) (ret graphql.Marshaler) {
+func (ec *executionContext) _ScanChildrenResult_parent(ctx context.Context, field graphql.CollectedField, obj *db.LinkResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6644,7 +6672,7 @@ func (ec *executionContext) fieldContext_ScanChildrenResult_parent(_ context.Con
 	return fc, nil
 }
 
-func (ec *executionContext) _ScanChildrenResult_linked(ctx context.Context, field graphql.CollectedField, obj *model.ScanChildrenResult) (ret graphql.Marshaler) {
+func (ec *executionContext) _ScanChildrenResult_linked(ctx context.Context, field graphql.CollectedField, obj *db.LinkResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6676,7 +6704,7 @@ func (ec *executionContext) fieldContext_ScanChildrenResult_linked(_ context.Con
 	return fc, nil
 }
 
-func (ec *executionContext) _ScanChildrenResult_alreadyLinked(ctx context.Context, field graphql.CollectedField, obj *model.ScanChildrenResult) (ret graphql.Marshaler) {
+func (ec *executionContext) _ScanChildrenResult_alreadyLinked(ctx context.Context, field graphql.CollectedField, obj *db.LinkResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6708,7 +6736,7 @@ func (ec *executionContext) fieldContext_ScanChildrenResult_alreadyLinked(_ cont
 	return fc, nil
 }
 
-func (ec *executionContext) _ScanChildrenResult_rejected(ctx context.Context, field graphql.CollectedField, obj *model.ScanChildrenResult) (ret graphql.Marshaler) {
+func (ec *executionContext) _ScanChildrenResult_rejected(ctx context.Context, field graphql.CollectedField, obj *db.LinkResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6720,8 +6748,8 @@ func (ec *executionContext) _ScanChildrenResult_rejected(ctx context.Context, fi
 			return obj.Rejected, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.ScanRejection) graphql.Marshaler {
-			return ec.marshalNScanRejection2ᚕᚖtracetrackᚋgraphᚋmodelᚐScanRejectionᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []db.Rejection) graphql.Marshaler {
+			return ec.marshalNScanRejection2ᚕtracetrackᚋdbᚐRejectionᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6859,7 +6887,7 @@ func (ec *executionContext) fieldContext_ScanEdge_node(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _ScanRejection_qr(ctx context.Context, field graphql.CollectedField, obj *model.ScanRejection) (ret graphql.Marshaler) {
+func (ec *executionContext) _ScanRejection_qr(ctx context.Context, field graphql.CollectedField, obj *db.Rejection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6882,7 +6910,7 @@ func (ec *executionContext) fieldContext_ScanRejection_qr(_ context.Context, fie
 	return graphql.NewScalarFieldContext("ScanRejection", field, false, false, "String")
 }
 
-func (ec *executionContext) _ScanRejection_code(ctx context.Context, field graphql.CollectedField, obj *model.ScanRejection) (ret graphql.Marshaler) {
+func (ec *executionContext) _ScanRejection_code(ctx context.Context, field graphql.CollectedField, obj *db.Rejection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6894,18 +6922,18 @@ func (ec *executionContext) _ScanRejection_code(ctx context.Context, field graph
 			return obj.Code, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v db.RejectionCode) graphql.Marshaler {
+			return ec.marshalNScanRejectionCode2tracetrackᚋdbᚐRejectionCode(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_ScanRejection_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScanRejection", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ScanRejection", field, false, false, "ScanRejectionCode")
 }
 
-func (ec *executionContext) _ScanRejection_message(ctx context.Context, field graphql.CollectedField, obj *model.ScanRejection) (ret graphql.Marshaler) {
+func (ec *executionContext) _ScanRejection_message(ctx context.Context, field graphql.CollectedField, obj *db.Rejection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7304,6 +7332,61 @@ func (ec *executionContext) fieldContext_Subscription_statsUpdated(ctx context.C
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _UndoResult_parent(ctx context.Context, field graphql.CollectedField, obj *db.UndoResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UndoResult_parent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Parent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Bag) graphql.Marshaler {
+			return ec.marshalNBag2ᚖtracetrackᚋdbᚐBag(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UndoResult_parent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UndoResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Bag(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UndoResult_removedQr(ctx context.Context, field graphql.CollectedField, obj *db.UndoResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UndoResult_removedQr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedQR, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UndoResult_removedQr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UndoResult", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
@@ -9887,7 +9970,7 @@ func (ec *executionContext) _IntegrityReport(ctx context.Context, sel ast.Select
 
 var linkBagsResultImplementors = []string{"LinkBagsResult"}
 
-func (ec *executionContext) _LinkBagsResult(ctx context.Context, sel ast.SelectionSet, obj *model.LinkBagsResult) graphql.Marshaler {
+func (ec *executionContext) _LinkBagsResult(ctx context.Context, sel ast.SelectionSet, obj *db.BillLinkResult) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, linkBagsResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -10380,7 +10463,7 @@ func (ec *executionContext) _ScanAggregate(ctx context.Context, sel ast.Selectio
 
 var scanChildrenResultImplementors = []string{"ScanChildrenResult"}
 
-func (ec *executionContext) _ScanChildrenResult(ctx context.Context, sel ast.SelectionSet, obj *model.ScanChildrenResult) graphql.Marshaler {
+func (ec *executionContext) _ScanChildrenResult(ctx context.Context, sel ast.SelectionSet, obj *db.LinkResult) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, scanChildrenResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -10504,7 +10587,7 @@ func (ec *executionContext) _ScanEdge(ctx context.Context, sel ast.SelectionSet,
 
 var scanRejectionImplementors = []string{"ScanRejection"}
 
-func (ec *executionContext) _ScanRejection(ctx context.Context, sel ast.SelectionSet, obj *model.ScanRejection) graphql.Marshaler {
+func (ec *executionContext) _ScanRejection(ctx context.Context, sel ast.SelectionSet, obj *db.Rejection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, scanRejectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -10640,6 +10723,44 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
+}
+
+var undoResultImplementors = []string{"UndoResult"}
+
+func (ec *executionContext) _UndoResult(ctx context.Context, sel ast.SelectionSet, obj *db.UndoResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, undoResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UndoResult")
+		case "parent":
+			out.Values[i] = ec._UndoResult_parent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removedQr":
+			out.Values[i] = ec._UndoResult_removedQr(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
 }
 
 var userImplementors = []string{"User", "Node"}
@@ -11244,14 +11365,14 @@ func (ec *executionContext) marshalNBagEdge2ᚖtracetrackᚋgraphᚋmodelᚐBagE
 }
 
 func (ec *executionContext) unmarshalNBagStatus2tracetrackᚋdbᚐBagStatus(ctx context.Context, v any) (db.BagStatus, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.BagStatus(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNBagStatus2tracetrackᚋdbᚐBagStatus(ctx context.Context, sel ast.SelectionSet, v db.BagStatus) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := model.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "BagStatus!")
 	}
@@ -11259,14 +11380,14 @@ func (ec *executionContext) marshalNBagStatus2tracetrackᚋdbᚐBagStatus(ctx co
 }
 
 func (ec *executionContext) unmarshalNBagType2tracetrackᚋdbᚐBagType(ctx context.Context, v any) (db.BagType, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.BagType(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNBagType2tracetrackᚋdbᚐBagType(ctx context.Context, sel ast.SelectionSet, v db.BagType) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := model.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "BagType!")
 	}
@@ -11348,14 +11469,14 @@ func (ec *executionContext) marshalNBillGrouping2tracetrackᚋgraphᚋmodelᚐBi
 }
 
 func (ec *executionContext) unmarshalNBillStatus2tracetrackᚋdbᚐBillStatus(ctx context.Context, v any) (db.BillStatus, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.BillStatus(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNBillStatus2tracetrackᚋdbᚐBillStatus(ctx context.Context, sel ast.SelectionSet, v db.BillStatus) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := model.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "BillStatus!")
 	}
@@ -11401,13 +11522,13 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalID(v)
+	res, err := model.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalID(v)
+	res := model.MarshalID(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
@@ -11415,13 +11536,13 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
-	res, err := graphql.UnmarshalInt(v)
+	res, err := model.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalInt(v)
+	res := model.MarshalInt(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
@@ -11460,7 +11581,7 @@ func (ec *executionContext) marshalNIntegrityReport2ᚖtracetrackᚋgraphᚋmode
 	return ec._IntegrityReport(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNLinkBagsResult2ᚖtracetrackᚋgraphᚋmodelᚐLinkBagsResult(ctx context.Context, sel ast.SelectionSet, v *model.LinkBagsResult) graphql.Marshaler {
+func (ec *executionContext) marshalNLinkBagsResult2ᚖtracetrackᚋdbᚐBillLinkResult(ctx context.Context, sel ast.SelectionSet, v *db.BillLinkResult) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "LinkBagsResult!")
 		return graphql.Null
@@ -11477,14 +11598,14 @@ func (ec *executionContext) marshalNPageInfo2ᚖtracetrackᚋgraphᚋmodelᚐPag
 }
 
 func (ec *executionContext) unmarshalNRole2tracetrackᚋdbᚐRole(ctx context.Context, v any) (db.Role, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.Role(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNRole2tracetrackᚋdbᚐRole(ctx context.Context, sel ast.SelectionSet, v db.Role) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := model.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Role!")
 	}
@@ -11523,7 +11644,7 @@ func (ec *executionContext) marshalNScanAggregate2ᚖtracetrackᚋgraphᚋmodel�
 	return ec._ScanAggregate(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNScanChildrenResult2ᚖtracetrackᚋgraphᚋmodelᚐScanChildrenResult(ctx context.Context, sel ast.SelectionSet, v *model.ScanChildrenResult) graphql.Marshaler {
+func (ec *executionContext) marshalNScanChildrenResult2ᚖtracetrackᚋdbᚐLinkResult(ctx context.Context, sel ast.SelectionSet, v *db.LinkResult) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ScanChildrenResult!")
 		return graphql.Null
@@ -11574,25 +11695,29 @@ func (ec *executionContext) marshalNScanGrouping2tracetrackᚋgraphᚋmodelᚐSc
 }
 
 func (ec *executionContext) unmarshalNScanKind2tracetrackᚋdbᚐScanKind(ctx context.Context, v any) (db.ScanKind, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.ScanKind(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNScanKind2tracetrackᚋdbᚐScanKind(ctx context.Context, sel ast.SelectionSet, v db.ScanKind) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := model.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ScanKind!")
 	}
 	return res
 }
 
-func (ec *executionContext) marshalNScanRejection2ᚕᚖtracetrackᚋgraphᚋmodelᚐScanRejectionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ScanRejection) graphql.Marshaler {
+func (ec *executionContext) marshalNScanRejection2tracetrackᚋdbᚐRejection(ctx context.Context, sel ast.SelectionSet, v db.Rejection) graphql.Marshaler {
+	return ec._ScanRejection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNScanRejection2ᚕtracetrackᚋdbᚐRejectionᚄ(ctx context.Context, sel ast.SelectionSet, v []db.Rejection) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNScanRejection2ᚖtracetrackᚋgraphᚋmodelᚐScanRejection(ctx, sel, v[i])
+		return ec.marshalNScanRejection2tracetrackᚋdbᚐRejection(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -11604,12 +11729,19 @@ func (ec *executionContext) marshalNScanRejection2ᚕᚖtracetrackᚋgraphᚋmod
 	return ret
 }
 
-func (ec *executionContext) marshalNScanRejection2ᚖtracetrackᚋgraphᚋmodelᚐScanRejection(ctx context.Context, sel ast.SelectionSet, v *model.ScanRejection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ScanRejection!")
-		return graphql.Null
+func (ec *executionContext) unmarshalNScanRejectionCode2tracetrackᚋdbᚐRejectionCode(ctx context.Context, v any) (db.RejectionCode, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := db.RejectionCode(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNScanRejectionCode2tracetrackᚋdbᚐRejectionCode(ctx context.Context, sel ast.SelectionSet, v db.RejectionCode) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ScanRejectionCode!")
 	}
-	return ec._ScanRejection(ctx, sel, v)
+	return res
 }
 
 func (ec *executionContext) marshalNStats2ᚖtracetrackᚋdbᚐStats(ctx context.Context, sel ast.SelectionSet, v *db.Stats) graphql.Marshaler {
@@ -11621,13 +11753,13 @@ func (ec *executionContext) marshalNStats2ᚖtracetrackᚋdbᚐStats(ctx context
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalString(v)
+	res, err := model.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := model.MarshalString(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
@@ -11664,13 +11796,13 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := graphql.UnmarshalTime(v)
+	res, err := model.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalTime(v)
+	res := model.MarshalTime(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
@@ -11895,7 +12027,7 @@ func (ec *executionContext) unmarshalOBagStatus2ᚖtracetrackᚋdbᚐBagStatus(c
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.BagStatus(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -11906,7 +12038,7 @@ func (ec *executionContext) marshalOBagStatus2ᚖtracetrackᚋdbᚐBagStatus(ctx
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := model.MarshalString(string(*v))
 	return res
 }
 
@@ -11914,7 +12046,7 @@ func (ec *executionContext) unmarshalOBagType2ᚖtracetrackᚋdbᚐBagType(ctx c
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.BagType(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -11925,7 +12057,7 @@ func (ec *executionContext) marshalOBagType2ᚖtracetrackᚋdbᚐBagType(ctx con
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := model.MarshalString(string(*v))
 	return res
 }
 
@@ -11948,7 +12080,7 @@ func (ec *executionContext) unmarshalOBillStatus2ᚖtracetrackᚋdbᚐBillStatus
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.BillStatus(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -11959,7 +12091,7 @@ func (ec *executionContext) marshalOBillStatus2ᚖtracetrackᚋdbᚐBillStatus(c
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := model.MarshalString(string(*v))
 	return res
 }
 
@@ -11997,7 +12129,7 @@ func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalID(v)
+	res, err := model.UnmarshalID(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -12007,7 +12139,7 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalID(*v)
+	res := model.MarshalID(*v)
 	return res
 }
 
@@ -12015,7 +12147,7 @@ func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*i
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalInt(v)
+	res, err := model.UnmarshalInt(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -12025,7 +12157,7 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalInt(*v)
+	res := model.MarshalInt(*v)
 	return res
 }
 
@@ -12076,7 +12208,7 @@ func (ec *executionContext) unmarshalORole2ᚖtracetrackᚋdbᚐRole(ctx context
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.Role(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -12087,7 +12219,7 @@ func (ec *executionContext) marshalORole2ᚖtracetrackᚋdbᚐRole(ctx context.C
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := model.MarshalString(string(*v))
 	return res
 }
 
@@ -12139,7 +12271,7 @@ func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v an
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalString(v)
+	res, err := model.UnmarshalString(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -12149,7 +12281,7 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(*v)
+	res := model.MarshalString(*v)
 	return res
 }
 
@@ -12157,7 +12289,7 @@ func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalTime(v)
+	res, err := model.UnmarshalTime(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -12167,8 +12299,15 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalTime(*v)
+	res := model.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOUndoResult2ᚖtracetrackᚋdbᚐUndoResult(ctx context.Context, sel ast.SelectionSet, v *db.UndoResult) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UndoResult(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOUser2ᚖtracetrackᚋdbᚐUser(ctx context.Context, sel ast.SelectionSet, v *db.User) graphql.Marshaler {

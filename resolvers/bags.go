@@ -82,19 +82,3 @@ func searchText(text *string, least int) (string, error) {
 	}
 	return t, nil
 }
-
-func rejections(rs []db.Rejection) []*model.ScanRejection {
-	out := make([]*model.ScanRejection, len(rs))
-	for i, r := range rs {
-		out[i] = &model.ScanRejection{QR: r.QR, Code: r.Code, Message: r.Message}
-	}
-	return out
-}
-
-// nonNil makes an empty list [] rather than null for the client.
-func nonNil[T any](list []T) []T {
-	if list == nil {
-		return []T{}
-	}
-	return list
-}

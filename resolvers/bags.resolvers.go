@@ -7,7 +7,6 @@ package resolvers
 
 import (
 	"context"
-	"tracetrack/apperr"
 	"tracetrack/auth"
 	"tracetrack/db"
 	"tracetrack/graph"
@@ -28,7 +27,7 @@ func (r *bagResolver) Area(ctx context.Context, obj *db.Bag) (*db.Area, error) {
 
 // WeightKg is the resolver for the weightKg field.
 func (r *bagResolver) WeightKg(ctx context.Context, obj *db.Bag) (float64, error) {
-	return float64(obj.ChildCount) * r.Config.KgPerChild, nil
+	return r.Config.Weights().Bag(obj), nil
 }
 
 // Parent is the resolver for the parent field.
@@ -89,16 +88,8 @@ func (r *mutationResolver) ScanParent(ctx context.Context, qr string) (*db.Bag, 
 }
 
 // ScanChildren is the resolver for the scanChildren field.
-func (r *mutationResolver) ScanChildren(ctx context.Context, parentQR string, childQrs []string) (*model.ScanChildrenResult, error) {
-	if len(childQrs) > db.MaxChildrenPerScanBatch {
-		return nil, apperr.New(apperr.BadUserInput, "send at most %d child QRs per call, got %d", db.MaxChildrenPerScanBatch, len(childQrs))
-	}
-	result, err := r.Store.LinkChildren(ctx, auth.ActorFrom(ctx), parentQR, childQrs)
-	if err != nil {
-		return nil, err
-	}
-	return &model.ScanChildrenResult{Parent: result.Parent, Linked: nonNil(result.Linked),
-		AlreadyLinked: nonNil(result.AlreadyLinked), Rejected: rejections(result.Rejected)}, nil
+func (r *mutationResolver) ScanChildren(ctx context.Context, parentQR string, childQrs []string) (*db.LinkResult, error) {
+	return r.Store.LinkChildren(ctx, auth.ActorFrom(ctx), parentQR, childQrs)
 }
 
 // UnlinkChild is the resolver for the unlinkChild field.
@@ -107,7 +98,7 @@ func (r *mutationResolver) UnlinkChild(ctx context.Context, childQR string) (*db
 }
 
 // UndoLastChildScan is the resolver for the undoLastChildScan field.
-func (r *mutationResolver) UndoLastChildScan(ctx context.Context) (*db.Bag, error) {
+func (r *mutationResolver) UndoLastChildScan(ctx context.Context) (*db.UndoResult, error) {
 	return r.Store.UndoLastChildScan(ctx, auth.ActorFrom(ctx))
 }
 

@@ -46,22 +46,6 @@ func billConnection(page *db.BillPage) *model.BillConnection {
 	return conn
 }
 
-// linkBagsResult maps the store's link result.
-func linkBagsResult(res *db.BillLinkResult) *model.LinkBagsResult {
-	out := &model.LinkBagsResult{Bill: res.Bill, Linked: res.Linked, AlreadyLinked: res.AlreadyLinked,
-		Rejected: make([]*model.ScanRejection, len(res.Rejected))}
-	if out.Linked == nil {
-		out.Linked = []*db.Bag{}
-	}
-	if out.AlreadyLinked == nil {
-		out.AlreadyLinked = []*db.Bag{}
-	}
-	for i, rj := range res.Rejected {
-		out.Rejected[i] = &model.ScanRejection{QR: rj.QR, Code: rj.Code, Message: rj.Message}
-	}
-	return out
-}
-
 // billLookup checks bill(id, billNumber): exactly one of the two.
 func billLookup(id, billNumber *string) error {
 	if (id == nil) == (billNumber == nil) {

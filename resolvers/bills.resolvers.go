@@ -23,12 +23,12 @@ func (r *billResolver) ID(ctx context.Context, obj *db.Bill) (string, error) {
 
 // TotalWeightKg is the resolver for the totalWeightKg field.
 func (r *billResolver) TotalWeightKg(ctx context.Context, obj *db.Bill) (float64, error) {
-	return float64(obj.ChildBagCount) * r.Config.KgPerChild, nil
+	return r.Config.Weights().BillTotal(obj.ChildBagCount), nil
 }
 
 // ExpectedWeightKg is the resolver for the expectedWeightKg field.
 func (r *billResolver) ExpectedWeightKg(ctx context.Context, obj *db.Bill) (float64, error) {
-	return float64(obj.Capacity*r.Config.ChildrenPerParent) * r.Config.KgPerChild, nil
+	return r.Config.Weights().BillExpected(obj.Capacity), nil
 }
 
 // ParentBags is the resolver for the parentBags field.
@@ -68,16 +68,12 @@ func (r *mutationResolver) UpdateBill(ctx context.Context, id string, input mode
 }
 
 // LinkBagsToBill is the resolver for the linkBagsToBill field.
-func (r *mutationResolver) LinkBagsToBill(ctx context.Context, billID string, parentQrs []string) (*model.LinkBagsResult, error) {
+func (r *mutationResolver) LinkBagsToBill(ctx context.Context, billID string, parentQrs []string) (*db.BillLinkResult, error) {
 	id, err := gid.Decode(gid.Bill, billID)
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.Store.LinkBagsToBill(ctx, auth.ActorFrom(ctx), id, parentQrs)
-	if err != nil {
-		return nil, err
-	}
-	return linkBagsResult(res), nil
+	return r.Store.LinkBagsToBill(ctx, auth.ActorFrom(ctx), id, parentQrs)
 }
 
 // UnlinkBagFromBill is the resolver for the unlinkBagFromBill field.

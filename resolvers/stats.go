@@ -34,13 +34,14 @@ func (r *Resolver) summaryRange(from, to *time.Time) (time.Time, time.Time, erro
 	return start, end, nil
 }
 
-// billAggregates maps bill totals, deriving the weights as the Bill fields do.
+// billAggregates maps bill totals, with the weights of db.Weights as the Bill fields have.
 func (r *Resolver) billAggregates(rows []db.BillTotals) []*model.BillAggregate {
+	weights := r.Config.Weights()
 	out := make([]*model.BillAggregate, len(rows))
 	for i, t := range rows {
 		out[i] = &model.BillAggregate{Key: t.Key, Bills: t.Bills, ParentBags: t.ParentBags, ChildBags: t.ChildBags,
-			TotalWeightKg:    float64(t.ChildBags) * r.Config.KgPerChild,
-			ExpectedWeightKg: float64(t.Capacity*r.Config.ChildrenPerParent) * r.Config.KgPerChild,
+			TotalWeightKg:    weights.BillTotal(t.ChildBags),
+			ExpectedWeightKg: weights.BillExpected(t.Capacity),
 			CompletedBills:   t.CompletedBills}
 	}
 	return out
