@@ -20,6 +20,7 @@ import (
 
 	"tracetrack/app"
 	"tracetrack/auth"
+	"tracetrack/export"
 	"tracetrack/internal/commalist"
 	"tracetrack/pgboot"
 	"tracetrack/resolvers"
@@ -54,6 +55,7 @@ type config struct {
 	Limits            app.Limits
 	DebugSQLCount     bool
 	Websocket         app.WebsocketOptions
+	Exports           export.Limits
 }
 
 // setting is one configuration value. Its flag is the variable in lower case with dashes
@@ -96,6 +98,7 @@ const safeBcryptCost = 10
 func settings(cfg *config) []setting {
 	rate := app.DefaultRateLimits()
 	limits := app.DefaultLimits()
+	exports := export.DefaultLimits()
 	hashWorkers := max(1, runtime.NumCPU()/2)
 	return []setting{
 		{env: "DATABASE_URL", defaultDoc: "local PostgreSQL, database `tracetrack`", secret: true,
@@ -160,6 +163,11 @@ func settings(cfg *config) []setting {
 			value: wholeNumber[int]{&cfg.Limits.MaxTokens, 1, 1_000_000}},
 		{env: "MAX_BODY_BYTES", def: strconv.FormatInt(limits.MaxBodyBytes, 10), usage: "request body in bytes; larger gets HTTP 413",
 			value: wholeNumber[int64]{&cfg.Limits.MaxBodyBytes, 1, 1 << 30}},
+		{env: "EXPORT_MAX_PER_USER", def: strconv.Itoa(exports.PerUser), usage: "CSV exports one user may run at once; one more gets 429 `RATE_LIMITED`",
+			value: wholeNumber[int]{&cfg.Exports.PerUser, 1, 100}},
+		{env: "EXPORT_WRITE_TIMEOUT", def: shortDuration(exports.WriteTimeout),
+			usage: "most time a CSV download's client may take nothing; one that stops reading that long loses its download",
+			value: durationIn{&cfg.Exports.WriteTimeout, time.Second, time.Hour}},
 		{env: "DEBUG_SQL_COUNT", def: "false", usage: "add `extensions.sqlStatements` (SQL statements run) to responses",
 			value: boolean{&cfg.DebugSQLCount}},
 		{env: "DEBUG_ADDR", defaultDoc: "off",

@@ -83,6 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Logger:         logger,
 		Live:           live.Options{DatabaseURL: databaseURL},
 		Websocket:      cfg.Websocket,
+		Exports:        cfg.Exports,
 	})
 
 	return serve(ctx, cfg, application, bound, logger, "database", redactURL(databaseURL),

@@ -2,7 +2,10 @@ package db
 
 import (
 	"context"
+	"strings"
 	"time"
+
+	"tracetrack/apperr"
 )
 
 // BagFilter narrows a bag list; zero fields do not filter. QRPrefix and Search are already
@@ -16,6 +19,35 @@ type BagFilter struct {
 	Billed        *bool
 	CreatedAfter  *time.Time
 	CreatedBefore *time.Time
+}
+
+// maxSearchLength bounds QR search text: no QR is longer.
+const maxSearchLength = 50
+
+// SetSearch sets the QR prefix and the QR substring of the filter from what a client typed
+// (nil or blank: no filter), for the list, its count and the export alike. Text is trimmed
+// and upper-cased; a substring needs 3 characters to use the trigram index.
+func (f *BagFilter) SetSearch(qrPrefix, search *string) error {
+	var err error
+	if f.QRPrefix, err = searchText(qrPrefix, 1); err != nil {
+		return err
+	}
+	f.Search, err = searchText(search, 3)
+	return err
+}
+
+func searchText(text *string, least int) (string, error) {
+	if text == nil {
+		return "", nil
+	}
+	t := strings.ToUpper(strings.TrimSpace(*text))
+	if t == "" {
+		return "", nil
+	}
+	if len(t) < least || len(t) > maxSearchLength {
+		return "", apperr.New(apperr.BadUserInput, "QR search text must be %d to %d characters, got %d", least, maxSearchLength, len(t))
+	}
+	return t, nil
 }
 
 func (f BagFilter) conditions() *conditions {
