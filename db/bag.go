@@ -73,26 +73,44 @@ func (s *Store) ScanParent(ctx context.Context, a Actor, rawQR string, capacity 
 
 // parentCode normalises a parent QR, refusing anything else with BAD_USER_INPUT.
 func parentCode(raw string) (string, error) {
-	code := qr.Normalize(raw)
-	switch qr.Classify(code) {
-	case qr.Parent:
-		return code, nil
-	case qr.Child:
-		return "", apperr.New(apperr.BadUserInput, "that is a child QR; scan a parent bag here (SB + 5 digits or M444- + 5 digits)")
-	}
-	return "", apperr.New(apperr.BadUserInput, "%s is not a valid QR: %s", scalar.Quote(code), qr.Describe)
+	return codeOfKind(raw, qr.Parent, "that is a child QR; scan a parent bag here (SB + 5 digits or M444- + 5 digits)")
 }
 
 // childCode normalises a child QR, refusing anything else with BAD_USER_INPUT.
 func childCode(raw string) (string, error) {
+	return codeOfKind(raw, qr.Child, "that is a parent QR; use deleteBag to remove a parent bag")
+}
+
+// codeOfKind normalises a QR of the kind a single-bag call wants; a QR of the other kind is
+// BAD_USER_INPUT saying wrongKind (without the QR: it may be another area's bag), a malformed
+// one names the formats.
+func codeOfKind(raw string, want qr.Kind, wrongKind string) (string, error) {
 	code := qr.Normalize(raw)
 	switch qr.Classify(code) {
-	case qr.Child:
+	case want:
 		return code, nil
-	case qr.Parent:
-		return "", apperr.New(apperr.BadUserInput, "that is a parent QR; use deleteBag to remove a parent bag")
+	case qr.Invalid:
+		return "", apperr.New(apperr.BadUserInput, "%s is not a valid QR: %s", scalar.Quote(code), qr.Describe)
 	}
-	return "", apperr.New(apperr.BadUserInput, "%s is not a valid QR: %s", scalar.Quote(code), qr.Describe)
+	return "", apperr.New(apperr.BadUserInput, "%s", wrongKind)
+}
+
+// lockParentForChildren locks the parent with the QR for a change of its children, refuses it
+// when the actor may not see it, and locks its bill (nil: none) so a completed bill stays
+// frozen until this transaction ends: the start of every child link and unlink.
+func lockParentForChildren(ctx context.Context, tx *sqlx.Tx, a Actor, code string) (*Bag, *lockedBill, error) {
+	parent, err := lockParent(ctx, tx, code)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := a.checkBag(parent); err != nil {
+		return nil, nil, err
+	}
+	bill, err := billOfParent(ctx, tx, parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	return parent, bill, nil
 }
 
 // lockParent locks the parent bag with the QR for a change of its children. FOR NO KEY
@@ -116,20 +134,6 @@ func bagByID(ctx context.Context, tx *sqlx.Tx, id int64) (*Bag, error) {
 		return nil, wrap(err, "fetch bag")
 	}
 	return &bag, nil
-}
-
-// BagByID returns the bag with the id, or nil when there is none. A bag of an area the actor
-// may not see is FORBIDDEN (naming nothing of it), as in BagByQR.
-func (s *Store) BagByID(ctx context.Context, a Actor, id int64) (*Bag, error) {
-	var bags []*Bag
-	err := s.db.SelectContext(ctx, &bags, `SELECT `+bagColumns+` FROM bags WHERE id = $1`, id)
-	if err != nil || len(bags) == 0 {
-		return nil, wrap(err, "fetch bag")
-	}
-	if err := a.checkBag(bags[0]); err != nil {
-		return nil, err
-	}
-	return bags[0], nil
 }
 
 // DeleteBag deletes a bag: a parent with its children, a child from its parent. Every
@@ -211,7 +215,7 @@ func deleteWithLog(ctx context.Context, tx *sqlx.Tx, a Actor, bag *Bag) error {
 	if len(gone) == 0 {
 		return apperr.New(apperr.NotFound, "no bag %s (it was just removed)", bag.QR)
 	}
-	slices.SortFunc(gone, func(a, b *Bag) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(gone, func(x, y *Bag) int { return cmp.Compare(x.ID, y.ID) })
 	return logScans(ctx, tx, entriesFor(ScanBagDeleted, gone, nil, a.UserID))
 }
 
@@ -221,4 +225,18 @@ func anyCode(raw string) (string, error) {
 		return code, nil
 	}
 	return childCode(raw)
+}
+
+// BagByID returns the bag with the id, or nil when there is none. A bag of an area the actor
+// may not see is FORBIDDEN (naming nothing of it), as in BagByQR.
+func (s *Store) BagByID(ctx context.Context, a Actor, id int64) (*Bag, error) {
+	var bags []*Bag
+	err := s.db.SelectContext(ctx, &bags, `SELECT `+bagColumns+` FROM bags WHERE id = $1`, id)
+	if err != nil || len(bags) == 0 {
+		return nil, wrap(err, "fetch bag")
+	}
+	if err := a.checkBag(bags[0]); err != nil {
+		return nil, err
+	}
+	return bags[0], nil
 }

@@ -2,14 +2,12 @@ package db
 
 import (
 	"context"
-	"strings"
 	"time"
-
-	"tracetrack/apperr"
 )
 
 // BagFilter narrows a bag list; zero fields do not filter. QRPrefix and Search are already
-// upper-cased. AreaID is the area asked for; the store narrows it to the actor's scope.
+// normalised (SetSearch). AreaID is the area asked for; the store narrows it to the actor's
+// scope.
 type BagFilter struct {
 	Type          *BagType
 	Status        *BagStatus
@@ -21,33 +19,16 @@ type BagFilter struct {
 	CreatedBefore *time.Time
 }
 
-// maxSearchLength bounds QR search text: no QR is longer.
-const maxSearchLength = 50
-
 // SetSearch sets the QR prefix and the QR substring of the filter from what a client typed
-// (nil or blank: no filter), for the list, its count and the export alike. Text is trimmed
-// and upper-cased; a substring needs 3 characters to use the trigram index.
+// (nil or blank: no filter), for the list, its count and the export alike, by the rules of
+// QRPrefix and QRSubstring.
 func (f *BagFilter) SetSearch(qrPrefix, search *string) error {
 	var err error
-	if f.QRPrefix, err = searchText(qrPrefix, 1); err != nil {
+	if f.QRPrefix, err = QRPrefix(qrPrefix); err != nil {
 		return err
 	}
-	f.Search, err = searchText(search, 3)
+	f.Search, err = QRSubstring(search)
 	return err
-}
-
-func searchText(text *string, least int) (string, error) {
-	if text == nil {
-		return "", nil
-	}
-	t := strings.ToUpper(strings.TrimSpace(*text))
-	if t == "" {
-		return "", nil
-	}
-	if len(t) < least || len(t) > maxSearchLength {
-		return "", apperr.New(apperr.BadUserInput, "QR search text must be %d to %d characters, got %d", least, maxSearchLength, len(t))
-	}
-	return t, nil
 }
 
 func (f BagFilter) conditions() *conditions {
@@ -62,10 +43,10 @@ func (f BagFilter) conditions() *conditions {
 		c.add("area_id = ?", *f.AreaID)
 	}
 	if f.QRPrefix != "" {
-		c.add("qr LIKE ?", likePattern(f.QRPrefix)+"%")
+		c.add("qr LIKE ?", prefixPattern(f.QRPrefix))
 	}
 	if f.Search != "" {
-		c.add("qr LIKE ?", "%"+likePattern(f.Search)+"%")
+		c.add("qr LIKE ?", containsPattern(f.Search))
 	}
 	if f.Billed != nil {
 		// billed applies to parents: true = on a bill, false = parents on no bill (spelled as

@@ -163,7 +163,7 @@ func (s *Store) DeleteBill(ctx context.Context, a Actor, id int64) error {
 		if _, err := lockBill(ctx, tx, id); err != nil {
 			return err
 		}
-		slices.SortFunc(parents, func(a, b *linkedBag) int { return cmp.Compare(a.LinkID, b.LinkID) })
+		slices.SortFunc(parents, func(x, y *linkedBag) int { return cmp.Compare(x.LinkID, y.LinkID) })
 		unlinked := make([]*Bag, len(parents))
 		for i, p := range parents {
 			unlinked[i] = &p.Bag

@@ -26,7 +26,7 @@ const billFilterSQL = `($1::text IS NULL OR status = $1)
 func billFilterArgs(f BillListFilter) []any {
 	var pattern *string
 	if f.Search != nil {
-		p := "%" + likePattern(strings.TrimSpace(*f.Search)) + "%"
+		p := containsPattern(strings.TrimSpace(*f.Search))
 		pattern = &p
 	}
 	return []any{f.Status, pattern, f.CreatedByID, f.CreatedAfter, f.CreatedBefore}

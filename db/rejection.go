@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"tracetrack/apperr"
+	"tracetrack/internal/scalar"
 	"tracetrack/qr"
 )
 
@@ -83,7 +84,7 @@ func rejectDuplicate(code string) Rejection {
 }
 
 func rejectInvalid(code string) Rejection {
-	return Rejection{code, RejectInvalidQR, fmt.Sprintf("%q is not a valid QR: %s", code, qr.Describe)}
+	return Rejection{code, RejectInvalidQR, fmt.Sprintf("%s is not a valid QR: %s", scalar.Quote(code), qr.Describe)}
 }
 
 // rejectWrongKind refuses a parent QR in a child scan (IS_PARENT) or a child QR in a bill

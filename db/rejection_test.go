@@ -43,8 +43,8 @@ func TestTriageBatch(t *testing.T) {
 	}
 }
 
-// Every rejection message names its QR and what it was refused for, tells what to do, and
-// names another parent only when the caller passes it (it may see it).
+// Every rejection message says what was refused and what to do, and names another parent (or
+// the QR, where the bag may be another area's) only when the caller may see it.
 func TestRejectionMessages(t *testing.T) {
 	other := "SB00099"
 	for _, tc := range []struct {
