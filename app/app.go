@@ -79,8 +79,7 @@ func New(opts Options) *App {
 	limiter := newRateLimiter(opts.RateLimits)
 	a.mux.Handle("/graphql", countResponses("/graphql", withTimeout(opts.RequestTimeout,
 		checkBody(opts.Limits.MaxBodyBytes, a.checkWebsocket(a.sessions.middleware(limiter.middleware(a.graphQL())))))))
-	exports := export.Handler{Store: opts.Store, KgPerChild: opts.Resolvers.KgPerChild,
-		ChildrenPerParent: opts.Resolvers.ChildrenPerParent}
+	exports := export.Handler{Store: opts.Store, Weights: opts.Resolvers.Weights()}
 	a.mux.Handle("GET /export/bills.csv", countResponses("/export/bills.csv",
 		a.sessions.middleware(limiter.middleware(http.HandlerFunc(exports.Bills)))))
 	a.mux.Handle("GET /export/bags.csv", countResponses("/export/bags.csv",
@@ -157,10 +156,11 @@ func isWebsocket(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
-// withLoaders gives every response its own loaders: one set per HTTP request, and one per
-// event of a subscription, so a dashboard never sees data cached from an earlier event.
+// withLoaders gives every response its own loaders for the caller's actor: one set per HTTP
+// request, and one per event of a subscription (with the subscriber's actor as it is then),
+// so a dashboard never sees data cached from an earlier event nor outside its scope.
 func (a *App) withLoaders(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	return next(loaders.With(ctx, loaders.New(a.opts.Store, a.opts.Loaders)))
+	return next(loaders.With(ctx, loaders.New(a.opts.Store, auth.ActorFrom(ctx), a.opts.Loaders)))
 }
 
 // clearLoadersBeforeMutations drops cached answers before each mutation field runs: the

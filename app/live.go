@@ -53,8 +53,8 @@ func (o *WebsocketOptions) defaults() {
 // query does, and hands it to the resolvers.
 func (a *App) startLive() {
 	opts := a.opts.Live
-	if opts.Stats == nil {
-		opts.Stats = a.resolver.StatsFor
+	if opts.BusinessTimeZone == nil {
+		opts.BusinessTimeZone, opts.Now = a.opts.Resolvers.BusinessTimeZone, a.opts.Resolvers.Now
 	}
 	if opts.Logger == nil {
 		opts.Logger = a.opts.Logger

@@ -69,13 +69,21 @@ func WithOrigin(ctx context.Context, o Origin) context.Context {
 	return context.WithValue(ctx, originKey{}, o)
 }
 
-// ActorFrom returns who acts in ctx, for the store's audit log: the signed-in user (if any)
-// and the request's origin.
+// ActorFrom returns who acts in ctx: the signed-in user with their role and area (the scope
+// every store method applies; an anonymous caller sees no area) and the request's origin
+// (for the audit log). It reads the session each time, so a session swapped on a live
+// websocket takes effect on the next event.
 func ActorFrom(ctx context.Context) db.Actor {
 	o, _ := ctx.Value(originKey{}).(Origin)
-	actor := db.Actor{RequestID: o.RequestID, RemoteAddr: o.RemoteAddr}
-	if u := UserFrom(ctx); u != nil {
-		actor.UserID = &u.ID
-	}
+	actor := db.ActorOf(UserFrom(ctx))
+	actor.RequestID, actor.RemoteAddr = o.RequestID, o.RemoteAddr
 	return actor
+}
+
+// RequireActor returns the actor of a signed-in caller, or UNAUTHENTICATED.
+func RequireActor(ctx context.Context) (db.Actor, error) {
+	if _, err := Require(ctx); err != nil {
+		return db.Actor{}, err
+	}
+	return ActorFrom(ctx), nil
 }

@@ -7,14 +7,6 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// Actor is who makes a change and in which request, for the audit log. The zero Actor is
-// the server itself (the first admin at start-up, fixtures).
-type Actor struct {
-	UserID     *int64
-	RequestID  string
-	RemoteAddr string
-}
-
 // AuditAction names an entry of the audit log.
 type AuditAction string
 

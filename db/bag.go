@@ -1,9 +1,12 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"slices"
 
 	"github.com/jmoiron/sqlx"
 
@@ -11,22 +14,32 @@ import (
 	"tracetrack/qr"
 )
 
-// BagByQR returns the bag with the normalised QR, or nil when there is none.
-func (s *Store) BagByQR(ctx context.Context, code string) (*Bag, error) {
+// BagByQR returns the bag with the QR (normalised here; a malformed QR is BAD_USER_INPUT), or
+// nil when there is none. A bag of an area the actor may not see is FORBIDDEN (naming
+// nothing of it).
+func (s *Store) BagByQR(ctx context.Context, a Actor, rawQR string) (*Bag, error) {
+	code, err := anyCode(rawQR)
+	if err != nil {
+		return nil, err
+	}
 	var bag Bag
-	err := s.db.GetContext(ctx, &bag, `SELECT `+bagColumns+` FROM bags WHERE qr = $1`, code)
+	err = s.db.GetContext(ctx, &bag, `SELECT `+bagColumns+` FROM bags WHERE qr = $1`, code)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, wrap(err, "fetch bag")
 	}
+	if err := a.checkBag(&bag); err != nil {
+		return nil, err
+	}
 	return &bag, nil
 }
 
 // ScanParent registers the parent bag if it is new (in the scanning user's area; none for
-// admins and billers) and logs PARENT_SCANNED, in one transaction.
-func (s *Store) ScanParent(ctx context.Context, user *User, rawQR string, capacity int) (*Bag, error) {
+// admins and billers) and logs PARENT_SCANNED, in one transaction. A parent of an area the
+// actor may not see is FORBIDDEN and nothing is logged.
+func (s *Store) ScanParent(ctx context.Context, a Actor, rawQR string, capacity int) (*Bag, error) {
 	code, err := parentCode(rawQR)
 	if err != nil {
 		return nil, err
@@ -44,15 +57,15 @@ func (s *Store) ScanParent(ctx context.Context, user *User, rawQR string, capaci
 			SELECT `+bagColumns+` FROM inserted
 			UNION ALL
 			SELECT `+bagColumns+` FROM bags WHERE qr = $1 AND NOT EXISTS (SELECT 1 FROM inserted)`,
-			code, user.AreaID, capacity, user.ID)
+			code, a.AreaID, capacity, a.UserID)
 		if err != nil {
 			return wrap(err, "register parent bag")
 		}
-		if !user.MayAccessArea(row.AreaID) {
-			return forbiddenArea(code)
+		if err := a.checkBag(&row); err != nil {
+			return err
 		}
 		bag = &row
-		return logScans(ctx, tx, []scanEntry{{Kind: ScanParentScanned, Bag: &row, UserID: user.ID}})
+		return logScans(ctx, tx, []scanEntry{{Kind: ScanParentScanned, Bag: &row, UserID: a.UserID}})
 	})
 	return bag, err
 }
@@ -81,10 +94,6 @@ func childCode(raw string) (string, error) {
 	return "", apperr.New(apperr.BadUserInput, "%q is not a valid QR: %s", code, qr.Describe)
 }
 
-func forbiddenArea(code string) error {
-	return apperr.New(apperr.Forbidden, "bag %s belongs to another area than yours", code)
-}
-
 // lockParent locks the parent bag with the QR for a change of its children. FOR NO KEY
 // UPDATE leaves foreign-key checks of concurrent bill links free to proceed.
 func lockParent(ctx context.Context, tx *sqlx.Tx, code string) (*Bag, error) {
@@ -106,4 +115,109 @@ func bagByID(ctx context.Context, tx *sqlx.Tx, id int64) (*Bag, error) {
 		return nil, wrap(err, "fetch bag")
 	}
 	return &bag, nil
+}
+
+// DeleteBag deletes a bag: a parent with its children, a child from its parent. Every
+// deleted bag is logged BAG_DELETED. A parent on a bill is refused with CONFLICT (and the
+// bill_bags foreign key refuses it even under a concurrent link), and so is a child of a
+// parent on a completed bill (frozen until reopened).
+func (s *Store) DeleteBag(ctx context.Context, a Actor, rawQR string) error {
+	code, err := anyCode(rawQR)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		bag, parent, err := lockBagForDelete(ctx, tx, code)
+		if err != nil {
+			return err
+		}
+		if err := a.checkBag(bag); err != nil {
+			return err
+		}
+		bill, err := billOfParent(ctx, tx, parent)
+		if err != nil {
+			return err
+		}
+		switch {
+		case bill == nil:
+		case bag.ID == parent.ID && bill.completed():
+			return errBillCompleted(fmt.Sprintf("parent %s stays on bill %s", code, bill.BillNumber), bill.BillNumber)
+		case bag.ID == parent.ID:
+			return apperr.New(apperr.Conflict, "parent %s is on bill %s; unlink it from the bill first", code, bill.BillNumber)
+		case bill.completed():
+			return errBillCompleted(fmt.Sprintf("child %s stays in parent %s", code, parent.QR), bill.BillNumber)
+		}
+		return deleteWithLog(ctx, tx, a, bag)
+	})
+}
+
+// lockBagForDelete finds the bag and locks its parent row (the bag itself, or a child's
+// parent): parents before anything else is the lock order every writer follows.
+func lockBagForDelete(ctx context.Context, tx *sqlx.Tx, code string) (bag, parent *Bag, err error) {
+	var found Bag
+	err = tx.GetContext(ctx, &found, `SELECT `+bagColumns+` FROM bags WHERE qr = $1`, code)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, apperr.New(apperr.NotFound, "no bag %s", code)
+	}
+	if err != nil {
+		return nil, nil, wrap(err, "find bag")
+	}
+	parentID := found.ID
+	if found.ParentID != nil {
+		parentID = *found.ParentID
+	}
+	var locked Bag
+	err = tx.GetContext(ctx, &locked, `SELECT `+bagColumns+` FROM bags WHERE id = $1 FOR UPDATE`, parentID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, apperr.New(apperr.NotFound, "no bag %s (it was just removed)", code)
+	}
+	if err != nil {
+		return nil, nil, wrap(err, "lock bag")
+	}
+	if found.ID == parentID {
+		return &locked, &locked, nil
+	}
+	return &found, &locked, nil
+}
+
+// deleteWithLog deletes the bag (its children go by cascade) and logs BAG_DELETED for it
+// and for each child.
+func deleteWithLog(ctx context.Context, tx *sqlx.Tx, a Actor, bag *Bag) error {
+	var gone []*Bag
+	err := tx.SelectContext(ctx, &gone, `
+		DELETE FROM bags WHERE id = $1 OR parent_id = $1 RETURNING `+bagColumns, bag.ID)
+	code, constraint := constraintName(err)
+	if code == pqForeignKeyViolation && constraint == "bill_bags_bag_id_fkey" {
+		return apperr.New(apperr.Conflict, "parent %s was just put on a bill; unlink it from the bill first", bag.QR)
+	}
+	if err != nil {
+		return wrap(err, "delete bag")
+	}
+	if len(gone) == 0 {
+		return apperr.New(apperr.NotFound, "no bag %s (it was just removed)", bag.QR)
+	}
+	slices.SortFunc(gone, func(x, y *Bag) int { return cmp.Compare(x.ID, y.ID) })
+	return logScans(ctx, tx, entriesFor(ScanBagDeleted, gone, nil, a.UserID))
+}
+
+// anyCode normalises a parent or child QR, refusing malformed ones with BAD_USER_INPUT.
+func anyCode(raw string) (string, error) {
+	if code, err := parentCode(raw); err == nil {
+		return code, nil
+	}
+	return childCode(raw)
+}
+
+// BagByID returns the bag with the id, or nil when there is none. A bag of an area the actor
+// may not see is FORBIDDEN (naming nothing of it), as in BagByQR.
+func (s *Store) BagByID(ctx context.Context, a Actor, id int64) (*Bag, error) {
+	var bags []*Bag
+	err := s.db.SelectContext(ctx, &bags, `SELECT `+bagColumns+` FROM bags WHERE id = $1`, id)
+	if err != nil || len(bags) == 0 {
+		return nil, wrap(err, "fetch bag")
+	}
+	if err := a.checkBag(bags[0]); err != nil {
+		return nil, err
+	}
+	return bags[0], nil
 }

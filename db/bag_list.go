@@ -6,7 +6,7 @@ import (
 )
 
 // BagFilter narrows a bag list; zero fields do not filter. QRPrefix and Search are already
-// upper-cased.
+// upper-cased. AreaID is the area asked for; the store narrows it to the actor's scope.
 type BagFilter struct {
 	Type          *BagType
 	Status        *BagStatus
@@ -53,8 +53,19 @@ func (f BagFilter) conditions() *conditions {
 	return c
 }
 
-// Bags returns a page of bags matching the filter, newest first.
-func (s *Store) Bags(ctx context.Context, f BagFilter, page Page) ([]*Bag, bool, error) {
+// scoped returns the filter narrowed to the actor's read scope (Actor.ReadScope).
+func (f BagFilter) scoped(a Actor) (BagFilter, error) {
+	area, err := a.ReadScope(f.AreaID)
+	f.AreaID = area
+	return f, err
+}
+
+// Bags returns a page of the bags the actor may see matching the filter, newest first.
+func (s *Store) Bags(ctx context.Context, a Actor, f BagFilter, page Page) ([]*Bag, bool, error) {
+	f, err := f.scoped(a)
+	if err != nil {
+		return nil, false, err
+	}
 	c := f.conditions()
 	if page.AfterID > 0 {
 		c.add("id < ?", page.AfterID)
@@ -70,14 +81,19 @@ func (s *Store) Bags(ctx context.Context, f BagFilter, page Page) ([]*Bag, bool,
 
 // CountBags returns the exact number of bags matching the filter. A filter of type and area
 // only is answered from the stats counters (kept exact in every write transaction) instead
-// of counting millions of rows; other filters count the matching rows.
-func (s *Store) CountBags(ctx context.Context, f BagFilter) (int, error) {
+// of counting millions of rows; other filters count the matching rows. Only bags the actor
+// may see count.
+func (s *Store) CountBags(ctx context.Context, a Actor, f BagFilter) (int, error) {
+	f, err := f.scoped(a)
+	if err != nil {
+		return 0, err
+	}
 	if f.countedByStats() {
 		return s.countFromStats(ctx, f)
 	}
 	c := f.conditions()
 	var n int
-	err := s.reader().GetContext(ctx, &n, `SELECT count(*) FROM bags`+c.where(), c.args...)
+	err = s.reader().GetContext(ctx, &n, `SELECT count(*) FROM bags`+c.where(), c.args...)
 	return n, wrap(err, "count bags")
 }
 

@@ -6,19 +6,17 @@ import (
 
 // Batch reads for the per-request dataloaders: each takes many keys and answers them in one
 // statement (`= ANY($1)` or a LATERAL join for per-key pages), so the statements of a
-// GraphQL query grow with its depth, never with its rows.
+// GraphQL query grow with its depth, never with its rows. Each applies the actor's area
+// scope in its SQL (scopeParam): a bag, child or scan of an area the actor may not see is
+// absent, as if it did not exist, and users come with their private fields blanked
+// (User.VisibleTo). Bills belong to no area: every signed-in role reads them.
 
-const (
-	bagColumns  = `id, qr, type, status, area_id, parent_id, child_count, capacity, created_by, created_at, updated_at`
-	billColumns = `id, bill_number, description, destination, vehicle_number, capacity, status,
-		parent_bag_count, child_bag_count, created_by, created_at, updated_at, completed_at`
-	scanColumns = `id, kind, at, bag_qr, bag_id, parent_id, bill_id, user_id, area_id`
-)
-
-// BagsByIDs returns the bags with the ids (missing ones are absent).
-func (s *Store) BagsByIDs(ctx context.Context, ids []int64) ([]*Bag, error) {
+// BagsByIDs returns the bags with the ids that the actor may see (others are absent).
+func (s *Store) BagsByIDs(ctx context.Context, a Actor, ids []int64) ([]*Bag, error) {
 	var bags []*Bag
-	err := s.db.SelectContext(ctx, &bags, `SELECT `+bagColumns+` FROM bags WHERE id = ANY($1)`, ids)
+	err := s.db.SelectContext(ctx, &bags, `
+		SELECT `+bagColumns+` FROM bags
+		WHERE id = ANY($1) AND ($2::bigint IS NULL OR area_id = $2)`, ids, a.scopeParam())
 	return bags, wrap(err, "fetch bags by id")
 }
 
@@ -29,11 +27,12 @@ func (s *Store) BillsByIDs(ctx context.Context, ids []int64) ([]*Bill, error) {
 	return bills, wrap(err, "fetch bills by id")
 }
 
-// UsersByIDs returns the users with the ids (missing ones are absent).
-func (s *Store) UsersByIDs(ctx context.Context, ids []int64) ([]*User, error) {
+// UsersByIDs returns the users with the ids (missing ones are absent), as the actor may see
+// them (User.VisibleTo).
+func (s *Store) UsersByIDs(ctx context.Context, a Actor, ids []int64) ([]*User, error) {
 	var users []*User
 	err := s.db.SelectContext(ctx, &users, `SELECT `+userColumns+` FROM users WHERE id = ANY($1)`, ids)
-	return users, wrap(err, "fetch users by id")
+	return usersVisibleTo(users, a), wrap(err, "fetch users by id")
 }
 
 // BagBill is the bill a bag is on: a parent's own, a child's parent's.
@@ -42,17 +41,16 @@ type BagBill struct {
 	Bill
 }
 
-// BillsOfBags returns the bill of each bag that is on one (through its parent for children).
-func (s *Store) BillsOfBags(ctx context.Context, bagIDs []int64) ([]*BagBill, error) {
+// BillsOfBags returns the bill of each bag the actor may see that is on one (through its
+// parent for children).
+func (s *Store) BillsOfBags(ctx context.Context, a Actor, bagIDs []int64) ([]*BagBill, error) {
 	var rows []*BagBill
 	err := s.db.SelectContext(ctx, &rows, `
-		SELECT g.id AS bag_id, b.id, b.bill_number, b.description, b.destination, b.vehicle_number,
-		       b.capacity, b.status, b.parent_bag_count, b.child_bag_count, b.created_by,
-		       b.created_at, b.updated_at, b.completed_at
+		SELECT g.id AS bag_id, `+qualified("b", billColumns)+`
 		FROM bags g
 		JOIN bill_bags bb ON bb.bag_id = coalesce(g.parent_id, g.id)
 		JOIN bills b ON b.id = bb.bill_id
-		WHERE g.id = ANY($1)`, bagIDs)
+		WHERE g.id = ANY($1) AND ($2::bigint IS NULL OR g.area_id = $2)`, bagIDs, a.scopeParam())
 	return rows, wrap(err, "fetch bills of bags")
 }
 
@@ -66,40 +64,60 @@ type OwnedBag struct {
 
 // ChildrenOfParents returns a page of children of each parent, oldest link first: up to
 // page.Limit+1 per parent (the extra row tells there is a next page). Pos is the child id.
-func (s *Store) ChildrenOfParents(ctx context.Context, parentIDs []int64, page Page) ([]*OwnedBag, error) {
+// Only children the actor may see (a child has its parent's area).
+func (s *Store) ChildrenOfParents(ctx context.Context, a Actor, parentIDs []int64, page Page) ([]*OwnedBag, error) {
 	var rows []*OwnedBag
 	err := s.db.SelectContext(ctx, &rows, `
-		SELECT p.id AS owner_id, c.id AS pos, c.id, c.qr, c.type, c.status, c.area_id, c.parent_id,
-		       c.child_count, c.capacity, c.created_by, c.created_at, c.updated_at
+		SELECT p.id AS owner_id, c.id AS pos, `+qualified("c", bagColumns)+`
 		FROM unnest($1::bigint[]) AS p(id)
 		CROSS JOIN LATERAL (
 			SELECT `+bagColumns+`
 			FROM bags
-			WHERE parent_id = p.id AND id > $2
+			WHERE parent_id = p.id AND id > $2 AND ($4::bigint IS NULL OR area_id = $4)
 			ORDER BY id
 			LIMIT $3
-		) c`, parentIDs, page.AfterID, page.Limit+1)
+		) c`, parentIDs, page.AfterID, page.Limit+1, a.scopeParam())
 	return rows, wrap(err, "fetch children of parents")
 }
 
 // ParentBagsOfBills returns a page of parent bags of each bill in the order they were
-// linked: up to page.Limit+1 per bill. Pos is the link's id, the keyset position.
-func (s *Store) ParentBagsOfBills(ctx context.Context, billIDs []int64, page Page) ([]*OwnedBag, error) {
+// linked: up to page.Limit+1 per bill. Pos is the link's id, the keyset position. Only the
+// parents the actor may see: a dispatcher's view of a bill lists their own area's parents.
+func (s *Store) ParentBagsOfBills(ctx context.Context, a Actor, billIDs []int64, page Page) ([]*OwnedBag, error) {
 	var rows []*OwnedBag
 	err := s.db.SelectContext(ctx, &rows, `
-		SELECT b.id AS owner_id, l.link_id AS pos, l.id, l.qr, l.type, l.status, l.area_id, l.parent_id,
-		       l.child_count, l.capacity, l.created_by, l.created_at, l.updated_at
+		SELECT b.id AS owner_id, l.link_id AS pos, `+qualified("l", bagColumns)+`
 		FROM unnest($1::bigint[]) AS b(id)
 		CROSS JOIN LATERAL (
-			SELECT bb.id AS link_id, g.id, g.qr, g.type, g.status, g.area_id, g.parent_id,
-			       g.child_count, g.capacity, g.created_by, g.created_at, g.updated_at
+			SELECT bb.id AS link_id, `+qualified("g", bagColumns)+`
 			FROM bill_bags bb
 			JOIN bags g ON g.id = bb.bag_id
-			WHERE bb.bill_id = b.id AND bb.id > $2
+			WHERE bb.bill_id = b.id AND bb.id > $2 AND ($4::bigint IS NULL OR g.area_id = $4)
 			ORDER BY bb.id
 			LIMIT $3
-		) l`, billIDs, page.AfterID, page.Limit+1)
+		) l`, billIDs, page.AfterID, page.Limit+1, a.scopeParam())
 	return rows, wrap(err, "fetch parent bags of bills")
+}
+
+// OwnerCount is the length of one owner's list.
+type OwnerCount struct {
+	OwnerID int64 `db:"owner_id"`
+	Count   int   `db:"count"`
+}
+
+// ParentBagCountsOfBills returns, for each bill, how many of its parent bags the actor may
+// see (ParentBagsOfBills' totalCount): the bill's own counter for those who see every area,
+// a count over the dispatcher's area otherwise (bill_bags_bill index, one bill's parents).
+func (s *Store) ParentBagCountsOfBills(ctx context.Context, a Actor, billIDs []int64) ([]*OwnerCount, error) {
+	var rows []*OwnerCount
+	err := s.db.SelectContext(ctx, &rows, `
+		SELECT b.id AS owner_id,
+		       CASE WHEN $2::bigint IS NULL THEN b.parent_bag_count
+		            ELSE (SELECT count(*) FROM bill_bags bb JOIN bags g ON g.id = bb.bag_id
+		                  WHERE bb.bill_id = b.id AND g.area_id = $2) END AS count
+		FROM bills b
+		WHERE b.id = ANY($1)`, billIDs, a.scopeParam())
+	return rows, wrap(err, "count parent bags of bills")
 }
 
 // OwnedScan is a scan with the bag it was fetched for.
@@ -109,24 +127,23 @@ type OwnedScan struct {
 }
 
 // ScansOfBags returns a page of each bag's scan log, newest first: up to page.Limit+1 per
-// bag, before the scan id page.AfterID when it is set.
-func (s *Store) ScansOfBags(ctx context.Context, bagIDs []int64, page Page) ([]*OwnedScan, error) {
+// bag, before the scan id page.AfterID when it is set. Only scans of areas the actor may see.
+func (s *Store) ScansOfBags(ctx context.Context, a Actor, bagIDs []int64, page Page) ([]*OwnedScan, error) {
 	before := page.AfterID
 	if before == 0 {
 		before = maxID
 	}
 	var rows []*OwnedScan
 	err := s.db.SelectContext(ctx, &rows, `
-		SELECT g.id AS owner_id, s.id, s.kind, s.at, s.bag_qr, s.bag_id, s.parent_id, s.bill_id,
-		       s.user_id, s.area_id
+		SELECT g.id AS owner_id, `+qualified("s", scanColumns)+`
 		FROM unnest($1::bigint[]) AS g(id)
 		CROSS JOIN LATERAL (
 			SELECT `+scanColumns+`
 			FROM scans
-			WHERE bag_id = g.id AND id < $2
+			WHERE bag_id = g.id AND id < $2 AND ($4::bigint IS NULL OR area_id = $4)
 			ORDER BY id DESC
 			LIMIT $3
-		) s`, bagIDs, before, page.Limit+1)
+		) s`, bagIDs, before, page.Limit+1, a.scopeParam())
 	return rows, wrap(err, "fetch scans of bags")
 }
 

@@ -1,9 +1,11 @@
 package db
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -18,11 +20,11 @@ type NewBill struct {
 	Destination   *string
 	VehicleNumber *string
 	Capacity      int
-	CreatedBy     *int64
 }
 
-// CreateBill stores a new, empty bill. A bill number already taken (any case) is CONFLICT.
-func (s *Store) CreateBill(ctx context.Context, nb NewBill) (*Bill, error) {
+// CreateBill stores a new, empty bill created by the actor. A bill number already taken (any
+// case) is CONFLICT.
+func (s *Store) CreateBill(ctx context.Context, a Actor, nb NewBill) (*Bill, error) {
 	number := NormalizeBillNumber(nb.BillNumber)
 	if err := CheckBillNumber(number); err != nil {
 		return nil, err
@@ -37,7 +39,7 @@ func (s *Store) CreateBill(ctx context.Context, nb NewBill) (*Bill, error) {
 	err := s.db.GetContext(ctx, &bill, `
 		INSERT INTO bills (bill_number, description, destination, vehicle_number, capacity, created_by)
 		VALUES ($1, $2, $3, $4, $5, $6)
-		RETURNING `+billColumns, number, nb.Description, nb.Destination, nb.VehicleNumber, nb.Capacity, nb.CreatedBy)
+		RETURNING `+billColumns, number, nb.Description, nb.Destination, nb.VehicleNumber, nb.Capacity, a.UserID)
 	if code, constraint := constraintName(err); code == pqUniqueViolation && constraint == "bills_bill_number_key" {
 		return nil, apperr.New(apperr.Conflict, "bill number %s is already taken; choose another", number)
 	}
@@ -146,30 +148,38 @@ func (s *Store) transitionRefused(ctx context.Context, id int64, why string) err
 }
 
 // DeleteBill deletes a bill; its parent bags stay, unbilled, and each gets a BILL_UNLINKED
-// scan row. Parents are locked before the bill (the project's lock order).
-func (s *Store) DeleteBill(ctx context.Context, id int64, userID *int64) error {
+// scan row (logged as the actor's). Parents are locked before the bill (the project's lock order).
+func (s *Store) DeleteBill(ctx context.Context, a Actor, id int64) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `
-			SELECT g.id FROM bags g
-			WHERE g.id IN (SELECT bag_id FROM bill_bags WHERE bill_id = $1)
+		var parents []*linkedBag
+		if err := tx.SelectContext(ctx, &parents, `
+			SELECT `+qualified("g", bagColumns)+`, bb.id AS link_id
+			FROM bags g JOIN bill_bags bb ON bb.bag_id = g.id
+			WHERE bb.bill_id = $1
 			ORDER BY g.id
-			FOR NO KEY UPDATE`, id); err != nil {
+			FOR NO KEY UPDATE OF g`, id); err != nil {
 			return wrap(err, "lock parent bags of bill")
 		}
 		if _, err := lockBill(ctx, tx, id); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO scans (kind, bag_qr, bag_id, bill_id, user_id, area_id)
-			SELECT 'BILL_UNLINKED', g.qr, g.id, bb.bill_id, $2, g.area_id
-			FROM bill_bags bb JOIN bags g ON g.id = bb.bag_id
-			WHERE bb.bill_id = $1
-			ORDER BY bb.id`, id, userID); err != nil {
-			return wrap(err, "log unlinks of deleted bill")
+		slices.SortFunc(parents, func(x, y *linkedBag) int { return cmp.Compare(x.LinkID, y.LinkID) })
+		unlinked := make([]*Bag, len(parents))
+		for i, p := range parents {
+			unlinked[i] = &p.Bag
+		}
+		if err := logScans(ctx, tx, entriesFor(ScanBillUnlinked, unlinked, &id, a.UserID)); err != nil {
+			return err
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM bills WHERE id = $1`, id)
 		return wrap(err, "delete bill")
 	})
+}
+
+// linkedBag is a parent bag with the id of its link to a bill (the order of linking).
+type linkedBag struct {
+	Bag
+	LinkID int64 `db:"link_id"`
 }
 
 // lockedBill is what the link and unlink transactions need of the bill they lock.
@@ -195,8 +205,8 @@ func lockBill(ctx context.Context, tx *sqlx.Tx, id int64) (*lockedBill, error) {
 
 // refuseIfCompleted is the CONFLICT of a link or unlink on a completed bill.
 func (b *lockedBill) refuseIfCompleted(action string) error {
-	if b.CompletedAt != nil {
-		return apperr.New(apperr.Conflict, "bill %s is completed; reopen it before you %s parent bags", b.BillNumber, action)
+	if b.completed() {
+		return errBillCompleted("no parent bags can be "+action, b.BillNumber)
 	}
 	return nil
 }
@@ -206,4 +216,32 @@ func billByID(ctx context.Context, tx *sqlx.Tx, id int64) (*Bill, error) {
 	var bill Bill
 	err := tx.GetContext(ctx, &bill, `SELECT `+billColumns+` FROM bills WHERE id = $1`, id)
 	return &bill, wrap(err, "fetch bill")
+}
+
+// billOfParent locks the bill the locked parent is on (after the parent: the lock order), or
+// returns nil when it is on none. Holding the bill's row lock keeps completeBill from
+// slipping in before this transaction commits. A parent on no bill costs no statement:
+// Billed is read under the parent's lock, and every bill link or unlink takes that lock first.
+func billOfParent(ctx context.Context, tx *sqlx.Tx, parent *Bag) (*lockedBill, error) {
+	if !parent.Billed {
+		return nil, nil
+	}
+	var b lockedBill
+	err := tx.GetContext(ctx, &b, `
+		SELECT b.bill_number, b.capacity, b.parent_bag_count, b.completed_at
+		FROM bill_bags bb JOIN bills b ON b.id = bb.bill_id
+		WHERE bb.bag_id = $1
+		FOR NO KEY UPDATE OF b`, parent.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, wrap(err, "lock the bill of the parent bag")
+	}
+	return &b, nil
+}
+
+// completed reports whether there is a bill and it is completed (frozen).
+func (b *lockedBill) completed() bool {
+	return b != nil && b.CompletedAt != nil
 }

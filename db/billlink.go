@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -23,23 +22,25 @@ type BillLinkResult struct {
 // bill, or rejected with a code. It runs a fixed number of statements whatever the batch size:
 // parents are locked by id (FOR NO KEY UPDATE) before the bill (FOR UPDATE), so capacity and
 // "one bill per parent" are decided under locks, with the check constraint and the unique
-// bill_bags.bag_id as the database's backstop.
-func (s *Store) LinkBagsToBill(ctx context.Context, billID int64, qrs []string, userID *int64) (*BillLinkResult, error) {
-	if len(qrs) > MaxLinkBatch {
-		return nil, apperr.New(apperr.BadUserInput, "link at most %d parent bags per call, got %d; split the list", MaxLinkBatch, len(qrs))
+// bill_bags.bag_id as the database's backstop. A parent of an area the actor may not see is
+// rejected FORBIDDEN_AREA, and nothing of it is returned.
+func (s *Store) LinkBagsToBill(ctx context.Context, a Actor, billID int64, qrs []string) (*BillLinkResult, error) {
+	if err := checkBatchSize(len(qrs), MaxLinkBatch, "parent QRs"); err != nil {
+		return nil, err
 	}
-	lookup, rejected := splitLinkBatch(qrs)
+	lookup, rejected := triageBatch(qrs, qr.Parent)
 	res := &BillLinkResult{Rejected: rejected}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		parents, err := lockParentsByQR(ctx, tx, lookup)
 		if err != nil {
 			return err
 		}
+		lookup = res.sortOutForbidden(a, lookup, parents)
 		bill, err := lockBill(ctx, tx, billID)
 		if err != nil {
 			return err
 		}
-		if err := bill.refuseIfCompleted("link"); err != nil {
+		if err := bill.refuseIfCompleted("linked"); err != nil {
 			return err
 		}
 		if err := res.sortOutMissing(ctx, tx, lookup, parents); err != nil {
@@ -51,12 +52,11 @@ func (s *Store) LinkBagsToBill(ctx context.Context, billID int64, qrs []string, 
 		}
 		if free := bill.Capacity - bill.ParentBagCount; len(candidates) > free {
 			for _, p := range candidates[max(free, 0):] {
-				res.Rejected = append(res.Rejected, Rejection{QR: p.QR, Code: RejectBillFull,
-					Message: fmt.Sprintf("bill %s is full (%d of %d parent bags)", bill.BillNumber, bill.Capacity, bill.Capacity)})
+				res.Rejected = append(res.Rejected, rejectBillFull(p.QR, bill.BillNumber, bill.Capacity))
 			}
 			candidates = candidates[:max(free, 0)]
 		}
-		if err := res.insertLinks(ctx, tx, billID, candidates, userID); err != nil {
+		if err := res.insertLinks(ctx, tx, billID, candidates, a.UserID); err != nil {
 			return err
 		}
 		res.Bill, err = billByID(ctx, tx, billID)
@@ -87,6 +87,21 @@ func lockParentsByQR(ctx context.Context, tx *sqlx.Tx, qrs []string) (map[string
 	return byQR, nil
 }
 
+// sortOutForbidden rejects the parents the actor may not see and returns the other QRs;
+// they leave parents too, so nothing later looks at them or names them.
+func (r *BillLinkResult) sortOutForbidden(a Actor, qrs []string, parents map[string]*Bag) []string {
+	var rest []string
+	for _, qr := range qrs {
+		if p := parents[qr]; p != nil && !a.MaySeeArea(p.AreaID) {
+			delete(parents, qr)
+			r.Rejected = append(r.Rejected, rejectForbiddenArea(qr))
+			continue
+		}
+		rest = append(rest, qr)
+	}
+	return rest
+}
+
 // sortOutMissing rejects the QRs that are no parent: children (IS_CHILD) and unknown QRs.
 func (r *BillLinkResult) sortOutMissing(ctx context.Context, tx *sqlx.Tx, qrs []string, parents map[string]*Bag) error {
 	var missing []string
@@ -108,11 +123,9 @@ func (r *BillLinkResult) sortOutMissing(ctx context.Context, tx *sqlx.Tx, qrs []
 	}
 	for _, qr := range missing {
 		if isChild[qr] {
-			r.Rejected = append(r.Rejected, Rejection{QR: qr, Code: RejectIsChild,
-				Message: qr + " is a child bag; only parent bags go on bills"})
+			r.Rejected = append(r.Rejected, rejectIsChild(qr))
 		} else {
-			r.Rejected = append(r.Rejected, Rejection{QR: qr, Code: RejectNotFound,
-				Message: "no parent bag " + qr + "; scan it as a parent first"})
+			r.Rejected = append(r.Rejected, rejectNoParent(qr))
 		}
 	}
 	return nil
@@ -157,8 +170,7 @@ func (r *BillLinkResult) sortOutBilled(ctx context.Context, tx *sqlx.Tx, billID 
 		case other == "":
 			r.AlreadyLinked = append(r.AlreadyLinked, p)
 		default:
-			r.Rejected = append(r.Rejected, Rejection{QR: qr, Code: RejectOnOtherBill,
-				Message: fmt.Sprintf("%s is on bill %s; unlink it there first", qr, other)})
+			r.Rejected = append(r.Rejected, rejectOnOtherBill(qr, other))
 		}
 	}
 	return candidates, nil
@@ -187,13 +199,6 @@ func (r *BillLinkResult) insertLinks(ctx context.Context, tx *sqlx.Tx, billID in
 	if err != nil {
 		return wrap(err, "link parent bags")
 	}
-	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO scans (kind, bag_qr, bag_id, bill_id, user_id, area_id)
-		SELECT 'BILL_LINKED', g.qr, g.id, $2, $3, g.area_id
-		FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord) JOIN bags g ON g.id = u.id
-		ORDER BY u.ord`, pq.Array(inserted), billID, userID); err != nil {
-		return wrap(err, "log bill links")
-	}
 	done := make(map[int64]bool, len(inserted))
 	for _, id := range inserted {
 		done[id] = true
@@ -202,16 +207,16 @@ func (r *BillLinkResult) insertLinks(ctx context.Context, tx *sqlx.Tx, billID in
 		if done[p.ID] {
 			r.Linked = append(r.Linked, p)
 		} else {
-			r.Rejected = append(r.Rejected, Rejection{QR: p.QR, Code: RejectOnOtherBill,
-				Message: p.QR + " went onto another bill meanwhile; unlink it there first"})
+			r.Rejected = append(r.Rejected, rejectOnOtherBillMeanwhile(p.QR))
 		}
 	}
-	return nil
+	return logScans(ctx, tx, entriesFor(ScanBillLinked, r.Linked, &billID, userID))
 }
 
 // UnlinkBagFromBill takes a parent bag off a bill and logs BILL_UNLINKED. An unknown QR,
-// a bag not on this bill: NOT_FOUND; a completed bill: CONFLICT.
-func (s *Store) UnlinkBagFromBill(ctx context.Context, billID int64, rawQR string, userID *int64) (*Bill, error) {
+// a bag not on this bill: NOT_FOUND; a completed bill: CONFLICT; a parent of an area the
+// actor may not see: FORBIDDEN.
+func (s *Store) UnlinkBagFromBill(ctx context.Context, a Actor, billID int64, rawQR string) (*Bill, error) {
 	code := qr.Normalize(rawQR)
 	var bill *Bill
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -223,12 +228,15 @@ func (s *Store) UnlinkBagFromBill(ctx context.Context, billID int64, rawQR strin
 		if err != nil {
 			return err
 		}
-		if err := locked.refuseIfCompleted("unlink"); err != nil {
+		if err := locked.refuseIfCompleted("unlinked"); err != nil {
 			return err
 		}
 		p := parents[code]
 		if p == nil {
 			return apperr.New(apperr.NotFound, "no parent bag %s", code)
+		}
+		if err := a.checkBag(p); err != nil {
+			return err
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM bill_bags WHERE bag_id = $1 AND bill_id = $2`, p.ID, billID)
 		if err != nil {
@@ -237,10 +245,8 @@ func (s *Store) UnlinkBagFromBill(ctx context.Context, billID int64, rawQR strin
 		if n, _ := res.RowsAffected(); n == 0 {
 			return apperr.New(apperr.NotFound, "parent bag %s is not on bill %s", code, locked.BillNumber)
 		}
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO scans (kind, bag_qr, bag_id, bill_id, user_id, area_id)
-			VALUES ('BILL_UNLINKED', $1, $2, $3, $4, $5)`, p.QR, p.ID, billID, userID, p.AreaID); err != nil {
-			return wrap(err, "log bill unlink")
+		if err := logScans(ctx, tx, entriesFor(ScanBillUnlinked, []*Bag{p}, &billID, a.UserID)); err != nil {
+			return err
 		}
 		bill, err = billByID(ctx, tx, billID)
 		return err

@@ -1,11 +1,9 @@
 package db
 
 import (
-	"fmt"
 	"strings"
 
 	"tracetrack/apperr"
-	"tracetrack/qr"
 )
 
 // Bill rules of SPEC.md as pure functions; the database checks the same limits
@@ -15,8 +13,6 @@ const (
 	MaxBillNumberLen = 50
 	MinBillCapacity  = 1
 	MaxBillCapacity  = 500
-	// MaxLinkBatch is the most parent QRs one linkBagsToBill call takes.
-	MaxLinkBatch = 100
 	// Longest free-text details of a bill: enough for any real note, small enough that an
 	// oversized request is refused instead of stored.
 	MaxBillDescriptionLen = 500
@@ -64,25 +60,4 @@ func CheckBillCapacity(capacity int) error {
 			MinBillCapacity, MaxBillCapacity, capacity)
 	}
 	return nil
-}
-
-// splitLinkBatch normalises the QRs of a link call and sorts out the ones that can be
-// rejected without the database: malformed QRs and repeats. The QRs to look up keep their order.
-func splitLinkBatch(raw []string) (lookup []string, rejected []Rejection) {
-	seen := make(map[string]bool, len(raw))
-	for _, r := range raw {
-		code := qr.Normalize(r)
-		switch {
-		case seen[code]:
-			rejected = append(rejected, Rejection{QR: code, Code: RejectDuplicateInBatch,
-				Message: code + " appears more than once in this call; it was handled once"})
-		case qr.Classify(code) == qr.Invalid:
-			rejected = append(rejected, Rejection{QR: code, Code: RejectInvalidQR,
-				Message: fmt.Sprintf("%q is not a valid QR: %s", code, qr.Describe)})
-		default:
-			lookup = append(lookup, code)
-		}
-		seen[code] = true
-	}
-	return lookup, rejected
 }

@@ -2,35 +2,12 @@ package db
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"tracetrack/qr"
-)
-
-// Rejection is a QR of a batch that was not linked, with a contract code and a message.
-type Rejection struct {
-	QR      string
-	Code    string
-	Message string
-}
-
-// Rejection codes of scanChildren and linkBagsToBill (the contract's ScanRejection.code).
-const (
-	RejectInvalidQR         = "INVALID_QR"
-	RejectIsParent          = "IS_PARENT"
-	RejectIsChild           = "IS_CHILD"
-	RejectLinkedToOther     = "LINKED_TO_OTHER_PARENT"
-	RejectParentFull        = "PARENT_FULL"
-	RejectOnOtherBill       = "ON_OTHER_BILL"
-	RejectBillFull          = "BILL_FULL"
-	RejectNotFound          = "NOT_FOUND"
-	RejectDuplicateInBatch  = "DUPLICATE_IN_BATCH"
-	RejectForbiddenArea     = "FORBIDDEN_AREA"
-	MaxChildrenPerScanBatch = 30
 )
 
 // LinkResult is what a batch of child scans did.
@@ -41,57 +18,44 @@ type LinkResult struct {
 	Rejected      []Rejection
 }
 
-// triageCodes normalises a batch and rejects what can be told without the database:
-// malformed QRs, codes of the wrong kind, and repeats within the batch. It returns the
-// codes left, in batch order.
-func triageCodes(raws []string, want qr.Kind, wrongKind Rejection) ([]string, []Rejection) {
-	var codes []string
-	var rejected []Rejection
-	seen := make(map[string]bool, len(raws))
-	for _, raw := range raws {
-		code := qr.Normalize(raw)
-		switch kind := qr.Classify(code); {
-		case kind == qr.Invalid:
-			rejected = append(rejected, Rejection{code, RejectInvalidQR, fmt.Sprintf("%q is not a valid QR: %s", code, qr.Describe)})
-		case kind != want:
-			rejected = append(rejected, Rejection{code, wrongKind.Code, fmt.Sprintf(wrongKind.Message, code)})
-		case seen[code]:
-			rejected = append(rejected, Rejection{code, RejectDuplicateInBatch, code + " appears more than once in this batch; it was handled once"})
-		default:
-			seen[code] = true
-			codes = append(codes, code)
-		}
-	}
-	return codes, rejected
-}
-
 // LinkChildren links a batch of child QRs to a parent in one transaction: the parent row is
 // locked once, existing children are classified, and the new ones that fit are inserted with
 // their CHILD_LINKED log rows in one statement. A retried batch changes and logs nothing.
 // Capacity, one parent per child and unique QRs are enforced by the lock and constraints.
-func (s *Store) LinkChildren(ctx context.Context, user *User, parentQR string, childQRs []string) (*LinkResult, error) {
+// A parent of an area the actor may not see is FORBIDDEN as a whole: the call returns
+// nothing of it (the contract's result has a non-null parent, so there is no result).
+func (s *Store) LinkChildren(ctx context.Context, a Actor, parentQR string, childQRs []string) (*LinkResult, error) {
+	if err := checkBatchSize(len(childQRs), MaxChildrenPerScanBatch, "child QRs"); err != nil {
+		return nil, err
+	}
 	code, err := parentCode(parentQR)
 	if err != nil {
 		return nil, err
 	}
-	codes, rejected := triageCodes(childQRs, qr.Child,
-		Rejection{Code: RejectIsParent, Message: "%s is a parent QR; only child bags go into a parent"})
+	codes, rejected := triageBatch(childQRs, qr.Child)
 	result := &LinkResult{}
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		parent, err := lockParent(ctx, tx, code)
 		if err != nil {
 			return err
 		}
-		if !user.MayAccessArea(parent.AreaID) {
-			for _, c := range codes {
-				rejected = append(rejected, Rejection{c, RejectForbiddenArea, fmt.Sprintf("parent %s belongs to another area than yours", code)})
+		if err := a.checkBag(parent); err != nil {
+			return err
+		}
+		bill, err := billOfParent(ctx, tx, parent)
+		if err != nil {
+			return err
+		}
+		fresh, err := classifyExisting(ctx, tx, a, parent, codes, result, &rejected)
+		if err != nil {
+			return err
+		}
+		if bill.completed() {
+			for _, c := range fresh {
+				rejected = append(rejected, rejectBillCompleted(c, code, bill.BillNumber))
 			}
 			result.Parent = parent
 			return nil
-		}
-		fresh, err := classifyExisting(ctx, tx, parent, codes, result, &rejected)
-		if err != nil {
-			return err
 		}
 		// A code a concurrent scan takes first leaves its place free, so the codes that did
 		// not fit go in, in batch order, until the parent is full or none is left.
@@ -99,14 +63,14 @@ func (s *Store) LinkChildren(ctx context.Context, user *User, parentQR string, c
 		for len(fresh) > 0 && room > 0 {
 			take := fresh[:min(room, len(fresh))]
 			fresh = fresh[len(take):]
-			linked, err := insertChildren(ctx, tx, user, parent, take, result, &rejected)
+			linked, err := insertChildren(ctx, tx, a, parent, take, result, &rejected)
 			if err != nil {
 				return err
 			}
 			room -= linked
 		}
 		for _, c := range fresh {
-			rejected = append(rejected, Rejection{c, RejectParentFull, fmt.Sprintf("parent %s is full (%d of %d)", code, parent.Capacity, parent.Capacity)})
+			rejected = append(rejected, rejectParentFull(c, code, parent.Capacity))
 		}
 		result.Parent, err = bagByID(ctx, tx, parent.ID)
 		return err
@@ -126,14 +90,13 @@ type existingBag struct {
 
 // classifyExisting sorts out the codes that already exist (already linked here, or linked
 // elsewhere) and returns the others, in batch order.
-func classifyExisting(ctx context.Context, tx *sqlx.Tx, parent *Bag, codes []string, result *LinkResult, rejected *[]Rejection) ([]string, error) {
+func classifyExisting(ctx context.Context, tx *sqlx.Tx, a Actor, parent *Bag, codes []string, result *LinkResult, rejected *[]Rejection) ([]string, error) {
 	if len(codes) == 0 {
 		return nil, nil
 	}
 	var existing []existingBag
 	err := tx.SelectContext(ctx, &existing, `
-		SELECT b.id, b.qr, b.type, b.status, b.area_id, b.parent_id, b.child_count, b.capacity,
-		       b.created_by, b.created_at, b.updated_at, p.qr AS parent_qr
+		SELECT `+qualified("b", bagColumns)+`, p.qr AS parent_qr
 		FROM bags b
 		LEFT JOIN bags p ON p.id = b.parent_id
 		WHERE b.qr = ANY($1)`, pq.Array(codes))
@@ -154,17 +117,23 @@ func classifyExisting(ctx context.Context, tx *sqlx.Tx, parent *Bag, codes []str
 			bag := e.Bag
 			result.AlreadyLinked = append(result.AlreadyLinked, &bag)
 		default:
-			*rejected = append(*rejected, linkedElsewhere(c, e.ParentQR))
+			*rejected = append(*rejected, linkedElsewhere(a, c, e))
 		}
 	}
 	return fresh, nil
 }
 
-func linkedElsewhere(code string, parentQR *string) Rejection {
-	if parentQR == nil {
-		return Rejection{code, RejectIsParent, code + " is a parent bag"}
+// linkedElsewhere is the rejection of a code that exists outside this parent: a parent bag
+// (it has no parent), or a child of another parent, named only when the actor may see it (a
+// child has its parent's area).
+func linkedElsewhere(a Actor, code string, e *existingBag) Rejection {
+	switch {
+	case e.ParentQR == nil:
+		return rejectIsParent(code)
+	case a.MaySeeArea(e.AreaID):
+		return rejectLinkedToOther(code, e.ParentQR)
 	}
-	return Rejection{code, RejectLinkedToOther, fmt.Sprintf("%s is already in parent %s; unlink it there first", code, *parentQR)}
+	return rejectLinkedToOther(code, nil)
 }
 
 // insertChildren inserts the new children and their CHILD_LINKED rows in one statement and
@@ -172,7 +141,7 @@ func linkedElsewhere(code string, parentQR *string) Rejection {
 // A code another transaction inserted meanwhile is skipped by ON CONFLICT and reported as
 // linked elsewhere. Rows go in sorted by QR, so two batches sharing new QRs wait for each
 // other in the same order instead of deadlocking; Linked keeps the scan order.
-func insertChildren(ctx context.Context, tx *sqlx.Tx, user *User, parent *Bag, codes []string, result *LinkResult, rejected *[]Rejection) (int, error) {
+func insertChildren(ctx context.Context, tx *sqlx.Tx, a Actor, parent *Bag, codes []string, result *LinkResult, rejected *[]Rejection) (int, error) {
 	sorted := slices.Sorted(slices.Values(codes))
 	var inserted []*Bag
 	err := tx.SelectContext(ctx, &inserted, `
@@ -184,11 +153,11 @@ func insertChildren(ctx context.Context, tx *sqlx.Tx, user *User, parent *Bag, c
 			ON CONFLICT (qr) DO NOTHING
 			RETURNING `+bagColumns+`
 		), logged AS (
-			INSERT INTO scans (kind, bag_qr, bag_id, parent_id, user_id, area_id)
-			SELECT 'CHILD_LINKED', qr, id, parent_id, $4, area_id FROM inserted ORDER BY id
+			`+scanLogInsert(`(SELECT qr, id, parent_id, NULL::bigint AS bill_id, area_id, id AS ord FROM inserted) e`,
+		`'CHILD_LINKED'`, `$4::bigint`)+`
 		)
 		SELECT `+bagColumns+` FROM inserted ORDER BY id`,
-		pq.Array(sorted), parent.ID, parent.AreaID, user.ID)
+		pq.Array(sorted), parent.ID, parent.AreaID, a.UserID)
 	if err != nil {
 		return 0, wrap(err, "link children")
 	}
@@ -207,7 +176,7 @@ func insertChildren(ctx context.Context, tx *sqlx.Tx, user *User, parent *Bag, c
 	}
 	for _, c := range codes {
 		if !done[c] {
-			*rejected = append(*rejected, Rejection{c, RejectLinkedToOther, c + " was just linked to another parent by a concurrent scan"})
+			*rejected = append(*rejected, rejectTakenMeanwhile(c))
 		}
 	}
 	return len(inserted), nil

@@ -15,13 +15,13 @@ func TestStolenChildLeavesRoomForTheRest(t *testing.T) {
 	ctx := context.Background()
 	store := openStore(t)
 	admin := newAdmin(t, store, "scanner")
-	if _, err := store.ScanParent(ctx, admin, "SB00001", 3); err != nil {
+	if _, err := store.ScanParent(ctx, db.ActorOf(admin), "SB00001", 3); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.LinkChildren(ctx, admin, "SB00001", []string{"FIRST1"}); err != nil {
+	if _, err := store.LinkChildren(ctx, db.ActorOf(admin), "SB00001", []string{"FIRST1"}); err != nil {
 		t.Fatal(err)
 	}
-	other, err := store.ScanParent(ctx, admin, "SB00002", 30)
+	other, err := store.ScanParent(ctx, db.ActorOf(admin), "SB00002", 30)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestStolenChildLeavesRoomForTheRest(t *testing.T) {
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		res, err := store.LinkChildren(ctx, admin, "SB00001", []string{"STOLEN1", "FREE1", "FREE2"})
+		res, err := store.LinkChildren(ctx, db.ActorOf(admin), "SB00001", []string{"STOLEN1", "FREE1", "FREE2"})
 		done <- outcome{res, err}
 	}()
 	waitForLockWait(t, store)

@@ -30,8 +30,8 @@ func (s *Store) ExportBills(ctx context.Context, f BillListFilter, each func(*Bi
 	})
 }
 
-// BagExportFilter narrows the bags export (the bags list's filter; AreaID already resolved
-// and, for a dispatcher, forced to their area).
+// BagExportFilter narrows the bags export (the bags list's filter; AreaID is the area asked
+// for, narrowed by ExportBags to the actor's read scope).
 type BagExportFilter struct {
 	Type          *BagType
 	Status        *BagStatus
@@ -51,8 +51,13 @@ type ExportedBag struct {
 	BillNumber *string `db:"bill_number"`
 }
 
-// ExportBags calls each for every bag matching the filter, in id order.
-func (s *Store) ExportBags(ctx context.Context, f BagExportFilter, each func(*ExportedBag) error) error {
+// ExportBags calls each for every bag the actor may see matching the filter, in id order.
+func (s *Store) ExportBags(ctx context.Context, a Actor, f BagExportFilter, each func(*ExportedBag) error) error {
+	area, err := a.ReadScope(f.AreaID)
+	if err != nil {
+		return err
+	}
+	f.AreaID = area
 	upper := func(p *string) *string {
 		if p == nil {
 			return nil
@@ -70,8 +75,7 @@ func (s *Store) ExportBags(ctx context.Context, f BagExportFilter, each func(*Ex
 		contains = &v
 	}
 	return s.exportRows(ctx, `
-		SELECT g.id, g.qr, g.type, g.status, g.area_id, g.parent_id, g.child_count, g.capacity,
-		       g.created_by, g.created_at, g.updated_at, p.qr AS parent_qr, b.bill_number
+		SELECT `+qualified("g", bagColumns)+`, p.qr AS parent_qr, b.bill_number
 		FROM bags g
 		LEFT JOIN bags p ON p.id = g.parent_id
 		LEFT JOIN bill_bags bb ON bb.bag_id = coalesce(g.parent_id, g.id)

@@ -21,8 +21,8 @@ type ScanLogFilter struct {
 	Kinds []ScanKind
 }
 
-// ScanLog returns up to limit scans matching the filter, oldest id first.
-func (s *Store) ScanLog(ctx context.Context, f ScanLogFilter, limit int) ([]*Scan, error) {
+// ScanLog returns up to limit scans the actor may see matching the filter, oldest id first.
+func (s *Store) ScanLog(ctx context.Context, a Actor, f ScanLogFilter, limit int) ([]*Scan, error) {
 	kinds := make([]string, len(f.Kinds))
 	for i, k := range f.Kinds {
 		kinds[i] = string(k)
@@ -35,8 +35,9 @@ func (s *Store) ScanLog(ctx context.Context, f ScanLogFilter, limit int) ([]*Sca
 		  AND ($2 = 0 OR id <= $2)
 		  AND ($3::bigint IS NULL OR area_id = $3)
 		  AND (cardinality($4::text[]) = 0 OR kind = ANY($4))
+		  AND ($6::bigint IS NULL OR area_id = $6)
 		ORDER BY id
-		LIMIT $5`, f.AfterID, f.ThroughID, f.AreaID, pq.StringArray(kinds), limit)
+		LIMIT $5`, f.AfterID, f.ThroughID, f.AreaID, pq.StringArray(kinds), limit, a.scopeParam())
 	return scans, wrap(err, "read the scan log")
 }
 

@@ -34,21 +34,21 @@ func TestReplicaServesListsPrimaryTakesWrites(t *testing.T) {
 	}
 
 	admin := newAdmin(t, store, "writer")
-	if _, err := store.ScanParent(ctx, admin, "SB00001", 30); err != nil {
+	if _, err := store.ScanParent(ctx, db.ActorOf(admin), "SB00001", 30); err != nil {
 		t.Fatal(err)
 	}
-	if bag, err := store.BagByQR(ctx, "SB00001"); err != nil || bag == nil {
+	if bag, err := store.BagByQR(ctx, db.ActorOf(admin), "SB00001"); err != nil || bag == nil {
 		t.Fatalf("the primary's own write: %v, %v", bag, err)
 	}
 
-	bags, _, err := store.Bags(ctx, db.BagFilter{}, db.Page{Limit: 10})
+	bags, _, err := store.Bags(ctx, db.ActorOf(admin), db.BagFilter{}, db.Page{Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(bags) != 1 || bags[0].QR != "SB00009" {
 		t.Errorf("bag list %v: want the replica's SB00009 only", bags)
 	}
-	if n, err := store.CountBags(ctx, db.BagFilter{}); err != nil || n != 1 {
+	if n, err := store.CountBags(ctx, db.ActorOf(admin), db.BagFilter{}); err != nil || n != 1 {
 		t.Errorf("bag count %d, %v: want the replica's 1", n, err)
 	}
 	var onReplica int

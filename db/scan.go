@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// ScanFilter narrows the scan log; zero fields do not filter.
+// ScanFilter narrows the scan log; zero fields do not filter. AreaID is the area asked for;
+// the store narrows it to the actor's scope.
 type ScanFilter struct {
 	Kinds  []ScanKind
 	AreaID *int64
@@ -14,8 +15,13 @@ type ScanFilter struct {
 	Before *time.Time
 }
 
-// Scans returns a page of the scan log matching the filter, newest first.
-func (s *Store) Scans(ctx context.Context, f ScanFilter, page Page) ([]*Scan, bool, error) {
+// Scans returns a page of the scan log the actor may see matching the filter, newest first.
+func (s *Store) Scans(ctx context.Context, a Actor, f ScanFilter, page Page) ([]*Scan, bool, error) {
+	area, err := a.ReadScope(f.AreaID)
+	if err != nil {
+		return nil, false, err
+	}
+	f.AreaID = area
 	c := &conditions{}
 	if len(f.Kinds) > 0 {
 		kinds := make([]string, len(f.Kinds))
@@ -41,19 +47,23 @@ func (s *Store) Scans(ctx context.Context, f ScanFilter, page Page) ([]*Scan, bo
 	}
 	query := `SELECT ` + scanColumns + ` FROM scans` + c.where() + ` ORDER BY id DESC LIMIT ` + c.arg(page.Limit+1)
 	var scans []*Scan
-	if err := s.reader().SelectContext(ctx, &scans, query, c.args...); err != nil {
+	if err = s.reader().SelectContext(ctx, &scans, query, c.args...); err != nil {
 		return nil, false, wrap(err, "list scans")
 	}
 	scans, more := trim(scans, page)
 	return scans, more, nil
 }
 
-// ScanByID returns the scan with the id, or nil.
-func (s *Store) ScanByID(ctx context.Context, id int64) (*Scan, error) {
+// ScanByID returns the scan with the id, or nil. A scan of an area the actor may not see is
+// FORBIDDEN (naming nothing of it).
+func (s *Store) ScanByID(ctx context.Context, a Actor, id int64) (*Scan, error) {
 	var scans []*Scan
 	err := s.db.SelectContext(ctx, &scans, `SELECT `+scanColumns+` FROM scans WHERE id = $1`, id)
 	if err != nil || len(scans) == 0 {
 		return nil, wrap(err, "fetch scan")
+	}
+	if !a.MaySeeArea(scans[0].AreaID) {
+		return nil, errForbiddenScan()
 	}
 	return scans[0], nil
 }

@@ -114,6 +114,12 @@ func wrap(err error, action string) error {
 	if _, ok := apperr.As(err); ok {
 		return err
 	}
+	// The store checks the freeze under locks before it writes; should a write still reach
+	// the database's backstop, the client gets its CONFLICT, which says what to do.
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Constraint == "bills_completed_frozen" {
+		return apperr.New(apperr.Conflict, "%s", pqErr.Message)
+	}
 	return fmt.Errorf("store: unable to %s: %w", action, err)
 }
 

@@ -38,9 +38,14 @@ type ScanCount struct {
 	Count int    `db:"count"`
 }
 
-// ScanSummary counts the scans at from <= at < to (of one area, or all for nil), grouped
-// and ordered by key. It reads only the scans_at index (at INCLUDE kind, area_id, user_id).
-func (s *Store) ScanSummary(ctx context.Context, group ScanGroup, from, to time.Time, areaID *int64, tz string) ([]ScanCount, error) {
+// ScanSummary counts the scans at from <= at < to (of the area asked, or all for nil,
+// narrowed to the actor's read scope), grouped and ordered by key. It reads only the
+// scans_at index (at INCLUDE kind, area_id, user_id).
+func (s *Store) ScanSummary(ctx context.Context, a Actor, group ScanGroup, from, to time.Time, asked *int64, tz string) ([]ScanCount, error) {
+	areaID, err := a.ReadScope(asked)
+	if err != nil {
+		return nil, err
+	}
 	grouping, ok := scanGroupings[group]
 	if !ok {
 		return nil, fmt.Errorf("store: unknown scan grouping %q", group)
@@ -50,7 +55,7 @@ func (s *Store) ScanSummary(ctx context.Context, group ScanGroup, from, to time.
 		args = append(args, tz)
 	}
 	var rows []ScanCount
-	err := s.reader().SelectContext(ctx, &rows, `
+	err = s.reader().SelectContext(ctx, &rows, `
 		SELECT `+grouping.key+` AS key, sum(g.n) AS count
 		FROM (
 			SELECT `+grouping.raw+` AS k, count(*) AS n

@@ -31,8 +31,7 @@ func (s *Store) UserByToken(ctx context.Context, hash []byte) (*User, int64, err
 		TokenID int64 `db:"token_id"`
 	}
 	err := s.db.GetContext(ctx, &row, `
-		SELECT t.id AS token_id, u.id, u.username, u.email, u.password_hash, u.role, u.area_id,
-		       u.active, u.failed_logins, u.locked_until, u.created_at, u.last_login_at
+		SELECT t.id AS token_id, `+qualified("u", userColumns)+`
 		FROM auth_tokens t
 		JOIN users u ON u.id = t.user_id
 		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND u.active`, hash)

@@ -1,6 +1,9 @@
 package db
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Role is a user's role. The values are the GraphQL enum values, so gqlgen binds them as is.
 type Role string
@@ -71,20 +74,30 @@ type User struct {
 	LastLoginAt  *time.Time `db:"last_login_at"`
 }
 
-// Bag is a parent or child bag. ChildCount and Status are kept by the database.
+// userColumns are the columns User reads.
+const userColumns = `id, username, email, password_hash, role, area_id, active, failed_logins,
+	locked_until, created_at, last_login_at`
+
+// Bag is a parent or child bag. ChildCount, Status and Billed are kept by the database.
 type Bag struct {
-	ID          int64     `db:"id"`
-	QR          string    `db:"qr"`
-	Type        BagType   `db:"type"`
-	Status      BagStatus `db:"status"`
-	AreaID      *int64    `db:"area_id"`
-	ParentID    *int64    `db:"parent_id"`
-	ChildCount  int       `db:"child_count"`
-	Capacity    int       `db:"capacity"`
+	ID         int64     `db:"id"`
+	QR         string    `db:"qr"`
+	Type       BagType   `db:"type"`
+	Status     BagStatus `db:"status"`
+	AreaID     *int64    `db:"area_id"`
+	ParentID   *int64    `db:"parent_id"`
+	ChildCount int       `db:"child_count"`
+	Capacity   int       `db:"capacity"`
+	// Billed: a parent on a bill (kept by the bill_bags triggers).
+	Billed      bool      `db:"billed"`
 	CreatedByID *int64    `db:"created_by"`
 	CreatedAt   time.Time `db:"created_at"`
 	UpdatedAt   time.Time `db:"updated_at"`
 }
+
+// bagColumns are the columns Bag reads.
+const bagColumns = `id, qr, type, status, area_id, parent_id, child_count, capacity, billed, created_by,
+	created_at, updated_at`
 
 // Bill is a dispatch bill. The counters are kept by the database in the linking transaction.
 type Bill struct {
@@ -103,6 +116,10 @@ type Bill struct {
 	CompletedAt    *time.Time `db:"completed_at"`
 }
 
+// billColumns are the columns Bill reads.
+const billColumns = `id, bill_number, description, destination, vehicle_number, capacity, status,
+	parent_bag_count, child_bag_count, created_by, created_at, updated_at, completed_at`
+
 // Scan is one entry of the append-only scan log. The ids may name rows that are gone.
 type Scan struct {
 	ID       int64     `db:"id"`
@@ -116,6 +133,19 @@ type Scan struct {
 	AreaID   *int64    `db:"area_id"`
 }
 
+// scanColumns are the columns Scan reads.
+const scanColumns = `id, kind, at, bag_qr, bag_id, parent_id, bill_id, user_id, area_id`
+
+// qualified is a column list with each column prefixed by a table alias ("b.id, b.qr, ..."),
+// for queries that join: the list stays the one beside its struct.
+func qualified(alias, columns string) string {
+	names := strings.Split(columns, ",")
+	for i, name := range names {
+		names[i] = alias + "." + strings.TrimSpace(name)
+	}
+	return strings.Join(names, ", ")
+}
+
 // Node is what the GraphQL Node interface binds to: a record that has a global id.
 type Node interface{ isNode() }
 
@@ -123,12 +153,3 @@ func (User) isNode() {}
 func (Bag) isNode()  {}
 func (Bill) isNode() {}
 func (Scan) isNode() {}
-
-// MayAccessArea reports whether the user may see or change something of the area (nil: no
-// area). Admins and billers may touch every area; dispatchers only their own.
-func (u *User) MayAccessArea(areaID *int64) bool {
-	if u.Role != RoleDispatcher {
-		return true
-	}
-	return areaID != nil && u.AreaID != nil && *areaID == *u.AreaID
-}

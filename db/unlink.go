@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 
 	"github.com/jmoiron/sqlx"
 
@@ -12,7 +13,7 @@ import (
 
 // UnlinkChild removes a child from its parent: the child bag is deleted (no child exists
 // without a parent), the log keeps its QR. It returns the parent.
-func (s *Store) UnlinkChild(ctx context.Context, user *User, childQR string) (*Bag, error) {
+func (s *Store) UnlinkChild(ctx context.Context, a Actor, childQR string) (*Bag, error) {
 	code, err := childCode(childQR)
 	if err != nil {
 		return nil, err
@@ -28,16 +29,22 @@ func (s *Store) UnlinkChild(ctx context.Context, user *User, childQR string) (*B
 		if err != nil {
 			return wrap(err, "find child")
 		}
-		parent, err = unlinkLocked(ctx, tx, user, parentQR, code)
+		parent, err = unlinkLocked(ctx, tx, a, parentQR, code)
 		return err
 	})
 	return parent, err
 }
 
+// UndoResult is what undoLastChildScan did: the parent as it is now, and the child removed.
+type UndoResult struct {
+	Parent    *Bag
+	RemovedQR string
+}
+
 // UndoLastChildScan unlinks the child of the caller's most recent CHILD_LINKED scan of the
-// last hour (if that child is still linked) and returns its parent; nil when there is none.
-func (s *Store) UndoLastChildScan(ctx context.Context, user *User) (*Bag, error) {
-	var parent *Bag
+// last hour (if that child is still linked) and says which; nil when there is none.
+func (s *Store) UndoLastChildScan(ctx context.Context, a Actor) (*UndoResult, error) {
+	var undone *UndoResult
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var last struct {
 			ChildQR  string `db:"child_qr"`
@@ -50,28 +57,41 @@ func (s *Store) UndoLastChildScan(ctx context.Context, user *User) (*Bag, error)
 			JOIN bags p ON p.id = c.parent_id
 			WHERE s.user_id = $1 AND s.kind = 'CHILD_LINKED' AND s.at > now() - interval '1 hour'
 			ORDER BY s.id DESC
-			LIMIT 1`, user.ID)
+			LIMIT 1`, a.UserID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
 		if err != nil {
 			return wrap(err, "find the last child scan")
 		}
-		parent, err = unlinkLocked(ctx, tx, user, last.ParentQR, last.ChildQR)
-		return err
+		parent, err := unlinkLocked(ctx, tx, a, last.ParentQR, last.ChildQR)
+		if err != nil {
+			return err
+		}
+		undone = &UndoResult{Parent: parent, RemovedQR: last.ChildQR}
+		return nil
 	})
-	return parent, err
+	return undone, err
 }
 
-// unlinkLocked locks the parent, checks the caller's area, deletes the child if it is still
-// in that parent, logs CHILD_UNLINKED, and returns the parent as it is now.
-func unlinkLocked(ctx context.Context, tx *sqlx.Tx, user *User, parentQR, childQR string) (*Bag, error) {
+// unlinkLocked locks the parent, checks the actor's area (FORBIDDEN naming nothing of a
+// parent of another area) and the parent's bill (a completed bill is frozen: CONFLICT),
+// deletes the child if it is still in that parent, logs CHILD_UNLINKED, and returns the
+// parent as it is now.
+func unlinkLocked(ctx context.Context, tx *sqlx.Tx, a Actor, parentQR, childQR string) (*Bag, error) {
 	parent, err := lockParent(ctx, tx, parentQR)
 	if err != nil {
 		return nil, err
 	}
-	if !user.MayAccessArea(parent.AreaID) {
-		return nil, forbiddenArea(parentQR)
+	if err := a.checkBag(parent); err != nil {
+		return nil, err
+	}
+	bill, err := billOfParent(ctx, tx, parent)
+	if err != nil {
+		return nil, err
+	}
+	if bill.completed() {
+		return nil, errBillCompleted(fmt.Sprintf("child %s stays in parent %s", childQR, parentQR), bill.BillNumber)
 	}
 	var child Bag
 	err = tx.GetContext(ctx, &child, `
@@ -82,80 +102,8 @@ func unlinkLocked(ctx context.Context, tx *sqlx.Tx, user *User, parentQR, childQ
 	if err != nil {
 		return nil, wrap(err, "unlink child")
 	}
-	if err := logScans(ctx, tx, []scanEntry{{Kind: ScanChildUnlinked, Bag: &child, ParentID: &parent.ID, UserID: user.ID}}); err != nil {
+	if err := logScans(ctx, tx, []scanEntry{{Kind: ScanChildUnlinked, Bag: &child, ParentID: &parent.ID, UserID: a.UserID}}); err != nil {
 		return nil, err
 	}
 	return bagByID(ctx, tx, parent.ID)
-}
-
-// DeleteBag deletes a bag: a parent with its children, a child from its parent. Every
-// deleted bag is logged BAG_DELETED. A parent on a bill is refused with CONFLICT (and the
-// bill_bags foreign key refuses it even under a concurrent link).
-func (s *Store) DeleteBag(ctx context.Context, user *User, rawQR string) error {
-	code, err := anyCode(rawQR)
-	if err != nil {
-		return err
-	}
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		// lock the parent row first (the bag itself, or a child's parent): parents before
-		// anything else is the lock order every writer follows
-		var bag Bag
-		err := tx.GetContext(ctx, &bag, `SELECT `+bagColumns+` FROM bags WHERE qr = $1`, code)
-		if errors.Is(err, sql.ErrNoRows) {
-			return apperr.New(apperr.NotFound, "no bag %s", code)
-		}
-		if err != nil {
-			return wrap(err, "find bag")
-		}
-		parentID := bag.ID
-		if bag.ParentID != nil {
-			parentID = *bag.ParentID
-		}
-		if _, err := tx.ExecContext(ctx, `SELECT 1 FROM bags WHERE id = $1 FOR UPDATE`, parentID); err != nil {
-			return wrap(err, "lock bag")
-		}
-		if !user.MayAccessArea(bag.AreaID) {
-			return forbiddenArea(code)
-		}
-		var billNumber string
-		err = tx.GetContext(ctx, &billNumber, `
-			SELECT b.bill_number FROM bill_bags bb JOIN bills b ON b.id = bb.bill_id WHERE bb.bag_id = $1`, bag.ID)
-		if err == nil {
-			return apperr.New(apperr.Conflict, "parent %s is on bill %s; unlink it from the bill first", code, billNumber)
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return wrap(err, "check bill of bag")
-		}
-		return deleteWithLog(ctx, tx, user, &bag)
-	})
-}
-
-// deleteWithLog deletes the bag (its children go by cascade) and logs BAG_DELETED for it
-// and for each child, in one statement.
-func deleteWithLog(ctx context.Context, tx *sqlx.Tx, user *User, bag *Bag) error {
-	res, err := tx.ExecContext(ctx, `
-		WITH gone AS (
-			DELETE FROM bags WHERE id = $1 OR parent_id = $1 RETURNING id, qr, parent_id, area_id
-		)
-		INSERT INTO scans (kind, bag_qr, bag_id, parent_id, user_id, area_id)
-		SELECT 'BAG_DELETED', qr, id, parent_id, $2, area_id FROM gone ORDER BY id`, bag.ID, user.ID)
-	code, constraint := constraintName(err)
-	if code == pqForeignKeyViolation && constraint == "bill_bags_bag_id_fkey" {
-		return apperr.New(apperr.Conflict, "parent %s was just put on a bill; unlink it from the bill first", bag.QR)
-	}
-	if err != nil {
-		return wrap(err, "delete bag")
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return apperr.New(apperr.NotFound, "no bag %s (it was just removed)", bag.QR)
-	}
-	return nil
-}
-
-// anyCode normalises a parent or child QR, refusing malformed ones with BAD_USER_INPUT.
-func anyCode(raw string) (string, error) {
-	if code, err := parentCode(raw); err == nil {
-		return code, nil
-	}
-	return childCode(raw)
 }

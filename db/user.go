@@ -9,9 +9,6 @@ import (
 	"tracetrack/apperr"
 )
 
-const userColumns = `id, username, email, password_hash, role, area_id, active, failed_logins,
-	locked_until, created_at, last_login_at`
-
 // NewUser is what CreateUser needs; PasswordHash is already hashed.
 type NewUser struct {
 	Username     string
@@ -19,13 +16,12 @@ type NewUser struct {
 	PasswordHash string
 	Role         Role
 	AreaID       *int64
-	// Actor is who creates the user, for the audit log (zero: the server itself).
-	Actor Actor
 }
 
-// CreateUser inserts a user and logs it. A taken username (any case) is CONFLICT; a full
-// area is CONFLICT; a dispatcher without an area (or another role with one) is BAD_USER_INPUT.
-func (s *Store) CreateUser(ctx context.Context, u NewUser) (*User, error) {
+// CreateUser inserts a user and logs it as the actor's doing. A taken username (any case) is
+// CONFLICT; a full area is CONFLICT; a dispatcher without an area (or another role with one)
+// is BAD_USER_INPUT.
+func (s *Store) CreateUser(ctx context.Context, a Actor, u NewUser) (*User, error) {
 	if err := checkRoleArea(u.Role, u.AreaID); err != nil {
 		return nil, err
 	}
@@ -43,12 +39,12 @@ func (s *Store) CreateUser(ctx context.Context, u NewUser) (*User, error) {
 		if err != nil {
 			return userWriteError(err, u.Username)
 		}
-		return audit(ctx, tx, auditEntry{Actor: u.Actor, Action: AuditUserCreated, TargetID: &created.ID, After: auditOf(&created)})
+		return audit(ctx, tx, auditEntry{Actor: a, Action: AuditUserCreated, TargetID: &created.ID, After: auditOf(&created)})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &created, nil
+	return created.VisibleTo(a), nil
 }
 
 // CreateFirstAdmin creates the user admin when the users table is empty, and reports whether
@@ -129,8 +125,9 @@ type UserPage struct {
 	TotalCount int
 }
 
-// Users returns the users matching the filter, a page at a time in id order.
-func (s *Store) Users(ctx context.Context, filter UserFilter, page Page) (*UserPage, error) {
+// Users returns the users matching the filter, a page at a time in id order, as the actor
+// may see them (User.VisibleTo).
+func (s *Store) Users(ctx context.Context, a Actor, filter UserFilter, page Page) (*UserPage, error) {
 	var users []*User
 	err := s.db.SelectContext(ctx, &users, `
 		SELECT `+userColumns+`
@@ -142,7 +139,7 @@ func (s *Store) Users(ctx context.Context, filter UserFilter, page Page) (*UserP
 		return nil, wrap(err, "list users")
 	}
 	out := &UserPage{}
-	out.Users, out.HasNext = trim(users, page)
+	out.Users, out.HasNext = trim(usersVisibleTo(users, a), page)
 	err = s.db.GetContext(ctx, &out.TotalCount, `
 		SELECT count(*)
 		FROM users

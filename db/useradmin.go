@@ -61,7 +61,7 @@ func (s *Store) UpdateUser(ctx context.Context, actor Actor, id int64, ch UserCh
 	if err != nil {
 		return nil, err
 	}
-	return &updated, nil
+	return updated.VisibleTo(actor), nil
 }
 
 // applyChanges returns u with the changes applied.

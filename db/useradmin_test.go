@@ -23,7 +23,7 @@ func openStore(t *testing.T) *db.Store {
 
 func newAdmin(t *testing.T, store *db.Store, name string) *db.User {
 	t.Helper()
-	u, err := store.CreateUser(context.Background(), db.NewUser{Username: name, PasswordHash: "x", Role: db.RoleAdmin})
+	u, err := store.CreateUser(context.Background(), db.System, db.NewUser{Username: name, PasswordHash: "x", Role: db.RoleAdmin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestTheLastAdminStays(t *testing.T) {
 	ctx := context.Background()
 	store := openStore(t)
 	last := newAdmin(t, store, "only_admin")
-	biller, _ := store.CreateUser(ctx, db.NewUser{Username: "a_biller", PasswordHash: "x", Role: db.RoleBiller})
+	biller, _ := store.CreateUser(ctx, db.System, db.NewUser{Username: "a_biller", PasswordHash: "x", Role: db.RoleBiller})
 	system := db.Actor{}
 	role, inactive := db.RoleBiller, false
 
@@ -109,7 +109,7 @@ func TestAdminsRemovingEachOtherLeaveOne(t *testing.T) {
 func activeAdmins(t *testing.T, store *db.Store) int {
 	t.Helper()
 	role := db.RoleAdmin
-	admins, err := store.Users(context.Background(), db.UserFilter{Role: &role}, db.Page{Limit: 100})
+	admins, err := store.Users(context.Background(), db.System, db.UserFilter{Role: &role}, db.Page{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"tracetrack/auth"
 	"tracetrack/db"
 )
 
@@ -14,20 +15,20 @@ var bagHeader = []string{"qr", "type", "status", "area", "parent_qr", "child_cou
 // &createdAfter=&createdBefore=, in id order. A dispatcher gets their own area's bags only
 // (another areaCode: 403), as in the GraphQL bags list.
 func (h Handler) Bags(w http.ResponseWriter, r *http.Request) {
-	user, err := caller(r)
-	if err != nil {
+	if _, err := caller(r); err != nil {
 		refuse(w, err)
 		return
 	}
+	actor := auth.ActorFrom(r.Context())
 	p := &params{q: r.URL.Query()}
-	filter, err := h.bagFilter(r, user, p)
+	filter, err := h.bagFilter(r, actor, p)
 	if err != nil {
 		refuse(w, err)
 		return
 	}
 	out, err := startCSV(w, "bags.csv", bagHeader)
 	if err == nil {
-		err = h.Store.ExportBags(r.Context(), filter, func(b *db.ExportedBag) error {
+		err = h.Store.ExportBags(r.Context(), actor, filter, func(b *db.ExportedBag) error {
 			record, err := h.bagRecord(r, b)
 			if err != nil {
 				return err
@@ -38,7 +39,9 @@ func (h Handler) Bags(w http.ResponseWriter, r *http.Request) {
 	out.finish(r, err)
 }
 
-func (h Handler) bagFilter(r *http.Request, user *db.User, p *params) (db.BagExportFilter, error) {
+// bagFilter reads the filter; an area the actor may not read is refused here, before any
+// row (403), and the store applies the actor's scope again as it reads.
+func (h Handler) bagFilter(r *http.Request, actor db.Actor, p *params) (db.BagExportFilter, error) {
 	f := db.BagExportFilter{QRPrefix: p.str("qrPrefix"), Search: p.str("search"), Billed: p.bool("billed"),
 		CreatedAfter: p.time("createdAfter"), CreatedBefore: p.time("createdBefore")}
 	if t := p.oneOf("type", string(db.BagTypeParent), string(db.BagTypeChild)); t != nil {
@@ -52,7 +55,7 @@ func (h Handler) bagFilter(r *http.Request, user *db.User, p *params) (db.BagExp
 	if p.err != nil {
 		return f, p.err
 	}
-	area, err := h.Store.ReadableArea(r.Context(), user, p.str("areaCode"))
+	area, err := h.Store.ReadableArea(r.Context(), actor, p.str("areaCode"))
 	f.AreaID = area
 	return f, err
 }
@@ -69,6 +72,6 @@ func (h Handler) bagRecord(r *http.Request, b *db.ExportedBag) ([]string, error)
 		}
 	}
 	return []string{b.QR, string(b.Type), string(b.Status), areaCode, deref(b.ParentQR),
-		strconv.Itoa(b.ChildCount), formatKg(float64(b.ChildCount) * h.KgPerChild),
+		strconv.Itoa(b.ChildCount), formatKg(h.Weights.Bag(&b.Bag)),
 		deref(b.BillNumber), formatTime(&b.CreatedAt)}, nil
 }

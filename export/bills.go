@@ -5,7 +5,7 @@ import (
 	"strconv"
 
 	"tracetrack/db"
-	"tracetrack/resolvers"
+	"tracetrack/internal/gid"
 )
 
 var billHeader = []string{"bill_number", "status", "capacity", "parent_bags", "child_bags",
@@ -41,7 +41,7 @@ func billFilter(r *http.Request) (db.BillListFilter, error) {
 		f.Status = &status
 	}
 	if g := p.str("createdById"); g != nil {
-		id, err := resolvers.UserIDOf(*g)
+		id, err := gid.Decode(gid.User, *g)
 		if err != nil {
 			return f, err
 		}
@@ -52,8 +52,8 @@ func billFilter(r *http.Request) (db.BillListFilter, error) {
 
 func (h Handler) billRecord(b *db.Bill) []string {
 	return []string{b.BillNumber, string(b.Status), strconv.Itoa(b.Capacity), strconv.Itoa(b.ParentBagCount),
-		strconv.Itoa(b.ChildBagCount), formatKg(float64(b.ChildBagCount) * h.KgPerChild),
-		formatKg(float64(b.Capacity*h.ChildrenPerParent) * h.KgPerChild),
+		strconv.Itoa(b.ChildBagCount), formatKg(h.Weights.BillTotal(b.ChildBagCount)),
+		formatKg(h.Weights.BillExpected(b.Capacity)),
 		deref(b.Destination), deref(b.VehicleNumber), deref(b.Description),
 		formatTime(&b.CreatedAt), formatTime(b.CompletedAt)}
 }

@@ -19,9 +19,8 @@ const flushEvery = 1000
 
 // Handler serves the exports. The session middleware has put the caller into the context.
 type Handler struct {
-	Store             *db.Store
-	KgPerChild        float64
-	ChildrenPerParent int
+	Store   *db.Store
+	Weights db.Weights
 }
 
 // refuse answers an error before any row: 400, 401, 403 or 500 with a plain-text reason.

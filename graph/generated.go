@@ -246,6 +246,11 @@ type ComplexityRoot struct {
 		StatsUpdated func(childComplexity int, areaCode *string) int
 	}
 
+	UndoResult struct {
+		Parent    func(childComplexity int) int
+		RemovedQR func(childComplexity int) int
+	}
+
 	User struct {
 		Active      func(childComplexity int) int
 		Area        func(childComplexity int) int
@@ -302,13 +307,13 @@ type BillResolver interface {
 }
 type MutationResolver interface {
 	ScanParent(ctx context.Context, qr string) (*db.Bag, error)
-	ScanChildren(ctx context.Context, parentQR string, childQrs []string) (*model.ScanChildrenResult, error)
+	ScanChildren(ctx context.Context, parentQR string, childQrs []string) (*db.LinkResult, error)
 	UnlinkChild(ctx context.Context, childQR string) (*db.Bag, error)
-	UndoLastChildScan(ctx context.Context) (*db.Bag, error)
+	UndoLastChildScan(ctx context.Context) (*db.UndoResult, error)
 	DeleteBag(ctx context.Context, qr string) (bool, error)
 	CreateBill(ctx context.Context, input model.CreateBillInput) (*db.Bill, error)
 	UpdateBill(ctx context.Context, id string, input model.UpdateBillInput) (*db.Bill, error)
-	LinkBagsToBill(ctx context.Context, billID string, parentQrs []string) (*model.LinkBagsResult, error)
+	LinkBagsToBill(ctx context.Context, billID string, parentQrs []string) (*db.BillLinkResult, error)
 	UnlinkBagFromBill(ctx context.Context, billID string, parentQR string) (*db.Bill, error)
 	CompleteBill(ctx context.Context, id string) (*db.Bill, error)
 	ReopenBill(ctx context.Context, id string) (*db.Bill, error)
@@ -326,11 +331,11 @@ type QueryResolver interface {
 	Bags(ctx context.Context, filter *model.BagFilter, first *int, after *string) (*model.BagConnection, error)
 	Bill(ctx context.Context, id *string, billNumber *string) (*db.Bill, error)
 	Bills(ctx context.Context, filter *model.BillFilter, first *int, after *string) (*model.BillConnection, error)
-	Stats(ctx context.Context, areaCode *string) (*model.Stats, error)
 	BillSummary(ctx context.Context, groupBy model.BillGrouping, from *time.Time, to *time.Time) ([]*model.BillAggregate, error)
-	Integrity(ctx context.Context) (*model.IntegrityReport, error)
 	Scans(ctx context.Context, filter *model.ScanFilter, first *int, after *string) (*model.ScanConnection, error)
 	ScanSummary(ctx context.Context, groupBy model.ScanGrouping, from *time.Time, to *time.Time, areaCode *string) ([]*model.ScanAggregate, error)
+	Stats(ctx context.Context, areaCode *string) (*db.Stats, error)
+	Integrity(ctx context.Context) (*model.IntegrityReport, error)
 	Me(ctx context.Context) (*db.User, error)
 	Users(ctx context.Context, role *db.Role, areaCode *string, first *int, after *string) (*model.UserConnection, error)
 	Areas(ctx context.Context) ([]*db.Area, error)
@@ -347,7 +352,7 @@ type ScanResolver interface {
 type SubscriptionResolver interface {
 	ScanAdded(ctx context.Context, areaCode *string, kinds []db.ScanKind, after *string) (<-chan *db.Scan, error)
 	BillUpdated(ctx context.Context, id *string) (<-chan *db.Bill, error)
-	StatsUpdated(ctx context.Context, areaCode *string) (<-chan *model.Stats, error)
+	StatsUpdated(ctx context.Context, areaCode *string) (<-chan *db.Stats, error)
 }
 type UserResolver interface {
 	ID(ctx context.Context, obj *db.User) (string, error)
@@ -1337,6 +1342,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.StatsUpdated(childComplexity, args["areaCode"].(*string)), true
 
+	case "UndoResult.parent":
+		if e.ComplexityRoot.UndoResult.Parent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UndoResult.Parent(childComplexity), true
+	case "UndoResult.removedQr":
+		if e.ComplexityRoot.UndoResult.RemovedQR == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UndoResult.RemovedQR(childComplexity), true
+
 	case "User.active":
 		if e.ComplexityRoot.User.Active == nil {
 			break
@@ -1526,7 +1544,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "bags.graphqls" "bills.graphqls" "live.graphqls" "scans.graphqls" "schema.graphqls" "users.graphqls"
+//go:embed "bags.graphqls" "bills.graphqls" "live.graphqls" "scans.graphqls" "schema.graphqls" "stats.graphqls" "users.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1543,6 +1561,7 @@ var sources = []*ast.Source{
 	{Name: "live.graphqls", Input: sourceData("live.graphqls"), BuiltIn: false},
 	{Name: "scans.graphqls", Input: sourceData("scans.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
+	{Name: "stats.graphqls", Input: sourceData("stats.graphqls"), BuiltIn: false},
 	{Name: "users.graphqls", Input: sourceData("users.graphqls"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1861,6 +1880,16 @@ func (ec *executionContext) childFields_Stats(ctx context.Context, field graphql
 		return ec.fieldContext_Stats_users(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Stats", field.Name)
+}
+
+func (ec *executionContext) childFields_UndoResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "parent":
+		return ec.fieldContext_UndoResult_parent(ctx, field)
+	case "removedQr":
+		return ec.fieldContext_UndoResult_removedQr(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UndoResult", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4326,7 +4355,7 @@ func (ec *executionContext) fieldContext_IntegrityReport_problems(_ context.Cont
 	return fc, nil
 }
 
-func (ec *executionContext) _LinkBagsResult_bill(ctx context.Context, field graphql.CollectedField, obj *model.LinkBagsResult) (ret graphql.Marshaler) {
+func (ec *executionContext) _LinkBagsResult_bill(ctx context.Context, field graphql.CollectedField, obj *db.BillLinkResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4358,7 +4387,7 @@ func (ec *executionContext) fieldContext_LinkBagsResult_bill(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _LinkBagsResult_linked(ctx context.Context, field graphql.CollectedField, obj *model.LinkBagsResult) (ret graphql.Marshaler) {
+func (ec *executionContext) _LinkBagsResult_linked(ctx context.Context, field graphql.CollectedField, obj *db.BillLinkResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4390,7 +4419,7 @@ func (ec *executionContext) fieldContext_LinkBagsResult_linked(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _LinkBagsResult_alreadyLinked(ctx context.Context, field graphql.CollectedField, obj *model.LinkBagsResult) (ret graphql.Marshaler) {
+func (ec *executionContext) _LinkBagsResult_alreadyLinked(ctx context.Context, field graphql.CollectedField, obj *db.BillLinkResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4422,7 +4451,7 @@ func (ec *executionContext) fieldContext_LinkBagsResult_alreadyLinked(_ context.
 	return fc, nil
 }
 
-func (ec *executionContext) _LinkBagsResult_rejected(ctx context.Context, field graphql.CollectedField, obj *model.LinkBagsResult) (ret graphql.Marshaler) {
+func (ec *executionContext) _LinkBagsResult_rejected(ctx context.Context, field graphql.CollectedField, obj *db.BillLinkResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4434,8 +4463,8 @@ func (ec *executionContext) _LinkBagsResult_rejected(ctx context.Context, field 
 			return obj.Rejected, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.ScanRejection) graphql.Marshaler {
-			return ec.marshalNScanRejection2ᚕᚖtracetrackᚋgraphᚋmodelᚐScanRejectionᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []db.Rejection) graphql.Marshaler {
+			return ec.marshalNScanRejection2ᚕtracetrackᚋdbᚐRejectionᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4528,7 +4557,7 @@ func (ec *executionContext) _Mutation_scanChildren(ctx context.Context, field gr
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Auth == nil {
-					var zeroVal *model.ScanChildrenResult
+					var zeroVal *db.LinkResult
 					return zeroVal, errors.New("directive auth is not implemented")
 				}
 				return ec.Directives.Auth(ctx, nil, directive0, nil)
@@ -4537,8 +4566,8 @@ func (ec *executionContext) _Mutation_scanChildren(ctx context.Context, field gr
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.ScanChildrenResult) graphql.Marshaler {
-			return ec.marshalNScanChildrenResult2ᚖtracetrackᚋgraphᚋmodelᚐScanChildrenResult(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *db.LinkResult) graphql.Marshaler {
+			return ec.marshalNScanChildrenResult2ᚖtracetrackᚋdbᚐLinkResult(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4641,7 +4670,7 @@ func (ec *executionContext) _Mutation_undoLastChildScan(ctx context.Context, fie
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Auth == nil {
-					var zeroVal *db.Bag
+					var zeroVal *db.UndoResult
 					return zeroVal, errors.New("directive auth is not implemented")
 				}
 				return ec.Directives.Auth(ctx, nil, directive0, nil)
@@ -4650,8 +4679,8 @@ func (ec *executionContext) _Mutation_undoLastChildScan(ctx context.Context, fie
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *db.Bag) graphql.Marshaler {
-			return ec.marshalOBag2ᚖtracetrackᚋdbᚐBag(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *db.UndoResult) graphql.Marshaler {
+			return ec.marshalOUndoResult2ᚖtracetrackᚋdbᚐUndoResult(ctx, selections, v)
 		},
 		true,
 		false,
@@ -4664,7 +4693,7 @@ func (ec *executionContext) fieldContext_Mutation_undoLastChildScan(_ context.Co
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Bag(ctx, field)
+			return ec.childFields_UndoResult(ctx, field)
 		},
 	}
 	return fc, nil
@@ -4874,11 +4903,11 @@ func (ec *executionContext) _Mutation_linkBagsToBill(ctx context.Context, field 
 			directive1 := func(ctx context.Context) (any, error) {
 				roles, err := ec.unmarshalORole2ᚕtracetrackᚋdbᚐRoleᚄ(ctx, []any{"BILLER"})
 				if err != nil {
-					var zeroVal *model.LinkBagsResult
+					var zeroVal *db.BillLinkResult
 					return zeroVal, err
 				}
 				if ec.Directives.Auth == nil {
-					var zeroVal *model.LinkBagsResult
+					var zeroVal *db.BillLinkResult
 					return zeroVal, errors.New("directive auth is not implemented")
 				}
 				return ec.Directives.Auth(ctx, nil, directive0, roles)
@@ -4887,8 +4916,8 @@ func (ec *executionContext) _Mutation_linkBagsToBill(ctx context.Context, field 
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.LinkBagsResult) graphql.Marshaler {
-			return ec.marshalNLinkBagsResult2ᚖtracetrackᚋgraphᚋmodelᚐLinkBagsResult(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *db.BillLinkResult) graphql.Marshaler {
+			return ec.marshalNLinkBagsResult2ᚖtracetrackᚋdbᚐBillLinkResult(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5820,63 +5849,6 @@ func (ec *executionContext) fieldContext_Query_bills(ctx context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _Query_stats(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_stats(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Stats(ctx, fc.Args["areaCode"].(*string))
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.Stats
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0, nil)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Stats) graphql.Marshaler {
-			return ec.marshalNStats2ᚖtracetrackᚋgraphᚋmodelᚐStats(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_stats(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Stats(ctx, field)
-		},
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = ec.Recover(ctx, r)
-			ec.Error(ctx, err)
-		}
-	}()
-	ctx = graphql.WithFieldContext(ctx, fc)
-	if fc.Args, err = ec.field_Query_stats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
-		ec.Error(ctx, err)
-		return fc, err
-	}
-	return fc, nil
-}
-
 func (ec *executionContext) _Query_billSummary(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5930,56 +5902,6 @@ func (ec *executionContext) fieldContext_Query_billSummary(ctx context.Context, 
 	if fc.Args, err = ec.field_Query_billSummary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
-	}
-	return fc, nil
-}
-
-func (ec *executionContext) _Query_integrity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Query_integrity(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Query().Integrity(ctx)
-		},
-		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
-			directive0 := next
-
-			directive1 := func(ctx context.Context) (any, error) {
-				roles, err := ec.unmarshalORole2ᚕtracetrackᚋdbᚐRoleᚄ(ctx, []any{"ADMIN"})
-				if err != nil {
-					var zeroVal *model.IntegrityReport
-					return zeroVal, err
-				}
-				if ec.Directives.Auth == nil {
-					var zeroVal *model.IntegrityReport
-					return zeroVal, errors.New("directive auth is not implemented")
-				}
-				return ec.Directives.Auth(ctx, nil, directive0, roles)
-			}
-
-			next = directive1
-			return next
-		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.IntegrityReport) graphql.Marshaler {
-			return ec.marshalNIntegrityReport2ᚖtracetrackᚋgraphᚋmodelᚐIntegrityReport(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Query_integrity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Query",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_IntegrityReport(ctx, field)
-		},
 	}
 	return fc, nil
 }
@@ -6094,6 +6016,113 @@ func (ec *executionContext) fieldContext_Query_scanSummary(ctx context.Context, 
 	if fc.Args, err = ec.field_Query_scanSummary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_stats(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_stats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Stats(ctx, fc.Args["areaCode"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *db.Stats
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Stats) graphql.Marshaler {
+			return ec.marshalNStats2ᚖtracetrackᚋdbᚐStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_stats(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Stats(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_stats_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_integrity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_integrity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Integrity(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕtracetrackᚋdbᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.IntegrityReport
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.IntegrityReport
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IntegrityReport) graphql.Marshaler {
+			return ec.marshalNIntegrityReport2ᚖtracetrackᚋgraphᚋmodelᚐIntegrityReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_integrity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntegrityReport(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -6611,7 +6640,7 @@ func (ec *executionContext) fieldContext_ScanAggregate_count(_ context.Context, 
 	return graphql.NewScalarFieldContext("ScanAggregate", field, false, false, "Int")
 }
 
-func (ec *executionContext) _ScanChildrenResult_parent(ctx context.Context, field graphql.CollectedField, obj *model.ScanChildrenResult) (ret graphql.Marshaler) {
+func (ec *executionContext) _ScanChildrenResult_parent(ctx context.Context, field graphql.CollectedField, obj *db.LinkResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6643,7 +6672,7 @@ func (ec *executionContext) fieldContext_ScanChildrenResult_parent(_ context.Con
 	return fc, nil
 }
 
-func (ec *executionContext) _ScanChildrenResult_linked(ctx context.Context, field graphql.CollectedField, obj *model.ScanChildrenResult) (ret graphql.Marshaler) {
+func (ec *executionContext) _ScanChildrenResult_linked(ctx context.Context, field graphql.CollectedField, obj *db.LinkResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6675,7 +6704,7 @@ func (ec *executionContext) fieldContext_ScanChildrenResult_linked(_ context.Con
 	return fc, nil
 }
 
-func (ec *executionContext) _ScanChildrenResult_alreadyLinked(ctx context.Context, field graphql.CollectedField, obj *model.ScanChildrenResult) (ret graphql.Marshaler) {
+func (ec *executionContext) _ScanChildrenResult_alreadyLinked(ctx context.Context, field graphql.CollectedField, obj *db.LinkResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6707,7 +6736,7 @@ func (ec *executionContext) fieldContext_ScanChildrenResult_alreadyLinked(_ cont
 	return fc, nil
 }
 
-func (ec *executionContext) _ScanChildrenResult_rejected(ctx context.Context, field graphql.CollectedField, obj *model.ScanChildrenResult) (ret graphql.Marshaler) {
+func (ec *executionContext) _ScanChildrenResult_rejected(ctx context.Context, field graphql.CollectedField, obj *db.LinkResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6719,8 +6748,8 @@ func (ec *executionContext) _ScanChildrenResult_rejected(ctx context.Context, fi
 			return obj.Rejected, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.ScanRejection) graphql.Marshaler {
-			return ec.marshalNScanRejection2ᚕᚖtracetrackᚋgraphᚋmodelᚐScanRejectionᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []db.Rejection) graphql.Marshaler {
+			return ec.marshalNScanRejection2ᚕtracetrackᚋdbᚐRejectionᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6858,7 +6887,7 @@ func (ec *executionContext) fieldContext_ScanEdge_node(_ context.Context, field 
 	return fc, nil
 }
 
-func (ec *executionContext) _ScanRejection_qr(ctx context.Context, field graphql.CollectedField, obj *model.ScanRejection) (ret graphql.Marshaler) {
+func (ec *executionContext) _ScanRejection_qr(ctx context.Context, field graphql.CollectedField, obj *db.Rejection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6881,7 +6910,7 @@ func (ec *executionContext) fieldContext_ScanRejection_qr(_ context.Context, fie
 	return graphql.NewScalarFieldContext("ScanRejection", field, false, false, "String")
 }
 
-func (ec *executionContext) _ScanRejection_code(ctx context.Context, field graphql.CollectedField, obj *model.ScanRejection) (ret graphql.Marshaler) {
+func (ec *executionContext) _ScanRejection_code(ctx context.Context, field graphql.CollectedField, obj *db.Rejection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6893,18 +6922,18 @@ func (ec *executionContext) _ScanRejection_code(ctx context.Context, field graph
 			return obj.Code, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v db.RejectionCode) graphql.Marshaler {
+			return ec.marshalNScanRejectionCode2tracetrackᚋdbᚐRejectionCode(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_ScanRejection_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScanRejection", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ScanRejection", field, false, false, "ScanRejectionCode")
 }
 
-func (ec *executionContext) _ScanRejection_message(ctx context.Context, field graphql.CollectedField, obj *model.ScanRejection) (ret graphql.Marshaler) {
+func (ec *executionContext) _ScanRejection_message(ctx context.Context, field graphql.CollectedField, obj *db.Rejection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6927,7 +6956,7 @@ func (ec *executionContext) fieldContext_ScanRejection_message(_ context.Context
 	return graphql.NewScalarFieldContext("ScanRejection", field, false, false, "String")
 }
 
-func (ec *executionContext) _Stats_parentBags(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_parentBags(ctx context.Context, field graphql.CollectedField, obj *db.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6950,7 +6979,7 @@ func (ec *executionContext) fieldContext_Stats_parentBags(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Stats_childBags(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_childBags(ctx context.Context, field graphql.CollectedField, obj *db.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6973,7 +7002,7 @@ func (ec *executionContext) fieldContext_Stats_childBags(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Stats_bills(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_bills(ctx context.Context, field graphql.CollectedField, obj *db.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6982,7 +7011,7 @@ func (ec *executionContext) _Stats_bills(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Stats_bills(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Bills, nil
+			return obj.Bills(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -6993,10 +7022,10 @@ func (ec *executionContext) _Stats_bills(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Stats_bills(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("Stats", field, true, false, "Int")
 }
 
-func (ec *executionContext) _Stats_openBills(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_openBills(ctx context.Context, field graphql.CollectedField, obj *db.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7019,7 +7048,7 @@ func (ec *executionContext) fieldContext_Stats_openBills(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Stats_inProgressBills(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_inProgressBills(ctx context.Context, field graphql.CollectedField, obj *db.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7042,7 +7071,7 @@ func (ec *executionContext) fieldContext_Stats_inProgressBills(_ context.Context
 	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Stats_completedBills(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_completedBills(ctx context.Context, field graphql.CollectedField, obj *db.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7065,7 +7094,7 @@ func (ec *executionContext) fieldContext_Stats_completedBills(_ context.Context,
 	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Stats_totalScans(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_totalScans(ctx context.Context, field graphql.CollectedField, obj *db.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7088,7 +7117,7 @@ func (ec *executionContext) fieldContext_Stats_totalScans(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Stats_scansToday(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_scansToday(ctx context.Context, field graphql.CollectedField, obj *db.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7111,7 +7140,7 @@ func (ec *executionContext) fieldContext_Stats_scansToday(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Stats", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Stats_users(ctx context.Context, field graphql.CollectedField, obj *model.Stats) (ret graphql.Marshaler) {
+func (ec *executionContext) _Stats_users(ctx context.Context, field graphql.CollectedField, obj *db.Stats) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7265,7 +7294,7 @@ func (ec *executionContext) _Subscription_statsUpdated(ctx context.Context, fiel
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Auth == nil {
-					var zeroVal *model.Stats
+					var zeroVal *db.Stats
 					return zeroVal, errors.New("directive auth is not implemented")
 				}
 				return ec.Directives.Auth(ctx, nil, directive0, nil)
@@ -7274,8 +7303,8 @@ func (ec *executionContext) _Subscription_statsUpdated(ctx context.Context, fiel
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Stats) graphql.Marshaler {
-			return ec.marshalNStats2ᚖtracetrackᚋgraphᚋmodelᚐStats(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Stats) graphql.Marshaler {
+			return ec.marshalNStats2ᚖtracetrackᚋdbᚐStats(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7303,6 +7332,61 @@ func (ec *executionContext) fieldContext_Subscription_statsUpdated(ctx context.C
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _UndoResult_parent(ctx context.Context, field graphql.CollectedField, obj *db.UndoResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UndoResult_parent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Parent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Bag) graphql.Marshaler {
+			return ec.marshalNBag2ᚖtracetrackᚋdbᚐBag(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UndoResult_parent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UndoResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Bag(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UndoResult_removedQr(ctx context.Context, field graphql.CollectedField, obj *db.UndoResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UndoResult_removedQr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemovedQR, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UndoResult_removedQr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UndoResult", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *db.User) (ret graphql.Marshaler) {
@@ -9886,7 +9970,7 @@ func (ec *executionContext) _IntegrityReport(ctx context.Context, sel ast.Select
 
 var linkBagsResultImplementors = []string{"LinkBagsResult"}
 
-func (ec *executionContext) _LinkBagsResult(ctx context.Context, sel ast.SelectionSet, obj *model.LinkBagsResult) graphql.Marshaler {
+func (ec *executionContext) _LinkBagsResult(ctx context.Context, sel ast.SelectionSet, obj *db.BillLinkResult) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, linkBagsResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -10181,23 +10265,11 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_bills(ctx, field)
 				})
-		case "stats":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_stats(ctx, field)
-				})
 		case "billSummary":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_billSummary(ctx, field)
-				})
-		case "integrity":
-			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Query_integrity(ctx, field)
 				})
 		case "scans":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -10210,6 +10282,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_scanSummary(ctx, field)
+				})
+		case "stats":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_stats(ctx, field)
+				})
+		case "integrity":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_integrity(ctx, field)
 				})
 		case "me":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -10379,7 +10463,7 @@ func (ec *executionContext) _ScanAggregate(ctx context.Context, sel ast.Selectio
 
 var scanChildrenResultImplementors = []string{"ScanChildrenResult"}
 
-func (ec *executionContext) _ScanChildrenResult(ctx context.Context, sel ast.SelectionSet, obj *model.ScanChildrenResult) graphql.Marshaler {
+func (ec *executionContext) _ScanChildrenResult(ctx context.Context, sel ast.SelectionSet, obj *db.LinkResult) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, scanChildrenResultImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -10503,7 +10587,7 @@ func (ec *executionContext) _ScanEdge(ctx context.Context, sel ast.SelectionSet,
 
 var scanRejectionImplementors = []string{"ScanRejection"}
 
-func (ec *executionContext) _ScanRejection(ctx context.Context, sel ast.SelectionSet, obj *model.ScanRejection) graphql.Marshaler {
+func (ec *executionContext) _ScanRejection(ctx context.Context, sel ast.SelectionSet, obj *db.Rejection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, scanRejectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -10546,7 +10630,7 @@ func (ec *executionContext) _ScanRejection(ctx context.Context, sel ast.Selectio
 
 var statsImplementors = []string{"Stats"}
 
-func (ec *executionContext) _Stats(ctx context.Context, sel ast.SelectionSet, obj *model.Stats) graphql.Marshaler {
+func (ec *executionContext) _Stats(ctx context.Context, sel ast.SelectionSet, obj *db.Stats) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, statsImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -10639,6 +10723,44 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
+}
+
+var undoResultImplementors = []string{"UndoResult"}
+
+func (ec *executionContext) _UndoResult(ctx context.Context, sel ast.SelectionSet, obj *db.UndoResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, undoResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UndoResult")
+		case "parent":
+			out.Values[i] = ec._UndoResult_parent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removedQr":
+			out.Values[i] = ec._UndoResult_removedQr(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
 }
 
 var userImplementors = []string{"User", "Node"}
@@ -11459,7 +11581,7 @@ func (ec *executionContext) marshalNIntegrityReport2ᚖtracetrackᚋgraphᚋmode
 	return ec._IntegrityReport(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNLinkBagsResult2ᚖtracetrackᚋgraphᚋmodelᚐLinkBagsResult(ctx context.Context, sel ast.SelectionSet, v *model.LinkBagsResult) graphql.Marshaler {
+func (ec *executionContext) marshalNLinkBagsResult2ᚖtracetrackᚋdbᚐBillLinkResult(ctx context.Context, sel ast.SelectionSet, v *db.BillLinkResult) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "LinkBagsResult!")
 		return graphql.Null
@@ -11522,7 +11644,7 @@ func (ec *executionContext) marshalNScanAggregate2ᚖtracetrackᚋgraphᚋmodel�
 	return ec._ScanAggregate(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNScanChildrenResult2ᚖtracetrackᚋgraphᚋmodelᚐScanChildrenResult(ctx context.Context, sel ast.SelectionSet, v *model.ScanChildrenResult) graphql.Marshaler {
+func (ec *executionContext) marshalNScanChildrenResult2ᚖtracetrackᚋdbᚐLinkResult(ctx context.Context, sel ast.SelectionSet, v *db.LinkResult) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ScanChildrenResult!")
 		return graphql.Null
@@ -11587,11 +11709,15 @@ func (ec *executionContext) marshalNScanKind2tracetrackᚋdbᚐScanKind(ctx cont
 	return res
 }
 
-func (ec *executionContext) marshalNScanRejection2ᚕᚖtracetrackᚋgraphᚋmodelᚐScanRejectionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ScanRejection) graphql.Marshaler {
+func (ec *executionContext) marshalNScanRejection2tracetrackᚋdbᚐRejection(ctx context.Context, sel ast.SelectionSet, v db.Rejection) graphql.Marshaler {
+	return ec._ScanRejection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNScanRejection2ᚕtracetrackᚋdbᚐRejectionᚄ(ctx context.Context, sel ast.SelectionSet, v []db.Rejection) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNScanRejection2ᚖtracetrackᚋgraphᚋmodelᚐScanRejection(ctx, sel, v[i])
+		return ec.marshalNScanRejection2tracetrackᚋdbᚐRejection(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -11603,15 +11729,22 @@ func (ec *executionContext) marshalNScanRejection2ᚕᚖtracetrackᚋgraphᚋmod
 	return ret
 }
 
-func (ec *executionContext) marshalNScanRejection2ᚖtracetrackᚋgraphᚋmodelᚐScanRejection(ctx context.Context, sel ast.SelectionSet, v *model.ScanRejection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ScanRejection!")
-		return graphql.Null
-	}
-	return ec._ScanRejection(ctx, sel, v)
+func (ec *executionContext) unmarshalNScanRejectionCode2tracetrackᚋdbᚐRejectionCode(ctx context.Context, v any) (db.RejectionCode, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := db.RejectionCode(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNStats2ᚖtracetrackᚋgraphᚋmodelᚐStats(ctx context.Context, sel ast.SelectionSet, v *model.Stats) graphql.Marshaler {
+func (ec *executionContext) marshalNScanRejectionCode2tracetrackᚋdbᚐRejectionCode(ctx context.Context, sel ast.SelectionSet, v db.RejectionCode) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ScanRejectionCode!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNStats2ᚖtracetrackᚋdbᚐStats(ctx context.Context, sel ast.SelectionSet, v *db.Stats) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Stats!")
 		return graphql.Null
@@ -12168,6 +12301,13 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOUndoResult2ᚖtracetrackᚋdbᚐUndoResult(ctx context.Context, sel ast.SelectionSet, v *db.UndoResult) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UndoResult(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOUser2ᚖtracetrackᚋdbᚐUser(ctx context.Context, sel ast.SelectionSet, v *db.User) graphql.Marshaler {

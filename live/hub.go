@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"tracetrack/db"
-	"tracetrack/graph/model"
 	"tracetrack/metrics"
 )
 
@@ -26,8 +25,9 @@ type Event struct {
 	Resync bool
 }
 
-// StatsSource computes the stats of an area (nil: all areas).
-type StatsSource func(ctx context.Context, areaID *int64) (*model.Stats, error)
+// StatsSource computes the stats of an area (nil: all areas); the subscriber's scope was
+// applied when it subscribed (the area is already the one it may read).
+type StatsSource func(ctx context.Context, areaID *int64) (*db.Stats, error)
 
 // Options configure the hub.
 type Options struct {
@@ -40,9 +40,14 @@ type Options struct {
 	CatchUpWindow int64
 	// StatsInterval is the shortest time between two statsUpdated events (default 1s).
 	StatsInterval time.Duration
-	// Stats computes statsUpdated's payload.
-	Stats  StatsSource
-	Logger *slog.Logger
+	// Stats computes statsUpdated's payload (default: the store's stats of the business day
+	// in BusinessTimeZone, as the stats query reads them).
+	Stats StatsSource
+	// BusinessTimeZone decides what "scans today" means (default UTC); Now is the clock
+	// (default time.Now).
+	BusinessTimeZone *time.Location
+	Now              func() time.Time
+	Logger           *slog.Logger
 }
 
 func (o *Options) defaults() {

@@ -58,6 +58,9 @@ const readConns = 3
 // cannot be opened now.
 func Start(store *db.Store, opts Options, ready time.Duration) *Hub {
 	opts.defaults()
+	if opts.Stats == nil {
+		opts.Stats = storeStats(store, opts.BusinessTimeZone, opts.Now)
+	}
 	h := &Hub{opts: opts, store: store, subs: make(map[*subscription]struct{}),
 		stats: newStatsCache(opts.Stats)}
 	ctx, cancel := context.WithTimeout(context.Background(), ready)

@@ -71,7 +71,7 @@ func (l *listener) catchUp(lostAt time.Time) {
 // scans not seen yet. It reports whether every page was read.
 func (l *listener) readScans(ctx context.Context, f db.ScanLogFilter, publish bool) bool {
 	for {
-		scans, err := l.hub.store.ScanLog(ctx, f, pageSize)
+		scans, err := l.hub.store.ScanLog(ctx, db.System, f, pageSize)
 		if err != nil {
 			l.hub.opts.Logger.Error("live: read the scan log", "err", err)
 			return false

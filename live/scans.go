@@ -9,6 +9,9 @@ import (
 
 // ScanFilter selects the scans a scanAdded subscriber receives.
 type ScanFilter struct {
+	// Actor is the subscriber: they receive only scans of areas they may see (db.Actor's
+	// scope), whatever else the filter says.
+	Actor db.Actor
 	// AreaID keeps one area (nil: every area).
 	AreaID *int64
 	// Kinds keeps these kinds (empty: every kind).
@@ -19,7 +22,7 @@ type ScanFilter struct {
 
 func (f ScanFilter) match(ev Event) bool {
 	s := ev.Scan
-	if s == nil {
+	if s == nil || !f.Actor.MaySeeArea(s.AreaID) {
 		return false
 	}
 	if f.AreaID != nil && (s.AreaID == nil || *s.AreaID != *f.AreaID) {
@@ -72,7 +75,7 @@ func replayScans(ctx context.Context, s *stream[*db.Scan], f ScanFilter) (*repla
 	}
 	page := db.ScanLogFilter{AfterID: f.After, AreaID: f.AreaID, Kinds: f.Kinds}
 	for {
-		scans, err := s.hub.store.ScanLog(ctx, page, pageSize)
+		scans, err := s.hub.store.ScanLog(ctx, f.Actor, page, pageSize)
 		if err != nil {
 			s.fail(err)
 			return nil, false

@@ -5,12 +5,12 @@ import (
 	"sync"
 	"time"
 
-	"tracetrack/graph/model"
+	"tracetrack/db"
 )
 
 // StatsUpdated streams the stats of an area (nil: all): the current ones at once, then fresh
 // ones after changes, at most once per StatsInterval. Changes in between are coalesced.
-func (h *Hub) StatsUpdated(ctx context.Context, areaID *int64, fail Fail) (<-chan *model.Stats, error) {
+func (h *Hub) StatsUpdated(ctx context.Context, areaID *int64, fail Fail) (<-chan *db.Stats, error) {
 	sub := h.subscribe(func(ev Event) bool {
 		if ev.Scan != nil {
 			return areaID == nil || (ev.Scan.AreaID != nil && *ev.Scan.AreaID == *areaID)
@@ -20,7 +20,7 @@ func (h *Hub) StatsUpdated(ctx context.Context, areaID *int64, fail Fail) (<-cha
 	if sub == nil {
 		return nil, ErrClosed
 	}
-	s := newStream[*model.Stats](h, "statsUpdated", sub, fail)
+	s := newStream[*db.Stats](h, "statsUpdated", sub, fail)
 	go func() {
 		defer s.end()
 		changedAt := time.Now()
@@ -48,6 +48,20 @@ func (h *Hub) StatsUpdated(ctx context.Context, areaID *int64, fail Fail) (<-cha
 	return s.out, nil
 }
 
+// storeStats reads the stats from the store, as the stats query does. The area is already
+// the subscriber's scope (resolved when it subscribed), so the hub reads as the server.
+func storeStats(store *db.Store, zone *time.Location, now func() time.Time) StatsSource {
+	if zone == nil {
+		zone = time.UTC
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return func(ctx context.Context, areaID *int64) (*db.Stats, error) {
+		return store.Stats(ctx, db.System, areaID, now(), zone)
+	}
+}
+
 // statsCache shares one stats computation among the subscribers of an area: after a change,
 // the first one computes and the others take its answer.
 type statsCache struct {
@@ -59,7 +73,7 @@ type statsCache struct {
 type statsEntry struct {
 	mu      sync.Mutex
 	started time.Time
-	stats   *model.Stats
+	stats   *db.Stats
 }
 
 func newStatsCache(source StatsSource) *statsCache {
@@ -67,7 +81,7 @@ func newStatsCache(source StatsSource) *statsCache {
 }
 
 // get returns stats computed after changedAt.
-func (c *statsCache) get(ctx context.Context, areaID *int64, changedAt time.Time) (*model.Stats, error) {
+func (c *statsCache) get(ctx context.Context, areaID *int64, changedAt time.Time) (*db.Stats, error) {
 	var key int64
 	if areaID != nil {
 		key = *areaID

@@ -8,6 +8,16 @@ import (
 	"tracetrack/db"
 )
 
+// as binds the actor to a store batch read.
+func as[R any](a db.Actor, fetch func(context.Context, db.Actor, []int64) ([]R, error)) func(context.Context, []int64) ([]R, error) {
+	return func(ctx context.Context, keys []int64) ([]R, error) { return fetch(ctx, a, keys) }
+}
+
+// pagesAs binds the actor to a store batch read of pages.
+func pagesAs[R any](a db.Actor, fetch func(context.Context, db.Actor, []int64, db.Page) ([]R, error)) func(context.Context, []int64, db.Page) ([]R, error) {
+	return func(ctx context.Context, keys []int64, page db.Page) ([]R, error) { return fetch(ctx, a, keys, page) }
+}
+
 // byKey turns a "fetch rows for these keys" store method into a batch function that
 // answers each key in key order, nil for a key without a row. split tells a row's key.
 func byKey[R any, V any](fetch func(context.Context, []int64) ([]R, error), split func(R) (int64, V)) dataloader.BatchFunc[int64, V] {
@@ -76,6 +86,10 @@ func ownedPages[R any, T any](
 
 func billOfBag(r *db.BagBill) (int64, *db.Bill) {
 	return r.BagID, &r.Bill
+}
+
+func ownerCount(r *db.OwnerCount) (int64, int) {
+	return r.OwnerID, r.Count
 }
 
 func ownedBag(r *db.OwnedBag) (int64, int64, *db.Bag) {

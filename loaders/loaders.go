@@ -2,6 +2,10 @@
 // the nested fields of a GraphQL query: every field that would otherwise query once per
 // parent row asks its loader, and the loader answers all rows of one level with one
 // statement. Areas need no loader: the store keeps them in memory.
+//
+// A set of loaders belongs to one actor (the caller of the request, or the subscriber of a
+// subscription event): every batch passes that actor to the store, which applies its area
+// scope, so a nested list or field never returns what the actor may not see.
 package loaders
 
 import (
@@ -49,19 +53,25 @@ type Loaders struct {
 	BillOfBag  *dataloader.Loader[int64, *db.Bill]
 	Children   *dataloader.Loader[PageKey, Page[*db.Bag]]
 	ParentBags *dataloader.Loader[PageKey, Page[*db.Bag]]
-	ScansOfBag *dataloader.Loader[PageKey, Page[*db.Scan]]
+	// ParentBagCount is the totalCount of a bill's parentBags: the parents the actor sees.
+	ParentBagCount *dataloader.Loader[int64, int]
+	ScansOfBag     *dataloader.Loader[PageKey, Page[*db.Scan]]
+	// Actor is whose scope every batch applies.
+	Actor db.Actor
 }
 
-// New builds a fresh set of loaders over the store.
-func New(store *db.Store, s Settings) *Loaders {
+// New builds a fresh set of loaders over the store for the actor.
+func New(store *db.Store, a db.Actor, s Settings) *Loaders {
 	return &Loaders{
-		BagByID:    newLoader(s, "bag_by_id", byKey(store.BagsByIDs, func(b *db.Bag) (int64, *db.Bag) { return b.ID, b })),
-		BillByID:   newLoader(s, "bill_by_id", byKey(store.BillsByIDs, func(b *db.Bill) (int64, *db.Bill) { return b.ID, b })),
-		UserByID:   newLoader(s, "user_by_id", byKey(store.UsersByIDs, func(u *db.User) (int64, *db.User) { return u.ID, u })),
-		BillOfBag:  newLoader(s, "bill_of_bag", byKey(store.BillsOfBags, billOfBag)),
-		Children:   newLoader(s, "children", ownedPages(store.ChildrenOfParents, ownedBag)),
-		ParentBags: newLoader(s, "parent_bags", ownedPages(store.ParentBagsOfBills, ownedBag)),
-		ScansOfBag: newLoader(s, "scans_of_bag", ownedPages(store.ScansOfBags, ownedScan)),
+		BagByID:        newLoader(s, "bag_by_id", byKey(as(a, store.BagsByIDs), func(b *db.Bag) (int64, *db.Bag) { return b.ID, b })),
+		BillByID:       newLoader(s, "bill_by_id", byKey(store.BillsByIDs, func(b *db.Bill) (int64, *db.Bill) { return b.ID, b })),
+		UserByID:       newLoader(s, "user_by_id", byKey(as(a, store.UsersByIDs), func(u *db.User) (int64, *db.User) { return u.ID, u })),
+		BillOfBag:      newLoader(s, "bill_of_bag", byKey(as(a, store.BillsOfBags), billOfBag)),
+		Children:       newLoader(s, "children", ownedPages(pagesAs(a, store.ChildrenOfParents), ownedBag)),
+		ParentBags:     newLoader(s, "parent_bags", ownedPages(pagesAs(a, store.ParentBagsOfBills), ownedBag)),
+		ParentBagCount: newLoader(s, "parent_bag_count", byKey(as(a, store.ParentBagCountsOfBills), ownerCount)),
+		ScansOfBag:     newLoader(s, "scans_of_bag", ownedPages(pagesAs(a, store.ScansOfBags), ownedScan)),
+		Actor:          a,
 	}
 }
 
@@ -73,6 +83,7 @@ func (l *Loaders) ClearAll() {
 	l.BillOfBag.ClearAll()
 	l.Children.ClearAll()
 	l.ParentBags.ClearAll()
+	l.ParentBagCount.ClearAll()
 	l.ScansOfBag.ClearAll()
 }
 

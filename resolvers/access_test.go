@@ -53,7 +53,7 @@ func TestRoleMatrixAllOperations(t *testing.T) {
 		{"scanParent", signed, fixed(`mutation { scanParent(qr: "not a qr") { id } }`)},
 		{"scanChildren", signed, fixed(`mutation { scanChildren(parentQr: "SB99998", childQrs: []) { rejected { code } } }`)},
 		{"unlinkChild", signed, fixed(`mutation { unlinkChild(childQr: "NOSUCHCHILD") { id } }`)},
-		{"undoLastChildScan", signed, fixed(`mutation { undoLastChildScan { id } }`)},
+		{"undoLastChildScan", signed, fixed(`mutation { undoLastChildScan { removedQr } }`)},
 		{"deleteBag", biller, fixed(`mutation { deleteBag(qr: "SB99997") }`)},
 		{"createBill", biller, func(u string) string {
 			return fmt.Sprintf(`mutation { createBill(input: {billNumber: "B-%s", capacity: 5}) { id } }`, u)

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"tracetrack/apperr"
-	"tracetrack/auth"
 	"tracetrack/db"
 	"tracetrack/graph/model"
 )
@@ -48,12 +47,12 @@ func fixedCount(n int) func(context.Context) (int, error) {
 // maxSearchLength bounds QR search text: no QR is longer.
 const maxSearchLength = 50
 
-// bagFilter turns the GraphQL filter into the store's, applying the caller's area scope.
-func (r *Resolver) bagFilter(ctx context.Context, user *db.User, f *model.BagFilter) (db.BagFilter, error) {
+// bagFilter turns the GraphQL filter into the store's (the store applies the area scope).
+func (r *Resolver) bagFilter(ctx context.Context, f *model.BagFilter) (db.BagFilter, error) {
 	if f == nil {
 		f = &model.BagFilter{}
 	}
-	area, err := r.Store.ReadableArea(ctx, user, f.AreaCode)
+	area, err := r.Store.AreaIDOfCode(ctx, f.AreaCode)
 	if err != nil {
 		return db.BagFilter{}, err
 	}
@@ -82,35 +81,4 @@ func searchText(text *string, least int) (string, error) {
 		return "", apperr.New(apperr.BadUserInput, "QR search text must be %d to %d characters, got %d", least, maxSearchLength, len(t))
 	}
 	return t, nil
-}
-
-// visibleBag returns the bag if the caller may see it, FORBIDDEN otherwise (nil stays nil).
-func visibleBag(ctx context.Context, bag *db.Bag) (*db.Bag, error) {
-	if bag == nil {
-		return nil, nil
-	}
-	user, err := auth.Require(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if !user.MayAccessArea(bag.AreaID) {
-		return nil, apperr.New(apperr.Forbidden, "bag %s belongs to another area than yours", bag.QR)
-	}
-	return bag, nil
-}
-
-func rejections(rs []db.Rejection) []*model.ScanRejection {
-	out := make([]*model.ScanRejection, len(rs))
-	for i, r := range rs {
-		out[i] = &model.ScanRejection{QR: r.QR, Code: r.Code, Message: r.Message}
-	}
-	return out
-}
-
-// nonNil makes an empty list [] rather than null for the client.
-func nonNil[T any](list []T) []T {
-	if list == nil {
-		return []T{}
-	}
-	return list
 }

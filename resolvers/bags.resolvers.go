@@ -7,18 +7,17 @@ package resolvers
 
 import (
 	"context"
-	"tracetrack/apperr"
 	"tracetrack/auth"
 	"tracetrack/db"
 	"tracetrack/graph"
 	"tracetrack/graph/model"
+	"tracetrack/internal/gid"
 	"tracetrack/loaders"
-	qrcode "tracetrack/qr"
 )
 
 // ID is the resolver for the id field.
 func (r *bagResolver) ID(ctx context.Context, obj *db.Bag) (string, error) {
-	return encodeID(kindBag, obj.ID), nil
+	return gid.Encode(gid.Bag, obj.ID), nil
 }
 
 // Area is the resolver for the area field.
@@ -28,7 +27,7 @@ func (r *bagResolver) Area(ctx context.Context, obj *db.Bag) (*db.Area, error) {
 
 // WeightKg is the resolver for the weightKg field.
 func (r *bagResolver) WeightKg(ctx context.Context, obj *db.Bag) (float64, error) {
-	return float64(obj.ChildCount) * r.Config.KgPerChild, nil
+	return r.Config.Weights().Bag(obj), nil
 }
 
 // Parent is the resolver for the parent field.
@@ -85,55 +84,27 @@ func (r *bagConnectionResolver) TotalCount(ctx context.Context, obj *model.BagCo
 
 // ScanParent is the resolver for the scanParent field.
 func (r *mutationResolver) ScanParent(ctx context.Context, qr string) (*db.Bag, error) {
-	user, err := auth.Require(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return r.Store.ScanParent(ctx, user, qr, r.Config.ChildrenPerParent)
+	return r.Store.ScanParent(ctx, auth.ActorFrom(ctx), qr, r.Config.ChildrenPerParent)
 }
 
 // ScanChildren is the resolver for the scanChildren field.
-func (r *mutationResolver) ScanChildren(ctx context.Context, parentQR string, childQrs []string) (*model.ScanChildrenResult, error) {
-	user, err := auth.Require(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if len(childQrs) > db.MaxChildrenPerScanBatch {
-		return nil, apperr.New(apperr.BadUserInput, "send at most %d child QRs per call, got %d", db.MaxChildrenPerScanBatch, len(childQrs))
-	}
-	result, err := r.Store.LinkChildren(ctx, user, parentQR, childQrs)
-	if err != nil {
-		return nil, err
-	}
-	return &model.ScanChildrenResult{Parent: result.Parent, Linked: nonNil(result.Linked),
-		AlreadyLinked: nonNil(result.AlreadyLinked), Rejected: rejections(result.Rejected)}, nil
+func (r *mutationResolver) ScanChildren(ctx context.Context, parentQR string, childQrs []string) (*db.LinkResult, error) {
+	return r.Store.LinkChildren(ctx, auth.ActorFrom(ctx), parentQR, childQrs)
 }
 
 // UnlinkChild is the resolver for the unlinkChild field.
 func (r *mutationResolver) UnlinkChild(ctx context.Context, childQR string) (*db.Bag, error) {
-	user, err := auth.Require(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return r.Store.UnlinkChild(ctx, user, childQR)
+	return r.Store.UnlinkChild(ctx, auth.ActorFrom(ctx), childQR)
 }
 
 // UndoLastChildScan is the resolver for the undoLastChildScan field.
-func (r *mutationResolver) UndoLastChildScan(ctx context.Context) (*db.Bag, error) {
-	user, err := auth.Require(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return r.Store.UndoLastChildScan(ctx, user)
+func (r *mutationResolver) UndoLastChildScan(ctx context.Context) (*db.UndoResult, error) {
+	return r.Store.UndoLastChildScan(ctx, auth.ActorFrom(ctx))
 }
 
 // DeleteBag is the resolver for the deleteBag field.
 func (r *mutationResolver) DeleteBag(ctx context.Context, qr string) (bool, error) {
-	user, err := auth.Require(ctx)
-	if err != nil {
-		return false, err
-	}
-	if err := r.Store.DeleteBag(ctx, user, qr); err != nil {
+	if err := r.Store.DeleteBag(ctx, auth.ActorFrom(ctx), qr); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -141,36 +112,25 @@ func (r *mutationResolver) DeleteBag(ctx context.Context, qr string) (bool, erro
 
 // Bag is the resolver for the bag field.
 func (r *queryResolver) Bag(ctx context.Context, qr string) (*db.Bag, error) {
-	code := qrcode.Normalize(qr)
-	if qrcode.Classify(code) == qrcode.Invalid {
-		return nil, apperr.New(apperr.BadUserInput, "%q is not a valid QR: %s", code, qrcode.Describe)
-	}
-	bag, err := r.Store.BagByQR(ctx, code)
-	if err != nil {
-		return nil, err
-	}
-	return visibleBag(ctx, bag)
+	return r.Store.BagByQR(ctx, auth.ActorFrom(ctx), qr)
 }
 
 // Bags is the resolver for the bags field.
 func (r *queryResolver) Bags(ctx context.Context, filter *model.BagFilter, first *int, after *string) (*model.BagConnection, error) {
-	user, err := auth.Require(ctx)
-	if err != nil {
-		return nil, err
-	}
 	page, err := pageArgs(first, after, 50)
 	if err != nil {
 		return nil, err
 	}
-	f, err := r.bagFilter(ctx, user, filter)
+	f, err := r.bagFilter(ctx, filter)
 	if err != nil {
 		return nil, err
 	}
-	bags, more, err := r.Store.Bags(ctx, f, page)
+	actor := auth.ActorFrom(ctx)
+	bags, more, err := r.Store.Bags(ctx, actor, f, page)
 	if err != nil {
 		return nil, err
 	}
-	count := func(ctx context.Context) (int, error) { return r.Store.CountBags(ctx, f) }
+	count := func(ctx context.Context) (int, error) { return r.Store.CountBags(ctx, actor, f) }
 	return bagConnection(bags, bagIDs(bags), more, count), nil
 }
 

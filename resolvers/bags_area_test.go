@@ -2,6 +2,7 @@ package resolvers_test
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -33,9 +34,13 @@ func TestDispatcherAreaIsolation(t *testing.T) {
 			t.Errorf("jaipur dispatcher: %s: %q, want %s", c.name, code, c.code)
 		}
 	}
-	into := scanChildren(t, env, jaipur, "SB50001", "JPR00001")
-	if len(into.Linked) != 0 || rejectionCodes(into)["JPR00001"] != "FORBIDDEN_AREA" {
-		t.Errorf("scanning into a lucknow parent: %+v", into)
+	// a call on a parent of another area returns nothing of it: a FORBIDDEN naming nothing
+	into := env.Do(t, jaipur, `mutation { scanChildren(parentQr: "SB50001", childQrs: ["JPR00001"]) { parent { qr } linked { qr } } }`, nil)
+	if into.Code() != "FORBIDDEN" || string(into.Data) != "null" || strings.Contains(into.Errors[0].Message, "SB50001") {
+		t.Errorf("scanning into a lucknow parent: %s %+v", into.Data, into.Errors)
+	}
+	if code := env.Do(t, jaipur, `{ bag(qr: "JPR00001") { id } }`, nil).Code(); code != "" {
+		t.Errorf("the refused child was linked: bag(qr) %q", code)
 	}
 
 	var own struct {

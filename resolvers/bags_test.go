@@ -176,10 +176,15 @@ func TestUnlinkUndoAndDelete(t *testing.T) {
 	if gone.Bag != nil {
 		t.Error("an unlinked child still exists")
 	}
-	var undone struct{ UndoLastChildScan *bagJSON }
-	env.MustDo(t, token, `mutation { undoLastChildScan { qr childCount } }`, nil, &undone)
-	if undone.UndoLastChildScan == nil || undone.UndoLastChildScan.ChildCount != 1 {
-		t.Errorf("undo returned %+v", undone.UndoLastChildScan)
+	var undone struct {
+		UndoLastChildScan *struct {
+			Parent    bagJSON
+			RemovedQR string `json:"removedQr"`
+		}
+	}
+	env.MustDo(t, token, `mutation { undoLastChildScan { parent { qr childCount } removedQr } }`, nil, &undone)
+	if u := undone.UndoLastChildScan; u == nil || u.Parent.QR != "SB20001" || u.Parent.ChildCount != 1 || u.RemovedQR != "KID0003" {
+		t.Errorf("undo returned %+v, want parent SB20001 with 1 child and removedQr KID0003", u)
 	}
 	env.MustDo(t, token, `{ bag(qr: "KID0003") { qr } }`, nil, &gone)
 	if gone.Bag != nil {

@@ -1,22 +1,13 @@
 package resolvers
 
 import (
-	"context"
 	"time"
 
 	"tracetrack/apperr"
-	"tracetrack/auth"
 	"tracetrack/db"
 	"tracetrack/graph/model"
+	"tracetrack/internal/gid"
 )
-
-// callerID returns the signed-in user's id for the scan log and created_by.
-func callerID(ctx context.Context) *int64 {
-	if u := auth.UserFrom(ctx); u != nil {
-		return &u.ID
-	}
-	return nil
-}
 
 // now is the resolvers' clock (Config.Now when a test sets one).
 func (r *Resolver) now() time.Time {
@@ -33,7 +24,7 @@ func billFilter(f *model.BillFilter) (db.BillListFilter, error) {
 	}
 	out := db.BillListFilter{Status: f.Status, Search: f.Search, CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore}
 	if f.CreatedByID != nil {
-		id, err := decodeID(kindUser, *f.CreatedByID)
+		id, err := gid.Decode(gid.User, *f.CreatedByID)
 		if err != nil {
 			return db.BillListFilter{}, err
 		}
@@ -55,22 +46,6 @@ func billConnection(page *db.BillPage) *model.BillConnection {
 	return conn
 }
 
-// linkBagsResult maps the store's link result.
-func linkBagsResult(res *db.BillLinkResult) *model.LinkBagsResult {
-	out := &model.LinkBagsResult{Bill: res.Bill, Linked: res.Linked, AlreadyLinked: res.AlreadyLinked,
-		Rejected: make([]*model.ScanRejection, len(res.Rejected))}
-	if out.Linked == nil {
-		out.Linked = []*db.Bag{}
-	}
-	if out.AlreadyLinked == nil {
-		out.AlreadyLinked = []*db.Bag{}
-	}
-	for i, rj := range res.Rejected {
-		out.Rejected[i] = &model.ScanRejection{QR: rj.QR, Code: rj.Code, Message: rj.Message}
-	}
-	return out
-}
-
 // billLookup checks bill(id, billNumber): exactly one of the two.
 func billLookup(id, billNumber *string) error {
 	if (id == nil) == (billNumber == nil) {
@@ -83,7 +58,7 @@ func billLookup(id, billNumber *string) error {
 func integrityReport(problems []db.IntegrityIssue, at time.Time) *model.IntegrityReport {
 	report := &model.IntegrityReport{Ok: len(problems) == 0, CheckedAt: at, Problems: make([]*model.IntegrityProblem, len(problems))}
 	for i, p := range problems {
-		report.Problems[i] = &model.IntegrityProblem{Kind: p.Kind, EntityID: encodeID(p.EntityType, p.EntityID), Detail: p.Detail}
+		report.Problems[i] = &model.IntegrityProblem{Kind: p.Kind, EntityID: gid.Encode(p.EntityType, p.EntityID), Detail: p.Detail}
 	}
 	return report
 }

@@ -8,25 +8,27 @@ package resolvers
 import (
 	"context"
 	"time"
+	"tracetrack/auth"
 	"tracetrack/db"
 	"tracetrack/graph"
 	"tracetrack/graph/model"
+	"tracetrack/internal/gid"
 	"tracetrack/loaders"
 )
 
 // ID is the resolver for the id field.
 func (r *billResolver) ID(ctx context.Context, obj *db.Bill) (string, error) {
-	return encodeID(kindBill, obj.ID), nil
+	return gid.Encode(gid.Bill, obj.ID), nil
 }
 
 // TotalWeightKg is the resolver for the totalWeightKg field.
 func (r *billResolver) TotalWeightKg(ctx context.Context, obj *db.Bill) (float64, error) {
-	return float64(obj.ChildBagCount) * r.Config.KgPerChild, nil
+	return r.Config.Weights().BillTotal(obj.ChildBagCount), nil
 }
 
 // ExpectedWeightKg is the resolver for the expectedWeightKg field.
 func (r *billResolver) ExpectedWeightKg(ctx context.Context, obj *db.Bill) (float64, error) {
-	return float64(obj.Capacity*r.Config.ChildrenPerParent) * r.Config.KgPerChild, nil
+	return r.Config.Weights().BillExpected(obj.Capacity), nil
 }
 
 // ParentBags is the resolver for the parentBags field.
@@ -35,11 +37,13 @@ func (r *billResolver) ParentBags(ctx context.Context, obj *db.Bill, first *int,
 	if err != nil {
 		return nil, err
 	}
-	bags, err := loaders.For(ctx).ParentBags.Load(ctx, loaders.PageKey{OwnerID: obj.ID, Page: page})()
+	l := loaders.For(ctx)
+	bags, err := l.ParentBags.Load(ctx, loaders.PageKey{OwnerID: obj.ID, Page: page})()
 	if err != nil {
 		return nil, err
 	}
-	return bagConnection(bags.Items, bags.Positions, bags.HasNext, fixedCount(obj.ParentBagCount)), nil
+	count := func(ctx context.Context) (int, error) { return l.ParentBagCount.Load(ctx, obj.ID)() }
+	return bagConnection(bags.Items, bags.Positions, bags.HasNext, count), nil
 }
 
 // CreatedBy is the resolver for the createdBy field.
@@ -49,14 +53,13 @@ func (r *billResolver) CreatedBy(ctx context.Context, obj *db.Bill) (*db.User, e
 
 // CreateBill is the resolver for the createBill field.
 func (r *mutationResolver) CreateBill(ctx context.Context, input model.CreateBillInput) (*db.Bill, error) {
-	return r.Store.CreateBill(ctx, db.NewBill{BillNumber: input.BillNumber, Description: input.Description,
-		Destination: input.Destination, VehicleNumber: input.VehicleNumber, Capacity: input.Capacity,
-		CreatedBy: callerID(ctx)})
+	return r.Store.CreateBill(ctx, auth.ActorFrom(ctx), db.NewBill{BillNumber: input.BillNumber, Description: input.Description,
+		Destination: input.Destination, VehicleNumber: input.VehicleNumber, Capacity: input.Capacity})
 }
 
 // UpdateBill is the resolver for the updateBill field.
 func (r *mutationResolver) UpdateBill(ctx context.Context, id string, input model.UpdateBillInput) (*db.Bill, error) {
-	billID, err := decodeID(kindBill, id)
+	billID, err := gid.Decode(gid.Bill, id)
 	if err != nil {
 		return nil, err
 	}
@@ -65,30 +68,26 @@ func (r *mutationResolver) UpdateBill(ctx context.Context, id string, input mode
 }
 
 // LinkBagsToBill is the resolver for the linkBagsToBill field.
-func (r *mutationResolver) LinkBagsToBill(ctx context.Context, billID string, parentQrs []string) (*model.LinkBagsResult, error) {
-	id, err := decodeID(kindBill, billID)
+func (r *mutationResolver) LinkBagsToBill(ctx context.Context, billID string, parentQrs []string) (*db.BillLinkResult, error) {
+	id, err := gid.Decode(gid.Bill, billID)
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.Store.LinkBagsToBill(ctx, id, parentQrs, callerID(ctx))
-	if err != nil {
-		return nil, err
-	}
-	return linkBagsResult(res), nil
+	return r.Store.LinkBagsToBill(ctx, auth.ActorFrom(ctx), id, parentQrs)
 }
 
 // UnlinkBagFromBill is the resolver for the unlinkBagFromBill field.
 func (r *mutationResolver) UnlinkBagFromBill(ctx context.Context, billID string, parentQR string) (*db.Bill, error) {
-	id, err := decodeID(kindBill, billID)
+	id, err := gid.Decode(gid.Bill, billID)
 	if err != nil {
 		return nil, err
 	}
-	return r.Store.UnlinkBagFromBill(ctx, id, parentQR, callerID(ctx))
+	return r.Store.UnlinkBagFromBill(ctx, auth.ActorFrom(ctx), id, parentQR)
 }
 
 // CompleteBill is the resolver for the completeBill field.
 func (r *mutationResolver) CompleteBill(ctx context.Context, id string) (*db.Bill, error) {
-	billID, err := decodeID(kindBill, id)
+	billID, err := gid.Decode(gid.Bill, id)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +96,7 @@ func (r *mutationResolver) CompleteBill(ctx context.Context, id string) (*db.Bil
 
 // ReopenBill is the resolver for the reopenBill field.
 func (r *mutationResolver) ReopenBill(ctx context.Context, id string) (*db.Bill, error) {
-	billID, err := decodeID(kindBill, id)
+	billID, err := gid.Decode(gid.Bill, id)
 	if err != nil {
 		return nil, err
 	}
@@ -106,11 +105,11 @@ func (r *mutationResolver) ReopenBill(ctx context.Context, id string) (*db.Bill,
 
 // DeleteBill is the resolver for the deleteBill field.
 func (r *mutationResolver) DeleteBill(ctx context.Context, id string) (bool, error) {
-	billID, err := decodeID(kindBill, id)
+	billID, err := gid.Decode(gid.Bill, id)
 	if err != nil {
 		return false, err
 	}
-	return true, r.Store.DeleteBill(ctx, billID, callerID(ctx))
+	return true, r.Store.DeleteBill(ctx, auth.ActorFrom(ctx), billID)
 }
 
 // Bill is the resolver for the bill field.
@@ -121,7 +120,7 @@ func (r *queryResolver) Bill(ctx context.Context, id *string, billNumber *string
 	if billNumber != nil {
 		return r.Store.BillByNumber(ctx, *billNumber)
 	}
-	billID, err := decodeID(kindBill, *id)
+	billID, err := gid.Decode(gid.Bill, *id)
 	if err != nil {
 		return nil, err
 	}
@@ -145,15 +144,6 @@ func (r *queryResolver) Bills(ctx context.Context, filter *model.BillFilter, fir
 	return billConnection(bills), nil
 }
 
-// Stats is the resolver for the stats field.
-func (r *queryResolver) Stats(ctx context.Context, areaCode *string) (*model.Stats, error) {
-	areaID, err := r.readableArea(ctx, areaCode)
-	if err != nil {
-		return nil, err
-	}
-	return r.StatsFor(ctx, areaID)
-}
-
 // BillSummary is the resolver for the billSummary field.
 func (r *queryResolver) BillSummary(ctx context.Context, groupBy model.BillGrouping, from *time.Time, to *time.Time) ([]*model.BillAggregate, error) {
 	start, end, err := r.summaryRange(from, to)
@@ -165,15 +155,6 @@ func (r *queryResolver) BillSummary(ctx context.Context, groupBy model.BillGroup
 		return nil, err
 	}
 	return r.billAggregates(rows), nil
-}
-
-// Integrity is the resolver for the integrity field.
-func (r *queryResolver) Integrity(ctx context.Context) (*model.IntegrityReport, error) {
-	problems, err := r.Store.Integrity(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return integrityReport(problems, r.now()), nil
 }
 
 // Bill returns graph.BillResolver implementation.

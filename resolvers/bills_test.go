@@ -142,7 +142,7 @@ func TestBillWorkflowAndRejectionCodes(t *testing.T) {
 	if pb := view.Bill.ParentBags; len(pb.Edges) != 1 || pb.Edges[0].Node.QR != "SB00003" || pb.PageInfo.HasNextPage {
 		t.Errorf("parentBags page 2 = %+v", pb)
 	}
-	childBills, err := env.Store.BillsOfBags(context.Background(), []int64{childID(t, fx, "C1A0002"), childID(t, fx, "SB00004")})
+	childBills, err := env.Store.BillsOfBags(context.Background(), db.System, []int64{childID(t, fx, "C1A0002"), childID(t, fx, "SB00004")})
 	if err != nil || len(childBills) != 1 || childBills[0].BillNumber != "B-1" {
 		t.Errorf("bills of a child and of an unbilled parent = %+v, %v", childBills, err)
 	}

@@ -8,27 +8,9 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"tracetrack/apperr"
-	"tracetrack/auth"
-	"tracetrack/db"
+	"tracetrack/internal/gid"
 	"tracetrack/live"
 )
-
-// liveArea is the area a subscriber may watch: a dispatcher their own (another is FORBIDDEN,
-// never widened), others the one asked for or all (nil).
-func (r *Resolver) liveArea(ctx context.Context, code *string) (*int64, error) {
-	user, err := auth.Require(ctx)
-	if err != nil {
-		return nil, err
-	}
-	areaID, err := r.areaIDOf(ctx, code)
-	if err != nil || user.Role != db.RoleDispatcher {
-		return areaID, err
-	}
-	if areaID != nil && (user.AreaID == nil || *areaID != *user.AreaID) {
-		return nil, apperr.New(apperr.Forbidden, "dispatchers may subscribe to their own area only (%s)", *code)
-	}
-	return user.AreaID, nil
-}
 
 // liveFail turns the reason a subscription ended into the error its client receives.
 func liveFail(ctx context.Context) live.Fail {
@@ -44,7 +26,7 @@ func liveError(ctx context.Context, err error) *gqlerror.Error {
 		e := apperr.New(apperr.ServiceUnavailable, "this subscription fell more than %d events behind and was ended; "+
 			"subscribe again with after (extensions.after) to resume", overflow.Buffer).With("reason", "SLOW_SUBSCRIBER")
 		if overflow.LastID > 0 {
-			e = e.With("after", encodeID(kindScan, overflow.LastID))
+			e = e.With("after", gid.Encode(gid.Scan, overflow.LastID))
 		}
 		err = e
 	case errors.Is(err, live.ErrClosed):
@@ -67,7 +49,7 @@ func afterScan(after *string) (int64, error) {
 	if after == nil {
 		return 0, nil
 	}
-	return decodeID(kindScan, *after)
+	return gid.Decode(gid.Scan, *after)
 }
 
 // optionalID decodes a nullable id argument of the kind.
@@ -75,6 +57,6 @@ func optionalID(kind string, id *string) (*int64, error) {
 	if id == nil {
 		return nil, nil
 	}
-	n, err := decodeID(kind, *id)
+	n, err := gid.Decode(kind, *id)
 	return &n, err
 }

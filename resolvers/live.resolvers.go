@@ -7,14 +7,16 @@ package resolvers
 
 import (
 	"context"
+	"tracetrack/auth"
 	"tracetrack/db"
-	"tracetrack/graph/model"
+	"tracetrack/internal/gid"
 	"tracetrack/live"
 )
 
 // ScanAdded is the resolver for the scanAdded field.
 func (r *subscriptionResolver) ScanAdded(ctx context.Context, areaCode *string, kinds []db.ScanKind, after *string) (<-chan *db.Scan, error) {
-	areaID, err := r.liveArea(ctx, areaCode)
+	actor := auth.ActorFrom(ctx)
+	areaID, err := r.Store.ReadableArea(ctx, actor, areaCode)
 	if err != nil {
 		return nil, err
 	}
@@ -22,12 +24,12 @@ func (r *subscriptionResolver) ScanAdded(ctx context.Context, areaCode *string, 
 	if err != nil {
 		return nil, err
 	}
-	return r.Live.ScanAdded(ctx, live.ScanFilter{AreaID: areaID, Kinds: kinds, After: afterID}, liveFail(ctx))
+	return r.Live.ScanAdded(ctx, live.ScanFilter{Actor: actor, AreaID: areaID, Kinds: kinds, After: afterID}, liveFail(ctx))
 }
 
 // BillUpdated is the resolver for the billUpdated field.
 func (r *subscriptionResolver) BillUpdated(ctx context.Context, id *string) (<-chan *db.Bill, error) {
-	billID, err := optionalID(kindBill, id)
+	billID, err := optionalID(gid.Bill, id)
 	if err != nil {
 		return nil, err
 	}
@@ -35,8 +37,8 @@ func (r *subscriptionResolver) BillUpdated(ctx context.Context, id *string) (<-c
 }
 
 // StatsUpdated is the resolver for the statsUpdated field.
-func (r *subscriptionResolver) StatsUpdated(ctx context.Context, areaCode *string) (<-chan *model.Stats, error) {
-	areaID, err := r.liveArea(ctx, areaCode)
+func (r *subscriptionResolver) StatsUpdated(ctx context.Context, areaCode *string) (<-chan *db.Stats, error) {
+	areaID, err := r.Store.ReadableArea(ctx, auth.ActorFrom(ctx), areaCode)
 	if err != nil {
 		return nil, err
 	}

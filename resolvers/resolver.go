@@ -26,6 +26,11 @@ type Config struct {
 	Now func() time.Time
 }
 
+// Weights are the weight formulas with this deployment's settings.
+func (c Config) Weights() db.Weights {
+	return db.Weights{KgPerChild: c.KgPerChild, ChildrenPerParent: c.ChildrenPerParent}
+}
+
 // Resolver holds the dependencies every resolver reaches; nothing else is global.
 type Resolver struct {
 	Store  *db.Store

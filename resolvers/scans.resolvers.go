@@ -12,24 +12,21 @@ import (
 	"tracetrack/db"
 	"tracetrack/graph"
 	"tracetrack/graph/model"
+	"tracetrack/internal/gid"
 	"tracetrack/loaders"
 )
 
 // Scans is the resolver for the scans field.
 func (r *queryResolver) Scans(ctx context.Context, filter *model.ScanFilter, first *int, after *string) (*model.ScanConnection, error) {
-	user, err := auth.Require(ctx)
-	if err != nil {
-		return nil, err
-	}
 	page, err := pageArgs(first, after, 50)
 	if err != nil {
 		return nil, err
 	}
-	f, err := r.scanFilter(ctx, user, filter)
+	f, err := r.scanFilter(ctx, filter)
 	if err != nil {
 		return nil, err
 	}
-	scans, more, err := r.Store.Scans(ctx, f, page)
+	scans, more, err := r.Store.Scans(ctx, auth.ActorFrom(ctx), f, page)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +35,7 @@ func (r *queryResolver) Scans(ctx context.Context, filter *model.ScanFilter, fir
 
 // ScanSummary is the resolver for the scanSummary field.
 func (r *queryResolver) ScanSummary(ctx context.Context, groupBy model.ScanGrouping, from *time.Time, to *time.Time, areaCode *string) ([]*model.ScanAggregate, error) {
-	areaID, err := r.readableArea(ctx, areaCode)
+	areaID, err := r.Store.AreaIDOfCode(ctx, areaCode)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +43,7 @@ func (r *queryResolver) ScanSummary(ctx context.Context, groupBy model.ScanGroup
 	if err != nil {
 		return nil, err
 	}
-	rows, err := r.Store.ScanSummary(ctx, db.ScanGroup(groupBy), start, end, areaID, r.Config.BusinessTimeZone.String())
+	rows, err := r.Store.ScanSummary(ctx, auth.ActorFrom(ctx), db.ScanGroup(groupBy), start, end, areaID, r.Config.BusinessTimeZone.String())
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +52,7 @@ func (r *queryResolver) ScanSummary(ctx context.Context, groupBy model.ScanGroup
 
 // ID is the resolver for the id field.
 func (r *scanResolver) ID(ctx context.Context, obj *db.Scan) (string, error) {
-	return encodeID(kindScan, obj.ID), nil
+	return gid.Encode(gid.Scan, obj.ID), nil
 }
 
 // Bag is the resolver for the bag field.

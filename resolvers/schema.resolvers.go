@@ -9,11 +9,12 @@ import (
 	"context"
 	"tracetrack/db"
 	"tracetrack/graph"
+	"tracetrack/internal/gid"
 )
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (db.Node, error) {
-	kind, dbID, err := decodeAnyID(id)
+	kind, dbID, err := gid.DecodeAny(id)
 	if err != nil {
 		return nil, err
 	}

@@ -13,21 +13,9 @@ func (r *Resolver) accounts() *auth.Accounts {
 	return &auth.Accounts{Store: r.Store, Hasher: r.Hasher, TokenTTL: r.Config.TokenTTL, Now: r.Config.Now}
 }
 
-// areaIDOf returns the id of the area with the code, nil for no code, or BAD_USER_INPUT.
-func (r *Resolver) areaIDOf(ctx context.Context, code *string) (*int64, error) {
-	if code == nil {
-		return nil, nil
-	}
-	area, err := r.Store.AreaByCode(ctx, *code)
-	if err != nil {
-		return nil, err
-	}
-	return &area.ID, nil
-}
-
 // newUser turns createUser's input into the store's, hashing the password.
 func (r *Resolver) newUser(ctx context.Context, in model.CreateUserInput) (db.NewUser, error) {
-	areaID, err := r.areaIDOf(ctx, in.AreaCode)
+	areaID, err := r.Store.AreaIDOfCode(ctx, in.AreaCode)
 	if err != nil {
 		return db.NewUser{}, err
 	}
@@ -36,12 +24,12 @@ func (r *Resolver) newUser(ctx context.Context, in model.CreateUserInput) (db.Ne
 		return db.NewUser{}, err
 	}
 	return db.NewUser{Username: in.Username, Email: in.Email, PasswordHash: hash, Role: in.Role,
-		AreaID: areaID, Actor: auth.ActorFrom(ctx)}, nil
+		AreaID: areaID}, nil
 }
 
 // userChanges turns updateUser's input into the store's, hashing a new password.
 func (r *Resolver) userChanges(ctx context.Context, in model.UpdateUserInput) (db.UserChanges, error) {
-	areaID, err := r.areaIDOf(ctx, in.AreaCode)
+	areaID, err := r.Store.AreaIDOfCode(ctx, in.AreaCode)
 	if err != nil {
 		return db.UserChanges{}, err
 	}

@@ -11,11 +11,12 @@ import (
 	"tracetrack/db"
 	"tracetrack/graph"
 	"tracetrack/graph/model"
+	"tracetrack/internal/gid"
 )
 
 // ID is the resolver for the id field.
 func (r *areaResolver) ID(ctx context.Context, obj *db.Area) (string, error) {
-	return encodeID(kindArea, obj.ID), nil
+	return gid.Encode(gid.Area, obj.ID), nil
 }
 
 // Login is the resolver for the login field.
@@ -51,12 +52,12 @@ func (r *mutationResolver) CreateUser(ctx context.Context, input model.CreateUse
 	if err != nil {
 		return nil, err
 	}
-	return r.Store.CreateUser(ctx, nu)
+	return r.Store.CreateUser(ctx, auth.ActorFrom(ctx), nu)
 }
 
 // UpdateUser is the resolver for the updateUser field.
 func (r *mutationResolver) UpdateUser(ctx context.Context, id string, input model.UpdateUserInput) (*db.User, error) {
-	userID, err := decodeID(kindUser, id)
+	userID, err := gid.Decode(gid.User, id)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +70,7 @@ func (r *mutationResolver) UpdateUser(ctx context.Context, id string, input mode
 
 // DeleteUser is the resolver for the deleteUser field.
 func (r *mutationResolver) DeleteUser(ctx context.Context, id string) (bool, error) {
-	userID, err := decodeID(kindUser, id)
+	userID, err := gid.Decode(gid.User, id)
 	if err != nil {
 		return false, err
 	}
@@ -90,11 +91,11 @@ func (r *queryResolver) Users(ctx context.Context, role *db.Role, areaCode *stri
 	if err != nil {
 		return nil, err
 	}
-	areaID, err := r.areaIDOf(ctx, areaCode)
+	areaID, err := r.Store.AreaIDOfCode(ctx, areaCode)
 	if err != nil {
 		return nil, err
 	}
-	users, err := r.Store.Users(ctx, db.UserFilter{Role: role, AreaID: areaID}, page)
+	users, err := r.Store.Users(ctx, auth.ActorFrom(ctx), db.UserFilter{Role: role, AreaID: areaID}, page)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +109,7 @@ func (r *queryResolver) Areas(ctx context.Context) ([]*db.Area, error) {
 
 // ID is the resolver for the id field.
 func (r *userResolver) ID(ctx context.Context, obj *db.User) (string, error) {
-	return encodeID(kindUser, obj.ID), nil
+	return gid.Encode(gid.User, obj.ID), nil
 }
 
 // Area is the resolver for the area field.

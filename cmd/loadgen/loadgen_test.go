@@ -35,7 +35,7 @@ func seed(t *testing.T, env *apitest.Env) {
 	}
 	var dispatcher *db.User
 	for _, nu := range users {
-		u, err := env.Store.CreateUser(ctx, nu)
+		u, err := env.Store.CreateUser(ctx, db.System, nu)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -96,13 +96,6 @@ type IntegrityReport struct {
 	Problems  []*IntegrityProblem `json:"problems"`
 }
 
-type LinkBagsResult struct {
-	Bill          *db.Bill         `json:"bill"`
-	Linked        []*db.Bag        `json:"linked"`
-	AlreadyLinked []*db.Bag        `json:"alreadyLinked"`
-	Rejected      []*ScanRejection `json:"rejected"`
-}
-
 type Mutation struct {
 }
 
@@ -118,15 +111,6 @@ type ScanAggregate struct {
 	// The group: YYYY-MM-DD, YYYY-MM-DDTHH, a username, an area code or a scan kind.
 	Key   string `json:"key"`
 	Count int    `json:"count"`
-}
-
-type ScanChildrenResult struct {
-	Parent *db.Bag `json:"parent"`
-	// Newly linked by this call.
-	Linked []*db.Bag `json:"linked"`
-	// Already linked to this parent before the call: nothing changed, nothing logged.
-	AlreadyLinked []*db.Bag        `json:"alreadyLinked"`
-	Rejected      []*ScanRejection `json:"rejected"`
 }
 
 type ScanConnection struct {
@@ -145,25 +129,6 @@ type ScanFilter struct {
 	UserID   *string       `json:"userId,omitempty"`
 	After    *time.Time    `json:"after,omitempty"`
 	Before   *time.Time    `json:"before,omitempty"`
-}
-
-type ScanRejection struct {
-	QR string `json:"qr"`
-	// INVALID_QR, IS_PARENT, IS_CHILD, LINKED_TO_OTHER_PARENT, PARENT_FULL, ON_OTHER_BILL, BILL_FULL, NOT_FOUND, DUPLICATE_IN_BATCH, FORBIDDEN_AREA
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-type Stats struct {
-	ParentBags      int `json:"parentBags"`
-	ChildBags       int `json:"childBags"`
-	Bills           int `json:"bills"`
-	OpenBills       int `json:"openBills"`
-	InProgressBills int `json:"inProgressBills"`
-	CompletedBills  int `json:"completedBills"`
-	TotalScans      int `json:"totalScans"`
-	ScansToday      int `json:"scansToday"`
-	Users           int `json:"users"`
 }
 
 type Subscription struct {

@@ -105,7 +105,7 @@ func (e *Env) NewUser(t testing.TB, role db.Role, areaCode string) (*db.User, st
 		}
 		nu.AreaID = &area.ID
 	}
-	user, err := e.Store.CreateUser(ctx, nu)
+	user, err := e.Store.CreateUser(ctx, db.System, nu)
 	if err != nil {
 		t.Fatalf("apitest: create user: %v", err)
 	}

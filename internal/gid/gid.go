@@ -1,0 +1,50 @@
+// Package gid holds the global ids of the API: opaque to clients, base64 of
+// "<Type>:<database id>". The type prefix lets node(id) find the right table and keeps a bag
+// id from being passed where a bill id belongs. Resolvers and exports share it.
+package gid
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+
+	"tracetrack/apperr"
+)
+
+// The kinds of object that have a global id (the GraphQL type names).
+const (
+	User = "User"
+	Bag  = "Bag"
+	Bill = "Bill"
+	Scan = "Scan"
+	Area = "Area"
+)
+
+// Encode returns the global id of the object of the kind with the database id.
+func Encode(kind string, id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + strconv.FormatInt(id, 10)))
+}
+
+// DecodeAny returns the kind and database id of a global id, or BAD_USER_INPUT.
+func DecodeAny(global string) (string, int64, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(global)
+	if err == nil {
+		kind, num, ok := strings.Cut(string(raw), ":")
+		if id, perr := strconv.ParseInt(num, 10, 64); ok && perr == nil && id > 0 {
+			return kind, id, nil
+		}
+	}
+	return "", 0, apperr.New(apperr.BadUserInput, "%q is not an id this server gave out", global)
+}
+
+// Decode returns the database id of a global id of the expected kind, or BAD_USER_INPUT.
+func Decode(kind, global string) (int64, error) {
+	k, id, err := DecodeAny(global)
+	if err != nil {
+		return 0, err
+	}
+	if k != kind {
+		return 0, apperr.New(apperr.BadUserInput, "%q is the id of a %s, not of a %s", global, k, kind)
+	}
+	return id, nil
+}
