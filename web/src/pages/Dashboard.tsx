@@ -190,11 +190,15 @@ function HourChart({ data }: { data: { key: string; count: number }[] }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   useEffect(() => {
-    // Keys are the server's hours (YYYY-MM-DDTHH in the business time zone): plotted in order.
-    const sorted = [...data].sort((a, b) => a.key.localeCompare(b.key));
-    const xs = sorted.map((_, i) => i);
-    const ys = sorted.map((d) => d.count);
-    const labels = sorted.map((d) => `${d.key.slice(11, 13)}h`);
+    // Keys are the server's hours (YYYY-MM-DDTHH in the business time zone): one bar per
+    // hour for the 24 hours up to the latest key, hours without scans at zero.
+    const counts = new Map(data.map((d) => [d.key, d.count]));
+    const latest = [...counts.keys()].sort().pop();
+    const end = latest ? Date.parse(`${latest}:00:00Z`) : Math.floor(Date.now() / 3600e3) * 3600e3;
+    const keys = Array.from({ length: 24 }, (_, i) => new Date(end - (23 - i) * 3600e3).toISOString().slice(0, 13));
+    const xs = keys.map((_, i) => i);
+    const ys = keys.map((k) => counts.get(k) ?? 0);
+    const labels = keys.map((k) => `${k.slice(11, 13)}h`);
     plot.current?.destroy();
     plot.current = new uPlot({
       width: Math.max(280, box.current!.clientWidth), height: 200,
