@@ -179,7 +179,7 @@ test('station shift: 30 children, a wrong QR, an undo, a full bag, then 5 scans 
   for (const e of replayed.children.edges) {
     assert.equal(e.node.scans.edges.filter((s) => s.node.kind === 'CHILD_LINKED').length, 1, `${e.node.qr} linked once`);
   }
-  await page.screenshot({ path: join(shots, 'station-phone.png') });
+  await page.screenshot({ path: join(shots, 'station-phone-replayed.png') });
   await context.close();
 });
 
@@ -320,6 +320,39 @@ test('admin: create a user, who gets locked out, then unlock them', async (t) =>
   await page.getByTestId('integrity').filter({ hasText: 'All counters and invariants agree' }).waitFor();
   await page.screenshot({ path: join(shots, 'admin-desktop.png') });
   await signIn.context.close();
+  await context.close();
+});
+
+test('GraphiQL: queries with the signed-in user\'s token, subscriptions over graphql-transport-ws', async () => {
+  const { page, context } = await tab('admin');
+  // graphql-transport-ws sends {"type":"subscribe"}; the legacy graphql-ws protocol sends "start"
+  const sent = [];
+  page.on('websocket', (ws) => ws.on('framesent', (f) => sent.push(JSON.parse(f.payload).type)));
+  await page.goto(`${base}/graphiql`);
+  await page.locator('.graphiql-query-editor .CodeMirror').waitFor();
+  const run = async (text) => {
+    await page.evaluate((t) => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue(t), text);
+    await page.locator('.graphiql-execute-button').click();
+  };
+  const response = page.locator('.graphiql-response');
+  await run('{ me { username role } }');
+  await response.filter({ hasText: users.admin }).waitFor();
+  await run('subscription { scanAdded { bagQr kind } }');
+  const qr = `M444-${String((Number(tag) + 9) % 100000).padStart(5, '0')}`;
+  await page.waitForTimeout(500); // the subscription reaches the server
+  await api(`mutation($q: String!) { scanParent(qr: $q) { qr } }`, { q: qr }, (await session('admin')).token);
+  await response.filter({ hasText: qr }).waitFor({ timeout: 5000 });
+  assert.ok(sent.includes('connection_init') && sent.includes('subscribe') && !sent.includes('start'), `frames sent: ${sent}`);
+  await page.screenshot({ path: join(shots, 'graphiql-subscription-desktop.png') });
+  await context.close();
+});
+
+test('station: an idle kiosk signs out', async () => {
+  const { page, context } = await tab('colleague', phone); // its token ends here
+  await context.addInitScript(() => localStorage.setItem('tracetrack.idleSeconds', '1'));
+  await page.goto(`${base}/#/station`);
+  await page.locator('#scan').waitFor();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 5000 });
   await context.close();
 });
 
