@@ -88,7 +88,8 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	var origins string
 	fs.StringVar(&origins, "allowed-origins", env("ALLOWED_ORIGINS", ""), "comma-separated browser origins allowed to open websockets besides the server's own (* for any)")
 	fs.DurationVar(&cfg.Websocket.PingInterval, "ws-ping-interval", mustDuration(env("WS_PING_INTERVAL", "10s")), "websocket ping interval; a peer silent for two is cut")
-	fs.DurationVar(&cfg.Websocket.RecheckInterval, "ws-recheck-interval", mustDuration(env("WS_RECHECK_INTERVAL", "30s")), "how often open websockets re-check their token")
+	fs.DurationVar(&cfg.Websocket.RecheckInterval, "ws-recheck-interval", mustDuration(env("WS_RECHECK_INTERVAL", "30s")), "how often open websockets re-check their session (changes also apply at once)")
+	fs.IntVar(&cfg.Websocket.MaxSubscriptions, "ws-max-subscriptions", mustInt(env("WS_MAX_SUBSCRIPTIONS", strconv.Itoa(app.DefaultMaxSubscriptions))), "most subscriptions one websocket may run at once")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}
@@ -98,6 +99,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	if _, err := time.LoadLocation(cfg.BusinessTimeZone); err != nil {
 		return config{}, fmt.Errorf("BUSINESS_TIME_ZONE %q: %w", cfg.BusinessTimeZone, err)
+	}
+	if cfg.Websocket.MaxSubscriptions < 1 {
+		return config{}, fmt.Errorf("WS_MAX_SUBSCRIPTIONS must be a positive whole number, got %d", cfg.Websocket.MaxSubscriptions)
 	}
 	if cfg.ChildrenPerParent < 1 || cfg.ChildrenPerParent > 1000 {
 		return config{}, fmt.Errorf("CHILDREN_PER_PARENT must be 1-1000, got %d", cfg.ChildrenPerParent)

@@ -58,8 +58,11 @@ type App struct {
 	hub        *live.Hub
 	resolver   *resolvers.Resolver
 	websockets *websockets
-	stop       chan struct{}
-	stopOnce   sync.Once
+	// guard and sessionWatch close open websockets whose user's rights changed.
+	guard        *socketGuard
+	sessionWatch *live.SessionWatcher
+	stop         chan struct{}
+	stopOnce     sync.Once
 }
 
 // New builds the routes: /graphql (POST, GET, websocket), /export/*.csv, /healthz, /readyz,
@@ -74,6 +77,7 @@ func New(opts Options) *App {
 	opts.Websocket.defaults()
 	a := &App{opts: opts, sessions: sessions{store: opts.Store}, mux: http.NewServeMux(),
 		websockets: newWebsockets(), stop: make(chan struct{})}
+	a.guard = &socketGuard{store: opts.Store, sockets: a.websockets, logger: opts.Logger, stop: a.stop}
 	a.resolver = &resolvers.Resolver{Store: opts.Store, Hasher: opts.Hasher, Config: opts.Resolvers}
 	a.startLive()
 	limiter := newRateLimiter(opts.RateLimits)
@@ -124,6 +128,7 @@ func (a *App) graphQL() http.Handler {
 	srv.SetParserTokenLimit(a.opts.Limits.MaxTokens)
 	srv.Use(shapeLimit{limits: a.opts.Limits})
 	srv.Use(extension.FixedComplexityLimit(a.opts.Limits.MaxComplexity))
+	srv.Use(subscriptionCap{max: ws.MaxSubscriptions, present: presentError(a.opts.Logger)})
 	if a.opts.DebugSQLCount {
 		srv.AroundOperations(countStatements)
 	}

@@ -73,6 +73,8 @@ type wsConn struct {
 	mu      sync.Mutex
 	session *auth.Session
 	closing bool
+	// subscriptions counts the subscriptions running now (subscriptionCap).
+	subscriptions int
 }
 
 var (

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // CreateToken stores the hash of a new bearer token for the user and returns its id.
@@ -74,4 +75,61 @@ func deleteDeadTokens(ctx context.Context, tx *sqlx.Tx, userID int64, now time.T
 		DELETE FROM auth_tokens
 		WHERE user_id = $1 AND (expires_at <= $2 OR revoked_at IS NOT NULL)`, userID, now)
 	return wrap(err, "delete dead tokens")
+}
+
+// SessionsChannel is the NOTIFY channel of migration 00011: its payload is the id of a user
+// whose sessions changed (role, area, active, password, email, username; a token revoked,
+// moved or deleted; the user deleted). Every instance listens, so what caches or holds a
+// session (open websockets) re-reads it.
+const SessionsChannel = "tracetrack_sessions"
+
+// TokenState is whether a bearer token still opens a session.
+type TokenState string
+
+// Token states for sessions that are re-read.
+const (
+	TokenLive    TokenState = "LIVE"
+	TokenExpired TokenState = "EXPIRED"
+	// TokenRevoked also covers a deactivated user and a token (or user) that is gone.
+	TokenRevoked TokenState = "REVOKED"
+)
+
+// SessionState is a token as it is now: its state and, while it is LIVE, its user.
+type SessionState struct {
+	Token TokenState
+	User  *User
+}
+
+// SessionStates re-reads the sessions of the token ids with one query; ids that no longer
+// exist are REVOKED.
+func (s *Store) SessionStates(ctx context.Context, tokenIDs []int64) (map[int64]SessionState, error) {
+	var rows []struct {
+		User
+		TokenID int64      `db:"token_id"`
+		State   TokenState `db:"state"`
+	}
+	err := s.db.SelectContext(ctx, &rows, `
+		SELECT t.id AS token_id,
+		       CASE WHEN t.revoked_at IS NOT NULL OR NOT u.active THEN 'REVOKED'
+		            WHEN t.expires_at <= now() THEN 'EXPIRED'
+		            ELSE 'LIVE' END AS state,
+		       `+qualified("u", userColumns)+`
+		FROM auth_tokens t
+		JOIN users u ON u.id = t.user_id
+		WHERE t.id = ANY($1)`, pq.Int64Array(tokenIDs))
+	if err != nil {
+		return nil, wrap(err, "re-read sessions")
+	}
+	states := make(map[int64]SessionState, len(tokenIDs))
+	for _, id := range tokenIDs {
+		states[id] = SessionState{Token: TokenRevoked}
+	}
+	for i := range rows {
+		state := SessionState{Token: rows[i].State}
+		if state.Token == TokenLive {
+			state.User = &rows[i].User
+		}
+		states[rows[i].TokenID] = state
+	}
+	return states, nil
 }

@@ -72,7 +72,7 @@ func Start(store *db.Store, opts Options, ready time.Duration) *Hub {
 	cancel()
 	l := &listener{hub: h, pendingBills: make(map[int64]struct{}),
 		stop: make(chan struct{}), stopped: make(chan struct{})}
-	l.pq = pq.NewListener(withApplicationName(opts.DatabaseURL), 100*time.Millisecond, 5*time.Second, l.onEvent)
+	l.pq = pq.NewListener(withApplicationName(opts.DatabaseURL, ApplicationName), 100*time.Millisecond, 5*time.Second, l.onEvent)
 	h.listen = l
 	connected := make(chan struct{})
 	go l.run(connected)
@@ -85,14 +85,14 @@ func Start(store *db.Store, opts Options, ready time.Duration) *Hub {
 }
 
 // withApplicationName adds application_name to a URL or key=value connection string.
-func withApplicationName(dsn string) string {
+func withApplicationName(dsn, name string) string {
 	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
 		q := u.Query()
-		q.Set("application_name", ApplicationName)
+		q.Set("application_name", name)
 		u.RawQuery = q.Encode()
 		return u.String()
 	}
-	return strings.TrimSpace(dsn) + " application_name=" + ApplicationName
+	return strings.TrimSpace(dsn) + " application_name=" + name
 }
 
 func (l *listener) onEvent(ev pq.ListenerEventType, err error) {

@@ -12,13 +12,23 @@ import (
 	"tracetrack/internal/apitest"
 )
 
-// legacyClient speaks the legacy graphql-ws protocol (subscriptions-transport-ws) over a
-// gorilla websocket, as older Apollo clients do.
+// Websocket sub-protocols: the legacy one of subscriptions-transport-ws (older Apollo
+// clients) and graphql-transport-ws (the graphql-ws library).
+const (
+	legacyProtocol    = "graphql-ws"
+	transportProtocol = "graphql-transport-ws"
+)
+
+// legacyClient speaks the legacy graphql-ws protocol over a gorilla websocket, as older
+// Apollo clients do, or graphql-transport-ws when dialed with dialProtocol.
 type legacyClient struct {
-	t    testing.TB
-	conn *websocket.Conn
+	t        testing.TB
+	conn     *websocket.Conn
+	protocol string
 	// held are messages read while waiting for another subscription's.
 	held []wsMessage
+	// frames is every text frame the server sent, keep-alives included.
+	frames []string
 }
 
 type wsMessage struct {
@@ -30,7 +40,13 @@ type wsMessage struct {
 // dialLegacy opens a socket and sends connection_init with the payload (nil: none).
 func dialLegacy(t testing.TB, env *apitest.Env, header http.Header, initPayload any) *legacyClient {
 	t.Helper()
-	dialer := websocket.Dialer{Subprotocols: []string{"graphql-ws"}, HandshakeTimeout: 5 * time.Second}
+	return dialProtocol(t, env, legacyProtocol, header, initPayload)
+}
+
+// dialProtocol opens a socket speaking the sub-protocol and sends connection_init.
+func dialProtocol(t testing.TB, env *apitest.Env, protocol string, header http.Header, initPayload any) *legacyClient {
+	t.Helper()
+	dialer := websocket.Dialer{Subprotocols: []string{protocol}, HandshakeTimeout: 5 * time.Second}
 	conn, resp, err := dialer.Dial(wsURL(env), header)
 	if err != nil {
 		status := 0
@@ -39,7 +55,7 @@ func dialLegacy(t testing.TB, env *apitest.Env, header http.Header, initPayload 
 		}
 		t.Fatalf("dial: %v (HTTP %d)", err, status)
 	}
-	c := &legacyClient{t: t, conn: conn}
+	c := &legacyClient{t: t, conn: conn, protocol: protocol}
 	t.Cleanup(func() { conn.Close() })
 	c.send(wsMessage{Type: "connection_init", Payload: mustJSON(initPayload)})
 	return c
@@ -48,7 +64,13 @@ func dialLegacy(t testing.TB, env *apitest.Env, header http.Header, initPayload 
 // connectLegacy dials and waits for connection_ack.
 func connectLegacy(t testing.TB, env *apitest.Env, token string) *legacyClient {
 	t.Helper()
-	c := dialLegacy(t, env, nil, map[string]string{"Authorization": "Bearer " + token})
+	return connectProtocol(t, env, legacyProtocol, token)
+}
+
+// connectProtocol dials with the sub-protocol and waits for connection_ack.
+func connectProtocol(t testing.TB, env *apitest.Env, protocol, token string) *legacyClient {
+	t.Helper()
+	c := dialProtocol(t, env, protocol, nil, map[string]string{"Authorization": "Bearer " + token})
 	if m := c.next(); m.Type != "connection_ack" {
 		t.Fatalf("got %s %s, want connection_ack", m.Type, m.Payload)
 	}
@@ -76,12 +98,25 @@ func (c *legacyClient) send(m wsMessage) {
 
 func (c *legacyClient) subscribe(id, query string, vars map[string]any) {
 	c.t.Helper()
-	c.send(wsMessage{ID: id, Type: "start", Payload: mustJSON(map[string]any{"query": query, "variables": vars})})
+	kind := "start"
+	if c.protocol == transportProtocol {
+		kind = "subscribe"
+	}
+	c.send(wsMessage{ID: id, Type: kind, Payload: mustJSON(map[string]any{"query": query, "variables": vars})})
 }
 
 func (c *legacyClient) stop(id string) {
 	c.t.Helper()
-	c.send(wsMessage{ID: id, Type: "stop"})
+	kind := "stop"
+	if c.protocol == transportProtocol {
+		kind = "complete"
+	}
+	c.send(wsMessage{ID: id, Type: kind})
+}
+
+// isResult: m carries a result (data and errors) of an operation.
+func (c *legacyClient) isResult(m wsMessage) bool {
+	return m.Type == "data" || m.Type == "next"
 }
 
 // next returns the next message other than keep-alives, failing after 10 s.
@@ -94,14 +129,26 @@ func (c *legacyClient) next() wsMessage {
 	return m
 }
 
+// read returns the next message other than keep-alives, answering the server's pings.
 func (c *legacyClient) read(timeout time.Duration) (wsMessage, error) {
 	_ = c.conn.SetReadDeadline(time.Now().Add(timeout))
 	for {
 		var m wsMessage
-		if err := c.conn.ReadJSON(&m); err != nil {
+		_, raw, err := c.conn.ReadMessage()
+		if err != nil {
 			return m, err
 		}
-		if m.Type != "ka" {
+		c.frames = append(c.frames, string(raw))
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return m, err
+		}
+		switch m.Type {
+		case "ka", "pong":
+		case "ping":
+			if err := c.conn.WriteJSON(wsMessage{Type: "pong"}); err != nil {
+				return m, err
+			}
+		default:
 			return m, nil
 		}
 	}
@@ -139,7 +186,7 @@ func (c *legacyClient) nextFor(id string) wsMessage {
 func (c *legacyClient) nextScan(id string) scanEvent {
 	c.t.Helper()
 	m := c.nextFor(id)
-	if m.Type != "data" {
+	if !c.isResult(m) {
 		c.t.Fatalf("got %s (id %q) %s, want data for %s", m.Type, m.ID, m.Payload, id)
 	}
 	var p struct {

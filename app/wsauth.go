@@ -12,7 +12,6 @@ import (
 
 	"tracetrack/apperr"
 	"tracetrack/auth"
-	"tracetrack/db"
 	"tracetrack/live"
 )
 
@@ -23,6 +22,9 @@ const (
 	closeGoingAway    = 1001
 )
 
+// DefaultMaxSubscriptions is WS_MAX_SUBSCRIPTIONS when unset: a dashboard runs a handful.
+const DefaultMaxSubscriptions = 20
+
 // WebsocketOptions configure live subscriptions.
 type WebsocketOptions struct {
 	// AllowedOrigins are browser origins (scheme://host[:port]) that may open a websocket
@@ -31,8 +33,11 @@ type WebsocketOptions struct {
 	AllowedOrigins []string
 	// PingInterval is how often the server pings; a peer silent for two is cut (default 10s).
 	PingInterval time.Duration
-	// RecheckInterval is how often open sockets re-check their token (default 30s).
+	// RecheckInterval is how often open sockets re-check their session (default 30s): the
+	// net under the session notifications, and what closes sockets whose token expired.
 	RecheckInterval time.Duration
+	// MaxSubscriptions is the most subscriptions one socket may run at once (default 20).
+	MaxSubscriptions int
 	// ReadLimit is the largest message a client may send (default 64 KiB).
 	ReadLimit int64
 }
@@ -44,13 +49,17 @@ func (o *WebsocketOptions) defaults() {
 	if o.RecheckInterval <= 0 {
 		o.RecheckInterval = 30 * time.Second
 	}
+	if o.MaxSubscriptions <= 0 {
+		o.MaxSubscriptions = DefaultMaxSubscriptions
+	}
 	if o.ReadLimit <= 0 {
 		o.ReadLimit = 64 << 10
 	}
 }
 
 // startLive starts the event hub, whose statsUpdated streams compute stats as the stats
-// query does, and hands it to the resolvers.
+// query does, and hands it to the resolvers; and the session watcher, through which the
+// guard closes open sockets whose user's rights changed (on any instance).
 func (a *App) startLive() {
 	opts := a.opts.Live
 	if opts.BusinessTimeZone == nil {
@@ -61,14 +70,19 @@ func (a *App) startLive() {
 	}
 	a.hub = live.Start(a.opts.Store, opts, 10*time.Second)
 	a.resolver.Live = a.hub
-	go a.recheckTokens()
+	a.sessionWatch = live.WatchSessions(opts.DatabaseURL, opts.Logger, 10*time.Second, a.guard)
+	go a.recheckSessions()
 }
 
-// Shutdown closes every websocket with 1001 and a reason, then the event hub. Call it after
-// http.Server.Shutdown, which does not wait for hijacked connections such as websockets.
+// Shutdown closes every websocket with 1001 and a reason, then the session watcher and the
+// event hub. Call it after http.Server.Shutdown, which does not wait for hijacked
+// connections such as websockets.
 func (a *App) Shutdown(ctx context.Context) error {
 	a.stopOnce.Do(func() { close(a.stop) })
 	err := a.websockets.closeAll(ctx, closeGoingAway, "server shutting down; reconnect (resume scanAdded with after)")
+	if a.sessionWatch != nil {
+		a.sessionWatch.Close()
+	}
 	if a.hub != nil {
 		a.hub.Close()
 	}
@@ -126,12 +140,14 @@ func originAllowed(r *http.Request, allowed []string) bool {
 
 // websocketInit authenticates a websocket from its connection_init payload:
 // {"Authorization": "Bearer <token>"} or {"authToken": "<token>"}. A missing or bad token
-// closes the socket with 4403 and the reason.
+// closes the socket with 4403 and the reason. The connection_ack carries no payload: echoing
+// the init payload would send the bearer token back.
 func (a *App) websocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 	token := bearerToken(payload.Authorization())
 	if token == "" {
 		token, _ = payload["authToken"].(string)
 	}
+	changes := a.guard.changes.Load()
 	authed, err := a.sessions.resolve(ctx, token)
 	if err == nil && auth.UserFrom(authed) == nil {
 		err = apperr.New(apperr.Unauthenticated, "send a token in connection_init: {\"Authorization\": \"Bearer <token>\"}")
@@ -147,13 +163,18 @@ func (a *App) websocketInit(ctx context.Context, payload transport.InitPayload) 
 		slot.conn.mu.Lock()
 		slot.conn.session = auth.SessionFrom(authed)
 		slot.conn.mu.Unlock()
+		if a.guard.changes.Load() != changes {
+			// A session change was heard between reading this session and holding it: the
+			// guard may have looked at this socket before it held one, so look again.
+			go a.guard.recheckLogged([]*wsConn{slot.conn})
+		}
 	}
-	return authed, &payload, nil
+	return authed, nil, nil
 }
 
-// recheckTokens closes sockets whose token was revoked (4403) or expired (4401) since they
-// connected, every RecheckInterval, with one query for all of them.
-func (a *App) recheckTokens() {
+// recheckSessions re-reads every open socket's session each RecheckInterval: tokens expire
+// without a notification, and a notification lost with its connection is caught here too.
+func (a *App) recheckSessions() {
 	ticker := time.NewTicker(a.opts.Websocket.RecheckInterval)
 	defer ticker.Stop()
 	for {
@@ -161,46 +182,9 @@ func (a *App) recheckTokens() {
 		case <-a.stop:
 			return
 		case <-ticker.C:
-			if err := a.recheckOnce(); err != nil {
-				a.opts.Logger.Warn("websocket token re-check failed; trying again next interval", "err", err)
-			}
+			a.guard.recheckLogged(a.websockets.list())
 		}
 	}
-}
-
-func (a *App) recheckOnce() error {
-	byToken := make(map[int64][]*wsConn)
-	for _, c := range a.websockets.list() {
-		c.mu.Lock()
-		if c.session != nil {
-			byToken[c.session.TokenID] = append(byToken[c.session.TokenID], c)
-		}
-		c.mu.Unlock()
-	}
-	if len(byToken) == 0 {
-		return nil
-	}
-	ids := make([]int64, 0, len(byToken))
-	for id := range byToken {
-		ids = append(ids, id)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	states, err := a.opts.Store.TokenStates(ctx, ids)
-	if err != nil {
-		return err
-	}
-	for id, state := range states {
-		for _, c := range byToken[id] {
-			switch state {
-			case db.TokenExpired:
-				c.closeWith(closeUnauthorized, "your token expired; log in again")
-			case db.TokenRevoked:
-				c.closeWith(closeForbidden, "your token was revoked or your account deactivated; log in again")
-			}
-		}
-	}
-	return nil
 }
 
 // Hub returns the event hub (tests wait on its subscriber count).
