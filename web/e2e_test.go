@@ -47,7 +47,11 @@ func TestConsoleEndToEnd(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "--test", "--test-concurrency=1", "--test-reporter=spec", "e2e/console.test.mjs")
+	args := []string{"--test", "--test-concurrency=1", "--test-reporter=spec"}
+	if only := os.Getenv("E2E_ONLY"); only != "" {
+		args = append(args, "--test-name-pattern="+only) // one test while working on it
+	}
+	cmd := exec.CommandContext(ctx, node, append(args, "e2e/console.test.mjs")...)
 	cmd.Env = append(os.Environ(),
 		"BASE_URL="+env.Server.URL,
 		"E2E_USERS="+string(usersJSON),
