@@ -37,8 +37,12 @@ check-web: web ## web/dist is what web/src builds to
 e2e: ## the console's browser tests only (headless Chromium)
 	$(GO) test -count=1 -v -run TestConsoleEndToEnd ./web
 
+README_SCREENSHOTS = station-phone-full.png station-phone-offline.png dashboard-desktop.png bill-desktop.png \
+	bills-desktop.png bags-desktop.png admin-desktop.png graphiql-subscription-desktop.png login-locked-phone.png \
+	dashboard-phone.png
+
 screenshots: ## run the browser tests and keep their screenshots in docs/screenshots
 	rm -rf web/e2e/out
 	E2E_OUT=$(CURDIR)/web/e2e/out $(GO) test -count=1 -run TestConsoleEndToEnd ./web
 	mkdir -p docs/screenshots
-	cp web/e2e/out/screenshots/*.png docs/screenshots/
+	cd web/e2e/out/screenshots && cp $(README_SCREENSHOTS) $(CURDIR)/docs/screenshots/
