@@ -12,7 +12,7 @@ import (
 // contentSecurityPolicy allows only the server's own scripts, styles and sockets: the console
 // fetches nothing from any other host. Inline styles are needed by GraphiQL's editor.
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
-	"img-src 'self' data:; font-src 'self' data:; connect-src 'self' ws: wss:; worker-src 'self' blob:; " +
+	"img-src 'self' data:; font-src 'self' data:; connect-src 'self' ws: wss:; " +
 	"frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 
 // routeConsole serves the embedded console: / (the app), /assets/* (content-hashed files,

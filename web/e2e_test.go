@@ -34,7 +34,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	}{
 		"admin": {db.RoleAdmin, ""}, "biller": {db.RoleBiller, ""},
 		"dispatcher": {db.RoleDispatcher, "lucknow"}, "colleague": {db.RoleDispatcher, "lucknow"},
-		"other": {db.RoleDispatcher, "jaipur"},
+		"other": {db.RoleDispatcher, "jaipur"}, "leaver": {db.RoleDispatcher, "jaipur"},
 	} {
 		u, _ := env.NewUser(t, role.role, role.area)
 		users[name] = u.Username

@@ -236,6 +236,16 @@ test('dashboard: another client\'s scan within 1 s, resuming after the socket dr
   await context.close();
 });
 
+test('dashboard: a user deactivated by an admin is signed out at once', async () => {
+  const { page, context } = await tab('leaver');
+  await page.goto(`${base}/#/dashboard`);
+  await page.getByTestId('live').filter({ hasText: 'live' }).waitFor();
+  const id = (await session('leaver')).user.id;
+  await api(`mutation($id: ID!) { updateUser(id: $id, input: { active: false }) { active } }`, { id }, (await session('admin')).token);
+  await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 5000 });
+  await context.close();
+});
+
 const billNumber = `BILL-${tag}`;
 let billId;
 let treeQr; // a parent with children, for the bag page

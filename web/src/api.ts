@@ -58,6 +58,11 @@ export function wsUrl(): string {
 
 let ws: WsClient | null = null;
 
+function signedOutBy(e: unknown): boolean {
+  const code = (e as { code?: number } | null)?.code;
+  return code === 4401 || code === 4403;
+}
+
 /** The shared subscription socket, authenticated with the current token. */
 export function socket(): WsClient {
   if (!ws) {
@@ -65,7 +70,14 @@ export function socket(): WsClient {
       url: wsUrl(),
       connectionParams: () => authHeader(),
       retryAttempts: Infinity,
-      shouldRetry: () => true,
+      // 4401/4403: the token expired or the user's rights changed (the server closes open
+      // sockets when they do): sign in again rather than retry with the same token.
+      shouldRetry: (e) => !signedOutBy(e),
+      on: {
+        closed: (e) => {
+          if (signedOutBy(e)) saveSession(null);
+        },
+      },
       retryWait: async (retries) => {
         await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** retries, 5000)));
       },
