@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"io"
 	"io/fs"
 	"net/http"
@@ -101,5 +103,36 @@ func TestGraphiQLFollowsIntrospection(t *testing.T) {
 	resp, body := get(t, off.Server.URL+"/graphiql", nil)
 	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "INTROSPECTION") {
 		t.Errorf("GET /graphiql with introspection off: %d %s, want 404 naming INTROSPECTION", resp.StatusCode, body)
+	}
+}
+
+// Scripts and styles go out gzipped to clients that accept it, and decompress to the built file.
+func TestAssetsAreGzipped(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	_, page := get(t, env.Server.URL+"/", nil)
+	asset := regexp.MustCompile(`/assets/[^"]+\.js`).FindString(page)
+	want, err := fs.ReadFile(web.Dist, "dist"+asset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, body := get(t, env.Server.URL+asset, map[string]string{"Accept-Encoding": "gzip, deflate, br"})
+	if resp.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(resp.Header.Get("Content-Type"), "javascript") {
+		t.Fatalf("GET %s: Content-Encoding %q, Content-Type %q", asset, resp.Header.Get("Content-Encoding"), resp.Header.Get("Content-Type"))
+	}
+	zr, err := gzip.NewReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(zr)
+	if !bytes.Equal(got, want) {
+		t.Errorf("GET %s gzipped: %d bytes after decompression, want the %d of the file", asset, len(got), len(want))
+	}
+	if len(body) >= len(want) {
+		t.Errorf("GET %s: %d bytes gzipped, no smaller than the %d raw", asset, len(body), len(want))
+	}
+	resp, body = get(t, env.Server.URL+asset, map[string]string{"Accept-Encoding": "identity"})
+	if resp.Header.Get("Content-Encoding") != "" || body != string(want) {
+		t.Errorf("GET %s without gzip: Content-Encoding %q, %d bytes", asset, resp.Header.Get("Content-Encoding"), len(body))
 	}
 }
