@@ -98,6 +98,18 @@ test('station shift: 30 children, a wrong QR, an undo, a full bag, then 5 scans 
   const undo = await hasMutation('undoLastChildScan');
   if (undo.type.name !== 'UndoResult') return t.skip('undoLastChildScan does not return UndoResult on this server yet (issue 11)');
   const { page, context } = await tab(null, phone);
+  await context.addInitScript(() => {
+    // what the worker hears and feels: each tone's frequency and each vibration pattern
+    window.__signals = [];
+    navigator.vibrate = (pattern) => window.__signals.push(`vibrate ${pattern}`) > 0;
+    const create = AudioContext.prototype.createOscillator;
+    AudioContext.prototype.createOscillator = function () {
+      const osc = create.call(this);
+      const start = osc.start.bind(osc);
+      osc.start = (...a) => (window.__signals.push(`tone ${osc.frequency.value}`), start(...a));
+      return osc;
+    };
+  });
   const js = [];
   page.on('response', async (r) => {
     if (r.url().endsWith('.js')) js.push(r.body().then((b) => ({ url: r.url(), raw: b.length, gz: gzipSync(b, { level: 9 }).length })));
@@ -122,6 +134,9 @@ test('station shift: 30 children, a wrong QR, an undo, a full bag, then 5 scans 
   // a wrong QR: the label of a parent bag where a child belongs
   await type(page, offlineParentQr);
   await assertFeedback(page, 'parent bag label, not a child bag', 'bad');
+  const signals = await page.evaluate(() => window.__signals);
+  assert.deepEqual(signals.slice(-4), ['tone 1320', 'vibrate 40', 'tone 220', 'vibrate 120,60,120'],
+    'a packed child and a refusal sound and feel different');
   await page.getByRole('button', { name: 'Undo last' }).click();
   await assertFeedback(page, `Removed ${childQr(10)} from ${parentQr}: 9/30`, 'ok');
   await assert.doesNotReject(page.getByTestId('count').filter({ hasText: '9/30' }).waitFor());
