@@ -77,10 +77,10 @@ async function hasMutation(name) {
   return d.__type.fields.find((f) => f.name === name);
 }
 
-async function type(page, text) {
-  // a keyboard wedge: characters a few ms apart, then Enter
+async function type(page, text, end = 'Enter') {
+  // a keyboard wedge: characters a few ms apart, then Enter (or Tab, as some are set up)
   await page.keyboard.type(text, { delay: 3 });
-  await page.keyboard.press('Enter');
+  await page.keyboard.press(end);
 }
 
 const feedback = (page) => page.getByTestId('feedback');
@@ -142,7 +142,7 @@ test('station shift: 30 children, a wrong QR, an undo, a full bag, then 5 scans 
   await assert.doesNotReject(page.getByTestId('count').filter({ hasText: '9/30' }).waitFor());
   // a scanner sends the printed text "LABEL NO.<n>" for some labels: the number is the QR
   for (let i = 10; i <= 30; i++) {
-    await type(page, i === 15 ? `LABEL NO.${childQr(i)}` : childQr(i));
+    await type(page, i === 15 ? `LABEL NO.${childQr(i)}` : childQr(i), i === 20 ? 'Tab' : 'Enter');
     if (i < 30) await assertFeedback(page, `Packed ${childQr(i)}: ${i}/30`, 'ok');
   }
   await assertFeedback(page, `Bag full: ${parentQr} has 30/30`, 'ok');

@@ -182,7 +182,7 @@ export default function Station(_: PageProps) {
 
   // A keyboard wedge types faster than the server answers: scans are handled one after
   // another, in the order they were typed.
-  const submit = (e: React.FormEvent) => {
+  const submit = (e: React.FormEvent | React.KeyboardEvent) => {
     e.preventDefault();
     const qr = input.current!.value.trim();
     input.current!.value = '';
@@ -273,7 +273,10 @@ export default function Station(_: PageProps) {
       <form onSubmit={submit} className="scanform">
         <label htmlFor="scan">{parent ? 'Scan a child bag' : 'Scan a parent bag'}</label>
         <input id="scan" ref={input} autoFocus autoComplete="off" autoCapitalize="characters" spellCheck={false}
-          inputMode="text" enterKeyHint="send" onBlur={() => setTimeout(() => {
+          inputMode="text" enterKeyHint="send" onKeyDown={(e) => {
+            // some wedge scanners end a code with Tab instead of Enter
+            if (e.key === 'Tab' && e.currentTarget.value.trim()) submit(e);
+          }} onBlur={() => setTimeout(() => {
             const a = document.activeElement;
             if (!a || a === document.body) input.current?.focus();
           }, 0)} />
