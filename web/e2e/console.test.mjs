@@ -391,7 +391,7 @@ const pages = [
   { name: 'login', who: null, path: '/', ready: (p) => p.getByRole('button', { name: 'Sign in' }) },
   { name: 'station', who: 'dispatcher', path: '/#/station', ready: (p) => p.locator('#scan') },
   { name: 'dashboard', who: 'admin', path: '/#/dashboard', ready: (p) => p.getByTestId('live').filter({ hasText: 'live' }) },
-  { name: 'bills', who: 'biller', path: '/#/bills', ready: (p) => p.getByRole('link', { name: billNumber }) },
+  { name: 'bills', who: 'biller', path: '/#/bills', ready: (p) => (billId ? p.getByRole('link', { name: billNumber }) : p.getByRole('heading', { name: 'Bill desk' })) },
   { name: 'bill', who: 'biller', path: () => `/#/bills/${encodeURIComponent(billId)}`, ready: (p) => p.getByTestId('bill-parents').locator('tbody tr').first() },
   { name: 'bags', who: 'admin', path: () => `/#/bags/${treeQr}`, ready: (p) => p.getByTestId('bag') },
   { name: 'admin', who: 'admin', path: '/#/admin', ready: (p) => p.getByTestId('users').locator('tbody tr').first() },

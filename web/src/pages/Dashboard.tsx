@@ -203,7 +203,7 @@ function HourChart({ data }: { data: { key: string; count: number }[] }) {
     plot.current = new uPlot({
       width: Math.max(280, box.current!.clientWidth), height: 200,
       scales: { x: { time: false } },
-      series: [{}, { label: 'scans', stroke: '#15803d', fill: 'rgba(21,128,61,.35)', paths: uPlot.paths.bars!({ size: [0.8] }) }],
+      series: [{}, { label: 'scans', stroke: '#15803d', fill: 'rgba(21,128,61,.35)', points: { show: false }, paths: uPlot.paths.bars!({ size: [0.8] }) }],
       axes: [{ values: (_u, splits) => splits.map((i) => labels[i] ?? '') }, { size: 48 }],
       legend: { show: false },
     }, [xs, ys], box.current!);
