@@ -164,12 +164,18 @@ test('station shift: 30 children, a wrong QR, an undo, a full bag, then 5 scans 
   // station sees it), the others never leave the device. All five wait, then replay.
   await type(page, offlineParentQr);
   await assertFeedback(page, `Parent bag ${offlineParentQr}: 0/30`, 'ok');
-  let reachedServer = false;
+  // The next request (the first replay) is answered SERVICE_UNAVAILABLE, as when the
+  // database is down: the scans stay pending too.
+  let requests = 0;
   await page.route('**/graphql', async (route) => {
-    if (!reachedServer) {
-      reachedServer = true;
+    requests++;
+    if (requests === 1) {
       await route.fetch();
       return route.abort('connectionreset');
+    }
+    if (requests === 2) {
+      return route.fulfill({ status: 503, contentType: 'application/json',
+        body: JSON.stringify({ errors: [{ message: 'the database is unavailable', extensions: { code: 'SERVICE_UNAVAILABLE' } }] }) });
     }
     return route.abort('internetdisconnected');
   });
@@ -184,6 +190,7 @@ test('station shift: 30 children, a wrong QR, an undo, a full bag, then 5 scans 
   const during = (await api(`query($q: String!) { bag(qr: $q) { childCount } }`, { q: offlineParentQr }, token)).bag;
   assert.equal(during.childCount, 1, 'the first offline scan reached the server before its answer was lost');
 
+  assert.ok(requests >= 2, 'replays were tried while the server was away');
   await page.unroute('**/graphql');
   await page.getByTestId('pending').waitFor({ state: 'detached', timeout: 15000 });
   await page.getByTestId('count').filter({ hasText: '5/30' }).waitFor();

@@ -4,6 +4,8 @@
 // alreadyLinked, a parent already registered is simply returned.
 export interface PendingScan {
   seq?: number;
+  /** The user who made the scan: only they replay it (a shared kiosk changes hands). */
+  userId: string;
   kind: 'parent' | 'child';
   qr: string;
   /** For a child: the parent it was scanned into. */
@@ -40,9 +42,10 @@ export function add(scan: PendingScan): Promise<IDBValidKey> {
   return tx('readwrite', (s) => s.add(scan));
 }
 
-/** Every pending scan, oldest first. */
-export function all(): Promise<PendingScan[]> {
-  return tx('readonly', (s) => s.getAll() as IDBRequest<PendingScan[]>);
+/** The user's pending scans, oldest first. */
+export async function all(userId: string): Promise<PendingScan[]> {
+  const every = await tx('readonly', (s) => s.getAll() as IDBRequest<PendingScan[]>);
+  return every.filter((p) => p.userId === userId);
 }
 
 export function remove(seqs: number[]): Promise<undefined> {

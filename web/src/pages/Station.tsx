@@ -40,10 +40,16 @@ interface ScanChildrenResult {
   rejected: { qr: string; code: string; message: string }[];
 }
 
+/** Worth keeping the scan and sending it again later: no answer, or the server is overloaded. */
+function retryable(e: ApiError): boolean {
+  return e.network || e.code === 'SERVICE_UNAVAILABLE' || e.code === 'RATE_LIMITED';
+}
+
 /** Scan-to-feedback times (ms), read by the end-to-end test. */
 const timings: number[] = ((window as unknown as { __scanTimings: number[] }).__scanTimings = []);
 
-export default function Station(_: PageProps) {
+export default function Station({ session }: PageProps) {
+  const userId = session.user.id;
   const [parent, setParent] = useState<Parent | null>(null);
   const [feedback, setFeedback] = useState<Feedback | null>(null);
   const [pending, setPending] = useState<outbox.PendingScan[]>([]);
@@ -63,13 +69,13 @@ export default function Station(_: PageProps) {
 
   const note = (qr: string, ok: boolean, text: string) => setRecent((r) => [{ qr, ok, text }, ...r].slice(0, 8));
 
-  const refreshPending = useCallback(async () => setPending(await outbox.all()), []);
+  const refreshPending = useCallback(async () => setPending(await outbox.all(userId)), [userId]);
 
   // Replays the outbox in order: one scanParent per parent, consecutive children of one
   // parent in one scanChildren call. Stops at the first network failure (tried again later).
   const drain = useCallback(async () => {
     for (;;) {
-      const items = await outbox.all();
+      const items = await outbox.all(userId);
       if (items.length === 0) break;
       const first = items[0];
       try {
@@ -94,7 +100,8 @@ export default function Station(_: PageProps) {
           if (res.rejected.length) show(false, `${res.rejected.length} pending scan(s) refused`, res.rejected.map((x) => `${x.qr}: ${rejectionText(x.code)}`).join(' '));
         }
       } catch (e) {
-        if (e instanceof ApiError && e.network) break;
+        // unreachable, overloaded or signed out: keep the scans and try again later
+        if (e instanceof ApiError && (retryable(e) || e.code === 'UNAUTHENTICATED')) break;
         const err = e as ApiError;
         await outbox.remove([first.seq!]); // the server answered: retrying would not change it
         show(false, `Pending scan ${first.qr} refused`, `${errorText(err.code)} ${err.message}`);
@@ -102,19 +109,19 @@ export default function Station(_: PageProps) {
         await refreshPending();
       }
     }
-  }, [refreshPending, show]);
+  }, [refreshPending, show, userId]);
 
   useEffect(() => {
     void refreshPending().then(drain);
     const t = setInterval(() => {
-      void outbox.all().then((p) => { if (p.length) void drain(); });
+      void outbox.all(userId).then((p) => { if (p.length) void drain(); });
     }, 2000);
     addEventListener('online', drain);
     return () => {
       clearInterval(t);
       removeEventListener('online', drain);
     };
-  }, [drain, refreshPending]);
+  }, [drain, refreshPending, userId]);
 
   const queue = useCallback(async (scan: outbox.PendingScan, scanId: number) => {
     await outbox.add(scan);
@@ -126,8 +133,8 @@ export default function Station(_: PageProps) {
   const handle = useCallback(async (qr: string, scanId: number) => {
     const current = parentRef.current;
     const kind = current ? 'child' : 'parent';
-    const scan: outbox.PendingScan = { kind, qr, parentQr: current?.qr, at: new Date().toISOString() };
-    if ((await outbox.all()).length > 0) {
+    const scan: outbox.PendingScan = { userId, kind, qr, parentQr: current?.qr, at: new Date().toISOString() };
+    if ((await outbox.all(userId)).length > 0) {
       // earlier scans are still waiting: this one goes after them, in order
       if (kind === 'parent') setParent({ qr: qr.trim().toUpperCase(), childCount: 0, status: 'PENDING' });
       await queue(scan, scanId);
@@ -168,7 +175,7 @@ export default function Station(_: PageProps) {
       }
     } catch (e) {
       const err = e as ApiError;
-      if (err.network) {
+      if (retryable(err)) {
         if (kind === 'parent') setParent({ qr: qr.trim().toUpperCase(), childCount: 0, status: 'PENDING' });
         await queue(scan, scanId);
         return;
@@ -178,7 +185,7 @@ export default function Station(_: PageProps) {
         : `${errorText(err.code)} ${err.message}`, scanId);
       note(qr, false, err.message);
     }
-  }, [drain, queue, show]);
+  }, [drain, queue, show, userId]);
 
   // A keyboard wedge types faster than the server answers: scans are handled one after
   // another, in the order they were typed.
@@ -244,7 +251,7 @@ export default function Station(_: PageProps) {
     addEventListener('keydown', touch, true);
     addEventListener('pointerdown', touch, true);
     const t = setInterval(async () => {
-      if (Date.now() - last > idleSeconds * 1000 && (await outbox.all()).length === 0) {
+      if (Date.now() - last > idleSeconds * 1000 && (await outbox.all(userId)).length === 0) {
         try { await mutate(`mutation { logout }`); } catch { /* signed out locally anyway */ }
         saveSession(null);
       }

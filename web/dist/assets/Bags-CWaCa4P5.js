@@ -1,4 +1,4 @@
-import{n as e,s as t,w as n,y as r}from"./preload-helper-BvRQp7l0.js";import{t as i}from"./console-CqwqDh1m.js";var a=n(r(),1),o=e(),s=`query($qr: String!) { bag(qr: $qr) {
+import{n as e,s as t,w as n,y as r}from"./preload-helper-BvRQp7l0.js";import{t as i}from"./console-_au7a_sA.js";var a=n(r(),1),o=e(),s=`query($qr: String!) { bag(qr: $qr) {
   qr type status weightKg childCount createdAt area { name } createdBy { username }
   parent { qr } bill { id billNumber status }
   children(first: 30) { totalCount edges { node { qr createdAt createdBy { username } } } }
