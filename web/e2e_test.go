@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,7 +22,7 @@ import (
 // (CI sets it: there a missing browser is a failure, not a skip).
 func TestConsoleEndToEnd(t *testing.T) {
 	node, chromium := e2eTools(t)
-	allowedPort, foreignPort := freePort(t), freePort(t)
+	allowedPort, foreignPort := strconv.Itoa(apitest.FreePort(t)), strconv.Itoa(apitest.FreePort(t))
 	env := apitest.New(t, func(o *app.Options) {
 		o.Websocket.AllowedOrigins = []string{"http://127.0.0.1:" + allowedPort}
 	})
@@ -96,14 +95,4 @@ func e2eTools(t *testing.T) (node, chromium string) {
 		missing("web/node_modules is missing (npm ci in web/)")
 	}
 	return node, chromium
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 }
