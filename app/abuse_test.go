@@ -34,7 +34,7 @@ func TestMalformedRequestsGetCodedErrors(t *testing.T) {
 		{"JSON array", "application/json", `[{"query": "{ me { id } }"}]`, http.StatusBadRequest},
 		{"plain text", "text/plain", `{ me { id } }`, http.StatusUnsupportedMediaType},
 		{"no content type", "", `{"query": "{ me { id } }"}`, http.StatusUnsupportedMediaType},
-		{"invalid UTF-8", "application/json", "{\"query\": \"{ me { id } }\xff\"}", http.StatusUnprocessableEntity},
+		{"invalid UTF-8", "application/json", "{\"query\": \"{ me { id } }\xff\"}", http.StatusBadRequest},
 		{"unknown field", "application/json", `{"query": "{ launchMissiles }"}`, http.StatusUnprocessableEntity},
 		{"unknown operation name", "application/json", `{"query": "query A { me { id } }", "operationName": "B"}`, http.StatusUnprocessableEntity},
 		{"empty query", "application/json", `{"query": ""}`, http.StatusUnprocessableEntity},

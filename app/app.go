@@ -75,7 +75,7 @@ func New(opts Options) *App {
 		opts.Loaders = loaders.DefaultSettings()
 	}
 	opts.Websocket.defaults()
-	a := &App{opts: opts, sessions: sessions{store: opts.Store}, mux: http.NewServeMux(),
+	a := &App{opts: opts, sessions: sessions{store: opts.Store, logger: opts.Logger}, mux: http.NewServeMux(),
 		websockets: newWebsockets(), stop: make(chan struct{})}
 	a.guard = &socketGuard{store: opts.Store, sockets: a.websockets, logger: opts.Logger, stop: a.stop}
 	a.resolver = &resolvers.Resolver{Store: opts.Store, Hasher: opts.Hasher, Config: opts.Resolvers}
@@ -121,7 +121,10 @@ func (a *App) graphQL() http.Handler {
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(persistedQueries{cache: lru.New[string](1000)})
+	srv.Use(refusedPayloads{})
+	srv.Use(queriesOnlyOverGET{})
+	srv.Use(&exactEnumVariables{})
 	if a.opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
@@ -138,7 +141,7 @@ func (a *App) graphQL() http.Handler {
 	srv.AroundRootFields(clearLoadersBeforeMutations)
 	srv.SetErrorPresenter(presentError(a.opts.Logger))
 	srv.SetRecoverFunc(recoverPanic(a.opts.Logger))
-	return srv
+	return checkRequests(a.opts.Logger, srv)
 }
 
 // withTimeout bounds plain HTTP requests; websocket connections live on.
@@ -199,25 +202,12 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-// writeGraphQLError answers a request that failed before reaching GraphQL (a bad token, say)
-// in the GraphQL response shape, with an HTTP status that matches the code.
-func writeGraphQLError(w http.ResponseWriter, r *http.Request, err error) {
-	code := apperr.CodeOf(err)
-	message := err.Error()
-	status := code.HTTPStatus()
-	if code == apperr.Internal {
-		if isDatabaseUnavailable(err) {
-			code, status, message = apperr.ServiceUnavailable, http.StatusServiceUnavailable,
-				"the database is unavailable or overloaded; try again in a few seconds"
-		} else {
-			message = "internal error; quote request id " + RequestID(r.Context()) + " when reporting it"
-		}
-	}
-	body := errorBody(code, message)
-	if e, ok := apperr.As(err); ok {
-		for k, v := range e.Extensions {
-			body["errors"].([]map[string]any)[0]["extensions"].(map[string]any)[k] = v
-		}
-	}
-	writeJSON(w, status, body)
+// writeGraphQLError answers a request refused before GraphQL (a bad token, a malformed
+// body) in the GraphQL response shape, with the HTTP status of its code.
+func writeGraphQLError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	public := apperr.Present(r.Context(), logger, err)
+	writeJSON(w, public.HTTPStatus(), map[string]any{"errors": []map[string]any{{
+		"message":    public.Message,
+		"extensions": public.ExtensionsWithCode(),
+	}}})
 }

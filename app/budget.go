@@ -3,8 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -157,8 +155,8 @@ func tooComplex(format string, args ...any) *gqlerror.Error {
 
 // checkBody refuses a POST that GraphQL could not use, before GraphQL reads it: a body over
 // the limit (413; read here, at most the limit, so a body without Content-Length is caught
-// too), a content type other than JSON (415), or a body that is not JSON (400). Each gets a
-// coded error in the GraphQL response shape.
+// too) or a content type other than JSON (415). Each gets a coded error in the GraphQL
+// response shape; checkRequests then checks that the body is one GraphQL request.
 func checkBody(limit int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || isWebsocket(r) {
@@ -166,26 +164,22 @@ func checkBody(limit int64, next http.Handler) http.Handler {
 			return
 		}
 		if mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mediaType != "application/json" {
-			writeJSON(w, http.StatusUnsupportedMediaType, errorBody(apperr.BadUserInput,
-				"send the request as Content-Type: application/json with {\"query\": ..., \"variables\": ...}"))
+			writeGraphQLError(w, r, nil, apperr.New(apperr.BadUserInput,
+				"send the request as Content-Type: application/json with {\"query\": ..., \"variables\": ...}").
+				WithStatus(http.StatusUnsupportedMediaType))
 			return
 		}
 		if r.ContentLength > limit {
-			writeTooLarge(w, limit)
+			writeTooLarge(w, r, limit)
 			return
 		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, errorBody(apperr.BadUserInput, "the request body could not be read"))
+			writeGraphQLError(w, r, nil, apperr.New(apperr.BadUserInput, "the request body could not be read"))
 			return
 		}
 		if int64(len(body)) > limit {
-			writeTooLarge(w, limit)
-			return
-		}
-		if trimmed := bytes.TrimSpace(body); !json.Valid(body) || len(trimmed) == 0 || trimmed[0] != '{' {
-			writeJSON(w, http.StatusBadRequest, errorBody(apperr.BadUserInput,
-				"the request body must be a JSON object such as {\"query\": \"{ me { id } }\"}"))
+			writeTooLarge(w, r, limit)
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -193,16 +187,9 @@ func checkBody(limit int64, next http.Handler) http.Handler {
 	})
 }
 
-func writeTooLarge(w http.ResponseWriter, limit int64) {
-	writeJSON(w, http.StatusRequestEntityTooLarge, errorBody(apperr.BadUserInput,
-		fmt.Sprintf("the request body is larger than %d bytes, the most allowed", limit)))
-}
-
-func errorBody(code apperr.Code, message string) map[string]any {
-	return map[string]any{"errors": []map[string]any{{
-		"message":    message,
-		"extensions": map[string]any{"code": string(code)},
-	}}}
+func writeTooLarge(w http.ResponseWriter, r *http.Request, limit int64) {
+	writeGraphQLError(w, r, nil, apperr.New(apperr.BadUserInput,
+		"the request body is larger than %d bytes, the most allowed", limit).WithStatus(http.StatusRequestEntityTooLarge))
 }
 
 // countStatements counts the SQL statements of an operation and reports them in

@@ -32,8 +32,8 @@ func (a *App) routeConsole() {
 	a.mux.Handle("GET /assets/", countResponses("/assets", immutable(&gzipAssets{dist: dist, files: http.FileServerFS(dist)})))
 	graphiql := servePage(dist, "graphiql.html")
 	if !a.opts.Introspection {
-		graphiql = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			writeJSON(w, http.StatusNotFound, errorBody(apperr.NotFound,
+		graphiql = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			writeGraphQLError(w, r, a.opts.Logger, apperr.New(apperr.NotFound,
 				"GraphiQL is off because introspection is off (INTROSPECTION=false)"))
 		})
 	}

@@ -15,7 +15,7 @@ import (
 	"tracetrack/web"
 )
 
-func get(t *testing.T, url string, header map[string]string) (*http.Response, string) {
+func getWith(t *testing.T, url string, header map[string]string) (*http.Response, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
 	for k, v := range header {
@@ -35,7 +35,7 @@ func get(t *testing.T, url string, header map[string]string) (*http.Response, st
 func TestConsoleIsServedFromTheBinary(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	resp, page := get(t, env.Server.URL+"/", nil)
+	resp, page := getWith(t, env.Server.URL+"/", nil)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("GET /: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
@@ -53,7 +53,7 @@ func TestConsoleIsServedFromTheBinary(t *testing.T) {
 		t.Fatalf("the console page names no assets:\n%s", page)
 	}
 	for _, asset := range assets {
-		resp, body := get(t, env.Server.URL+asset, nil)
+		resp, body := getWith(t, env.Server.URL+asset, nil)
 		if resp.StatusCode != http.StatusOK || len(body) == 0 {
 			t.Errorf("GET %s: %d, %d bytes", asset, resp.StatusCode, len(body))
 		}
@@ -62,7 +62,7 @@ func TestConsoleIsServedFromTheBinary(t *testing.T) {
 		}
 	}
 	for _, path := range []string{"/assets/", "/assets/missing.js", "/nothing-here"} {
-		if resp, _ := get(t, env.Server.URL+path, nil); resp.StatusCode != http.StatusNotFound {
+		if resp, _ := getWith(t, env.Server.URL+path, nil); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s: %d, want 404", path, resp.StatusCode)
 		}
 	}
@@ -83,7 +83,7 @@ func TestEveryBuiltFileIsServed(t *testing.T) {
 		case "/graphiql.html":
 			url = "/graphiql"
 		}
-		if resp, _ := get(t, env.Server.URL+url, nil); resp.StatusCode != http.StatusOK {
+		if resp, _ := getWith(t, env.Server.URL+url, nil); resp.StatusCode != http.StatusOK {
 			t.Errorf("%s (GET %s): %d", path, url, resp.StatusCode)
 		}
 		return nil
@@ -96,11 +96,11 @@ func TestEveryBuiltFileIsServed(t *testing.T) {
 func TestGraphiQLFollowsIntrospection(t *testing.T) {
 	t.Parallel()
 	on := apitest.New(t)
-	if resp, body := get(t, on.Server.URL+"/graphiql", nil); resp.StatusCode != http.StatusOK || !strings.Contains(body, "GraphiQL") {
+	if resp, body := getWith(t, on.Server.URL+"/graphiql", nil); resp.StatusCode != http.StatusOK || !strings.Contains(body, "GraphiQL") {
 		t.Errorf("GET /graphiql with introspection on: %d", resp.StatusCode)
 	}
 	off := apitest.New(t, func(o *app.Options) { o.Introspection = false })
-	resp, body := get(t, off.Server.URL+"/graphiql", nil)
+	resp, body := getWith(t, off.Server.URL+"/graphiql", nil)
 	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "INTROSPECTION") {
 		t.Errorf("GET /graphiql with introspection off: %d %s, want 404 naming INTROSPECTION", resp.StatusCode, body)
 	}
@@ -110,13 +110,13 @@ func TestGraphiQLFollowsIntrospection(t *testing.T) {
 func TestAssetsAreGzipped(t *testing.T) {
 	t.Parallel()
 	env := apitest.New(t)
-	_, page := get(t, env.Server.URL+"/", nil)
+	_, page := getWith(t, env.Server.URL+"/", nil)
 	asset := regexp.MustCompile(`/assets/[^"]+\.js`).FindString(page)
 	want, err := fs.ReadFile(web.Dist, "dist"+asset)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, body := get(t, env.Server.URL+asset, map[string]string{"Accept-Encoding": "gzip, deflate, br"})
+	resp, body := getWith(t, env.Server.URL+asset, map[string]string{"Accept-Encoding": "gzip, deflate, br"})
 	if resp.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(resp.Header.Get("Content-Type"), "javascript") {
 		t.Fatalf("GET %s: Content-Encoding %q, Content-Type %q", asset, resp.Header.Get("Content-Encoding"), resp.Header.Get("Content-Type"))
 	}
@@ -131,7 +131,7 @@ func TestAssetsAreGzipped(t *testing.T) {
 	if len(body) >= len(want) {
 		t.Errorf("GET %s: %d bytes gzipped, no smaller than the %d raw", asset, len(body), len(want))
 	}
-	resp, body = get(t, env.Server.URL+asset, map[string]string{"Accept-Encoding": "identity"})
+	resp, body = getWith(t, env.Server.URL+asset, map[string]string{"Accept-Encoding": "identity"})
 	if resp.Header.Get("Content-Encoding") != "" || body != string(want) {
 		t.Errorf("GET %s without gzip: Content-Encoding %q, %d bytes", asset, resp.Header.Get("Content-Encoding"), len(body))
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"tracetrack/apperr"
+	"tracetrack/internal/scalar"
 )
 
 // corsMaxAge is how long a browser may cache a preflight answer.
@@ -28,8 +29,8 @@ func (a *App) withCORS(next http.Handler) http.Handler {
 		preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 		if !originAllowed(r, allowed) {
 			if preflight {
-				writeJSON(w, http.StatusForbidden, errorBody(apperr.Forbidden,
-					"origin "+origin+" may not call this API; add it to ALLOWED_ORIGINS"))
+				writeGraphQLError(w, r, a.opts.Logger, apperr.New(apperr.Forbidden,
+					"origin %s may not call this API; add it to ALLOWED_ORIGINS", scalar.Quote(origin)))
 				return
 			}
 			next.ServeHTTP(w, r)

@@ -2,49 +2,30 @@ package app
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
+	"fmt"
 	"log/slog"
-	"net"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
-	"github.com/lib/pq"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"tracetrack/apperr"
+	"tracetrack/internal/scalar"
 )
 
-// presentError is the single error presenter: every error leaves with a contract code and a
-// message a person can act on; anything unexpected is logged with the request id and shown
-// only as INTERNAL_SERVER_ERROR.
+// presentError is gqlgen's error presenter: it translates gqlgen's own errors (parse,
+// validation, variables, scalars, limits) into coded errors and hands every error to
+// apperr.Present, the one mapping of errors to what clients see.
 func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
-		if e, ok := apperr.As(err); ok {
-			gqlErr.Message = e.Message
-			gqlErr.Extensions = map[string]any{"code": string(e.Code)}
-			for k, v := range e.Extensions {
-				gqlErr.Extensions[k] = v
-			}
-			return gqlErr
-		}
-		if gqlErr.Message == introspectionDisabled {
-			return withCode(gqlErr, apperr.Forbidden, "introspection is turned off on this server (INTROSPECTION=false)")
-		}
-		if isDatabaseUnavailable(err) {
-			logger.WarnContext(ctx, "database unavailable", "request_id", RequestID(ctx), "error", err)
-			return withCode(gqlErr, apperr.ServiceUnavailable, "the database is unavailable or overloaded; try again in a few seconds")
-		}
-		var parseErr *gqlerror.Error
-		if errors.As(err, &parseErr) && parseErr.Extensions != nil {
-			if code, ok := requestErrorCode(parseErr); ok {
-				return withCode(gqlErr, code, gqlErr.Message)
-			}
-		}
-		logger.ErrorContext(ctx, "internal error", "request_id", RequestID(ctx), "error", err)
-		return withCode(gqlErr, apperr.Internal, "internal error; quote request id "+RequestID(ctx)+" when reporting it")
+		public := apperr.Present(ctx, logger, codedGraphQLError(ctx, gqlErr, err))
+		gqlErr.Message = public.Message
+		gqlErr.Extensions = public.ExtensionsWithCode()
+		return gqlErr
 	}
 }
 
@@ -52,58 +33,115 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 // __type when the Introspection extension is not in use.
 const introspectionDisabled = "introspection disabled"
 
-// requestErrorCode maps gqlgen's own request errors (parse, validation, limits, persisted
-// queries) to the contract's codes.
-func requestErrorCode(err *gqlerror.Error) (apperr.Code, bool) {
-	switch err.Extensions["code"] {
+// codedGraphQLError returns err as an *apperr.Error when it is one of gqlgen's request
+// errors, and err unchanged otherwise.
+func codedGraphQLError(ctx context.Context, gqlErr *gqlerror.Error, err error) error {
+	if _, ok := apperr.As(err); ok {
+		return err
+	}
+	var invalid *scalar.Invalid
+	if errors.As(err, &invalid) {
+		return apperr.New(apperr.BadUserInput, "%s %s", valueName(gqlErr.Path), invalid.Problem)
+	}
+	if gqlErr.Message == introspectionDisabled {
+		return apperr.New(apperr.Forbidden, "introspection is turned off on this server (INTROSPECTION=false)")
+	}
+	if gqlErr.Message == "no operation provided" {
+		return apperr.New(apperr.BadUserInput, "the request has no query: send {\"query\": \"{ me { id } }\"}, or a persisted query's hash in extensions.persistedQuery")
+	}
+	switch gqlErr.Extensions["code"] {
 	case errcode.ParseFailed:
-		if strings.HasPrefix(err.Message, "exceeded token limit") || strings.HasPrefix(err.Message, "exceeded maximum nesting depth") {
-			return apperr.QueryTooComplex, true
+		if strings.HasPrefix(gqlErr.Message, "exceeded token limit") || strings.HasPrefix(gqlErr.Message, "exceeded maximum nesting depth") {
+			return apperr.New(apperr.QueryTooComplex, "%s", gqlErr.Message)
 		}
-		return apperr.BadUserInput, true
+		return apperr.New(apperr.BadUserInput, "the query is not valid GraphQL: %s%s", gqlErr.Message, where(gqlErr))
 	case errcode.ValidationFailed:
-		return apperr.BadUserInput, true
+		return apperr.New(apperr.BadUserInput, "%s", validationMessage(ctx, gqlErr))
 	case "COMPLEXITY_LIMIT_EXCEEDED", string(apperr.QueryTooComplex):
-		return apperr.QueryTooComplex, true
-	case "PERSISTED_QUERY_NOT_FOUND":
-		// Apollo-style clients look for the message PersistedQueryNotFound and resend the text.
-		return apperr.NotFound, true
+		return apperr.New(apperr.QueryTooComplex, "%s", gqlErr.Message)
 	}
-	return "", false
+	return err
 }
 
-func withCode(gqlErr *gqlerror.Error, code apperr.Code, message string) *gqlerror.Error {
-	gqlErr.Message = message
-	gqlErr.Extensions = map[string]any{"code": string(code)}
-	return gqlErr
-}
-
-// isDatabaseUnavailable reports errors that mean PostgreSQL cannot be reached or is shutting
-// down or overloaded: the client should retry later.
-func isDatabaseUnavailable(err error) bool {
-	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var netErr net.Error
-	if errors.As(err, &netErr) {
-		return true
-	}
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		switch pqErr.Code.Class() {
-		// connection exception, transaction rollback (deadlock, serialization: retrying
-		// succeeds), insufficient resources, operator intervention
-		case "08", "40", "53", "57":
-			return true
+// valueName names the argument a scalar refused by its path: "createdAfter",
+// "childQrs[3]".
+func valueName(path ast.Path) string {
+	for i := len(path) - 1; i >= 0; i-- {
+		if name, ok := path[i].(ast.PathName); ok {
+			var index strings.Builder
+			for _, p := range path[i+1:] {
+				fmt.Fprintf(&index, "[%d]", p)
+			}
+			return string(name) + index.String()
 		}
 	}
-	return false
+	return "a value"
+}
+
+func where(gqlErr *gqlerror.Error) string {
+	if len(gqlErr.Locations) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (line %d, column %d)", gqlErr.Locations[0].Line, gqlErr.Locations[0].Column)
+}
+
+// validationMessage makes gqlparser's terse variable and operation messages say what is
+// wrong and what is accepted.
+func validationMessage(ctx context.Context, gqlErr *gqlerror.Error) string {
+	var doc *ast.QueryDocument
+	var opName string
+	if graphql.HasOperationContext(ctx) {
+		opCtx := graphql.GetOperationContext(ctx)
+		doc, opName = opCtx.Doc, opCtx.OperationName
+	}
+	if len(gqlErr.Path) >= 2 && gqlErr.Path[0] == ast.PathName("variable") {
+		return variableMessage(doc, opName, gqlErr)
+	}
+	if strings.HasPrefix(gqlErr.Message, "operation ") && strings.HasSuffix(gqlErr.Message, " not found") && doc != nil {
+		names := make([]string, 0, len(doc.Operations))
+		for _, op := range doc.Operations {
+			if op.Name == "" {
+				names = append(names, "an unnamed operation (send no operationName)")
+			} else {
+				names = append(names, op.Name)
+			}
+		}
+		if opName == "" {
+			return fmt.Sprintf("the query holds %d operations (%s); say which to run in operationName", len(doc.Operations), strings.Join(names, ", "))
+		}
+		return fmt.Sprintf("operationName %q is not an operation of the query; it holds: %s", opName, strings.Join(names, ", "))
+	}
+	return gqlErr.Message + where(gqlErr)
+}
+
+// variableMessage: "variable $first (Int): must be a whole number", from gqlparser's
+// "cannot use value 0 as Int" at path variable.first.
+func variableMessage(doc *ast.QueryDocument, opName string, gqlErr *gqlerror.Error) string {
+	name := valueName(gqlErr.Path[1:2])
+	declared := ""
+	if doc != nil {
+		if op := doc.Operations.ForName(opName); op != nil {
+			if def := op.VariableDefinitions.ForName(name); def != nil {
+				declared = " (declared " + def.Type.String() + ")"
+			}
+		}
+	}
+	problem := gqlErr.Message
+	if strings.HasPrefix(problem, "cannot use value ") && strings.HasSuffix(problem, " as Int") {
+		// gqlparser prints a meaningless value here, for fractions and overflows alike
+		problem = scalar.IntRange
+	}
+	inside := ""
+	if len(gqlErr.Path) > 2 {
+		inside = " at " + strings.TrimPrefix(gqlErr.Path[2:].String(), ".")
+	}
+	return fmt.Sprintf("variable $%s%s%s: %s", name, declared, inside, problem)
 }
 
 // recoverPanic turns a resolver panic into an error the presenter shows as internal.
 func recoverPanic(logger *slog.Logger) graphql.RecoverFunc {
 	return func(ctx context.Context, p any) error {
-		logger.ErrorContext(ctx, "panic in resolver", "request_id", RequestID(ctx), "panic", p)
+		logger.ErrorContext(ctx, "panic in resolver", "request_id", apperr.RequestID(ctx), "panic", p)
 		return errors.New("panic in resolver")
 	}
 }

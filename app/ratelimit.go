@@ -85,7 +85,7 @@ func (l *rateLimiter) middleware(next http.Handler) http.Handler {
 		metrics.RateLimited.WithLabelValues(kind).Inc()
 		seconds := int(math.Ceil(wait.Seconds()))
 		w.Header().Set("Retry-After", strconv.Itoa(seconds))
-		writeGraphQLError(w, r, apperr.New(apperr.RateLimited,
+		writeGraphQLError(w, r, nil, apperr.New(apperr.RateLimited,
 			"too many requests; retry in %d s", seconds).With("retryAfterSeconds", seconds))
 	})
 }

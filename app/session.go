@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -12,7 +13,8 @@ import (
 
 // sessions resolves bearer tokens to the signed-in user.
 type sessions struct {
-	store *db.Store
+	store  *db.Store
+	logger *slog.Logger
 }
 
 // resolve returns ctx with the session of the token; an empty token leaves ctx anonymous and
@@ -48,7 +50,7 @@ func (s sessions) middleware(next http.Handler) http.Handler {
 		ctx := auth.WithOrigin(r.Context(), auth.Origin{RequestID: RequestID(r.Context()), RemoteAddr: r.RemoteAddr})
 		ctx, err := s.resolve(ctx, bearerToken(r.Header.Get("Authorization")))
 		if err != nil {
-			writeGraphQLError(w, r, err)
+			writeGraphQLError(w, r, s.logger, err)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))

@@ -87,7 +87,10 @@ func (c *wsConn) NextReader() (int, io.Reader, error) {
 	if websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived) {
 		return kind, nil, transport.ErrWebsocketClosed
 	}
-	return kind, r, err
+	if err != nil {
+		return kind, r, err
+	}
+	return c.screen(kind, r)
 }
 
 func (c *wsConn) WriteJSON(v any) error {

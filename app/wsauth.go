@@ -109,8 +109,8 @@ func (a *App) checkWebsocket(next http.Handler) http.Handler {
 			return
 		}
 		if !originAllowed(r, a.opts.Websocket.AllowedOrigins) {
-			writeJSON(w, http.StatusForbidden, errorBody(apperr.Forbidden,
-				"websocket origin "+r.Header.Get("Origin")+" is not allowed; add it to ALLOWED_ORIGINS"))
+			writeGraphQLError(w, r, a.opts.Logger, apperr.New(apperr.Forbidden,
+				"websocket origin %s is not allowed; add it to ALLOWED_ORIGINS", r.Header.Get("Origin")))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), wsSlotKey{}, &wsSlot{})))
@@ -153,11 +153,9 @@ func (a *App) websocketInit(ctx context.Context, payload transport.InitPayload) 
 		err = apperr.New(apperr.Unauthenticated, "send a token in connection_init: {\"Authorization\": \"Bearer <token>\"}")
 	}
 	if err != nil {
-		if apperr.CodeOf(err) == apperr.Internal {
-			err = errors.New("the session could not be checked; try again")
-		}
-		ctx = transport.WithWebsocketCloseCode(transport.AppendCloseReason(ctx, err.Error()), closeForbidden)
-		return ctx, nil, err
+		public := apperr.Present(ctx, a.opts.Logger, err)
+		ctx = transport.WithWebsocketCloseCode(transport.AppendCloseReason(ctx, public.Message), closeForbidden)
+		return ctx, nil, errors.New(public.Message)
 	}
 	if slot := slotFrom(authed); slot != nil && slot.conn != nil {
 		slot.conn.mu.Lock()

@@ -30,6 +30,9 @@ type Error struct {
 	Message string
 	// Extensions are extra fields for extensions (for example lockedUntil, retryAfterSeconds).
 	Extensions map[string]any
+	// Status, when set, is the HTTP status of a plain HTTP answer instead of the code's own
+	// (413 for a body over the limit, say).
+	Status int
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -46,7 +49,14 @@ func (e *Error) With(key string, value any) *Error {
 		ext[k] = v
 	}
 	ext[key] = value
-	return &Error{Code: e.Code, Message: e.Message, Extensions: ext}
+	return &Error{Code: e.Code, Message: e.Message, Extensions: ext, Status: e.Status}
+}
+
+// WithStatus returns a copy of e answered with the HTTP status on plain HTTP.
+func (e *Error) WithStatus(status int) *Error {
+	c := *e
+	c.Status = status
+	return &c
 }
 
 // As returns the *Error inside err, if any.

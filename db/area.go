@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"tracetrack/apperr"
+	"tracetrack/internal/scalar"
 )
 
 // areaCache holds the dispatch areas: they are seeded by the first migration and never
@@ -66,7 +67,7 @@ func (s *Store) AreaByCode(ctx context.Context, code string) (*Area, error) {
 	for i, a := range s.areas.list {
 		codes[i] = a.Code
 	}
-	return nil, apperr.New(apperr.BadUserInput, "unknown area %q; known areas: %s", code, strings.Join(codes, ", "))
+	return nil, apperr.New(apperr.BadUserInput, "unknown area %s; known areas: %s", scalar.Quote(code), strings.Join(codes, ", "))
 }
 
 // AreaByID returns the area with the id, or nil if there is none.

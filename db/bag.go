@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"tracetrack/apperr"
+	"tracetrack/internal/scalar"
 	"tracetrack/qr"
 )
 
@@ -79,7 +80,7 @@ func parentCode(raw string) (string, error) {
 	case qr.Child:
 		return "", apperr.New(apperr.BadUserInput, "%s is a child QR; scan a parent bag here (SB + 5 digits or M444- + 5 digits)", code)
 	}
-	return "", apperr.New(apperr.BadUserInput, "%q is not a valid QR: %s", code, qr.Describe)
+	return "", apperr.New(apperr.BadUserInput, "%s is not a valid QR: %s", scalar.Quote(code), qr.Describe)
 }
 
 // childCode normalises a child QR, refusing anything else with BAD_USER_INPUT.
@@ -91,7 +92,7 @@ func childCode(raw string) (string, error) {
 	case qr.Parent:
 		return "", apperr.New(apperr.BadUserInput, "%s is a parent QR; use deleteBag to remove a parent bag", code)
 	}
-	return "", apperr.New(apperr.BadUserInput, "%q is not a valid QR: %s", code, qr.Describe)
+	return "", apperr.New(apperr.BadUserInput, "%s is not a valid QR: %s", scalar.Quote(code), qr.Describe)
 }
 
 // lockParent locks the parent bag with the QR for a change of its children. FOR NO KEY

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"tracetrack/apperr"
+	"tracetrack/internal/scalar"
 )
 
 // Bill rules of SPEC.md as pure functions; the database checks the same limits
@@ -47,8 +48,8 @@ func NormalizeBillNumber(number string) string {
 // CheckBillNumber reports BAD_USER_INPUT for a normalised bill number of the wrong length.
 func CheckBillNumber(number string) error {
 	if n := len([]rune(number)); n < MinBillNumberLen || n > MaxBillNumberLen {
-		return apperr.New(apperr.BadUserInput, "a bill number has %d-%d characters, %q has %d",
-			MinBillNumberLen, MaxBillNumberLen, number, n)
+		return apperr.New(apperr.BadUserInput, "a bill number has %d-%d characters, %s has %d",
+			MinBillNumberLen, MaxBillNumberLen, scalar.Quote(number), n)
 	}
 	return nil
 }

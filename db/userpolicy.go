@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"tracetrack/apperr"
+	"tracetrack/internal/scalar"
 )
 
 // The user rules of SPEC.md that depend only on values. They run inside the store's
@@ -35,7 +36,7 @@ func normalizeEmail(email *string) (*string, error) {
 	}
 	addr, err := mail.ParseAddress(trimmed)
 	if err != nil || addr.Address != trimmed || len(trimmed) > 254 {
-		return nil, apperr.New(apperr.BadUserInput, "%q is not an e-mail address like name@example.com", trimmed)
+		return nil, apperr.New(apperr.BadUserInput, "%s is not an e-mail address like name@example.com", scalar.Quote(trimmed))
 	}
 	return &trimmed, nil
 }

@@ -16,14 +16,14 @@ var bagHeader = []string{"qr", "type", "status", "area", "parent_qr", "child_cou
 // (another areaCode: 403), as in the GraphQL bags list.
 func (h Handler) Bags(w http.ResponseWriter, r *http.Request) {
 	if _, err := caller(r); err != nil {
-		refuse(w, err)
+		refuse(w, r, err)
 		return
 	}
 	actor := auth.ActorFrom(r.Context())
 	p := &params{q: r.URL.Query()}
 	filter, err := h.bagFilter(r, actor, p)
 	if err != nil {
-		refuse(w, err)
+		refuse(w, r, err)
 		return
 	}
 	out, err := startCSV(w, "bags.csv", bagHeader)

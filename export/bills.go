@@ -16,12 +16,12 @@ var billHeader = []string{"bill_number", "status", "capacity", "parent_bags", "c
 // to any signed-in user (bills belong to no area), newest first.
 func (h Handler) Bills(w http.ResponseWriter, r *http.Request) {
 	if _, err := caller(r); err != nil {
-		refuse(w, err)
+		refuse(w, r, err)
 		return
 	}
 	filter, err := billFilter(r)
 	if err != nil {
-		refuse(w, err)
+		refuse(w, r, err)
 		return
 	}
 	out, err := startCSV(w, "bills.csv", billHeader)

@@ -5,6 +5,7 @@
 package export
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"tracetrack/apperr"
 	"tracetrack/auth"
 	"tracetrack/db"
+	"tracetrack/internal/scalar"
 )
 
 // flushEvery is how many rows are buffered before they are pushed to the client.
@@ -23,13 +25,11 @@ type Handler struct {
 	Weights db.Weights
 }
 
-// refuse answers an error before any row: 400, 401, 403 or 500 with a plain-text reason.
-func refuse(w http.ResponseWriter, err error) {
-	status := http.StatusInternalServerError
-	message := "the export failed; try again"
-	if e, ok := apperr.As(err); ok {
-		message, status = e.Message, e.Code.HTTPStatus()
-	}
+// refuse answers an error before any row, mapped as every error is (apperr.Present), with
+// a plain-text reason.
+func refuse(w http.ResponseWriter, r *http.Request, err error) {
+	public := apperr.Present(r.Context(), nil, err)
+	status, message := public.HTTPStatus(), public.Message
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 	}
@@ -50,10 +50,20 @@ type params struct {
 }
 
 func (p *params) str(name string) *string {
-	if v, ok := p.q[name]; ok && len(v) > 0 && v[0] != "" {
-		return &v[0]
+	v, ok := p.q[name]
+	if !ok || len(v) == 0 || v[0] == "" {
+		return nil
 	}
-	return nil
+	p.check(name, scalar.CheckText(v[0]))
+	return &v[0]
+}
+
+// check remembers the first parameter a scalar rule refused.
+func (p *params) check(name string, err error) {
+	var invalid *scalar.Invalid
+	if errors.As(err, &invalid) && p.err == nil {
+		p.err = apperr.New(apperr.BadUserInput, "%s %s", name, invalid.Problem)
+	}
 }
 
 func (p *params) time(name string) *time.Time {
@@ -61,10 +71,8 @@ func (p *params) time(name string) *time.Time {
 	if v == nil {
 		return nil
 	}
-	t, err := time.Parse(time.RFC3339, *v)
-	if err != nil && p.err == nil {
-		p.err = apperr.New(apperr.BadUserInput, "%s must be an RFC 3339 time such as 2025-01-31T18:30:00Z, got %q", name, *v)
-	}
+	t, err := scalar.ParseTime(*v)
+	p.check(name, err)
 	return &t
 }
 

@@ -11365,14 +11365,14 @@ func (ec *executionContext) marshalNBagEdge2ᚖtracetrackᚋgraphᚋmodelᚐBagE
 }
 
 func (ec *executionContext) unmarshalNBagStatus2tracetrackᚋdbᚐBagStatus(ctx context.Context, v any) (db.BagStatus, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.BagStatus(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNBagStatus2tracetrackᚋdbᚐBagStatus(ctx context.Context, sel ast.SelectionSet, v db.BagStatus) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := model.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "BagStatus!")
 	}
@@ -11380,14 +11380,14 @@ func (ec *executionContext) marshalNBagStatus2tracetrackᚋdbᚐBagStatus(ctx co
 }
 
 func (ec *executionContext) unmarshalNBagType2tracetrackᚋdbᚐBagType(ctx context.Context, v any) (db.BagType, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.BagType(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNBagType2tracetrackᚋdbᚐBagType(ctx context.Context, sel ast.SelectionSet, v db.BagType) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := model.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "BagType!")
 	}
@@ -11469,14 +11469,14 @@ func (ec *executionContext) marshalNBillGrouping2tracetrackᚋgraphᚋmodelᚐBi
 }
 
 func (ec *executionContext) unmarshalNBillStatus2tracetrackᚋdbᚐBillStatus(ctx context.Context, v any) (db.BillStatus, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.BillStatus(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNBillStatus2tracetrackᚋdbᚐBillStatus(ctx context.Context, sel ast.SelectionSet, v db.BillStatus) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := model.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "BillStatus!")
 	}
@@ -11522,13 +11522,13 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalID(v)
+	res, err := model.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalID(v)
+	res := model.MarshalID(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
 	}
@@ -11536,13 +11536,13 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
-	res, err := graphql.UnmarshalInt(v)
+	res, err := model.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalInt(v)
+	res := model.MarshalInt(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
@@ -11598,14 +11598,14 @@ func (ec *executionContext) marshalNPageInfo2ᚖtracetrackᚋgraphᚋmodelᚐPag
 }
 
 func (ec *executionContext) unmarshalNRole2tracetrackᚋdbᚐRole(ctx context.Context, v any) (db.Role, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.Role(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNRole2tracetrackᚋdbᚐRole(ctx context.Context, sel ast.SelectionSet, v db.Role) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := model.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Role!")
 	}
@@ -11695,14 +11695,14 @@ func (ec *executionContext) marshalNScanGrouping2tracetrackᚋgraphᚋmodelᚐSc
 }
 
 func (ec *executionContext) unmarshalNScanKind2tracetrackᚋdbᚐScanKind(ctx context.Context, v any) (db.ScanKind, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.ScanKind(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNScanKind2tracetrackᚋdbᚐScanKind(ctx context.Context, sel ast.SelectionSet, v db.ScanKind) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := model.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ScanKind!")
 	}
@@ -11730,14 +11730,14 @@ func (ec *executionContext) marshalNScanRejection2ᚕtracetrackᚋdbᚐRejection
 }
 
 func (ec *executionContext) unmarshalNScanRejectionCode2tracetrackᚋdbᚐRejectionCode(ctx context.Context, v any) (db.RejectionCode, error) {
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.RejectionCode(tmp)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNScanRejectionCode2tracetrackᚋdbᚐRejectionCode(ctx context.Context, sel ast.SelectionSet, v db.RejectionCode) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(string(v))
+	res := model.MarshalString(string(v))
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ScanRejectionCode!")
 	}
@@ -11753,13 +11753,13 @@ func (ec *executionContext) marshalNStats2ᚖtracetrackᚋdbᚐStats(ctx context
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
-	res, err := graphql.UnmarshalString(v)
+	res, err := model.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalString(v)
+	res := model.MarshalString(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
@@ -11796,13 +11796,13 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := graphql.UnmarshalTime(v)
+	res, err := model.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
-	res := graphql.MarshalTime(v)
+	res := model.MarshalTime(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
@@ -12027,7 +12027,7 @@ func (ec *executionContext) unmarshalOBagStatus2ᚖtracetrackᚋdbᚐBagStatus(c
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.BagStatus(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -12038,7 +12038,7 @@ func (ec *executionContext) marshalOBagStatus2ᚖtracetrackᚋdbᚐBagStatus(ctx
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := model.MarshalString(string(*v))
 	return res
 }
 
@@ -12046,7 +12046,7 @@ func (ec *executionContext) unmarshalOBagType2ᚖtracetrackᚋdbᚐBagType(ctx c
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.BagType(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -12057,7 +12057,7 @@ func (ec *executionContext) marshalOBagType2ᚖtracetrackᚋdbᚐBagType(ctx con
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := model.MarshalString(string(*v))
 	return res
 }
 
@@ -12080,7 +12080,7 @@ func (ec *executionContext) unmarshalOBillStatus2ᚖtracetrackᚋdbᚐBillStatus
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.BillStatus(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -12091,7 +12091,7 @@ func (ec *executionContext) marshalOBillStatus2ᚖtracetrackᚋdbᚐBillStatus(c
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := model.MarshalString(string(*v))
 	return res
 }
 
@@ -12129,7 +12129,7 @@ func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalID(v)
+	res, err := model.UnmarshalID(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -12139,7 +12139,7 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalID(*v)
+	res := model.MarshalID(*v)
 	return res
 }
 
@@ -12147,7 +12147,7 @@ func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*i
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalInt(v)
+	res, err := model.UnmarshalInt(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -12157,7 +12157,7 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalInt(*v)
+	res := model.MarshalInt(*v)
 	return res
 }
 
@@ -12208,7 +12208,7 @@ func (ec *executionContext) unmarshalORole2ᚖtracetrackᚋdbᚐRole(ctx context
 	if v == nil {
 		return nil, nil
 	}
-	tmp, err := graphql.UnmarshalString(v)
+	tmp, err := model.UnmarshalString(v)
 	res := db.Role(tmp)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
@@ -12219,7 +12219,7 @@ func (ec *executionContext) marshalORole2ᚖtracetrackᚋdbᚐRole(ctx context.C
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(string(*v))
+	res := model.MarshalString(string(*v))
 	return res
 }
 
@@ -12271,7 +12271,7 @@ func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v an
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalString(v)
+	res, err := model.UnmarshalString(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -12281,7 +12281,7 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalString(*v)
+	res := model.MarshalString(*v)
 	return res
 }
 
@@ -12289,7 +12289,7 @@ func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v
 	if v == nil {
 		return nil, nil
 	}
-	res, err := graphql.UnmarshalTime(v)
+	res, err := model.UnmarshalTime(v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -12299,7 +12299,7 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	}
 	_ = sel
 	_ = ctx
-	res := graphql.MarshalTime(*v)
+	res := model.MarshalTime(*v)
 	return res
 }
 

@@ -32,16 +32,12 @@ func liveError(ctx context.Context, err error) *gqlerror.Error {
 	case errors.Is(err, live.ErrClosed):
 		err = apperr.New(apperr.ServiceUnavailable, "the server is shutting down; reconnect to resume")
 	}
-	gqlErr := &gqlerror.Error{Message: "live events are unavailable; subscribe again in a few seconds",
-		Path: graphql.GetPath(ctx), Extensions: map[string]any{"code": string(apperr.ServiceUnavailable)}}
-	if e, ok := apperr.As(err); ok {
-		gqlErr.Message = e.Message
-		gqlErr.Extensions["code"] = string(e.Code)
-		for k, v := range e.Extensions {
-			gqlErr.Extensions[k] = v
-		}
+	if _, ok := apperr.As(err); !ok {
+		err = apperr.New(apperr.ServiceUnavailable, "live events are unavailable; subscribe again in a few seconds")
 	}
-	return gqlErr
+	// The transport sends this error as it is, past the error presenter: map it the same way.
+	public := apperr.Present(ctx, nil, err)
+	return &gqlerror.Error{Message: public.Message, Path: graphql.GetPath(ctx), Extensions: public.ExtensionsWithCode()}
 }
 
 // afterScan decodes scanAdded's after argument (nil: no replay).

@@ -6,6 +6,7 @@ import (
 
 	"tracetrack/apperr"
 	"tracetrack/db"
+	"tracetrack/internal/scalar"
 )
 
 // MaxPageSize caps `first` on every connection (the contract's 100).
@@ -24,7 +25,7 @@ func decodeCursor(cursor string) (int64, error) {
 			return id, nil
 		}
 	}
-	return 0, apperr.New(apperr.BadUserInput, "the cursor %q is not one this server gave out; pass an endCursor back unchanged", cursor)
+	return 0, apperr.New(apperr.BadUserInput, "the cursor %s is not one this server gave out; pass an endCursor back unchanged", scalar.Quote(cursor))
 }
 
 // pageArgs checks first and after and returns the store's page request.

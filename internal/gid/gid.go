@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"tracetrack/apperr"
+	"tracetrack/internal/scalar"
 )
 
 // The kinds of object that have a global id (the GraphQL type names).
@@ -30,11 +31,11 @@ func DecodeAny(global string) (string, int64, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(global)
 	if err == nil {
 		kind, num, ok := strings.Cut(string(raw), ":")
-		if id, perr := strconv.ParseInt(num, 10, 64); ok && perr == nil && id > 0 {
+		if id, perr := strconv.ParseInt(num, 10, 64); ok && perr == nil && id > 0 && typeName(kind) {
 			return kind, id, nil
 		}
 	}
-	return "", 0, apperr.New(apperr.BadUserInput, "%q is not an id this server gave out", global)
+	return "", 0, apperr.New(apperr.BadUserInput, "%s is not an id this server gave out; pass ids back as the API returned them", scalar.Quote(global))
 }
 
 // Decode returns the database id of a global id of the expected kind, or BAD_USER_INPUT.
@@ -44,7 +45,20 @@ func Decode(kind, global string) (int64, error) {
 		return 0, err
 	}
 	if k != kind {
-		return 0, apperr.New(apperr.BadUserInput, "%q is the id of a %s, not of a %s", global, k, kind)
+		return 0, apperr.New(apperr.BadUserInput, "%s is the id of a %s, not of a %s", scalar.Quote(global), k, kind)
 	}
 	return id, nil
+}
+
+// typeName: the kind of an id is a GraphQL type name, 1-32 letters (so a message may quote it).
+func typeName(kind string) bool {
+	if kind == "" || len(kind) > 32 {
+		return false
+	}
+	for _, c := range kind {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
