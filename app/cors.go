@@ -15,7 +15,8 @@ const corsMaxAge = 10 * time.Minute
 // withCORS lets the browser origins of ALLOWED_ORIGINS (the same list and the same test as
 // websockets: originAllowed) call the HTTP API with a bearer token. Other origins get no CORS
 // headers, so their browsers refuse the response, and their preflights are answered 403.
-// Requests without Origin and same-origin requests pass through untouched.
+// Requests without Origin (not from a browser) pass through untouched; the server's own
+// origin counts as allowed, as for websockets.
 func (a *App) withCORS(next http.Handler) http.Handler {
 	allowed := a.opts.Websocket.AllowedOrigins
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -41,7 +42,7 @@ func (a *App) withCORS(next http.Handler) http.Handler {
 		if preflight {
 			h.Add("Vary", "Access-Control-Request-Method, Access-Control-Request-Headers")
 			h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-ID")
 			h.Set("Access-Control-Max-Age", strconv.Itoa(int(corsMaxAge.Seconds())))
 			w.WriteHeader(http.StatusNoContent)
 			return
