@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"tracetrack/app"
+	"tracetrack/export"
 	"tracetrack/internal/commalist"
 	"tracetrack/resolvers"
 )
@@ -41,6 +42,7 @@ type config struct {
 	Limits            app.Limits
 	DebugSQLCount     bool
 	Websocket         app.WebsocketOptions
+	Exports           export.Limits
 }
 
 func loadConfig(args []string, getenv func(string) string) (config, error) {
@@ -84,6 +86,9 @@ func loadConfig(args []string, getenv func(string) string) (config, error) {
 	fs.IntVar(&cfg.Limits.MaxFields, "max-fields", mustInt(env("MAX_FIELDS", strconv.Itoa(limits.MaxFields))), "selected fields limit, aliases and fragments included")
 	fs.IntVar(&cfg.Limits.MaxTokens, "max-tokens", mustInt(env("MAX_TOKENS", strconv.Itoa(limits.MaxTokens))), "parser token limit")
 	fs.Int64Var(&cfg.Limits.MaxBodyBytes, "max-body-bytes", int64(mustInt(env("MAX_BODY_BYTES", strconv.FormatInt(limits.MaxBodyBytes, 10)))), "request body limit (HTTP 413 above)")
+	exports := export.DefaultLimits()
+	fs.IntVar(&cfg.Exports.PerUser, "export-max-per-user", mustInt(env("EXPORT_MAX_PER_USER", strconv.Itoa(exports.PerUser))), "CSV exports one user may run at once")
+	fs.DurationVar(&cfg.Exports.WriteTimeout, "export-write-timeout", mustDuration(env("EXPORT_WRITE_TIMEOUT", exports.WriteTimeout.String())), "most time a CSV download's client may take nothing before the download is cut")
 	fs.BoolVar(&cfg.DebugSQLCount, "debug-sql-count", env("DEBUG_SQL_COUNT", "false") == "true", "report SQL statements per request in extensions.sqlStatements")
 	var origins string
 	fs.StringVar(&origins, "allowed-origins", env("ALLOWED_ORIGINS", ""), "comma-separated browser origins allowed to open websockets besides the server's own (* for any)")
@@ -114,6 +119,9 @@ func (c config) checkLimits() error {
 	l := c.Limits
 	if l.MaxComplexity < 1 || l.MaxDepth < 1 || l.MaxFields < 1 || l.MaxTokens < 1 || l.MaxBodyBytes < 1 {
 		return fmt.Errorf("MAX_COMPLEXITY, MAX_DEPTH, MAX_FIELDS, MAX_TOKENS and MAX_BODY_BYTES must be positive")
+	}
+	if c.Exports.PerUser < 1 || c.Exports.WriteTimeout <= 0 {
+		return fmt.Errorf("EXPORT_MAX_PER_USER must be a positive number and EXPORT_WRITE_TIMEOUT a positive duration such as 30s")
 	}
 	if c.StatementTimeout <= 0 || c.RequestTimeout <= 0 {
 		return fmt.Errorf("STATEMENT_TIMEOUT and REQUEST_TIMEOUT must be positive durations such as 5s")

@@ -62,6 +62,7 @@ func run(ctx context.Context, args []string) error {
 		Logger:         logger,
 		Live:           live.Options{DatabaseURL: databaseURL},
 		Websocket:      cfg.Websocket,
+		Exports:        cfg.Exports,
 	})
 
 	server := &http.Server{

@@ -152,3 +152,39 @@ func postLogin(endpoint, username, password string) string {
 func jsonDecode(resp *http.Response, v any) error {
 	return json.NewDecoder(resp.Body).Decode(v)
 }
+
+// Requests with forged tokens are anonymous requests with extra steps: they cost the client
+// IP's rate limit (on every route), so guessing tokens soon gets 429; a valid token keeps its
+// own bucket.
+func TestForgedTokensCountAgainstTheIPLimit(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, func(o *app.Options) {
+		o.RateLimits = app.RateLimits{IPPerSecond: 0.01, IPBurst: 6}
+	})
+	_, token := env.NewUser(t, db.RoleAdmin, "")
+	statuses := map[int]int{}
+	for i := range 12 {
+		url := env.URL
+		if i%2 == 1 {
+			url = env.Server.URL + "/export/bills.csv"
+		}
+		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(`{"query": "{ me { id } }"}`))
+		if i%2 == 1 {
+			req, _ = http.NewRequest(http.MethodGet, url, nil)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", fmt.Sprintf("Bearer forged-%d", i))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		statuses[resp.StatusCode]++
+	}
+	if statuses[http.StatusUnauthorized] != 6 || statuses[http.StatusTooManyRequests] != 6 {
+		t.Errorf("12 forged tokens with an IP burst of 6: statuses %v, want 6 x 401 then 6 x 429", statuses)
+	}
+	if code := env.Do(t, token, `{ me { id } }`, nil).Code(); code != "" {
+		t.Errorf("a valid token from the same address: %q, want its answer", code)
+	}
+}

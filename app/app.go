@@ -15,7 +15,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -48,6 +47,8 @@ type Options struct {
 	// Live configures the event hub of subscriptions (Live.DatabaseURL: its LISTEN connection).
 	Live      live.Options
 	Websocket WebsocketOptions
+	// Exports bound the CSV downloads (zero fields: export.DefaultLimits).
+	Exports export.Limits
 }
 
 // App is the assembled server.
@@ -78,16 +79,17 @@ func New(opts Options) *App {
 	a := &App{opts: opts, sessions: sessions{store: opts.Store, logger: opts.Logger}, mux: http.NewServeMux(),
 		websockets: newWebsockets(), stop: make(chan struct{})}
 	a.guard = &socketGuard{store: opts.Store, sockets: a.websockets, logger: opts.Logger, stop: a.stop}
-	a.resolver = &resolvers.Resolver{Store: opts.Store, Hasher: opts.Hasher, Config: opts.Resolvers}
+	a.resolver = &resolvers.Resolver{Store: opts.Store, Hasher: opts.Hasher, UnknownUsers: auth.NewUnknownUsers(),
+		Config: opts.Resolvers}
 	a.startLive()
 	limiter := newRateLimiter(opts.RateLimits)
 	a.mux.Handle("/graphql", countResponses("/graphql", withTimeout(opts.RequestTimeout,
-		checkBody(opts.Limits.MaxBodyBytes, a.checkWebsocket(a.sessions.middleware(limiter.middleware(a.graphQL())))))))
-	exports := export.Handler{Store: opts.Store, Weights: opts.Resolvers.Weights()}
+		checkBody(opts.Limits.MaxBodyBytes, a.checkWebsocket(a.sessions.middleware(limiter, limiter.middleware(a.graphQL())))))))
+	exports := export.New(export.Handler{Store: opts.Store, Weights: opts.Resolvers.Weights()}, opts.Exports)
 	a.mux.Handle("GET /export/bills.csv", countResponses("/export/bills.csv",
-		a.sessions.middleware(limiter.middleware(http.HandlerFunc(exports.Bills)))))
+		a.sessions.middleware(limiter, limiter.middleware(http.HandlerFunc(exports.Bills)))))
 	a.mux.Handle("GET /export/bags.csv", countResponses("/export/bags.csv",
-		a.sessions.middleware(limiter.middleware(http.HandlerFunc(exports.Bags)))))
+		a.sessions.middleware(limiter, limiter.middleware(http.HandlerFunc(exports.Bags)))))
 	a.mux.HandleFunc("GET /healthz", a.healthz)
 	a.mux.HandleFunc("GET /readyz", a.readyz)
 	a.mux.Handle("GET /metrics", metrics.Handler())
@@ -120,18 +122,21 @@ func (a *App) graphQL() http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(persistedQueries{cache: lru.New[string](1000)})
+	queries := newBoundedCache(1000, func(query string, _ *ast.QueryDocument) string { return query })
+	srv.SetQueryCache(queries)
+	srv.Use(persistedQueries{cache: newBoundedCache(1000, func(_, query string) string { return query })})
 	srv.Use(refusedPayloads{})
+	// after persisted queries (which fill in the text of a hash), before parsing and validation
+	srv.Use(shapeLimit{limits: a.opts.Limits, cache: queries})
 	srv.Use(queriesOnlyOverGET{})
 	srv.Use(&exactEnumVariables{})
 	if a.opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
 	srv.SetParserTokenLimit(a.opts.Limits.MaxTokens)
-	srv.Use(shapeLimit{limits: a.opts.Limits})
 	srv.Use(extension.FixedComplexityLimit(a.opts.Limits.MaxComplexity))
 	srv.Use(subscriptionCap{max: ws.MaxSubscriptions, present: presentError(a.opts.Logger)})
+	srv.Use(onePasswordCheck{})
 	if a.opts.DebugSQLCount {
 		srv.AroundOperations(countStatements)
 	}

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/parser"
 
 	"tracetrack/apperr"
 	"tracetrack/db"
@@ -88,63 +90,137 @@ func pageCost(child int, first *int, defaultSize, most int) int {
 	return 1 + n*child
 }
 
-// shapeLimit is the gqlgen extension that enforces MaxDepth and MaxFields on the operation
-// about to run (after validation, which already refused fragment cycles).
-type shapeLimit struct{ limits Limits }
+// shapeLimit is the gqlgen extension that enforces MaxDepth and MaxFields on a document
+// right after the transport has read it and before gqlgen parses and validates it: the
+// validation rules are quadratic in the fields of a selection set (overlapping fields are
+// compared pairwise), so a few documents repeating one field thousands of times would tie up
+// the cores for seconds before a limit checked after validation refused them. The document is
+// parsed here once more (linear, under the token limit); one already in the query cache passed
+// this check when it was first seen and is not parsed again.
+type shapeLimit struct {
+	limits Limits
+	cache  graphql.Cache[*ast.QueryDocument]
+}
 
 var _ interface {
 	graphql.HandlerExtension
-	graphql.OperationContextMutator
+	graphql.OperationParameterMutator
 } = shapeLimit{}
 
 func (shapeLimit) ExtensionName() string                   { return "ShapeLimit" }
 func (shapeLimit) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (l shapeLimit) MutateOperationContext(_ context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
-	if opCtx.Operation == nil {
+func (l shapeLimit) MutateOperationParameters(ctx context.Context, params *graphql.RawParams) *gqlerror.Error {
+	if params.Query == "" {
 		return nil
 	}
-	w := shapeWalker{limits: l.limits, fragments: opCtx.Doc.Fragments}
-	w.walk(opCtx.Operation.SelectionSet, 1)
-	return w.err
-}
-
-// shapeWalker counts fields and depth, stopping at the first limit crossed so that a
-// fragment bomb (fragments spreading each other many times) costs nothing to refuse.
-type shapeWalker struct {
-	limits    Limits
-	fragments ast.FragmentDefinitionList
-	fields    int
-	err       *gqlerror.Error
-}
-
-func (w *shapeWalker) walk(set ast.SelectionSet, depth int) {
-	for _, sel := range set {
-		if w.err != nil {
-			return
-		}
-		switch s := sel.(type) {
-		case *ast.Field:
-			w.fields++
-			if w.fields > w.limits.MaxFields {
-				w.err = tooComplex("the query selects more than %d fields (aliases and fragments included), the most allowed", w.limits.MaxFields)
-				return
-			}
-			if len(s.SelectionSet) > 0 {
-				if depth+1 > w.limits.MaxDepth {
-					w.err = tooComplex("the query nests deeper than %d levels, the most allowed", w.limits.MaxDepth)
-					return
-				}
-				w.walk(s.SelectionSet, depth+1)
-			}
-		case *ast.InlineFragment:
-			w.walk(s.SelectionSet, depth)
-		case *ast.FragmentSpread:
-			if def := w.fragments.ForName(s.Name); def != nil {
-				w.walk(def.SelectionSet, depth)
-			}
-		}
+	if _, cached := l.cache.Get(ctx, params.Query); cached {
+		return nil
 	}
+	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: params.Query}, l.limits.MaxTokens)
+	if err != nil {
+		return nil // gqlgen parses it again and answers the syntax error with its code
+	}
+	return checkShape(doc, l.limits)
+}
+
+// checkShape refuses a document whose operations together select more than MaxFields fields
+// (fragments expanded: a spread counts its fragment's fields each time), nest deeper than
+// MaxDepth, or of which one fragment alone does, used or not (validation reads them all).
+// Each fragment is measured once, so the check is linear in the document's size whatever
+// its spreads multiply to; a fragment that spreads itself is refused as validation would.
+func checkShape(doc *ast.QueryDocument, limits Limits) *gqlerror.Error {
+	m := shapeMeter{fragments: map[string]*ast.FragmentDefinition{}, measured: map[string]shape{},
+		measuring: map[string]bool{}, most: limits.MaxFields + 1}
+	for _, f := range doc.Fragments {
+		m.fragments[f.Name] = f
+	}
+	var total shape
+	for _, op := range doc.Operations {
+		s, err := m.selections(op.SelectionSet)
+		if err != nil {
+			return err
+		}
+		total = total.and(s, m.most)
+	}
+	for _, f := range doc.Fragments {
+		s, err := m.fragment(f.Name)
+		if err != nil {
+			return err
+		}
+		total.depth = max(total.depth, s.depth)
+		total.fields = max(total.fields, s.fields)
+	}
+	if total.fields > limits.MaxFields {
+		return tooComplex("the query selects more than %d fields (aliases and fragments included), the most allowed", limits.MaxFields)
+	}
+	if total.depth > limits.MaxDepth {
+		return tooComplex("the query nests deeper than %d levels, the most allowed", limits.MaxDepth)
+	}
+	return nil
+}
+
+// shape is what a selection set selects: its fields after fragments are expanded (counted
+// up to a cap, so that fragment bombs cannot overflow) and how deeply its fields nest.
+type shape struct{ fields, depth int }
+
+// and is the shape of two selection sets side by side.
+func (s shape) and(t shape, most int) shape {
+	return shape{fields: min(s.fields+t.fields, most), depth: max(s.depth, t.depth)}
+}
+
+// shapeMeter measures selection sets, remembering each fragment's shape.
+type shapeMeter struct {
+	fragments map[string]*ast.FragmentDefinition
+	measured  map[string]shape
+	measuring map[string]bool
+	most      int
+}
+
+func (m *shapeMeter) selections(set ast.SelectionSet) (shape, *gqlerror.Error) {
+	var total shape
+	for _, sel := range set {
+		var s shape
+		var err *gqlerror.Error
+		switch x := sel.(type) {
+		case *ast.Field:
+			s, err = m.selections(x.SelectionSet)
+			s = shape{fields: min(s.fields+1, m.most), depth: s.depth + 1}
+		case *ast.InlineFragment:
+			s, err = m.selections(x.SelectionSet)
+		case *ast.FragmentSpread:
+			s, err = m.fragment(x.Name)
+		}
+		if err != nil {
+			return shape{}, err
+		}
+		total = total.and(s, m.most)
+	}
+	return total, nil
+}
+
+// fragment measures a fragment once; an unknown one counts nothing (validation reports it).
+func (m *shapeMeter) fragment(name string) (shape, *gqlerror.Error) {
+	if s, ok := m.measured[name]; ok {
+		return s, nil
+	}
+	def := m.fragments[name]
+	if def == nil {
+		return shape{}, nil
+	}
+	if m.measuring[name] {
+		err := gqlerror.Errorf("cannot spread fragment %q within itself: a fragment may not include itself, directly or through others", name)
+		errcode.Set(err, errcode.ValidationFailed)
+		return shape{}, err
+	}
+	m.measuring[name] = true
+	s, err := m.selections(def.SelectionSet)
+	delete(m.measuring, name)
+	if err != nil {
+		return shape{}, err
+	}
+	m.measured[name] = s
+	return s, nil
 }
 
 func tooComplex(format string, args ...any) *gqlerror.Error {

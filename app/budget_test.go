@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"tracetrack/app"
@@ -105,5 +107,100 @@ func TestSQLStatementCountExtension(t *testing.T) {
 	resp := env.Do(t, token, `{ me { username } }`, nil)
 	if n, ok := resp.Extensions["sqlStatements"].(float64); !ok || n != 0 {
 		t.Errorf("me costs no statement beyond the token lookup (outside the operation): extensions %v", resp.Extensions)
+	}
+}
+
+// Documents whose validation is quadratic (fields of one selection set are compared pairwise)
+// are refused by the shape limit before validation runs: each also holds an unknown field,
+// which validation would answer BAD_USER_INPUT, so QUERY_TOO_COMPLEX proves the order. Normal
+// requests sent alongside keep their normal answers.
+func TestShapeLimitRunsBeforeValidation(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	_, token := env.NewUser(t, db.RoleAdmin, "")
+	repeat := func(format string, n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, format, i)
+		}
+		return b.String()
+	}
+	var bomb strings.Builder // F9 expands to 4^9 selections of me
+	bomb.WriteString("{ ...F9 nope } fragment F0 on Query { me { id } }")
+	for i := 1; i < 10; i++ {
+		fmt.Fprintf(&bomb, " fragment F%d on Query { %s}", i, strings.Repeat(fmt.Sprintf("...F%d ", i-1), 4))
+	}
+	var deep strings.Builder // each fragment nests three levels: 20 of them, 60 levels
+	deep.WriteString(`{ bag(qr: "SB00001") { ...D0 } nope } fragment D20 on Bag { qr }`)
+	for i := range 20 {
+		fmt.Fprintf(&deep, " fragment D%d on Bag { children { edges { node { ...D%d } } } }", i, i+1)
+	}
+	abusive := []struct{ name, query, wantCode string }{
+		{"one field repeated", "{ me { " + strings.Repeat("id ", 3000) + "} nope }", "QUERY_TOO_COMPLEX"},
+		{"aliases", "{ " + repeat("a%d: me { id } ", 600) + "nope }", "QUERY_TOO_COMPLEX"},
+		{"inline fragments", "{ me { " + strings.Repeat("... on User { id } ", 600) + "} nope }", "QUERY_TOO_COMPLEX"},
+		{"one fragment spread many times", "{ me { " + strings.Repeat("...U ", 600) + "} nope } fragment U on User { id }", "QUERY_TOO_COMPLEX"},
+		{"fragment bomb", bomb.String(), "QUERY_TOO_COMPLEX"},
+		{"many operations", repeat("query Q%d { me { id } } ", 300) + "query Z { nope }", "QUERY_TOO_COMPLEX"},
+		{"an unused fragment", "{ nope } fragment U on User { " + strings.Repeat("id ", 600) + "}", "QUERY_TOO_COMPLEX"},
+		{"depth through fragments", deep.String(), "QUERY_TOO_COMPLEX"},
+		{"a fragment cycle spread many times", "{ ...A nope } fragment A on Query { " + strings.Repeat("...B ", 500) + "} fragment B on Query { ...A }", "BAD_USER_INPUT"},
+	}
+	for _, tc := range abusive {
+		body := map[string]any{"query": tc.query}
+		if strings.Contains(tc.name, "operations") {
+			body["operationName"] = "Q0"
+		}
+		if got := env.DoRaw(t, token, body); got.Code() != tc.wantCode {
+			t.Errorf("%s: code %q (%v), want %s", tc.name, got.Code(), got.Errors, tc.wantCode)
+		}
+	}
+
+	// abusive documents from several clients at once, with normal requests among them
+	var wg sync.WaitGroup
+	var normal atomic.Int32
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%2 == 0 {
+				env.DoNoT("", abusive[i%len(abusive)].query, nil)
+				return
+			}
+			var got struct{ Me struct{ Username string } }
+			if env.DoNoT(token, `{ me { username } }`, nil).DecodeNoT(&got) == nil && got.Me.Username != "" {
+				normal.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if normal.Load() != 20 {
+		t.Errorf("%d of 20 normal requests among abusive ones got their normal answer", normal.Load())
+	}
+}
+
+// Query text costs no parser tokens in comments, so a document under the token limit can be
+// a megabyte; the persisted-query cache must not pin such texts: a long query is answered but
+// not kept (a hash of it is asked for again). The query cache is the same bounded cache
+// (TestBoundedCacheRefusesLongText).
+func TestPersistedQueriesKeepNoLongText(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	persist := func(query string) map[string]any {
+		sum := sha256.Sum256([]byte(query))
+		return map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
+	}
+	short := `{ __typename }`
+	long := "# " + strings.Repeat("x", 100_000) + "\n{ __typename }"
+	for _, q := range []string{short, long} {
+		if got := env.DoRaw(t, "", map[string]any{"query": q, "extensions": persist(q)}); got.Code() != "" {
+			t.Fatalf("registering a %d-byte query: %v", len(q), got.Errors)
+		}
+	}
+	if got := env.DoRaw(t, "", map[string]any{"extensions": persist(short)}); got.Code() != "" {
+		t.Errorf("hash of the short query: %v, want its answer", got.Errors)
+	}
+	if got := env.DoRaw(t, "", map[string]any{"extensions": persist(long)}); got.Code() != "NOT_FOUND" {
+		t.Errorf("hash of the long query: %v, want PersistedQueryNotFound (not kept)", got.Errors)
 	}
 }

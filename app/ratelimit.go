@@ -69,25 +69,31 @@ func (l *rateLimiter) allow(key string, perSecond float64, burst int) (bool, tim
 // address reconnecting after a deploy must not be refused as a login storm would be.
 func (l *rateLimiter) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isWebsocket(r) {
+		if isWebsocket(r) || l.take(w, r) {
 			next.ServeHTTP(w, r)
-			return
 		}
-		kind, key, perSecond, burst := "ip", "ip:"+clientIP(r), l.limits.IPPerSecond, l.limits.IPBurst
-		if u := auth.UserFrom(r.Context()); u != nil {
-			kind, key, perSecond, burst = "user", "user:"+strconv.FormatInt(u.ID, 10), l.limits.UserPerSecond, l.limits.UserBurst
-		}
-		ok, wait := l.allow(key, perSecond, burst)
-		if ok {
-			next.ServeHTTP(w, r)
-			return
-		}
-		metrics.RateLimited.WithLabelValues(kind).Inc()
-		seconds := int(math.Ceil(wait.Seconds()))
-		w.Header().Set("Retry-After", strconv.Itoa(seconds))
-		writeGraphQLError(w, r, nil, apperr.New(apperr.RateLimited,
-			"too many requests; retry in %d s", seconds).With("retryAfterSeconds", seconds))
 	})
+}
+
+// take charges the request to the signed-in user's bucket, or to the client IP's for an
+// anonymous request (the session middleware also charges requests with an unknown token
+// here, so that forged tokens cannot bypass the limit). When the bucket is empty it answers
+// 429 and returns false.
+func (l *rateLimiter) take(w http.ResponseWriter, r *http.Request) bool {
+	kind, key, perSecond, burst := "ip", "ip:"+clientIP(r), l.limits.IPPerSecond, l.limits.IPBurst
+	if u := auth.UserFrom(r.Context()); u != nil {
+		kind, key, perSecond, burst = "user", "user:"+strconv.FormatInt(u.ID, 10), l.limits.UserPerSecond, l.limits.UserBurst
+	}
+	ok, wait := l.allow(key, perSecond, burst)
+	if ok {
+		return true
+	}
+	metrics.RateLimited.WithLabelValues(kind).Inc()
+	seconds := int(math.Ceil(wait.Seconds()))
+	w.Header().Set("Retry-After", strconv.Itoa(seconds))
+	writeGraphQLError(w, r, nil, apperr.New(apperr.RateLimited,
+		"too many requests; retry in %d s", seconds).With("retryAfterSeconds", seconds))
+	return false
 }
 
 func clientIP(r *http.Request) string {

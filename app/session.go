@@ -44,15 +44,19 @@ func bearerToken(header string) string {
 
 // middleware puts the caller's session and the request's origin (for the audit log) into
 // the request context. A bad token is answered right away (401 with a GraphQL-shaped error)
-// rather than silently treated as anonymous.
-func (s sessions) middleware(next http.Handler) http.Handler {
+// rather than silently treated as anonymous, and costs the client IP's rate limit as an
+// anonymous request does: once that is spent, guessing tokens gets 429.
+func (s sessions) middleware(limiter *rateLimiter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := auth.WithOrigin(r.Context(), auth.Origin{RequestID: RequestID(r.Context()), RemoteAddr: r.RemoteAddr})
-		ctx, err := s.resolve(ctx, bearerToken(r.Header.Get("Authorization")))
-		if err != nil {
-			writeGraphQLError(w, r, s.logger, err)
+		authed, err := s.resolve(ctx, bearerToken(r.Header.Get("Authorization")))
+		if err == nil {
+			next.ServeHTTP(w, r.WithContext(authed))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(ctx))
+		if apperr.CodeOf(err) == apperr.Unauthenticated && !limiter.take(w, r.WithContext(ctx)) {
+			return
+		}
+		writeGraphQLError(w, r, s.logger, err)
 	})
 }

@@ -79,11 +79,3 @@ func ActorFrom(ctx context.Context) db.Actor {
 	actor.RequestID, actor.RemoteAddr = o.RequestID, o.RemoteAddr
 	return actor
 }
-
-// RequireActor returns the actor of a signed-in caller, or UNAUTHENTICATED.
-func RequireActor(ctx context.Context) (db.Actor, error) {
-	if _, err := Require(ctx); err != nil {
-		return db.Actor{}, err
-	}
-	return ActorFrom(ctx), nil
-}

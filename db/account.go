@@ -25,6 +25,8 @@ type LockoutPolicy struct {
 type LoginFailure struct {
 	FailedLogins int        `db:"failed_logins" json:"failedLogins"`
 	LockedUntil  *time.Time `db:"locked_until" json:"lockedUntil,omitempty"`
+	// NewlyLocked says this failure locked the account (not one before it).
+	NewlyLocked bool `db:"-" json:"-"`
 }
 
 // RecordFailedLogin counts a wrong password for the user at now and logs it. The count and
@@ -40,9 +42,11 @@ func (s *Store) RecordFailedLogin(ctx context.Context, actor Actor, userID int64
 			                        THEN $4::timestamptz END
 			WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2)
 			RETURNING failed_logins, locked_until`, userID, now, policy.MaxFailures, policy.LockUntil)
+		state.NewlyLocked = err == nil && state.LockedUntil != nil
 		if errors.Is(err, sql.ErrNoRows) {
 			// locked meanwhile by a concurrent attempt (or deleted): report the lock as it is
 			err = tx.GetContext(ctx, &state, `SELECT failed_logins, locked_until FROM users WHERE id = $1`, userID)
+			state.NewlyLocked = err == nil && state.LockedUntil != nil
 			if errors.Is(err, sql.ErrNoRows) {
 				return nil
 			}
@@ -114,7 +118,7 @@ func (s *Store) ChangePassword(ctx context.Context, actor Actor, userID int64, o
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, `
 			UPDATE users
-			SET password_hash = $3, updated_at = now()
+			SET password_hash = $3, failed_logins = 0, updated_at = now()
 			WHERE id = $1 AND password_hash = $2`, userID, oldHash, newHash)
 		if err != nil {
 			return wrap(err, "change password")
@@ -127,4 +131,30 @@ func (s *Store) ChangePassword(ctx context.Context, actor Actor, userID int64, o
 		}
 		return audit(ctx, tx, auditEntry{Actor: actor, Action: AuditPasswordChanged, TargetID: &userID})
 	})
+}
+
+// UnlockUser ends the user's lockout at once and starts their failed-login count again at
+// zero, and logs it with the state before; NOT_FOUND when there is no such user.
+func (s *Store) UnlockUser(ctx context.Context, actor Actor, id int64) (*User, error) {
+	var unlocked User
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var before LoginFailure
+		err := tx.GetContext(ctx, &before, `SELECT failed_logins, locked_until FROM users WHERE id = $1 FOR NO KEY UPDATE`, id)
+		if err != nil {
+			return wrap(notFoundIfNoRows(err, "no user with that id; it may have been deleted"), "lock user")
+		}
+		err = tx.GetContext(ctx, &unlocked, `
+			UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = now()
+			WHERE id = $1
+			RETURNING `+userColumns, id)
+		if err != nil {
+			return wrap(err, "unlock user")
+		}
+		return audit(ctx, tx, auditEntry{Actor: actor, Action: AuditUserUnlocked, TargetID: &id,
+			Before: before, After: LoginFailure{}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &unlocked, nil
 }

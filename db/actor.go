@@ -11,7 +11,9 @@ import (
 // change), and where the request comes from (for the audit log). Every store method that
 // reads or writes user-visible data takes the Actor and applies its scope itself, so no
 // caller can forget it. The zero Actor is nobody: it sees no area. System is the server
-// itself (start-up, fixtures, the event hub).
+// itself (start-up, fixtures, the event hub). Bills belong to no area, so bill reads and the
+// bill-only writes (update, complete, reopen) take no actor; what hangs off a bill (its parent
+// bags) is scoped like everything else.
 type Actor struct {
 	// UserID is nil for the server itself and for anonymous callers.
 	UserID     *int64
@@ -47,15 +49,15 @@ func (a Actor) MaySeeArea(areaID *int64) bool {
 	return a.Role == RoleDispatcher && a.AreaID != nil && areaID != nil && *areaID == *a.AreaID
 }
 
-// IsSelf reports whether the actor is the user with the id.
-func (a Actor) IsSelf(userID int64) bool {
+// isSelf reports whether the actor is the user with the id.
+func (a Actor) isSelf(userID int64) bool {
 	return a.UserID != nil && *a.UserID == userID
 }
 
 // MaySeePrivate reports whether the actor may see a user's private fields (email, last
 // login): admins, and the user themself.
 func (a Actor) MaySeePrivate(userID int64) bool {
-	return a.Role == RoleAdmin || a.IsSelf(userID)
+	return a.Role == RoleAdmin || a.isSelf(userID)
 }
 
 // VisibleTo returns the user as the actor may see them: email and last login are blanked for

@@ -28,7 +28,7 @@ func (s *Store) loadAreas(ctx context.Context) error {
 	}
 	var list []Area
 	err := s.db.SelectContext(ctx, &list, `
-		SELECT id, code, name
+		SELECT `+areaColumns+`
 		FROM areas
 		ORDER BY id`)
 	if err != nil {

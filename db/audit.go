@@ -19,6 +19,7 @@ const (
 	AuditUserCreated     AuditAction = "USER_CREATED"
 	AuditUserUpdated     AuditAction = "USER_UPDATED"
 	AuditUserDeleted     AuditAction = "USER_DELETED"
+	AuditUserUnlocked    AuditAction = "USER_UNLOCKED"
 )
 
 // auditEntry is one row of audit_log. Before and After are marshalled to JSON; they must

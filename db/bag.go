@@ -73,26 +73,44 @@ func (s *Store) ScanParent(ctx context.Context, a Actor, rawQR string, capacity 
 
 // parentCode normalises a parent QR, refusing anything else with BAD_USER_INPUT.
 func parentCode(raw string) (string, error) {
-	code := qr.Normalize(raw)
-	switch qr.Classify(code) {
-	case qr.Parent:
-		return code, nil
-	case qr.Child:
-		return "", apperr.New(apperr.BadUserInput, "%s is a child QR; scan a parent bag here (SB + 5 digits or M444- + 5 digits)", code)
-	}
-	return "", apperr.New(apperr.BadUserInput, "%s is not a valid QR: %s", scalar.Quote(code), qr.Describe)
+	return codeOfKind(raw, qr.Parent, "that is a child QR; scan a parent bag here (SB + 5 digits or M444- + 5 digits)")
 }
 
 // childCode normalises a child QR, refusing anything else with BAD_USER_INPUT.
 func childCode(raw string) (string, error) {
+	return codeOfKind(raw, qr.Child, "that is a parent QR; use deleteBag to remove a parent bag")
+}
+
+// codeOfKind normalises a QR of the kind a single-bag call wants; a QR of the other kind is
+// BAD_USER_INPUT saying wrongKind (without the QR: it may be another area's bag), a malformed
+// one names the formats.
+func codeOfKind(raw string, want qr.Kind, wrongKind string) (string, error) {
 	code := qr.Normalize(raw)
 	switch qr.Classify(code) {
-	case qr.Child:
+	case want:
 		return code, nil
-	case qr.Parent:
-		return "", apperr.New(apperr.BadUserInput, "%s is a parent QR; use deleteBag to remove a parent bag", code)
+	case qr.Invalid:
+		return "", apperr.New(apperr.BadUserInput, "%s is not a valid QR: %s", scalar.Quote(code), qr.Describe)
 	}
-	return "", apperr.New(apperr.BadUserInput, "%s is not a valid QR: %s", scalar.Quote(code), qr.Describe)
+	return "", apperr.New(apperr.BadUserInput, "%s", wrongKind)
+}
+
+// lockParentForChildren locks the parent with the QR for a change of its children, refuses it
+// when the actor may not see it, and locks its bill (nil: none) so a completed bill stays
+// frozen until this transaction ends: the start of every child link and unlink.
+func lockParentForChildren(ctx context.Context, tx *sqlx.Tx, a Actor, code string) (*Bag, *lockedBill, error) {
+	parent, err := lockParent(ctx, tx, code)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := a.checkBag(parent); err != nil {
+		return nil, nil, err
+	}
+	bill, err := billOfParent(ctx, tx, parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	return parent, bill, nil
 }
 
 // lockParent locks the parent bag with the QR for a change of its children. FOR NO KEY

@@ -6,7 +6,8 @@ import (
 )
 
 // BagFilter narrows a bag list; zero fields do not filter. QRPrefix and Search are already
-// upper-cased. AreaID is the area asked for; the store narrows it to the actor's scope.
+// normalised (SetSearch). AreaID is the area asked for; the store narrows it to the actor's
+// scope.
 type BagFilter struct {
 	Type          *BagType
 	Status        *BagStatus
@@ -16,6 +17,18 @@ type BagFilter struct {
 	Billed        *bool
 	CreatedAfter  *time.Time
 	CreatedBefore *time.Time
+}
+
+// SetSearch sets the QR prefix and the QR substring of the filter from what a client typed
+// (nil or blank: no filter), for the list, its count and the export alike, by the rules of
+// QRPrefix and QRSubstring.
+func (f *BagFilter) SetSearch(qrPrefix, search *string) error {
+	var err error
+	if f.QRPrefix, err = QRPrefix(qrPrefix); err != nil {
+		return err
+	}
+	f.Search, err = QRSubstring(search)
+	return err
 }
 
 func (f BagFilter) conditions() *conditions {
@@ -30,10 +43,10 @@ func (f BagFilter) conditions() *conditions {
 		c.add("area_id = ?", *f.AreaID)
 	}
 	if f.QRPrefix != "" {
-		c.add("qr LIKE ?", likePattern(f.QRPrefix)+"%")
+		c.add("qr LIKE ?", prefixPattern(f.QRPrefix))
 	}
 	if f.Search != "" {
-		c.add("qr LIKE ?", "%"+likePattern(f.Search)+"%")
+		c.add("qr LIKE ?", containsPattern(f.Search))
 	}
 	if f.Billed != nil {
 		// billed applies to parents: true = on a bill, false = parents on no bill (spelled as

@@ -26,15 +26,10 @@ const billFilterSQL = `($1::text IS NULL OR status = $1)
 func billFilterArgs(f BillListFilter) []any {
 	var pattern *string
 	if f.Search != nil {
-		p := "%" + escapeLike(strings.TrimSpace(*f.Search)) + "%"
+		p := containsPattern(strings.TrimSpace(*f.Search))
 		pattern = &p
 	}
 	return []any{f.Status, pattern, f.CreatedByID, f.CreatedAfter, f.CreatedBefore}
-}
-
-// escapeLike makes % and _ in user text match themselves in a LIKE pattern.
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // BillPage is one keyset page of bills, newest first, with the count of every match.
@@ -46,6 +41,18 @@ type BillPage struct {
 
 // Bills returns the bills matching the filter, newest (highest id) first, a page at a time.
 func (s *Store) Bills(ctx context.Context, f BillListFilter, page Page) (*BillPage, error) {
+	out := &BillPage{}
+	var err error
+	if out.Bills, out.HasNext, err = s.billRows(ctx, f, page); err != nil {
+		return nil, err
+	}
+	out.TotalCount, err = s.countBills(ctx, f)
+	return out, err
+}
+
+// billRows returns a page of the bills matching the filter, newest first: the list's and the
+// export's one query.
+func (s *Store) billRows(ctx context.Context, f BillListFilter, page Page) ([]*Bill, bool, error) {
 	before := page.AfterID
 	if before == 0 {
 		before = maxID
@@ -58,12 +65,10 @@ func (s *Store) Bills(ctx context.Context, f BillListFilter, page Page) (*BillPa
 		ORDER BY id DESC
 		LIMIT $7`, append(billFilterArgs(f), before, page.Limit+1)...)
 	if err != nil {
-		return nil, wrap(err, "list bills")
+		return nil, false, wrap(err, "list bills")
 	}
-	out := &BillPage{}
-	out.Bills, out.HasNext = trim(bills, page)
-	out.TotalCount, err = s.countBills(ctx, f)
-	return out, err
+	bills, more := trim(bills, page)
+	return bills, more, nil
 }
 
 // countBills counts the bills matching the filter. By status alone, or unfiltered (the

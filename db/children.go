@@ -35,14 +35,7 @@ func (s *Store) LinkChildren(ctx context.Context, a Actor, parentQR string, chil
 	codes, rejected := triageBatch(childQRs, qr.Child)
 	result := &LinkResult{}
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		parent, err := lockParent(ctx, tx, code)
-		if err != nil {
-			return err
-		}
-		if err := a.checkBag(parent); err != nil {
-			return err
-		}
-		bill, err := billOfParent(ctx, tx, parent)
+		parent, bill, err := lockParentForChildren(ctx, tx, a, code)
 		if err != nil {
 			return err
 		}

@@ -2,45 +2,26 @@ package db
 
 import (
 	"context"
-	"database/sql"
-	"strings"
-	"time"
-
-	"github.com/jmoiron/sqlx"
 )
 
-// CSV exports stream rows one at a time to a callback, so a million rows take constant
-// memory. They run in a read-only transaction with a long statement timeout of their own:
-// the server's short timeout is for interactive requests, and an export of every bag takes
-// longer than that to send.
-const exportStatementTimeout = "15min"
+// CSV exports read in keyset batches of exportBatchSize rows, each one short query, and hand
+// the rows to a callback that writes them to the client. Between batches an export holds no
+// database connection, so a client that reads slowly or not at all stalls only its own
+// download, never the pool the API and /readyz need. A row added or removed while an export
+// runs may or may not appear (there is no snapshot across batches); no row appears twice.
+const exportBatchSize = 2000
 
-// ExportBills calls each for every bill matching the filter, newest first.
-func (s *Store) ExportBills(ctx context.Context, f BillListFilter, each func(*Bill) error) error {
-	return s.exportRows(ctx, `
-		SELECT `+billColumns+`
-		FROM bills
-		WHERE `+billFilterSQL+`
-		ORDER BY id DESC`, billFilterArgs(f), func(rows *sqlx.Rows) error {
-		var b Bill
-		if err := rows.StructScan(&b); err != nil {
-			return wrap(err, "read bill row")
-		}
-		return each(&b)
-	})
+// exportQuerySlots is how many export batch queries may run at once: a quarter of the pool
+// (at least one), so that exports, however many run, leave the rest of the pool to the API
+// and /readyz even while they read as fast as their clients take rows.
+func exportQuerySlots(poolSize int) int {
+	return max(1, poolSize/4)
 }
 
-// BagExportFilter narrows the bags export (the bags list's filter; AreaID is the area asked
-// for, narrowed by ExportBags to the actor's read scope).
-type BagExportFilter struct {
-	Type          *BagType
-	Status        *BagStatus
-	AreaID        *int64
-	QRPrefix      *string
-	Search        *string
-	Billed        *bool
-	CreatedAfter  *time.Time
-	CreatedBefore *time.Time
+// ExportBills calls each for every bill matching the filter (the bills list's), newest first.
+func (s *Store) ExportBills(ctx context.Context, f BillListFilter, each func(*Bill) error) error {
+	return inBatches(ctx, s.exportQueries, func(page Page) ([]*Bill, bool, error) { return s.billRows(ctx, f, page) },
+		func(b *Bill) int64 { return b.ID }, each)
 }
 
 // ExportedBag is a bag row of the export with its parent's QR (children) and the number of
@@ -51,73 +32,66 @@ type ExportedBag struct {
 	BillNumber *string `db:"bill_number"`
 }
 
-// ExportBags calls each for every bag the actor may see matching the filter, in id order.
-func (s *Store) ExportBags(ctx context.Context, a Actor, f BagExportFilter, each func(*ExportedBag) error) error {
-	area, err := a.ReadScope(f.AreaID)
+// ExportBags calls each for every bag the actor may see matching the filter (the bags list's
+// BagFilter and scope, so the list, its count and the export always agree), in id order.
+func (s *Store) ExportBags(ctx context.Context, a Actor, f BagFilter, each func(*ExportedBag) error) error {
+	f, err := f.scoped(a)
 	if err != nil {
 		return err
 	}
-	f.AreaID = area
-	upper := func(p *string) *string {
-		if p == nil {
-			return nil
-		}
-		v := strings.ToUpper(strings.TrimSpace(*p))
-		return &v
-	}
-	var prefix, contains *string
-	if p := upper(f.QRPrefix); p != nil {
-		v := escapeLike(*p) + "%"
-		prefix = &v
-	}
-	if p := upper(f.Search); p != nil {
-		v := "%" + escapeLike(*p) + "%"
-		contains = &v
-	}
-	return s.exportRows(ctx, `
-		SELECT `+qualified("g", bagColumns)+`, p.qr AS parent_qr, b.bill_number
-		FROM bags g
-		LEFT JOIN bags p ON p.id = g.parent_id
-		LEFT JOIN bill_bags bb ON bb.bag_id = coalesce(g.parent_id, g.id)
-		LEFT JOIN bills b ON b.id = bb.bill_id
-		WHERE ($1::text IS NULL OR g.type = $1)
-		  AND ($2::text IS NULL OR g.status = $2)
-		  AND ($3::int IS NULL OR g.area_id = $3)
-		  AND ($4::text IS NULL OR g.qr LIKE $4)
-		  AND ($5::text IS NULL OR g.qr LIKE $5)
-		  AND ($6::boolean IS NULL OR (g.type = 'PARENT' AND (bb.id IS NOT NULL) = $6))
-		  AND ($7::timestamptz IS NULL OR g.created_at >= $7)
-		  AND ($8::timestamptz IS NULL OR g.created_at < $8)
-		ORDER BY g.id`,
-		[]any{f.Type, f.Status, f.AreaID, prefix, contains, f.Billed, f.CreatedAfter, f.CreatedBefore},
-		func(rows *sqlx.Rows) error {
-			var b ExportedBag
-			if err := rows.StructScan(&b); err != nil {
-				return wrap(err, "read bag row")
-			}
-			return each(&b)
-		})
+	return inBatches(ctx, s.exportQueries, func(page Page) ([]*ExportedBag, bool, error) { return s.exportedBags(ctx, f, page) },
+		func(b *ExportedBag) int64 { return b.ID }, each)
 }
 
-// exportRows runs query in a read-only transaction and hands each row to scan.
-func (s *Store) exportRows(ctx context.Context, query string, args []any, scan func(*sqlx.Rows) error) error {
-	tx, err := s.reader().BeginTxx(ctx, &sql.TxOptions{ReadOnly: true})
+// exportedBags returns a page of the bags matching the filter in id order, each with its
+// parent's QR and its bill number.
+func (s *Store) exportedBags(ctx context.Context, f BagFilter, page Page) ([]*ExportedBag, bool, error) {
+	c := f.conditions()
+	c.add("id > ?", page.AfterID)
+	var bags []*ExportedBag
+	err := s.reader().SelectContext(ctx, &bags, `
+		SELECT `+qualified("g", bagColumns)+`,
+		       (SELECT p.qr FROM bags p WHERE p.id = g.parent_id) AS parent_qr,
+		       (SELECT b.bill_number FROM bill_bags bb JOIN bills b ON b.id = bb.bill_id
+		        WHERE bb.bag_id = coalesce(g.parent_id, g.id)) AS bill_number
+		FROM (SELECT `+bagColumns+` FROM bags`+c.where()+` ORDER BY id LIMIT `+c.arg(page.Limit+1)+`) g
+		ORDER BY g.id`, c.args...)
 	if err != nil {
-		return wrap(err, "begin export")
+		return nil, false, wrap(err, "export bags")
 	}
-	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep or lose
-	if _, err := tx.ExecContext(ctx, `SET LOCAL statement_timeout = '`+exportStatementTimeout+`'`); err != nil {
-		return wrap(err, "begin export")
-	}
-	rows, err := tx.QueryxContext(ctx, query, args...)
-	if err != nil {
-		return wrap(err, "export rows")
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
+	bags, more := trim(bags, page)
+	return bags, more, nil
+}
+
+// inBatches hands every row of a keyset-paged query to each, one batch at a time, each batch
+// read in one of the export query slots.
+func inBatches[T any](ctx context.Context, slots chan struct{}, page func(Page) ([]T, bool, error),
+	id func(T) int64, each func(T) error) error {
+	next := Page{Limit: exportBatchSize}
+	for {
+		rows, more, err := inSlot(ctx, slots, func() ([]T, bool, error) { return page(next) })
+		if err != nil {
 			return err
 		}
+		for _, row := range rows {
+			if err := each(row); err != nil {
+				return err
+			}
+		}
+		if !more || len(rows) == 0 {
+			return nil
+		}
+		next.AfterID = id(rows[len(rows)-1])
 	}
-	return wrap(rows.Err(), "export rows")
+}
+
+// inSlot runs read once a slot is free (or gives up with ctx).
+func inSlot[T any](ctx context.Context, slots chan struct{}, read func() ([]T, bool, error)) ([]T, bool, error) {
+	select {
+	case slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, false, wrap(ctx.Err(), "wait for an export slot")
+	}
+	defer func() { <-slots }()
+	return read()
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"tracetrack/apperr"
+	"tracetrack/internal/scalar"
 	"tracetrack/qr"
 )
 
@@ -72,15 +73,18 @@ func triageBatch(raws []string, want qr.Kind) (codes []string, rejected []Reject
 	return codes, rejected
 }
 
-// The rejection messages, one function each: they name the QR, say what is wrong and what to
-// do, and name other bags or bills only when the caller passes what it may see.
+// The rejection messages, one function each: they say what is wrong and what to do, and name
+// other bags or bills only when the caller passes what it may see. A message that may be
+// about a bag of another area (a repeat, a parent QR or bag, a child of another parent, a
+// concurrent link) does not repeat its QR either: that is the rejection's qr, beside it, and
+// repeating it would confirm another area's bag to a dispatcher.
 
 func rejectDuplicate(code string) Rejection {
-	return Rejection{code, RejectDuplicateInBatch, code + " appears more than once in this batch; it was handled once"}
+	return Rejection{code, RejectDuplicateInBatch, "this QR appears more than once in this batch; it was handled once"}
 }
 
 func rejectInvalid(code string) Rejection {
-	return Rejection{code, RejectInvalidQR, fmt.Sprintf("%q is not a valid QR: %s", code, qr.Describe)}
+	return Rejection{code, RejectInvalidQR, fmt.Sprintf("%s is not a valid QR: %s", scalar.Quote(code), qr.Describe)}
 }
 
 // rejectWrongKind refuses a parent QR in a child scan (IS_PARENT) or a child QR in a bill
@@ -89,12 +93,12 @@ func rejectWrongKind(code string, want qr.Kind) Rejection {
 	if want == qr.Parent {
 		return rejectIsChild(code)
 	}
-	return Rejection{code, RejectIsParent, code + " is a parent QR; only child bags go into a parent"}
+	return Rejection{code, RejectIsParent, "this is a parent QR; only child bags go into a parent"}
 }
 
 // rejectIsParent refuses a code that exists as a parent bag in a child scan.
 func rejectIsParent(code string) Rejection {
-	return Rejection{code, RejectIsParent, code + " is a parent bag; only child bags go into a parent"}
+	return Rejection{code, RejectIsParent, "this is a parent bag; only child bags go into a parent"}
 }
 
 func rejectIsChild(code string) Rejection {
@@ -105,14 +109,14 @@ func rejectIsChild(code string) Rejection {
 // caller may see it, nil when it may not be named.
 func rejectLinkedToOther(code string, parentQR *string) Rejection {
 	if parentQR == nil {
-		return Rejection{code, RejectLinkedToOther, code + " is already in another parent bag; it cannot go into this one"}
+		return Rejection{code, RejectLinkedToOther, "this child is already in another parent bag; it cannot go into this one"}
 	}
 	return Rejection{code, RejectLinkedToOther, fmt.Sprintf("%s is already in parent %s; unlink it there first", code, *parentQR)}
 }
 
 // rejectTakenMeanwhile refuses a child a concurrent scan linked to another parent first.
 func rejectTakenMeanwhile(code string) Rejection {
-	return Rejection{code, RejectLinkedToOther, code + " was just linked to another parent by a concurrent scan"}
+	return Rejection{code, RejectLinkedToOther, "this child was just linked to another parent by a concurrent scan"}
 }
 
 func rejectParentFull(code, parentQR string, capacity int) Rejection {
@@ -148,7 +152,9 @@ func errBillCompleted(refused, billNumber string) error {
 	return apperr.New(apperr.Conflict, "%s: bill %s is completed; reopen bill %s first", refused, billNumber, billNumber)
 }
 
-// rejectForbiddenArea refuses a parent of an area the caller may not see (a bill link).
+// rejectForbiddenArea refuses a bag of an area the caller may not see (a parent in a bill
+// link). It names nothing of the bag, not even the QR the caller sent: that is the
+// rejection's qr.
 func rejectForbiddenArea(code string) Rejection {
-	return Rejection{code, RejectForbiddenArea, code + " belongs to another dispatch area than yours"}
+	return Rejection{code, RejectForbiddenArea, "that bag belongs to another dispatch area than yours; it was not linked"}
 }

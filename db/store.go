@@ -22,6 +22,8 @@ type Store struct {
 	// and reads that must see the caller's own write use db.
 	replica *sqlx.DB
 	areas   *areaCache
+	// exportQueries holds a slot for each export batch query running (db/export.go)
+	exportQueries chan struct{}
 }
 
 // Open connects to PostgreSQL and checks the connection.
@@ -37,7 +39,7 @@ func Open(ctx context.Context, url string, maxOpen int) (*Store, error) {
 		conn.Close()
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
-	return &Store{db: conn, areas: &areaCache{}}, nil
+	return &Store{db: conn, areas: &areaCache{}, exportQueries: make(chan struct{}, exportQuerySlots(maxOpen))}, nil
 }
 
 // UseReplica sends read-only queries to a read replica from now on.

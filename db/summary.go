@@ -4,11 +4,42 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"tracetrack/apperr"
 )
 
 // Scan and bill summaries for dashboards and reporting tools: one grouped, indexed query
 // each. Day and hour keys are in the business time zone (tz, an IANA name), passed only to
 // the groupings that use it (PostgreSQL refuses a parameter no expression mentions).
+
+// Reporting windows: the default span of a summary and the longest one it may ask for.
+const (
+	DefaultSummaryWindow = 7 * 24 * time.Hour
+	MaxSummaryWindow     = 366 * 24 * time.Hour
+)
+
+// SummaryWindow is a summary's [from, to): to defaults to now, from to DefaultSummaryWindow
+// before to. An empty or reversed window, or one longer than MaxSummaryWindow, is
+// BAD_USER_INPUT.
+func SummaryWindow(from, to *time.Time, now time.Time) (time.Time, time.Time, error) {
+	end := now
+	if to != nil {
+		end = *to
+	}
+	start := end.Add(-DefaultSummaryWindow)
+	if from != nil {
+		start = *from
+	}
+	if !start.Before(end) {
+		return start, end, apperr.New(apperr.BadUserInput, "from (%s) must be before to (%s)",
+			start.Format(time.RFC3339), end.Format(time.RFC3339))
+	}
+	if end.Sub(start) > MaxSummaryWindow {
+		return start, end, apperr.New(apperr.BadUserInput, "a summary covers at most %d days; narrow from and to",
+			int(MaxSummaryWindow/(24*time.Hour)))
+	}
+	return start, end, nil
+}
 
 // ScanGroup is what scan counts are grouped by.
 type ScanGroup string

@@ -59,6 +59,9 @@ type Area struct {
 	Name string `db:"name"`
 }
 
+// areaColumns are the columns Area reads.
+const areaColumns = `id, code, name`
+
 // User is an account. PasswordHash never leaves the store's callers in the auth package.
 type User struct {
 	ID           int64      `db:"id"`

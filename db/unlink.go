@@ -79,14 +79,7 @@ func (s *Store) UndoLastChildScan(ctx context.Context, a Actor) (*UndoResult, er
 // deletes the child if it is still in that parent, logs CHILD_UNLINKED, and returns the
 // parent as it is now.
 func unlinkLocked(ctx context.Context, tx *sqlx.Tx, a Actor, parentQR, childQR string) (*Bag, error) {
-	parent, err := lockParent(ctx, tx, parentQR)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.checkBag(parent); err != nil {
-		return nil, err
-	}
-	bill, err := billOfParent(ctx, tx, parent)
+	parent, bill, err := lockParentForChildren(ctx, tx, a, parentQR)
 	if err != nil {
 		return nil, err
 	}

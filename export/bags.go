@@ -14,8 +14,9 @@ var bagHeader = []string{"qr", "type", "status", "area", "parent_qr", "child_cou
 // Bags serves GET /export/bags.csv?type=&status=&areaCode=&qrPrefix=&search=&billed=
 // &createdAfter=&createdBefore=, in id order. A dispatcher gets their own area's bags only
 // (another areaCode: 403), as in the GraphQL bags list.
-func (h Handler) Bags(w http.ResponseWriter, r *http.Request) {
-	if _, err := caller(r); err != nil {
+func (h *Handler) Bags(w http.ResponseWriter, r *http.Request) {
+	user, err := caller(r)
+	if err != nil {
 		refuse(w, r, err)
 		return
 	}
@@ -26,24 +27,23 @@ func (h Handler) Bags(w http.ResponseWriter, r *http.Request) {
 		refuse(w, r, err)
 		return
 	}
-	out, err := startCSV(w, "bags.csv", bagHeader)
-	if err == nil {
-		err = h.Store.ExportBags(r.Context(), actor, filter, func(b *db.ExportedBag) error {
+	h.stream(w, r, user, "bags.csv", bagHeader, func(out *csvStream) error {
+		return h.Store.ExportBags(r.Context(), actor, filter, func(b *db.ExportedBag) error {
 			record, err := h.bagRecord(r, b)
 			if err != nil {
 				return err
 			}
 			return out.row(record)
 		})
-	}
-	out.finish(r, err)
+	})
 }
 
-// bagFilter reads the filter; an area the actor may not read is refused here, before any
-// row (403), and the store applies the actor's scope again as it reads.
-func (h Handler) bagFilter(r *http.Request, actor db.Actor, p *params) (db.BagExportFilter, error) {
-	f := db.BagExportFilter{QRPrefix: p.str("qrPrefix"), Search: p.str("search"), Billed: p.bool("billed"),
-		CreatedAfter: p.time("createdAfter"), CreatedBefore: p.time("createdBefore")}
+// bagFilter builds the bags list's own filter (db.BagFilter, with its search rules) from the
+// query parameters; an area the actor may not read is refused here, before any row (403), and
+// the store applies the actor's scope again as it reads.
+func (h *Handler) bagFilter(r *http.Request, actor db.Actor, p *params) (db.BagFilter, error) {
+	f := db.BagFilter{Billed: p.bool("billed"), CreatedAfter: p.time("createdAfter"), CreatedBefore: p.time("createdBefore")}
+	qrPrefix, search, areaCode := p.str("qrPrefix"), p.str("search"), p.str("areaCode")
 	if t := p.oneOf("type", string(db.BagTypeParent), string(db.BagTypeChild)); t != nil {
 		bagType := db.BagType(*t)
 		f.Type = &bagType
@@ -55,12 +55,15 @@ func (h Handler) bagFilter(r *http.Request, actor db.Actor, p *params) (db.BagEx
 	if p.err != nil {
 		return f, p.err
 	}
-	area, err := h.Store.ReadableArea(r.Context(), actor, p.str("areaCode"))
+	if err := f.SetSearch(qrPrefix, search); err != nil {
+		return f, err
+	}
+	area, err := h.Store.ReadableArea(r.Context(), actor, areaCode)
 	f.AreaID = area
 	return f, err
 }
 
-func (h Handler) bagRecord(r *http.Request, b *db.ExportedBag) ([]string, error) {
+func (h *Handler) bagRecord(r *http.Request, b *db.ExportedBag) ([]string, error) {
 	var areaCode string
 	if b.AreaID != nil {
 		area, err := h.Store.AreaByID(r.Context(), *b.AreaID)

@@ -14,8 +14,9 @@ var billHeader = []string{"bill_number", "status", "capacity", "parent_bags", "c
 
 // Bills serves GET /export/bills.csv?status=&search=&createdById=&createdAfter=&createdBefore=
 // to any signed-in user (bills belong to no area), newest first.
-func (h Handler) Bills(w http.ResponseWriter, r *http.Request) {
-	if _, err := caller(r); err != nil {
+func (h *Handler) Bills(w http.ResponseWriter, r *http.Request) {
+	user, err := caller(r)
+	if err != nil {
 		refuse(w, r, err)
 		return
 	}
@@ -24,13 +25,11 @@ func (h Handler) Bills(w http.ResponseWriter, r *http.Request) {
 		refuse(w, r, err)
 		return
 	}
-	out, err := startCSV(w, "bills.csv", billHeader)
-	if err == nil {
-		err = h.Store.ExportBills(r.Context(), filter, func(b *db.Bill) error {
+	h.stream(w, r, user, "bills.csv", billHeader, func(out *csvStream) error {
+		return h.Store.ExportBills(r.Context(), filter, func(b *db.Bill) error {
 			return out.row(h.billRecord(b))
 		})
-	}
-	out.finish(r, err)
+	})
 }
 
 func billFilter(r *http.Request) (db.BillListFilter, error) {
@@ -50,7 +49,7 @@ func billFilter(r *http.Request) (db.BillListFilter, error) {
 	return f, p.err
 }
 
-func (h Handler) billRecord(b *db.Bill) []string {
+func (h *Handler) billRecord(b *db.Bill) []string {
 	return []string{b.BillNumber, string(b.Status), strconv.Itoa(b.Capacity), strconv.Itoa(b.ParentBagCount),
 		strconv.Itoa(b.ChildBagCount), formatKg(h.Weights.BillTotal(b.ChildBagCount)),
 		formatKg(h.Weights.BillExpected(b.Capacity)),

@@ -1,7 +1,9 @@
 // Package export serves the CSV downloads GET /export/bills.csv and GET /export/bags.csv. They
-// take the GraphQL lists' filters as query parameters, follow the same role rules, and stream
-// row by row (the store hands one row at a time to a csv.Writer that is flushed every
-// flushEvery rows), so an export of a million bags uses constant memory.
+// take the GraphQL lists' filters as query parameters, use the lists' own store filters and
+// area scope, and stream row by row (the store reads keyset batches and hands one row at a
+// time to a csv.Writer that is flushed every flushEvery rows), so an export of a million bags
+// uses constant memory. A download is bounded at the edge (Limits): a client that takes nothing
+// for WriteTimeout loses it, and a user runs at most PerUser exports at once.
 package export
 
 import (
@@ -20,9 +22,17 @@ import (
 const flushEvery = 1000
 
 // Handler serves the exports. The session middleware has put the caller into the context.
+// Build it with New.
 type Handler struct {
 	Store   *db.Store
 	Weights db.Weights
+	limits  *running
+}
+
+// New returns the handler of the exports under the limits (zero fields: DefaultLimits').
+func New(h Handler, limits Limits) *Handler {
+	h.limits = newRunning(limits.withDefaults())
+	return &h
 }
 
 // refuse answers an error before any row, mapped as every error is (apperr.Present), with

@@ -121,3 +121,28 @@ func TestExportsStreamTheFilteredRowsAndEnforceRoles(t *testing.T) {
 		t.Errorf("open bills = %v", bills)
 	}
 }
+
+// Every user-typed cell of every export is neutralised against spreadsheet formulas.
+func TestExportsNeutraliseFormulas(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	_, admin := env.NewUser(t, db.RoleAdmin, "")
+	seed(t, env, `INSERT INTO bills (bill_number, capacity, destination, vehicle_number, description)
+		VALUES ('F-1', 10, '=HYPERLINK("http://evil")', '+911', '@SUM(A1)'),
+		       ('F-2', 10, '-2+3', E'\tcmd', E'\r=1')`)
+	_, _, body := get(t, env, admin, "/export/bills.csv")
+	rows := records(t, body)
+	if len(rows) != 3 {
+		t.Fatalf("bills.csv = %v", rows)
+	}
+	for _, row := range rows[1:] {
+		for i, cell := range row {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("bill %s column %s = %q starts a formula", row[0], rows[0][i], cell)
+			}
+		}
+	}
+	if got := rows[2][7]; got != `'=HYPERLINK("http://evil")` {
+		t.Errorf("destination = %q, want it behind an apostrophe", got)
+	}
+}

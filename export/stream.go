@@ -4,26 +4,66 @@ import (
 	"encoding/csv"
 	"log/slog"
 	"net/http"
+	"time"
+
+	"tracetrack/db"
 )
 
-// csvStream writes CSV rows to a response, flushing every flushEvery rows.
+// csvStream writes CSV rows to a response, flushing every flushEvery rows. Its writes run
+// under a deadline that moves on as rows are made, so a client that takes nothing for
+// writeTimeout ends its download instead of keeping it, while the time the store takes to
+// read a batch never counts against the client.
 type csvStream struct {
-	w    http.ResponseWriter
-	csv  *csv.Writer
-	rows int
+	w            http.ResponseWriter
+	control      *http.ResponseController
+	writeTimeout time.Duration
+	// extended is when the deadline was last moved to writeTimeout ahead
+	extended time.Time
+	csv      *csv.Writer
+	rows     int
+}
+
+// stream serves one export to the user: it takes one of their export slots (or refuses with
+// RATE_LIMITED), sends the header row, lets rows write the rest and finishes the download.
+func (h *Handler) stream(w http.ResponseWriter, r *http.Request, user *db.User, filename string, header []string,
+	rows func(*csvStream) error) {
+	done, err := h.limits.begin(user.ID)
+	if err != nil {
+		refuse(w, r, err)
+		return
+	}
+	defer done()
+	out, err := h.startCSV(w, filename, header)
+	if err == nil {
+		err = rows(out)
+	}
+	out.finish(r, err)
 }
 
 // startCSV sends the headers and the header row.
-func startCSV(w http.ResponseWriter, filename string, header []string) (*csvStream, error) {
+func (h *Handler) startCSV(w http.ResponseWriter, filename string, header []string) (*csvStream, error) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
 	w.Header().Set("Cache-Control", "no-store")
-	s := &csvStream{w: w, csv: csv.NewWriter(w)}
+	s := &csvStream{w: w, control: http.NewResponseController(w), writeTimeout: h.limits.limits.WriteTimeout,
+		csv: csv.NewWriter(w)}
+	if err := s.extendDeadline(); err != nil {
+		return s, err
+	}
 	return s, s.csv.Write(header)
 }
 
-// row writes one record.
+// row writes one record, every cell neutralised against spreadsheet formulas.
 func (s *csvStream) row(record []string) error {
+	for i, cell := range record {
+		record[i] = Neutralize(cell)
+	}
+	// a write may block on the client from here: it gets between 3/4 and all of writeTimeout
+	if time.Since(s.extended) > s.writeTimeout/4 {
+		if err := s.extendDeadline(); err != nil {
+			return err
+		}
+	}
 	if err := s.csv.Write(record); err != nil {
 		return err
 	}
@@ -34,22 +74,34 @@ func (s *csvStream) row(record []string) error {
 	return nil
 }
 
+// flush sends what is buffered.
 func (s *csvStream) flush() error {
 	s.csv.Flush()
-	if f, ok := s.w.(http.Flusher); ok {
-		f.Flush()
+	if err := s.csv.Error(); err != nil {
+		return err
 	}
-	return s.csv.Error()
+	return s.control.Flush()
 }
 
-// finish flushes the rest, or, when the export failed midway, aborts the connection so the
-// client sees a broken download instead of a file that silently lacks rows.
+// extendDeadline gives the writes from now writeTimeout to get through.
+func (s *csvStream) extendDeadline() error {
+	s.extended = time.Now()
+	return s.control.SetWriteDeadline(s.extended.Add(s.writeTimeout))
+}
+
+// finish flushes the rest, or, when the export failed midway (a client that stopped
+// reading, a database error), aborts the connection so the client sees a broken download
+// instead of a file that silently lacks rows.
 func (s *csvStream) finish(r *http.Request, err error) {
 	if err == nil {
 		err = s.flush()
 	}
+	if err == nil {
+		// the download is complete: its last deadline must not cut what the connection does next
+		err = s.control.SetWriteDeadline(time.Time{})
+	}
 	if err != nil {
-		slog.Default().ErrorContext(r.Context(), "export aborted", "path", r.URL.Path, "rows", s.rows, "err", err)
+		slog.Default().WarnContext(r.Context(), "export aborted", "path", r.URL.Path, "rows", s.rows, "err", err)
 		panic(http.ErrAbortHandler)
 	}
 }

@@ -2,9 +2,7 @@ package resolvers
 
 import (
 	"context"
-	"strings"
 
-	"tracetrack/apperr"
 	"tracetrack/db"
 	"tracetrack/graph/model"
 )
@@ -44,9 +42,6 @@ func fixedCount(n int) func(context.Context) (int, error) {
 	return func(context.Context) (int, error) { return n, nil }
 }
 
-// maxSearchLength bounds QR search text: no QR is longer.
-const maxSearchLength = 50
-
 // bagFilter turns the GraphQL filter into the store's (the store applies the area scope).
 func (r *Resolver) bagFilter(ctx context.Context, f *model.BagFilter) (db.BagFilter, error) {
 	if f == nil {
@@ -58,27 +53,8 @@ func (r *Resolver) bagFilter(ctx context.Context, f *model.BagFilter) (db.BagFil
 	}
 	out := db.BagFilter{Type: f.Type, Status: f.Status, AreaID: area, Billed: f.Billed,
 		CreatedAfter: f.CreatedAfter, CreatedBefore: f.CreatedBefore}
-	if out.QRPrefix, err = searchText(f.QRPrefix, 1); err != nil {
-		return db.BagFilter{}, err
-	}
-	if out.Search, err = searchText(f.Search, 3); err != nil {
+	if err := out.SetSearch(f.QRPrefix, f.Search); err != nil {
 		return db.BagFilter{}, err
 	}
 	return out, nil
-}
-
-// searchText upper-cases and trims QR search text and checks its length: substring search
-// needs 3 characters to use the trigram index.
-func searchText(text *string, least int) (string, error) {
-	if text == nil {
-		return "", nil
-	}
-	t := strings.ToUpper(strings.TrimSpace(*text))
-	if t == "" {
-		return "", nil
-	}
-	if len(t) < least || len(t) > maxSearchLength {
-		return "", apperr.New(apperr.BadUserInput, "QR search text must be %d to %d characters, got %d", least, maxSearchLength, len(t))
-	}
-	return t, nil
 }

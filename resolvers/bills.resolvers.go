@@ -146,7 +146,7 @@ func (r *queryResolver) Bills(ctx context.Context, filter *model.BillFilter, fir
 
 // BillSummary is the resolver for the billSummary field.
 func (r *queryResolver) BillSummary(ctx context.Context, groupBy model.BillGrouping, from *time.Time, to *time.Time) ([]*model.BillAggregate, error) {
-	start, end, err := r.summaryRange(from, to)
+	start, end, err := db.SummaryWindow(from, to, r.now())
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"tracetrack/app"
 	"tracetrack/db"
 	"tracetrack/internal/apitest"
 )
@@ -201,4 +202,24 @@ func countAllScans(t *testing.T, env *apitest.Env) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// The freeze costs a scan of a parent on no bill nothing (its billed flag is read with the
+// parent's lock) and a scan of a billed parent one statement: the lock of its bill.
+func TestFreezeCheckCostsOneStatementOnlyForBilledParents(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, func(o *app.Options) { o.DebugSQLCount = true })
+	_, biller := env.NewUser(t, db.RoleBiller, "")
+	scanParent(t, env, biller, "SB70001")
+	scanParent(t, env, biller, "SB70002")
+	bill := mustCreateBill(t, env, biller, "B-COST", 2)
+	mustLink(t, env, biller, bill.ID, "SB70002")
+	scan := func(parent, child string) int {
+		return statements(t, env, biller, fmt.Sprintf(`mutation { scanChildren(parentQr: %q, childQrs: [%q, "%s2"]) { linked { qr } } }`, parent, child, child))
+	}
+	unbilled, billed := scan("SB70001", "COST01"), scan("SB70002", "COST02")
+	if billed != unbilled+1 {
+		t.Errorf("scanChildren took %d statements on a parent on no bill, %d on a billed one; want one more for the bill lock", unbilled, billed)
+	}
+	t.Logf("scanChildren statements: %d on a parent on no bill, %d on a billed parent", unbilled, billed)
 }

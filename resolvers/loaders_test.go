@@ -1,6 +1,7 @@
 package resolvers_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -156,6 +157,11 @@ func billTreeFixture(t testing.TB, env *apitest.Env, bills, parentsEach, childre
 const deepBillQuery = `{ bills(first: 50) { edges { node { billNumber parentBags(first: 50) { edges { node { qr
 	children(first: 30) { edges { node { qr createdBy { username } } } } } } } } } } }`
 
+// deepBillQueryCounted adds the parent bags' totalCount, which a dispatcher's loaders count
+// over their own area.
+const deepBillQueryCounted = `{ bills(first: 50) { edges { node { billNumber parentBags(first: 30) { totalCount edges { node { qr
+	children(first: 30) { totalCount edges { node { qr createdBy { username email } } } } } } } } } } }`
+
 func TestDeepBillQueryStatements(t *testing.T) {
 	t.Parallel()
 	var counts []int
@@ -171,9 +177,21 @@ func TestDeepBillQueryStatements(t *testing.T) {
 			t.Errorf("bills -> parents -> children -> createdBy over %d bills: %d statements, want at most 6", bills, n)
 		}
 		t.Logf("%d bills x 20 parents x 30 children: %d statements", bills, n)
-		counts = append(counts, n)
+		// a dispatcher's scoped parentBags and their totalCount (counted over the area, one
+		// statement for every bill of the level)
+		area, err := env.Store.AreaByID(context.Background(), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, dispatcher := env.NewUser(t, db.RoleDispatcher, area.Code)
+		scoped := fewestStatements(t, env, dispatcher, deepBillQueryCounted, 6)
+		if scoped > 6 {
+			t.Errorf("a dispatcher's bills -> parents (counted) -> children over %d bills: %d statements, want at most 6", bills, scoped)
+		}
+		t.Logf("the same, a dispatcher with totalCounts: %d statements", scoped)
+		counts = append(counts, n, scoped)
 	}
-	if counts[0] != counts[1] {
-		t.Errorf("%d statements for 5 bills but %d for 50", counts[0], counts[1])
+	if counts[0] != counts[2] || counts[1] != counts[3] {
+		t.Errorf("statements for 5 bills %v but for 50 %v (admin, dispatcher)", counts[:2], counts[2:])
 	}
 }

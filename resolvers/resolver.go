@@ -35,7 +35,9 @@ func (c Config) Weights() db.Weights {
 type Resolver struct {
 	Store  *db.Store
 	Hasher *auth.Hasher
-	Config Config
+	// UnknownUsers keeps the lockouts of usernames that do not exist (auth.UnknownUsers).
+	UnknownUsers *auth.UnknownUsers
+	Config       Config
 	// Live is the event hub of subscriptions.
 	Live *live.Hub
 }

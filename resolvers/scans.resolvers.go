@@ -39,7 +39,7 @@ func (r *queryResolver) ScanSummary(ctx context.Context, groupBy model.ScanGroup
 	if err != nil {
 		return nil, err
 	}
-	start, end, err := r.summaryRange(from, to)
+	start, end, err := db.SummaryWindow(from, to, r.now())
 	if err != nil {
 		return nil, err
 	}

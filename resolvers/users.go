@@ -10,7 +10,8 @@ import (
 
 // accounts returns the login, logout and password flows over the resolver's dependencies.
 func (r *Resolver) accounts() *auth.Accounts {
-	return &auth.Accounts{Store: r.Store, Hasher: r.Hasher, TokenTTL: r.Config.TokenTTL, Now: r.Config.Now}
+	return &auth.Accounts{Store: r.Store, Hasher: r.Hasher, TokenTTL: r.Config.TokenTTL, Unknown: r.UnknownUsers,
+		Now: r.Config.Now}
 }
 
 // newUser turns createUser's input into the store's, hashing the password.

@@ -80,6 +80,15 @@ func (r *mutationResolver) DeleteUser(ctx context.Context, id string) (bool, err
 	return true, nil
 }
 
+// UnlockUser is the resolver for the unlockUser field.
+func (r *mutationResolver) UnlockUser(ctx context.Context, id string) (*db.User, error) {
+	userID, err := gid.Decode(gid.User, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.Store.UnlockUser(ctx, auth.ActorFrom(ctx), userID)
+}
+
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*db.User, error) {
 	return auth.UserFrom(ctx), nil

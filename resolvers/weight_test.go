@@ -2,8 +2,6 @@ package resolvers_test
 
 import (
 	"encoding/csv"
-	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -87,15 +85,8 @@ func TestEveryWeightFollowsTheConfiguredFormulas(t *testing.T) {
 // csvWeight downloads an export and returns column of the row whose key column is key.
 func csvWeight(t *testing.T, env *apitest.Env, token, path, keyColumn, key, column string) float64 {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, env.Server.URL+path, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	rows, err := csv.NewReader(strings.NewReader(string(body))).ReadAll()
+	_, body := env.Get(t, token, path)
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
 	if err != nil || len(rows) == 0 {
 		t.Fatalf("%s: %v\n%s", path, err, body)
 	}

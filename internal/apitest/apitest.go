@@ -181,6 +181,29 @@ func (e *Env) Post(t testing.TB, token, contentType string, body []byte) *Respon
 	return resp
 }
 
+// Get sends a GET with the token (none when empty) to a path of the server, such as a CSV
+// export, and returns the status and the body.
+func (e *Env) Get(t testing.TB, token, path string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, e.Server.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
 // DoNoT is Do for goroutines other than the test's: a transport failure comes back as an
 // error in the response instead of failing the test.
 func (e *Env) DoNoT(token, query string, variables map[string]any) *Response {

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"tracetrack/apperr"
-	"tracetrack/internal/scalar"
 )
 
 // The kinds of object that have a global id (the GraphQL type names).
@@ -26,7 +25,8 @@ func Encode(kind string, id int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + strconv.FormatInt(id, 10)))
 }
 
-// DecodeAny returns the kind and database id of a global id, or BAD_USER_INPUT.
+// DecodeAny returns the kind and database id of a global id, or BAD_USER_INPUT. Messages do
+// not repeat the id: it may be the id of something the caller may not see.
 func DecodeAny(global string) (string, int64, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(global)
 	if err == nil {
@@ -35,7 +35,7 @@ func DecodeAny(global string) (string, int64, error) {
 			return kind, id, nil
 		}
 	}
-	return "", 0, apperr.New(apperr.BadUserInput, "%s is not an id this server gave out; pass ids back as the API returned them", scalar.Quote(global))
+	return "", 0, apperr.New(apperr.BadUserInput, "that is not an id this server gave out; pass back an id exactly as you received it")
 }
 
 // Decode returns the database id of a global id of the expected kind, or BAD_USER_INPUT.
@@ -45,7 +45,7 @@ func Decode(kind, global string) (int64, error) {
 		return 0, err
 	}
 	if k != kind {
-		return 0, apperr.New(apperr.BadUserInput, "%s is the id of a %s, not of a %s", scalar.Quote(global), k, kind)
+		return 0, apperr.New(apperr.BadUserInput, "that is the id of a %s, not of a %s", k, kind)
 	}
 	return id, nil
 }
