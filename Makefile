@@ -7,7 +7,10 @@ run: ## build and start the server (local PostgreSQL by default; see README)
 	$(GO) run .
 
 test: lint ## every test, with the race detector, against the real PostgreSQL
-	$(GO) test -race -count=1 -timeout 25m ./...
+	$(GO) test -race -count=1 -timeout 25m $$($(GO) list ./... | grep -v '^tracetrack/web$$')
+	@# the console's browser tests after the others: Chromium on the same two cores would slow
+	@# the timing-sensitive batching tests of the other packages
+	$(GO) test -race -count=1 -timeout 10m ./web
 
 build:
 	$(GO) build -o bin/tracetrack .
