@@ -174,7 +174,7 @@ func settings(cfg *config) []setting {
 			usage: "serve Go profiles (`/debug/pprof/`: CPU, heap, goroutine, block and mutex; block and mutex sampling is on only then) on a separate address such as `127.0.0.1:6060`",
 			value: optional{listenAddr{&cfg.DebugAddr}, "empty (off)"}},
 		{env: "ALLOWED_ORIGINS", defaultDoc: "none",
-			usage: "browser origins that may open websockets besides the server's own; requests without `Origin` are always allowed",
+			usage: "browser origins that may call the HTTP API (CORS: preflight answered, `Authorization` allowed) and open websockets besides the server's own; other origins get no CORS headers and a 403 preflight; requests without `Origin` are always allowed",
 			value: origins{&cfg.Websocket.AllowedOrigins}},
 		{env: "WS_PING_INTERVAL", def: "10s", usage: "websocket ping interval; a peer silent for two intervals is cut",
 			value: durationIn{&cfg.Websocket.PingInterval, time.Second, 10 * time.Minute}},

@@ -22,6 +22,7 @@ import (
 
 	"tracetrack/auth"
 	"tracetrack/db"
+	"tracetrack/internal/apitest"
 	"tracetrack/internal/testdb"
 	"tracetrack/migrations"
 	"tracetrack/pgboot"
@@ -161,7 +162,7 @@ func TestResolveDatabaseStartsAPrivateCluster(t *testing.T) {
 	cfg := testConfig(t, "")
 	cfg.EmbeddedPGDir = pgboot.DefaultDir(checkout)
 	defer os.RemoveAll(cfg.EmbeddedPGDir)
-	deadLocal := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/tracetrack?sslmode=disable", closedPort(t))
+	deadLocal := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/tracetrack?sslmode=disable", apitest.FreePort(t))
 
 	resolved, stop, err := resolveDatabase(ctx, cfg, deadLocal, quiet)
 	if err != nil {
@@ -190,17 +191,6 @@ func TestGivenDatabaseURLIsUsedAsIs(t *testing.T) {
 	if err != nil || got != given {
 		t.Errorf("resolveDatabase = %q, %v", got, err)
 	}
-}
-
-// closedPort returns a port of 127.0.0.1 that nothing listens on.
-func closedPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // With no DATABASE_URL the local server is used, and the database is created when missing.

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"tracetrack/auth"
+	"tracetrack/internal/apitest"
 	"tracetrack/internal/testdb"
 )
 
@@ -161,7 +162,7 @@ func TestMissingDatabaseWithoutPrivilegeSaysWhatToRun(t *testing.T) {
 func TestDatabaseFailuresAreExplained(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	down := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/tracetrack?sslmode=disable", closedPort(t))
+	down := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/tracetrack?sslmode=disable", apitest.FreePort(t))
 	_, _, err := resolveDatabase(ctx, testConfig(t, down), "unused", quiet)
 	if want := "nothing accepts connections at 127.0.0.1:"; err == nil || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "DATABASE_URL ") {
 		t.Errorf("host down: %v; want DATABASE_URL ... %s", err, want)
