@@ -20,6 +20,9 @@ func exportQuerySlots(poolSize int) int {
 
 // ExportBills calls each for every bill matching the filter (the bills list's), newest first.
 func (s *Store) ExportBills(ctx context.Context, f BillListFilter, each func(*Bill) error) error {
+	if err := f.check(); err != nil {
+		return err
+	}
 	return inBatches(ctx, s.exportQueries, func(page Page) ([]*Bill, bool, error) { return s.billRows(ctx, f, page) },
 		func(b *Bill) int64 { return b.ID }, each)
 }

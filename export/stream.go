@@ -89,9 +89,10 @@ func (s *csvStream) extendDeadline() error {
 	return s.control.SetWriteDeadline(s.extended.Add(s.writeTimeout))
 }
 
-// finish flushes the rest, or, when the export failed midway (a client that stopped
-// reading, a database error), aborts the connection so the client sees a broken download
-// instead of a file that silently lacks rows.
+// finish flushes the rest. An export refused before its first row (a filter the store
+// refuses, a database that is down) is answered with the refusal's status and message; one
+// that failed midway (a client that stopped reading, a database error) aborts the
+// connection so the client sees a broken download instead of a file that silently lacks rows.
 func (s *csvStream) finish(r *http.Request, err error) {
 	if err == nil {
 		err = s.flush()
@@ -99,6 +100,13 @@ func (s *csvStream) finish(r *http.Request, err error) {
 	if err == nil {
 		// the download is complete: its last deadline must not cut what the connection does next
 		err = s.control.SetWriteDeadline(time.Time{})
+	}
+	if err != nil && s.rows == 0 {
+		// nothing has reached the client yet (the header row is still in the CSV writer's
+		// buffer): the refusal is answered as any other, with its status and message
+		s.w.Header().Del("Content-Disposition")
+		refuse(s.w, r, err)
+		return
 	}
 	if err != nil {
 		slog.Default().WarnContext(r.Context(), "export aborted", "path", r.URL.Path, "rows", s.rows, "err", err)

@@ -45,10 +45,14 @@ const (
 	lucknowBill    = "LKO-ISO-1"
 )
 
-// isolationLimits lift the request budget: the walk's selections are far larger than any
-// screen's (that is their point), and the budget is not what these tests are about.
+// isolationLimits lift the request budget and the sockets per user: the walk's selections are
+// far larger than any screen's (that is their point), and the budget is not what these tests
+// are about.
 func isolationLimits(o *app.Options) {
 	o.Limits = app.Limits{MaxComplexity: 1 << 40, MaxDepth: 100, MaxFields: 1 << 20, MaxTokens: 1 << 24, MaxBodyBytes: 64 << 20}
+	// the subscription walk spreads its subscriptions over as many sockets of one dispatcher
+	// as the schema's argument variants need
+	o.Websocket.MaxPerUser = 1000
 }
 
 func newIsoFixture(t *testing.T) *isoFixture {

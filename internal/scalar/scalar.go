@@ -6,6 +6,7 @@ package scalar
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -96,5 +97,12 @@ func Describe(v any) string {
 	case int, int32, int64, float64:
 		return fmt.Sprintf("the number %v", v)
 	}
-	return fmt.Sprintf("a %T", v)
+	// typed values a decoder or coercion made: named by their JSON kind, never a Go type
+	switch reflect.ValueOf(v).Kind() {
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return fmt.Sprintf("the value %v", v)
 }
