@@ -293,6 +293,19 @@ func TestReturnRejectionsAndClosedTickets(t *testing.T) {
 		t.Errorf("CANCELLED tickets: %+v", list.ReturnTickets)
 	}
 	requireIntegrity(t, env, admin)
+
+	// integrity recounts the tickets' counters too
+	mustExec(t, env, `ALTER TABLE return_tickets DISABLE TRIGGER return_tickets_closed_final`)
+	mustExec(t, env, `UPDATE return_tickets SET bag_count = bag_count + 1 WHERE code = $1`, first.Code)
+	var drifted struct {
+		Integrity struct {
+			Problems []struct{ Kind, Detail string }
+		}
+	}
+	env.MustDo(t, admin, `{ integrity { problems { kind detail } } }`, nil, &drifted)
+	if p := drifted.Integrity.Problems; len(p) != 1 || p[0].Kind != "RETURN_TICKET_COUNTER_MISMATCH" || !strings.Contains(p[0].Detail, first.Code) {
+		t.Errorf("integrity after a drifted ticket counter: %+v", p)
+	}
 }
 
 func TestReturnsAreForAdminsAndBillers(t *testing.T) {
