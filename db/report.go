@@ -124,9 +124,10 @@ func (s *Store) UserActivity(ctx context.Context, a Actor, userID int64, w Activ
 		WITH mine AS (
 			SELECT at, bag_qr FROM scans
 			WHERE user_id = $1 AND ($2::bigint IS NULL OR area_id = $2)
-			  AND at >= least($3, $5, $7) AND at < greatest($4, $6, $8)
+			  AND at >= least($3::timestamptz, $5::timestamptz, $7::timestamptz)
+			  AND at < greatest($4::timestamptz, $6::timestamptz, $8::timestamptz)
 		), ranged AS (
-			SELECT at AT TIME ZONE $9 AS local, bag_qr FROM mine WHERE at >= $3 AND at < $4
+			SELECT at AT TIME ZONE $9::text AS local, bag_qr FROM mine WHERE at >= $3 AND at < $4
 		), peak_day AS (
 			SELECT to_char(local, 'YYYY-MM-DD') AS day, count(*) AS n FROM ranged GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1
 		), busiest_hour AS (
