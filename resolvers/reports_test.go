@@ -484,7 +484,6 @@ func TestBillCompletionIsRecordedAndAudited(t *testing.T) {
 	}
 }
 
-
 func TestAuditLogFiltersPagesAndRoles(t *testing.T) {
 	t.Parallel()
 	env, fx := newReportEnv(t)
