@@ -160,25 +160,14 @@ type AuditFilter struct {
 // and bills belong to no area.
 func (s *Store) AuditEntries(ctx context.Context, f AuditFilter, page Page) ([]*AuditEntry, bool, error) {
 	c := &conditions{}
-	if len(f.Actions) > 0 {
-		actions := make([]string, len(f.Actions))
-		for i, a := range f.Actions {
-			actions[i] = string(a)
-		}
-		c.add("action = ANY(?)", actions)
-	}
+	anyOf(c, "action", f.Actions)
 	if f.ActorID != nil {
 		c.add("actor_id = ?", *f.ActorID)
 	}
 	if f.TargetID != nil {
 		c.add("target_type = ? AND target_id = ?", *f.TargetType, *f.TargetID)
 	}
-	if f.After != nil {
-		c.add("at >= ?", *f.After)
-	}
-	if f.Before != nil {
-		c.add("at < ?", *f.Before)
-	}
+	c.window("at", f.After, f.Before)
 	if page.AfterID > 0 {
 		c.add("id < ?", page.AfterID)
 	}
