@@ -1,6 +1,7 @@
 package export
 
 import (
+	"archive/zip"
 	"fmt"
 	"io"
 	"log/slog"
@@ -108,7 +109,11 @@ func (s *xlsxStream) send(w http.ResponseWriter, r *http.Request, filename strin
 	w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
 	w.Header().Set("Cache-Control", "no-store")
 	out := &deadlineWriter{w: w, control: http.NewResponseController(w), timeout: writeTimeout}
-	if _, err = s.file.WriteTo(out); err == nil {
+	// excelize assembles the zip in a bytes.Buffer before writing it out (the whole file in
+	// memory); its zip writer hook lets the archive go straight to the client instead, so
+	// the buffer stays empty
+	s.file.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(out) })
+	if _, err = s.file.WriteTo(io.Discard); err == nil {
 		err = out.control.SetWriteDeadline(time.Time{})
 	}
 	if err != nil {
