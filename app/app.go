@@ -66,7 +66,8 @@ type App struct {
 	stopOnce     sync.Once
 }
 
-// New builds the routes: /graphql (POST, GET, websocket), /export/*.csv and *.xlsx, /healthz, /readyz.
+// New builds the routes: /graphql (POST, GET, websocket), /export/*.csv and *.xlsx, /healthz,
+// /readyz, /metrics, and the console (/, /assets/, /graphiql).
 func New(opts Options) *App {
 	if opts.Limits == (Limits{}) {
 		opts.Limits = DefaultLimits()
@@ -95,13 +96,14 @@ func New(opts Options) *App {
 	a.mux.HandleFunc("GET /healthz", a.healthz)
 	a.mux.HandleFunc("GET /readyz", a.readyz)
 	a.mux.Handle("GET /metrics", metrics.Handler())
+	a.routeConsole()
 	metrics.WatchPool(opts.Store.DB(), "tracetrack")
 	return a
 }
 
 // Handler returns the root handler with the middleware every route shares.
 func (a *App) Handler() http.Handler {
-	return withRequestID(a.mux)
+	return withRequestID(a.withCORS(a.mux))
 }
 
 func (a *App) graphQL() http.Handler {
