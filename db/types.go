@@ -119,11 +119,14 @@ type Bill struct {
 	CreatedAt      time.Time  `db:"created_at"`
 	UpdatedAt      time.Time  `db:"updated_at"`
 	CompletedAt    *time.Time `db:"completed_at"`
+	// CompletedByID is who completed the bill; nil while it is not completed (and for bills
+	// completed before this was recorded).
+	CompletedByID *int64 `db:"completed_by"`
 }
 
 // billColumns are the columns Bill reads.
 const billColumns = `id, bill_number, description, destination, vehicle_number, capacity, status,
-	parent_bag_count, child_bag_count, created_by, created_at, updated_at, completed_at`
+	parent_bag_count, child_bag_count, created_by, created_at, updated_at, completed_at, completed_by`
 
 // Scan is one entry of the append-only scan log. The ids may name rows that are gone.
 type Scan struct {

@@ -23,16 +23,31 @@ type csvStream struct {
 	rows     int
 }
 
-// stream serves one export to the user: it takes one of their export slots (or refuses with
-// RATE_LIMITED), sends the header row, lets rows write the rest and finishes the download.
-func (h *Handler) stream(w http.ResponseWriter, r *http.Request, user *db.User, filename string, header []string,
-	rows func(*csvStream) error) {
+// rowWriter takes an export's records, one at a time: a csvStream or an xlsxStream.
+type rowWriter interface {
+	row(record []string) error
+}
+
+// stream serves one export to the user as name.csv or name.xlsx: it takes one of their export
+// slots (or refuses with RATE_LIMITED), starts the file with the header row, lets rows write
+// the rest and finishes the download.
+func (h *Handler) stream(w http.ResponseWriter, r *http.Request, user *db.User, format Format, name string,
+	header []string, rows func(rowWriter) error) {
 	done, err := h.limits.begin(user.ID)
 	if err != nil {
 		refuse(w, r, err)
 		return
 	}
 	defer done()
+	filename := name + "." + string(format)
+	if format == XLSX {
+		book, err := newXLSX(header, sheetRows)
+		if err == nil {
+			err = rows(book)
+		}
+		book.send(w, r, filename, h.limits.limits.WriteTimeout, err)
+		return
+	}
 	out, err := h.startCSV(w, filename, header)
 	if err == nil {
 		err = rows(out)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"tracetrack/app"
 	"tracetrack/db"
@@ -38,6 +39,9 @@ type isoFixture struct {
 	deletedQRs  []string
 	mixedBillID string
 }
+
+// isoZone is the business time zone of apitest.DefaultOptions.
+var isoZone, _ = time.LoadLocation("Asia/Kolkata")
 
 const (
 	jaipurParentQR = "SB61001"
@@ -209,6 +213,9 @@ func (f *isoFixture) source(owner, name string, ty typeRef) ([]any, bool) {
 	switch {
 	case named == "Time":
 		values = []any{"2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z"}
+	case named == "Date":
+		// the fixture's own day (its bills are created today) and a day with nothing
+		values = []any{time.Now().In(isoZone).Format(time.DateOnly), "2000-01-01"}
 	case named == "Boolean":
 		values = []any{true, false}
 	case named == "Int" && key == "first":
