@@ -1,22 +1,35 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"math"
+	"net"
 	"net/url"
+	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/lib/pq"
+	"golang.org/x/crypto/bcrypt"
+
 	"tracetrack/app"
+	"tracetrack/auth"
 	"tracetrack/export"
 	"tracetrack/internal/commalist"
+	"tracetrack/pgboot"
 	"tracetrack/resolvers"
 )
 
 // config is read from flags, then environment variables, then defaults (in that order of
-// precedence). Every field is listed in the README's configuration table.
+// precedence). Every setting is declared once, in settings: its variable, default, accepted
+// values and meaning; the parser, -help and the README's configuration table come from there
+// (TestREADMEConfigurationTable keeps the README in step).
 type config struct {
 	DatabaseURL       string
 	ListenAddr        string
@@ -30,7 +43,7 @@ type config struct {
 	HashWorkers       int
 	ChildrenPerParent int
 	KgPerChild        float64
-	BusinessTimeZone  string
+	BusinessTimeZone  *time.Location
 	ShutdownTimeout   time.Duration
 	EmbeddedPGDir     string
 	DatabaseReadURL   string
@@ -45,118 +58,497 @@ type config struct {
 	Exports           export.Limits
 }
 
-func loadConfig(args []string, getenv func(string) string) (config, error) {
-	env := func(name, fallback string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		return fallback
-	}
-	var cfg config
-	var logLevel string
-	fs := flag.NewFlagSet("tracetrack", flag.ContinueOnError)
-	fs.StringVar(&cfg.DatabaseURL, "database-url", env("DATABASE_URL", ""), "PostgreSQL URL (default: local PostgreSQL, database tracetrack)")
-	fs.StringVar(&cfg.ListenAddr, "listen-addr", env("LISTEN_ADDR", ":8080"), "HTTP listen address")
-	fs.DurationVar(&cfg.TokenTTL, "token-ttl", mustDuration(env("TOKEN_TTL", "12h")), "bearer token lifetime")
-	fs.StringVar(&cfg.AdminPassword, "admin-password", env("ADMIN_PASSWORD", ""), "password of the admin user created on first start (default: generated and printed once)")
-	fs.BoolVar(&cfg.Introspection, "introspection", env("INTROSPECTION", "true") == "true", "serve GraphQL introspection")
-	fs.StringVar(&logLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error")
-	fs.StringVar(&cfg.LogFormat, "log-format", env("LOG_FORMAT", "text"), "text or json")
-	fs.IntVar(&cfg.MaxDBConns, "max-db-conns", mustInt(env("MAX_DB_CONNS", "20")), "most open database connections")
-	fs.IntVar(&cfg.BcryptCost, "bcrypt-cost", mustInt(env("BCRYPT_COST", "10")), "bcrypt cost of password hashes")
-	fs.IntVar(&cfg.HashWorkers, "hash-workers", mustInt(env("HASH_WORKERS", strconv.Itoa(max(1, runtime.NumCPU()/2)))), "password hashes computed at once")
-	fs.IntVar(&cfg.ChildrenPerParent, "children-per-parent", mustInt(env("CHILDREN_PER_PARENT", "30")), "most children in a parent bag")
-	fs.Float64Var(&cfg.KgPerChild, "kg-per-child", mustFloat(env("KG_PER_CHILD", "1")), "weight of a child bag in kg")
-	fs.StringVar(&cfg.BusinessTimeZone, "business-time-zone", env("BUSINESS_TIME_ZONE", "Asia/Kolkata"), "time zone of the business day (stats 'today')")
-	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", mustDuration(env("SHUTDOWN_TIMEOUT", "20s")), "how long in-flight requests may run after SIGTERM")
-	fs.StringVar(&cfg.EmbeddedPGDir, "embedded-pg-dir", env("EMBEDDED_PG_DIR", ".tracetrack-pg"), "data folder of the private PostgreSQL started when no DATABASE_URL is set and none runs locally")
-	fs.StringVar(&cfg.DatabaseReadURL, "database-read-url", env("DATABASE_READ_URL", ""), "optional read replica for lists, summaries and stats")
-	fs.DurationVar(&cfg.StatementTimeout, "statement-timeout", mustDuration(env("STATEMENT_TIMEOUT", "5s")), "PostgreSQL statement_timeout of every connection")
-	fs.StringVar(&cfg.DebugAddr, "debug-addr", env("DEBUG_ADDR", ""), "serve Go profiles (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty")
-	fs.DurationVar(&cfg.LoginTimeout, "login-timeout", mustDuration(env("LOGIN_TIMEOUT", "120s")), "how long a login may queue for the password-hashing pool (a login storm)")
-	fs.DurationVar(&cfg.RequestTimeout, "request-timeout", mustDuration(env("REQUEST_TIMEOUT", "10s")), "most time an HTTP request may take, waiting for a database connection included")
-	defaults := app.DefaultRateLimits()
-	fs.Float64Var(&cfg.RateLimits.UserPerSecond, "rate-limit-user", mustFloat(env("RATE_LIMIT_USER", ftoa(defaults.UserPerSecond))), "requests per second per signed-in user (0: off)")
-	fs.IntVar(&cfg.RateLimits.UserBurst, "rate-limit-user-burst", mustInt(env("RATE_LIMIT_USER_BURST", strconv.Itoa(defaults.UserBurst))), "burst per signed-in user")
-	fs.Float64Var(&cfg.RateLimits.IPPerSecond, "rate-limit-ip", mustFloat(env("RATE_LIMIT_IP", ftoa(defaults.IPPerSecond))), "anonymous requests (login) per second per client IP (0: off)")
-	fs.IntVar(&cfg.RateLimits.IPBurst, "rate-limit-ip-burst", mustInt(env("RATE_LIMIT_IP_BURST", strconv.Itoa(defaults.IPBurst))), "anonymous burst per client IP")
-	limits := app.DefaultLimits()
-	fs.IntVar(&cfg.Limits.MaxComplexity, "max-complexity", mustInt(env("MAX_COMPLEXITY", strconv.Itoa(limits.MaxComplexity))), "query complexity limit (list fields cost first x element)")
-	fs.IntVar(&cfg.Limits.MaxDepth, "max-depth", mustInt(env("MAX_DEPTH", strconv.Itoa(limits.MaxDepth))), "query depth limit")
-	fs.IntVar(&cfg.Limits.MaxFields, "max-fields", mustInt(env("MAX_FIELDS", strconv.Itoa(limits.MaxFields))), "selected fields limit, aliases and fragments included")
-	fs.IntVar(&cfg.Limits.MaxTokens, "max-tokens", mustInt(env("MAX_TOKENS", strconv.Itoa(limits.MaxTokens))), "parser token limit")
-	fs.Int64Var(&cfg.Limits.MaxBodyBytes, "max-body-bytes", int64(mustInt(env("MAX_BODY_BYTES", strconv.FormatInt(limits.MaxBodyBytes, 10)))), "request body limit (HTTP 413 above)")
-	exports := export.DefaultLimits()
-	fs.IntVar(&cfg.Exports.PerUser, "export-max-per-user", mustInt(env("EXPORT_MAX_PER_USER", strconv.Itoa(exports.PerUser))), "CSV exports one user may run at once")
-	fs.DurationVar(&cfg.Exports.WriteTimeout, "export-write-timeout", mustDuration(env("EXPORT_WRITE_TIMEOUT", exports.WriteTimeout.String())), "most time a CSV download's client may take nothing before the download is cut")
-	fs.BoolVar(&cfg.DebugSQLCount, "debug-sql-count", env("DEBUG_SQL_COUNT", "false") == "true", "report SQL statements per request in extensions.sqlStatements")
-	var origins string
-	fs.StringVar(&origins, "allowed-origins", env("ALLOWED_ORIGINS", ""), "comma-separated browser origins allowed to open websockets besides the server's own (* for any)")
-	fs.DurationVar(&cfg.Websocket.PingInterval, "ws-ping-interval", mustDuration(env("WS_PING_INTERVAL", "10s")), "websocket ping interval; a peer silent for two is cut")
-	fs.DurationVar(&cfg.Websocket.RecheckInterval, "ws-recheck-interval", mustDuration(env("WS_RECHECK_INTERVAL", "30s")), "how often open websockets re-check their session (changes also apply at once)")
-	fs.IntVar(&cfg.Websocket.MaxSubscriptions, "ws-max-subscriptions", mustInt(env("WS_MAX_SUBSCRIPTIONS", strconv.Itoa(app.DefaultMaxSubscriptions))), "most subscriptions one websocket may run at once")
-	if err := fs.Parse(args); err != nil {
-		return config{}, err
-	}
-	cfg.Websocket.AllowedOrigins = commalist.Split(origins)
-	if err := cfg.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
-		return config{}, fmt.Errorf("LOG_LEVEL: %w", err)
-	}
-	if _, err := time.LoadLocation(cfg.BusinessTimeZone); err != nil {
-		return config{}, fmt.Errorf("BUSINESS_TIME_ZONE %q: %w", cfg.BusinessTimeZone, err)
-	}
-	if cfg.Websocket.MaxSubscriptions < 1 {
-		return config{}, fmt.Errorf("WS_MAX_SUBSCRIPTIONS must be a positive whole number, got %d", cfg.Websocket.MaxSubscriptions)
-	}
-	if cfg.ChildrenPerParent < 1 || cfg.ChildrenPerParent > 1000 {
-		return config{}, fmt.Errorf("CHILDREN_PER_PARENT must be 1-1000, got %d", cfg.ChildrenPerParent)
-	}
-	return cfg, cfg.checkLimits()
+// setting is one configuration value. Its flag is the variable in lower case with dashes
+// (MAX_DB_CONNS: -max-db-conns).
+type setting struct {
+	env string
+	// def is the default, parsed like a given value; "" for an optional setting that is off.
+	def string
+	// defaultDoc shows a default that is computed or empty (help and README); else `def`.
+	defaultDoc string
+	usage      string
+	value      settingValue
+	// secret settings never appear in messages (a typo in a password must not print it).
+	secret bool
 }
 
-// checkLimits refuses settings that would make every request fail.
-func (c config) checkLimits() error {
-	l := c.Limits
-	if l.MaxComplexity < 1 || l.MaxDepth < 1 || l.MaxFields < 1 || l.MaxTokens < 1 || l.MaxBodyBytes < 1 {
-		return fmt.Errorf("MAX_COMPLEXITY, MAX_DEPTH, MAX_FIELDS, MAX_TOKENS and MAX_BODY_BYTES must be positive")
+// settingValue parses one setting into its field of config.
+type settingValue interface {
+	// set stores raw, or says what is wrong with it (without repeating it).
+	set(raw string) error
+	// accepts says what set takes, for messages, -help and the README.
+	accepts() string
+}
+
+func (s setting) flagName() string {
+	return strings.ReplaceAll(strings.ToLower(s.env), "_", "-")
+}
+
+func (s setting) defaultText() string {
+	if s.defaultDoc != "" {
+		return s.defaultDoc
 	}
-	if c.Exports.PerUser < 1 || c.Exports.WriteTimeout <= 0 {
-		return fmt.Errorf("EXPORT_MAX_PER_USER must be a positive number and EXPORT_WRITE_TIMEOUT a positive duration such as 30s")
+	return "`" + s.def + "`"
+}
+
+// safeBcryptCost is the least cost that makes guessing slow; lower is for tests.
+const safeBcryptCost = 10
+
+// settings binds every setting to its field of cfg.
+func settings(cfg *config) []setting {
+	rate := app.DefaultRateLimits()
+	limits := app.DefaultLimits()
+	exports := export.DefaultLimits()
+	hashWorkers := max(1, runtime.NumCPU()/2)
+	return []setting{
+		{env: "DATABASE_URL", defaultDoc: "local PostgreSQL, database `tracetrack`", secret: true,
+			usage: "PostgreSQL URL; a missing database is created when the user may",
+			value: optional{postgresURL{&cfg.DatabaseURL}, "empty (the local PostgreSQL)"}},
+		{env: "LISTEN_ADDR", def: ":8080", usage: "HTTP listen address",
+			value: listenAddr{&cfg.ListenAddr}},
+		{env: "TOKEN_TTL", def: "12h", usage: "bearer token lifetime",
+			value: durationIn{&cfg.TokenTTL, time.Minute, 30 * 24 * time.Hour}},
+		{env: "ADMIN_PASSWORD", defaultDoc: "generated, printed once", secret: true,
+			usage: "password of `admin`, created on the first start",
+			value: optional{adminPassword{&cfg.AdminPassword}, "empty (generated)"}},
+		{env: "INTROSPECTION", def: "true", usage: "serve GraphQL introspection",
+			value: boolean{&cfg.Introspection}},
+		{env: "LOG_LEVEL", def: "info", usage: "least important log lines written",
+			value: logLevel{&cfg.LogLevel}},
+		{env: "LOG_FORMAT", def: "text", usage: "log line format",
+			value: oneOf{&cfg.LogFormat, []string{"text", "json"}}},
+		{env: "MAX_DB_CONNS", def: "20", usage: "most open database connections (each pool: primary, replica)",
+			value: wholeNumber[int]{&cfg.MaxDBConns, 1, 1000}},
+		{env: "BCRYPT_COST", def: strconv.Itoa(safeBcryptCost), usage: "bcrypt cost of password hashes (below 10 is cheap to guess, for tests only, and warned about; above 14 a login takes seconds)",
+			value: wholeNumber[int]{&cfg.BcryptCost, bcrypt.MinCost, 14}},
+		{env: "HASH_WORKERS", def: strconv.Itoa(hashWorkers), defaultDoc: "half the cores",
+			usage: "password hashes computed at once",
+			value: wholeNumber[int]{&cfg.HashWorkers, 1, 256}},
+		{env: "CHILDREN_PER_PARENT", def: "30", usage: "most children in a parent bag",
+			value: wholeNumber[int]{&cfg.ChildrenPerParent, 1, 1000}},
+		{env: "KG_PER_CHILD", def: "1", usage: "weight of a child bag in kg",
+			value: decimalIn{&cfg.KgPerChild, 0.001, 1000, false}},
+		{env: "BUSINESS_TIME_ZONE", def: "Asia/Kolkata", usage: `time zone of the business day ("scans today")`,
+			value: timeZone{&cfg.BusinessTimeZone}},
+		{env: "SHUTDOWN_TIMEOUT", def: "20s", usage: "how long in-flight requests may finish after SIGTERM",
+			value: durationIn{&cfg.ShutdownTimeout, time.Second, 10 * time.Minute}},
+		{env: "EMBEDDED_PG_DIR", def: pgboot.DefaultDir(workingDir()),
+			defaultDoc: "a folder per checkout in the system's temporary directory (`tracetrack-pg-<folder>-<hash>`)",
+			usage:      "data folder of the private PostgreSQL, used only when none runs locally; the postgres user must be able to reach it when run as root",
+			value:      folder{&cfg.EmbeddedPGDir}},
+		{env: "DATABASE_READ_URL", defaultDoc: "none", secret: true,
+			usage: "read replica for lists, summaries and stats",
+			value: optional{postgresURL{&cfg.DatabaseReadURL}, "empty (off)"}},
+		{env: "STATEMENT_TIMEOUT", def: "5s", usage: "PostgreSQL `statement_timeout` of every pooled connection (migrations run without it)",
+			value: durationIn{&cfg.StatementTimeout, 10 * time.Millisecond, time.Hour}},
+		{env: "REQUEST_TIMEOUT", def: "10s", usage: "most time a plain HTTP request may take, waiting for a pooled connection included",
+			value: durationIn{&cfg.RequestTimeout, 100 * time.Millisecond, 10 * time.Minute}},
+		{env: "LOGIN_TIMEOUT", def: "120s", usage: "how long a login may queue for the password-hashing pool (a login storm is served in turn, not shed)",
+			value: durationIn{&cfg.LoginTimeout, time.Second, time.Hour}},
+		{env: "RATE_LIMIT_USER", def: ftoa(rate.UserPerSecond), usage: "requests per second per signed-in user",
+			value: decimalIn{&cfg.RateLimits.UserPerSecond, 0, 100_000, true}},
+		{env: "RATE_LIMIT_USER_BURST", def: strconv.Itoa(rate.UserBurst), usage: "requests a signed-in user may make at once above the rate",
+			value: wholeNumber[int]{&cfg.RateLimits.UserBurst, 1, 100_000}},
+		{env: "RATE_LIMIT_IP", def: ftoa(rate.IPPerSecond), usage: "anonymous requests (login) per second per client IP",
+			value: decimalIn{&cfg.RateLimits.IPPerSecond, 0, 100_000, true}},
+		{env: "RATE_LIMIT_IP_BURST", def: strconv.Itoa(rate.IPBurst), usage: "anonymous requests a client IP may make at once above the rate",
+			value: wholeNumber[int]{&cfg.RateLimits.IPBurst, 1, 100_000}},
+		{env: "MAX_COMPLEXITY", def: strconv.Itoa(limits.MaxComplexity), usage: "query complexity: a list field costs `first` x its element",
+			value: wholeNumber[int]{&cfg.Limits.MaxComplexity, 1, 100_000_000}},
+		{env: "MAX_DEPTH", def: strconv.Itoa(limits.MaxDepth), usage: "selection nesting (edges and node count)",
+			value: wholeNumber[int]{&cfg.Limits.MaxDepth, 1, 100}},
+		{env: "MAX_FIELDS", def: strconv.Itoa(limits.MaxFields), usage: "field selections after fragments are expanded (alias bombs)",
+			value: wholeNumber[int]{&cfg.Limits.MaxFields, 1, 100_000}},
+		{env: "MAX_TOKENS", def: strconv.Itoa(limits.MaxTokens), usage: "parser tokens",
+			value: wholeNumber[int]{&cfg.Limits.MaxTokens, 1, 1_000_000}},
+		{env: "MAX_BODY_BYTES", def: strconv.FormatInt(limits.MaxBodyBytes, 10), usage: "request body in bytes; larger gets HTTP 413",
+			value: wholeNumber[int64]{&cfg.Limits.MaxBodyBytes, 1, 1 << 30}},
+		{env: "EXPORT_MAX_PER_USER", def: strconv.Itoa(exports.PerUser), usage: "CSV exports one user may run at once; one more gets 429 `RATE_LIMITED`",
+			value: wholeNumber[int]{&cfg.Exports.PerUser, 1, 100}},
+		{env: "EXPORT_WRITE_TIMEOUT", def: shortDuration(exports.WriteTimeout),
+			usage: "most time a CSV download's client may take nothing; one that stops reading that long loses its download",
+			value: durationIn{&cfg.Exports.WriteTimeout, time.Second, time.Hour}},
+		{env: "DEBUG_SQL_COUNT", def: "false", usage: "add `extensions.sqlStatements` (SQL statements run) to responses",
+			value: boolean{&cfg.DebugSQLCount}},
+		{env: "DEBUG_ADDR", defaultDoc: "off",
+			usage: "serve Go profiles (`/debug/pprof/`: CPU, heap, goroutine, block and mutex; block and mutex sampling is on only then) on a separate address such as `127.0.0.1:6060`",
+			value: optional{listenAddr{&cfg.DebugAddr}, "empty (off)"}},
+		{env: "ALLOWED_ORIGINS", defaultDoc: "none",
+			usage: "browser origins that may call the HTTP API (CORS: preflight answered, `Authorization` allowed) and open websockets besides the server's own; other origins get no CORS headers and a 403 preflight; requests without `Origin` are always allowed",
+			value: origins{&cfg.Websocket.AllowedOrigins}},
+		{env: "WS_PING_INTERVAL", def: "10s", usage: "websocket ping interval; a peer silent for two intervals is cut",
+			value: durationIn{&cfg.Websocket.PingInterval, time.Second, 10 * time.Minute}},
+		{env: "WS_RECHECK_INTERVAL", def: "30s", usage: "how often open websockets re-read their session besides the change notifications (see **Sessions**): expired tokens close 4401",
+			value: durationIn{&cfg.Websocket.RecheckInterval, time.Second, time.Hour}},
+		{env: "WS_MAX_SUBSCRIPTIONS", def: strconv.Itoa(app.DefaultMaxSubscriptions),
+			usage: "most subscriptions one websocket may run at once; the next `subscribe` gets `RATE_LIMITED` (the socket and its other subscriptions go on)",
+			value: wholeNumber[int]{&cfg.Websocket.MaxSubscriptions, 1, 1000}},
+		{env: "WS_MAX_PER_USER", def: strconv.Itoa(app.DefaultMaxSocketsPerUser),
+			usage: "most websockets one user may hold open at once (per instance); the next `connection_init` is closed with 4429 and the reason (graphql-ws clients do not retry it)",
+			value: wholeNumber[int]{&cfg.Websocket.MaxPerUser, 1, 100000}},
 	}
-	if c.StatementTimeout <= 0 || c.RequestTimeout <= 0 {
-		return fmt.Errorf("STATEMENT_TIMEOUT and REQUEST_TIMEOUT must be positive durations such as 5s")
+}
+
+// loadConfig reads every setting from args (flags) and getenv. An empty variable counts as
+// unset. Anything malformed or out of range is an error naming the setting, the value and
+// what is accepted: nothing falls back to a default or to zero.
+func loadConfig(args []string, getenv func(string) string) (config, error) {
+	var cfg config
+	all := settings(&cfg)
+	given, err := parseFlags(args, all)
+	if err != nil {
+		return config{}, err
 	}
-	return nil
+	for i, s := range all {
+		source, raw := s.pick(given[i], getenv)
+		if err := s.value.set(raw); err != nil {
+			return config{}, fmt.Errorf("%s: %s %v; use %s", source, s.quote(raw), err, s.value.accepts())
+		}
+	}
+	return cfg, nil
+}
+
+// pick returns the setting's text and where it comes from: the flag, else the variable,
+// else the default.
+func (s setting) pick(flagText *string, getenv func(string) string) (source, raw string) {
+	if flagText != nil {
+		return "-" + s.flagName(), *flagText
+	}
+	if v := getenv(s.env); v != "" {
+		return s.env, v
+	}
+	return s.env + " (default)", s.def
+}
+
+// quote shows a value in a message, unless it is a secret.
+func (s setting) quote(raw string) string {
+	if !s.secret {
+		return strconv.Quote(raw)
+	}
+	if u, err := url.Parse(raw); err == nil && u.Scheme != "" {
+		return strconv.Quote(u.Redacted())
+	}
+	return "(value hidden)"
+}
+
+// parseFlags returns the raw text of each setting's flag, nil where the flag is not given.
+// On -help it returns flag.ErrHelp.
+func parseFlags(args []string, all []setting) ([]*string, error) {
+	fs := flag.NewFlagSet("tracetrack", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are returned; -help is printed by main
+	given := make([]*string, len(all))
+	for i, s := range all {
+		_, isBool := s.value.(boolean)
+		fs.Var(&flagText{given: &given[i], isBool: isBool}, s.flagName(), s.usage)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w (see -help)", err)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q: every setting is a flag such as -listen-addr=:8080 (see -help)", fs.Arg(0))
+	}
+	return given, nil
+}
+
+// flagText records a flag's text; settings parse it afterwards, like a variable's.
+type flagText struct {
+	given  **string
+	isBool bool
+}
+
+func (f *flagText) String() string {
+	if f == nil || f.given == nil || *f.given == nil {
+		return ""
+	}
+	return **f.given
+}
+
+func (f *flagText) Set(s string) error { *f.given = &s; return nil }
+func (f *flagText) IsBoolFlag() bool   { return f.isBool }
+
+// printUsage writes -help: every setting with its variable, default and what it accepts.
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: tracetrack [flags]")
+	fmt.Fprintln(w, "Every setting is a flag and an environment variable; flags win, an empty variable is unset.")
+	for _, s := range settings(&config{}) {
+		fmt.Fprintf(w, "\n  -%s, %s (default: %s)\n      %s\n      accepts: %s\n",
+			s.flagName(), s.env, strings.ReplaceAll(s.defaultText(), "`", ""), s.usage, s.value.accepts())
+	}
 }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 func (c config) resolverConfig() resolvers.Config {
-	loc, _ := time.LoadLocation(c.BusinessTimeZone) // checked by loadConfig
 	return resolvers.Config{
 		TokenTTL:          c.TokenTTL,
 		LoginTimeout:      c.LoginTimeout,
 		ChildrenPerParent: c.ChildrenPerParent,
 		KgPerChild:        c.KgPerChild,
-		BusinessTimeZone:  loc,
+		BusinessTimeZone:  c.BusinessTimeZone,
 	}
 }
 
-// mustDuration and friends parse environment defaults; a malformed value becomes the zero
-// value and then fails the range checks with a message naming the variable.
-func mustDuration(s string) time.Duration {
-	d, _ := time.ParseDuration(s)
-	return d
+// workingDir is the checkout `make run` starts in; the private cluster's default folder is
+// named after it.
+func workingDir() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "."
+	}
+	return dir
 }
 
-func mustInt(s string) int {
-	n, _ := strconv.Atoi(s)
-	return n
+// The kinds of setting values.
+
+type wholeNumber[T int | int64] struct {
+	p        *T
+	min, max T
 }
 
-func mustFloat(s string) float64 {
-	f, _ := strconv.ParseFloat(s, 64)
-	return f
+func (v wholeNumber[T]) set(raw string) error {
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil {
+		return errors.New("is not a whole number")
+	}
+	if n < int64(v.min) || n > int64(v.max) {
+		return errors.New("is out of range")
+	}
+	*v.p = T(n)
+	return nil
+}
+
+func (v wholeNumber[T]) accepts() string { return fmt.Sprintf("%d-%d", v.min, v.max) }
+
+type decimalIn struct {
+	p        *float64
+	min, max float64
+	zeroOff  bool // 0 turns the feature off (and is accepted below min)
+}
+
+func (v decimalIn) set(raw string) error {
+	f, err := strconv.ParseFloat(raw, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return errors.New("is not a number")
+	}
+	if (f < v.min || f > v.max) && !(v.zeroOff && f == 0) {
+		return errors.New("is out of range")
+	}
+	*v.p = f
+	return nil
+}
+
+func (v decimalIn) accepts() string {
+	span := "a number from " + ftoa(v.min) + " to " + ftoa(v.max)
+	if v.zeroOff {
+		span += " (0: off)"
+	}
+	return span
+}
+
+type durationIn struct {
+	p        *time.Duration
+	min, max time.Duration
+}
+
+func (v durationIn) set(raw string) error {
+	d, err := time.ParseDuration(raw)
+	if err != nil {
+		return errors.New("is not a duration")
+	}
+	if d < v.min || d > v.max {
+		return errors.New("is out of range")
+	}
+	*v.p = d
+	return nil
+}
+
+func (v durationIn) accepts() string {
+	return fmt.Sprintf("a Go duration (12h, 90m, 1h30m, 30s) from %s to %s", shortDuration(v.min), shortDuration(v.max))
+}
+
+// shortDuration writes 1h rather than 1h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+type boolean struct{ p *bool }
+
+func (v boolean) set(raw string) error {
+	switch strings.ToLower(raw) {
+	case "true":
+		*v.p = true
+	case "false":
+		*v.p = false
+	default:
+		return errors.New("is not a boolean")
+	}
+	return nil
+}
+
+func (boolean) accepts() string { return "true or false" }
+
+type oneOf struct {
+	p       *string
+	options []string
+}
+
+func (v oneOf) set(raw string) error {
+	for _, o := range v.options {
+		if raw == o {
+			*v.p = raw
+			return nil
+		}
+	}
+	return errors.New("is not one of them")
+}
+
+func (v oneOf) accepts() string { return strings.Join(v.options, " or ") }
+
+type logLevel struct{ p *slog.Level }
+
+var logLevels = map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}
+
+func (v logLevel) set(raw string) error {
+	level, ok := logLevels[raw]
+	if !ok {
+		return errors.New("is not a log level")
+	}
+	*v.p = level
+	return nil
+}
+
+func (logLevel) accepts() string { return "debug, info, warn or error" }
+
+type timeZone struct{ p **time.Location }
+
+func (v timeZone) set(raw string) error {
+	// "" and "Local" would mean whatever zone the machine is set to
+	if raw == "" || raw == "Local" {
+		return errors.New("is not a named time zone")
+	}
+	loc, err := time.LoadLocation(raw)
+	if err != nil {
+		return errors.New("is not a known time zone")
+	}
+	*v.p = loc
+	return nil
+}
+
+func (timeZone) accepts() string { return "an IANA time zone name such as Asia/Kolkata or UTC" }
+
+// postgresURL takes the URL form only: the server names the database in it to create it.
+type postgresURL struct{ p *string }
+
+func (v postgresURL) set(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return errors.New("is not a postgres:// URL")
+	}
+	if u.Host == "" {
+		return errors.New("names no host")
+	}
+	if strings.Trim(u.Path, "/") == "" || strings.Contains(strings.Trim(u.Path, "/"), "/") {
+		return errors.New("names no database")
+	}
+	if _, err := pq.NewConfig(raw); err != nil {
+		return fmt.Errorf("is refused by the driver (%v)", strings.TrimPrefix(err.Error(), "pq: "))
+	}
+	*v.p = raw
+	return nil
+}
+
+func (postgresURL) accepts() string {
+	return "a URL such as postgres://user:password@host:5432/tracetrack?sslmode=disable (sslmode: disable, allow, prefer, require, verify-ca or verify-full)"
+}
+
+// optional lets a value be empty, meaning what whenEmpty says.
+type optional struct {
+	settingValue
+	whenEmpty string
+}
+
+func (v optional) set(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	return v.settingValue.set(raw)
+}
+
+func (v optional) accepts() string { return v.settingValue.accepts() + ", or " + v.whenEmpty }
+
+type listenAddr struct{ p *string }
+
+func (v listenAddr) set(raw string) error {
+	_, port, err := net.SplitHostPort(raw)
+	if err != nil {
+		return errors.New("is not host:port")
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return errors.New("has no valid port")
+	}
+	*v.p = raw
+	return nil
+}
+
+func (listenAddr) accepts() string {
+	return "host:port such as :8080 or 127.0.0.1:8080 (port 0: any free port)"
+}
+
+type adminPassword struct{ p *string }
+
+func (v adminPassword) set(raw string) error {
+	if auth.ValidatePassword(raw) != nil {
+		return errors.New("is too weak")
+	}
+	*v.p = raw
+	return nil
+}
+
+func (adminPassword) accepts() string {
+	return "8 to 72 characters with an upper-case letter, a lower-case letter, a digit and a symbol"
+}
+
+type folder struct{ p *string }
+
+func (v folder) set(raw string) error {
+	if strings.TrimSpace(raw) == "" {
+		return errors.New("is empty")
+	}
+	*v.p = raw
+	return nil
+}
+
+func (folder) accepts() string { return "a folder path" }
+
+type origins struct{ p *[]string }
+
+func (v origins) set(raw string) error {
+	list := commalist.Split(raw)
+	for _, o := range list {
+		if o == "*" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" {
+			return fmt.Errorf("has %q, which is not an origin", o)
+		}
+	}
+	*v.p = list
+	return nil
+}
+
+func (origins) accepts() string {
+	return "comma-separated origins such as https://ops.example.com (scheme://host[:port]), or * for any"
 }
 
 // redactURL hides the password of a database URL for logs.

@@ -167,7 +167,7 @@ func TestSIGTERMFinishesInFlightRequests(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", closedPort(t))
+	addr := fmt.Sprintf("127.0.0.1:%d", apitest.FreePort(t))
 	cmd := exec.Command(binary)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "LISTEN_ADDR="+addr,
 		"ADMIN_PASSWORD=Admin#Pass1", "BCRYPT_COST=4", "RATE_LIMIT_USER=0", "LOG_LEVEL=warn")

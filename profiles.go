@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/pprof"
 	"runtime"
@@ -17,10 +19,18 @@ const (
 	mutexProfileFraction = 100
 )
 
-// serveProfiles serves the Go runtime profiles on their own address (DEBUG_ADDR), never on
-// the public listener: CPU, block and mutex profiles are how a load test finds where the time
+// listenProfiles binds DEBUG_ADDR when it is set (nil when it is not).
+func listenProfiles(addr string) (net.Listener, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	return listen(addr, "DEBUG_ADDR")
+}
+
+// serveProfiles serves the Go runtime profiles on their own listener (DEBUG_ADDR), never on
+// the public one: CPU, block and mutex profiles are how a load test finds where the time
 // goes (/debug/pprof/block and /debug/pprof/mutex are served by pprof.Index).
-func serveProfiles(addr string, logger *slog.Logger) {
+func serveProfiles(listener net.Listener, logger *slog.Logger) {
 	runtime.SetBlockProfileRate(blockProfileRate)
 	runtime.SetMutexProfileFraction(mutexProfileFraction)
 	mux := http.NewServeMux()
@@ -28,9 +38,9 @@ func serveProfiles(addr string, logger *slog.Logger) {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	server := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	logger.Info("profiles served", "addr", addr)
-	if err := server.ListenAndServe(); err != nil {
+	server := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	logger.Info("profiles served", "addr", listener.Addr().String())
+	if err := server.Serve(listener); err != nil && !errors.Is(err, net.ErrClosed) {
 		logger.Error("profiles server stopped", "error", err)
 	}
 }

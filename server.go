@@ -7,8 +7,11 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -21,22 +24,40 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:]); err != nil {
+	err := run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		printUsage(os.Stdout)
+		return
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "tracetrack:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string) error {
+// run serves until ctx ends or SIGTERM. The generated admin password goes to stdout, logs to
+// stderr.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	started := time.Now()
-	cfg, err := loadConfig(args, os.Getenv)
+	cfg, err := loadConfig(args, getenv)
 	if err != nil {
 		return err
 	}
-	logger := newLogger(cfg)
+	logger := newLogger(cfg, stderr)
+	if cfg.BcryptCost < safeBcryptCost {
+		logger.Warn("BCRYPT_COST is below 10: password hashes are cheap to guess (use it for tests only)", "cost", cfg.BcryptCost)
+	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	// Bind before the (slow) database start: a taken port fails at once, and connections
+	// that arrive meanwhile wait in the backlog until the handler serves them.
+	bound, err := bind(cfg)
+	if err != nil {
+		return err
+	}
+	defer bound.close()
 
 	databaseURL, stopDatabase, err := resolveDatabase(ctx, cfg, defaultDatabaseURL, logger)
 	if err != nil {
@@ -44,7 +65,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	defer stopDatabase()
 	hasher := auth.NewHasher(cfg.BcryptCost, cfg.HashWorkers)
-	store, err := openStore(ctx, cfg, databaseURL, hasher, logger, os.Stdout)
+	store, err := openStore(ctx, cfg, databaseURL, hasher, logger, stdout)
 	if err != nil {
 		return err
 	}
@@ -65,8 +86,37 @@ func run(ctx context.Context, args []string) error {
 		Exports:        cfg.Exports,
 	})
 
+	return serve(ctx, cfg, application, bound, logger, "database", redactURL(databaseURL),
+		"startup", time.Since(started).Round(time.Millisecond))
+}
+
+// listeners are the bound addresses: LISTEN_ADDR, and DEBUG_ADDR when set.
+type listeners struct{ public, profiles net.Listener }
+
+func bind(cfg config) (listeners, error) {
+	public, err := listen(cfg.ListenAddr, "LISTEN_ADDR")
+	if err != nil {
+		return listeners{}, err
+	}
+	profiles, err := listenProfiles(cfg.DebugAddr)
+	if err != nil {
+		public.Close()
+		return listeners{}, err
+	}
+	return listeners{public, profiles}, nil
+}
+
+func (l listeners) close() {
+	l.public.Close()
+	if l.profiles != nil {
+		l.profiles.Close()
+	}
+}
+
+// serve logs "listening" with the bound address (and logArgs), serves until ctx ends, then
+// lets in-flight requests finish within SHUTDOWN_TIMEOUT.
+func serve(ctx context.Context, cfg config, application *app.App, bound listeners, logger *slog.Logger, logArgs ...any) error {
 	server := &http.Server{
-		Addr:              cfg.ListenAddr,
 		Handler:           application.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -74,16 +124,15 @@ func run(ctx context.Context, args []string) error {
 		IdleTimeout:       120 * time.Second,
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- server.ListenAndServe() }()
-	if cfg.DebugAddr != "" {
-		go serveProfiles(cfg.DebugAddr, logger)
+	go func() { serveErr <- server.Serve(bound.public) }()
+	if bound.profiles != nil {
+		go serveProfiles(bound.profiles, logger)
 	}
-	logger.Info("tracetrack listening", "addr", cfg.ListenAddr, "database", redactURL(databaseURL),
-		"startup", time.Since(started).Round(time.Millisecond))
+	logger.Info("tracetrack listening", append([]any{"addr", bound.public.Addr().String()}, logArgs...)...)
 
 	select {
 	case err := <-serveErr:
-		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
+		return fmt.Errorf("serve on %s: %w", bound.public.Addr(), err)
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing in-flight requests", "deadline", cfg.ShutdownTimeout)
@@ -96,10 +145,23 @@ func run(ctx context.Context, args []string) error {
 	return application.Shutdown(shutdownCtx)
 }
 
-func newLogger(cfg config) *slog.Logger {
+// listen binds addr, or says which setting to change.
+func listen(addr, name string) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("%s: %s is already in use by another program; stop it or choose another address with %s (-%s)",
+			name, addr, name, setting{env: name}.flagName())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot listen on %s: %w; choose another address with %s", name, addr, err, name)
+	}
+	return l, nil
+}
+
+func newLogger(cfg config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	if cfg.LogFormat == "json" {
-		return slog.New(app.NewLogHandler(slog.NewJSONHandler(os.Stderr, opts)))
+		return slog.New(app.NewLogHandler(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(app.NewLogHandler(slog.NewTextHandler(os.Stderr, opts)))
+	return slog.New(app.NewLogHandler(slog.NewTextHandler(w, opts)))
 }

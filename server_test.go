@@ -22,6 +22,7 @@ import (
 
 	"tracetrack/auth"
 	"tracetrack/db"
+	"tracetrack/internal/apitest"
 	"tracetrack/internal/testdb"
 	"tracetrack/migrations"
 	"tracetrack/pgboot"
@@ -146,24 +147,22 @@ func TestFirstAdminPassword(t *testing.T) {
 }
 
 // With no DATABASE_URL and nothing answering at the local address, the server starts a
-// private cluster and creates its database there.
+// private cluster in the checkout's default folder and creates its database there.
 func TestResolveDatabaseStartsAPrivateCluster(t *testing.T) {
 	if _, err := pgboot.FindBinaries(); err != nil {
 		t.Skip(err)
 	}
 	t.Parallel()
 	ctx := context.Background()
-	base, err := os.MkdirTemp("", "tracetrack-resolve-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(base)
-	if err := os.Chmod(base, 0o755); err != nil { // reachable by the postgres user when root
+	// a checkout the postgres user cannot enter, as root's home or a `mktemp -d` folder
+	checkout := filepath.Join(t.TempDir(), "tracetrack")
+	if err := os.Mkdir(checkout, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	cfg := testConfig(t, "")
-	cfg.EmbeddedPGDir = filepath.Join(base, "pg")
-	deadLocal := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/tracetrack?sslmode=disable", closedPort(t))
+	cfg.EmbeddedPGDir = pgboot.DefaultDir(checkout)
+	defer os.RemoveAll(cfg.EmbeddedPGDir)
+	deadLocal := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/tracetrack?sslmode=disable", apitest.FreePort(t))
 
 	resolved, stop, err := resolveDatabase(ctx, cfg, deadLocal, quiet)
 	if err != nil {
@@ -185,23 +184,13 @@ func TestResolveDatabaseStartsAPrivateCluster(t *testing.T) {
 
 func TestGivenDatabaseURLIsUsedAsIs(t *testing.T) {
 	t.Parallel()
-	cfg := testConfig(t, "postgres://somewhere/else")
+	given := testdb.New(t)
+	cfg := testConfig(t, given)
 	got, stop, err := resolveDatabase(context.Background(), cfg, "unused", quiet)
 	defer stop()
-	if err != nil || got != "postgres://somewhere/else" {
+	if err != nil || got != given {
 		t.Errorf("resolveDatabase = %q, %v", got, err)
 	}
-}
-
-// closedPort returns a port of 127.0.0.1 that nothing listens on.
-func closedPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // With no DATABASE_URL the local server is used, and the database is created when missing.

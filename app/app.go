@@ -66,7 +66,8 @@ type App struct {
 	stopOnce     sync.Once
 }
 
-// New builds the routes: /graphql (POST, GET, websocket), /export/*.csv, /healthz, /readyz.
+// New builds the routes: /graphql (POST, GET, websocket), /export/*.csv and *.xlsx, /healthz,
+// /readyz, /metrics, and the console (/, /assets/, /graphiql).
 func New(opts Options) *App {
 	if opts.Limits == (Limits{}) {
 		opts.Limits = DefaultLimits()
@@ -85,20 +86,24 @@ func New(opts Options) *App {
 	a.mux.Handle("/graphql", countResponses("/graphql", withTimeout(opts.RequestTimeout,
 		checkBody(opts.Limits.MaxBodyBytes, a.checkWebsocket(a.sessions.middleware(limiter, limiter.middleware(a.graphQL())))))))
 	exports := export.New(export.Handler{Store: opts.Store, Weights: opts.Resolvers.Weights()}, opts.Exports)
-	a.mux.Handle("GET /export/bills.csv", countResponses("/export/bills.csv",
-		a.sessions.middleware(limiter, limiter.middleware(http.HandlerFunc(exports.Bills)))))
-	a.mux.Handle("GET /export/bags.csv", countResponses("/export/bags.csv",
-		a.sessions.middleware(limiter, limiter.middleware(http.HandlerFunc(exports.Bags)))))
+	for _, format := range export.Formats {
+		for name, serve := range map[string]func(export.Format) http.HandlerFunc{
+			"bills": exports.Bills, "bags": exports.Bags, "scans": exports.Scans} {
+			path := "/export/" + name + "." + string(format)
+			a.mux.Handle("GET "+path, countResponses(path, a.sessions.middleware(limiter, limiter.middleware(serve(format)))))
+		}
+	}
 	a.mux.HandleFunc("GET /healthz", a.healthz)
 	a.mux.HandleFunc("GET /readyz", a.readyz)
 	a.mux.Handle("GET /metrics", metrics.Handler())
+	a.routeConsole()
 	metrics.WatchPool(opts.Store.DB(), "tracetrack")
 	return a
 }
 
 // Handler returns the root handler with the middleware every route shares.
 func (a *App) Handler() http.Handler {
-	return withRequestID(a.mux)
+	return withRequestID(a.withCORS(a.mux))
 }
 
 func (a *App) graphQL() http.Handler {

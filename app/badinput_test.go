@@ -139,6 +139,8 @@ func badInputs() []badInput {
 		post("variable: a generated enum in lower case", `query($g: ScanGrouping!) { scanSummary(groupBy: $g) { key } }`, map[string]any{"g": "day"}, 422, `"day" is not a ScanGrouping`, "DAY, HOUR"),
 		post("variable: an enum in lower case inside an input object", `query($f: BagFilter) { bags(filter: $f) { totalCount } }`, map[string]any{"f": map[string]any{"type": "parent"}}, 422, "variable $f", `type: the string "parent" is not a BagType`),
 		post("variable: an enum in lower case inside a list", `query($f: ScanFilter) { scans(filter: $f) { edges { node { id } } } }`, map[string]any{"f": map[string]any{"kinds": []string{"CHILD_LINKED", "bag_deleted"}}}, 422, `kinds: the string "bag_deleted" is not a ScanKind`),
+		post("variable: one enum in lower case for a list of them", `query($k: [ScanKind!]) { scans(filter: {kinds: $k}) { edges { node { id } } } }`, map[string]any{"k": "child_linked"}, 422, `the string "child_linked" is not a ScanKind`),
+		post("variable: an unknown enum for a list of them", `query($k: [ScanKind!]) { scans(filter: {kinds: $k}) { edges { node { id } } } }`, map[string]any{"k": []string{"CHILD_LINKED", "LOST"}}, 422, "LOST is not a valid ScanKind"),
 		post("literal: an unknown enum value", `{ bags(filter: {type: BOX}) { totalCount } }`, nil, 422, `"BOX" does not exist in "BagType"`),
 
 		// Ids and cursors that do not decode.
@@ -159,6 +161,8 @@ func badInputs() []badInput {
 		post("long: an area code", `query($s: String!) { stats(areaCode: $s) { bills } }`, map[string]any{"s": long}, 200, "unknown area"),
 		post("long: an id", `query($s: ID!) { node(id: $s) { id } }`, map[string]any{"s": long}, 200, "is not an id this server gave out"),
 		post("long: a cursor", `query($s: String!) { bags(after: $s) { totalCount } }`, map[string]any{"s": long}, 200, "cursor"),
+		post("long: a bill search", `query($s: String!) { bills(filter: {search: $s}) { totalCount } }`, map[string]any{"s": long}, 200, "bill search text has at most"),
+		post("long: a bag search", `query($s: String!) { bags(filter: {search: $s}) { totalCount } }`, map[string]any{"s": long}, 200, "search text must be"),
 		post("long: a password", `mutation($s: String!) { createUser(input: {username: "long_pw", password: $s, role: BILLER}) { id } }`, map[string]any{"s": "Aa1#" + long}, 200, "password", "72"),
 	}
 }
@@ -267,6 +271,7 @@ func TestExportBadParametersAreRefused(t *testing.T) {
 		{"/export/bags.csv?search=SB%00", "search " + noNUL},
 		{"/export/bills.csv?search=%00", "search " + noNUL},
 		{"/export/bags.csv?qrPrefix=%FF", "qrPrefix must be UTF-8 text"},
+		{"/export/bills.csv?search=" + strings.Repeat("x", 5000), "bill search text has at most"},
 	}
 	for _, tc := range cases {
 		req, _ := http.NewRequest(http.MethodGet, env.Server.URL+tc.path, nil)

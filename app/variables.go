@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -55,12 +56,14 @@ func (e *exactEnumVariables) enumProblem(typ *ast.Type, value any) string {
 		return ""
 	}
 	if typ.Elem != nil {
-		list, ok := value.([]any)
-		if !ok {
+		// coercion may have made the list a typed slice ([]string for a single string sent
+		// where a list of enums is declared)
+		list := reflect.ValueOf(value)
+		if list.Kind() != reflect.Slice {
 			return e.enumProblem(typ.Elem, value) // a single value stands for a list of one
 		}
-		for _, v := range list {
-			if problem := e.enumProblem(typ.Elem, v); problem != "" {
+		for i := range list.Len() {
+			if problem := e.enumProblem(typ.Elem, list.Index(i).Interface()); problem != "" {
 				return problem
 			}
 		}

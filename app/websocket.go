@@ -213,6 +213,26 @@ func (ws *websockets) remove(c *wsConn) {
 	ws.mu.Unlock()
 }
 
+// hold gives the socket its session unless the session's user holds max sockets already
+// (counted under the registry's lock, so sockets initialised at once cannot overshoot).
+func (ws *websockets) hold(c *wsConn, s *auth.Session, max int) bool {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	held := 0
+	for other := range ws.conns {
+		if o := other.heldSession(); o != nil && o.User.ID == s.User.ID {
+			held++
+		}
+	}
+	if held >= max {
+		return false
+	}
+	c.mu.Lock()
+	c.session = s
+	c.mu.Unlock()
+	return true
+}
+
 func (ws *websockets) list() []*wsConn {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()

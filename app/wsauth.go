@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,11 +20,16 @@ import (
 const (
 	closeUnauthorized = 4401
 	closeForbidden    = 4403
+	closeTooMany      = 4429
 	closeGoingAway    = 1001
 )
 
 // DefaultMaxSubscriptions is WS_MAX_SUBSCRIPTIONS when unset: a dashboard runs a handful.
 const DefaultMaxSubscriptions = 20
+
+// DefaultMaxSocketsPerUser is WS_MAX_PER_USER when unset: a person runs a few tabs and a
+// dashboard, each with one socket; one token opening thousands held gigabytes of memory.
+const DefaultMaxSocketsPerUser = 10
 
 // WebsocketOptions configure live subscriptions.
 type WebsocketOptions struct {
@@ -38,6 +44,9 @@ type WebsocketOptions struct {
 	RecheckInterval time.Duration
 	// MaxSubscriptions is the most subscriptions one socket may run at once (default 20).
 	MaxSubscriptions int
+	// MaxPerUser is the most sockets one user may hold open at once on this instance
+	// (default 10); the next connection_init is closed with 4429.
+	MaxPerUser int
 	// ReadLimit is the largest message a client may send (default 64 KiB).
 	ReadLimit int64
 }
@@ -51,6 +60,9 @@ func (o *WebsocketOptions) defaults() {
 	}
 	if o.MaxSubscriptions <= 0 {
 		o.MaxSubscriptions = DefaultMaxSubscriptions
+	}
+	if o.MaxPerUser <= 0 {
+		o.MaxPerUser = DefaultMaxSocketsPerUser
 	}
 	if o.ReadLimit <= 0 {
 		o.ReadLimit = 64 << 10
@@ -158,9 +170,12 @@ func (a *App) websocketInit(ctx context.Context, payload transport.InitPayload) 
 		return ctx, nil, errors.New(public.Message)
 	}
 	if slot := slotFrom(authed); slot != nil && slot.conn != nil {
-		slot.conn.mu.Lock()
-		slot.conn.session = auth.SessionFrom(authed)
-		slot.conn.mu.Unlock()
+		max := a.opts.Websocket.MaxPerUser
+		if !a.websockets.hold(slot.conn, auth.SessionFrom(authed), max) {
+			message := fmt.Sprintf("you have %d websockets open, the most one user may (WS_MAX_PER_USER); close one, or share one socket between subscriptions", max)
+			ctx = transport.WithWebsocketCloseCode(transport.AppendCloseReason(ctx, message), closeTooMany)
+			return ctx, nil, errors.New(message)
+		}
 		if a.guard.changes.Load() != changes {
 			// A session change was heard between reading this session and holding it: the
 			// guard may have looked at this socket before it held one, so look again.

@@ -103,34 +103,58 @@ func (s *Store) BillByNumber(ctx context.Context, number string) (*Bill, error) 
 	return &bill, wrap(err, "fetch bill by number")
 }
 
-// CompleteBill closes a bill with at least one parent bag. An empty or already completed
+// CompleteBill closes a bill with at least one parent bag, as the actor (completedBy), and
+// logs BILL_COMPLETED in the audit log in the same transaction. An empty or already completed
 // bill is CONFLICT.
-func (s *Store) CompleteBill(ctx context.Context, id int64) (*Bill, error) {
+func (s *Store) CompleteBill(ctx context.Context, a Actor, id int64) (*Bill, error) {
 	var bill Bill
-	err := s.db.GetContext(ctx, &bill, `
-		UPDATE bills SET completed_at = now(), updated_at = now()
-		WHERE id = $1 AND completed_at IS NULL
-		RETURNING `+billColumns, id)
-	if code, constraint := constraintName(err); code == pqCheckViolation && constraint == "bills_completed_not_empty" {
-		return nil, apperr.New(apperr.Conflict, "the bill has no parent bags; link at least one before completing it")
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &bill, `
+			UPDATE bills SET completed_at = now(), completed_by = $2, updated_at = now()
+			WHERE id = $1 AND completed_at IS NULL
+			RETURNING `+billColumns, id, a.UserID)
+		if code, constraint := constraintName(err); code == pqCheckViolation && constraint == "bills_completed_not_empty" {
+			return apperr.New(apperr.Conflict, "the bill has no parent bags; link at least one before completing it")
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			return s.transitionRefused(ctx, id, "is already completed")
+		}
+		if err != nil {
+			return wrap(err, "complete bill")
+		}
+		return audit(ctx, tx, auditEntry{Actor: a, Action: AuditBillCompleted, TargetType: AuditTargetBill, TargetID: &id, After: auditOfBill(&bill)})
+	})
+	if err != nil {
+		return nil, err
 	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, s.transitionRefused(ctx, id, "is already completed")
-	}
-	return &bill, wrap(err, "complete bill")
+	return &bill, nil
 }
 
-// ReopenBill opens a completed bill again for links and unlinks; any other bill is CONFLICT.
-func (s *Store) ReopenBill(ctx context.Context, id int64) (*Bill, error) {
-	var bill Bill
-	err := s.db.GetContext(ctx, &bill, `
-		UPDATE bills SET completed_at = NULL, updated_at = now()
-		WHERE id = $1 AND completed_at IS NOT NULL
-		RETURNING `+billColumns, id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, s.transitionRefused(ctx, id, "is not completed, so there is nothing to reopen")
+// ReopenBill opens a completed bill again for links and unlinks, as the actor, and logs
+// BILL_REOPENED (with who had completed it) in the same transaction; any other bill is CONFLICT.
+func (s *Store) ReopenBill(ctx context.Context, a Actor, id int64) (*Bill, error) {
+	var before, bill Bill
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &before, `SELECT `+billColumns+` FROM bills WHERE id = $1 AND completed_at IS NOT NULL FOR UPDATE`, id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return s.transitionRefused(ctx, id, "is not completed, so there is nothing to reopen")
+		}
+		if err != nil {
+			return wrap(err, "lock bill")
+		}
+		if err := tx.GetContext(ctx, &bill, `
+			UPDATE bills SET completed_at = NULL, completed_by = NULL, updated_at = now()
+			WHERE id = $1
+			RETURNING `+billColumns, id); err != nil {
+			return wrap(err, "reopen bill")
+		}
+		return audit(ctx, tx, auditEntry{Actor: a, Action: AuditBillReopened, TargetType: AuditTargetBill, TargetID: &id,
+			Before: auditOfBill(&before), After: auditOfBill(&bill)})
+	})
+	if err != nil {
+		return nil, err
 	}
-	return &bill, wrap(err, "reopen bill")
+	return &bill, nil
 }
 
 // transitionRefused explains why a status change matched no row: no such bill (NOT_FOUND)

@@ -43,9 +43,11 @@ func (s *Store) LinkBagsToBill(ctx context.Context, a Actor, billID int64, qrs [
 		if err := bill.refuseIfCompleted("linked"); err != nil {
 			return err
 		}
-		if err := res.sortOutMissing(ctx, tx, lookup, parents); err != nil {
+		missing, err := rejectMissingParents(ctx, tx, lookup, parents)
+		if err != nil {
 			return err
 		}
+		res.Rejected = append(res.Rejected, missing...)
 		candidates, err := res.sortOutBilled(ctx, tx, billID, lookup, parents)
 		if err != nil {
 			return err
@@ -102,8 +104,9 @@ func (r *BillLinkResult) sortOutForbidden(a Actor, qrs []string, parents map[str
 	return rest
 }
 
-// sortOutMissing rejects the QRs that are no parent: children (IS_CHILD) and unknown QRs.
-func (r *BillLinkResult) sortOutMissing(ctx context.Context, tx *sqlx.Tx, qrs []string, parents map[string]*Bag) error {
+// rejectMissingParents rejects the QRs that are no parent: children (IS_CHILD) and unknown
+// QRs (NOT_FOUND), in call order.
+func rejectMissingParents(ctx context.Context, tx *sqlx.Tx, qrs []string, parents map[string]*Bag) ([]Rejection, error) {
 	var missing []string
 	for _, qr := range qrs {
 		if parents[qr] == nil {
@@ -111,24 +114,25 @@ func (r *BillLinkResult) sortOutMissing(ctx context.Context, tx *sqlx.Tx, qrs []
 		}
 	}
 	if len(missing) == 0 {
-		return nil
+		return nil, nil
 	}
 	var children []string
 	if err := tx.SelectContext(ctx, &children, `SELECT qr FROM bags WHERE qr = ANY($1)`, pq.Array(missing)); err != nil {
-		return wrap(err, "look up non-parent QRs")
+		return nil, wrap(err, "look up non-parent QRs")
 	}
 	isChild := make(map[string]bool, len(children))
 	for _, qr := range children {
 		isChild[qr] = true
 	}
-	for _, qr := range missing {
+	rejected := make([]Rejection, len(missing))
+	for i, qr := range missing {
 		if isChild[qr] {
-			r.Rejected = append(r.Rejected, rejectIsChild(qr))
+			rejected[i] = rejectIsChild(qr)
 		} else {
-			r.Rejected = append(r.Rejected, rejectNoParent(qr))
+			rejected[i] = rejectNoParent(qr)
 		}
 	}
-	return nil
+	return rejected, nil
 }
 
 // sortOutBilled files parents already on a bill (this one: already linked; another:

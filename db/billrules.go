@@ -1,10 +1,9 @@
 package db
 
 import (
-	"strings"
-
 	"tracetrack/apperr"
 	"tracetrack/internal/scalar"
+	"tracetrack/qr"
 )
 
 // Bill rules of SPEC.md as pure functions; the database checks the same limits
@@ -40,9 +39,11 @@ func CheckBillDetails(description, destination, vehicleNumber *string) error {
 	return nil
 }
 
-// NormalizeBillNumber trims and upper-cases a bill number, so numbers compare case-insensitively.
+// NormalizeBillNumber cleans a bill number as a QR is cleaned (trimmed, upper-cased, control
+// and zero-width characters removed), so numbers compare case-insensitively and a pasted
+// zero-width space cannot make a second bill that looks like the first.
 func NormalizeBillNumber(number string) string {
-	return strings.ToUpper(strings.TrimSpace(number))
+	return qr.Clean(number)
 }
 
 // CheckBillNumber reports BAD_USER_INPUT for a normalised bill number of the wrong length.

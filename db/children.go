@@ -132,7 +132,7 @@ func linkedElsewhere(a Actor, code string, e *existingBag) Rejection {
 // insertChildren inserts the new children and their CHILD_LINKED rows in one statement and
 // reports how many went in.
 // A code another transaction inserted meanwhile is skipped by ON CONFLICT and reported as
-// linked elsewhere. Rows go in sorted by QR, so two batches sharing new QRs wait for each
+// an existing code is (linkedElsewhere). Rows go in sorted by QR, so two batches sharing new QRs wait for each
 // other in the same order instead of deadlocking; Linked keeps the scan order.
 func insertChildren(ctx context.Context, tx *sqlx.Tx, a Actor, parent *Bag, codes []string, result *LinkResult, rejected *[]Rejection) (int, error) {
 	sorted := slices.Sorted(slices.Values(codes))
@@ -167,10 +167,18 @@ func insertChildren(ctx context.Context, tx *sqlx.Tx, a Actor, parent *Bag, code
 	for _, b := range inserted {
 		done[b.QR] = true
 	}
+	var skipped []string
 	for _, c := range codes {
 		if !done[c] {
-			*rejected = append(*rejected, rejectTakenMeanwhile(c))
+			skipped = append(skipped, c)
 		}
 	}
-	return len(inserted), nil
+	// The concurrent scan has committed (ON CONFLICT waited for it), so this statement sees
+	// where the code went: told as if it had been there before, the parent named when the
+	// actor may see it. A code gone again meanwhile (unlinked) is only said to be taken.
+	gone, err := classifyExisting(ctx, tx, a, parent, skipped, result, rejected)
+	for _, c := range gone {
+		*rejected = append(*rejected, rejectTakenMeanwhile(c))
+	}
+	return len(inserted), err
 }

@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,62 +10,101 @@ import (
 )
 
 // A child a concurrent scan takes first frees its place: the codes that did not fit at first
-// go in instead of being refused as PARENT_FULL.
+// go in instead of being refused as PARENT_FULL. The taken child is refused as one linked
+// before would be: its parent named to an actor who may see it (an admin), not named to a
+// dispatcher of another area.
 func TestStolenChildLeavesRoomForTheRest(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	store := openStore(t)
 	admin := newAdmin(t, store, "scanner")
-	if _, err := store.ScanParent(ctx, db.ActorOf(admin), "SB00001", 3); err != nil {
-		t.Fatal(err)
+	jaipur, lucknow := newDispatcher(t, store, "jaipur_scanner", "jaipur"), newDispatcher(t, store, "lucknow_scanner", "lucknow")
+	for _, tc := range []struct {
+		name              string
+		scanner, thief    *db.User
+		parentQR, otherQR string
+		named             bool
+	}{
+		{"admin", admin, admin, "SB00001", "SB00002", true},
+		{"dispatcher of another area", jaipur, lucknow, "SB00003", "SB00004", false},
+	} {
+		got := stealDuringBatch(t, store, tc.scanner, tc.thief, tc.parentQR, tc.otherQR)
+		var linked []string
+		for _, b := range got.Linked {
+			linked = append(linked, b.QR)
+		}
+		if len(linked) != 2 || linked[0] != "FREE1"+tc.parentQR || linked[1] != "FREE2"+tc.parentQR {
+			t.Errorf("%s: linked %v, want the two free codes", tc.name, linked)
+		}
+		if len(got.Rejected) != 1 || got.Rejected[0].Code != db.RejectLinkedToOther {
+			t.Fatalf("%s: rejected %+v, want only the stolen code as %s", tc.name, got.Rejected, db.RejectLinkedToOther)
+		}
+		if named := strings.Contains(got.Rejected[0].Message, tc.otherQR); named != tc.named {
+			t.Errorf("%s: message %q names %s: %v, want %v", tc.name, got.Rejected[0].Message, tc.otherQR, named, tc.named)
+		}
+		if got.Parent.ChildCount != 3 {
+			t.Errorf("%s: parent holds %d children, want 3", tc.name, got.Parent.ChildCount)
+		}
 	}
-	if _, err := store.LinkChildren(ctx, db.ActorOf(admin), "SB00001", []string{"FIRST1"}); err != nil {
-		t.Fatal(err)
-	}
-	other, err := store.ScanParent(ctx, db.ActorOf(admin), "SB00002", 30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	thief, err := store.DB().BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer thief.Rollback()
-	if _, err := thief.ExecContext(ctx, `INSERT INTO bags (qr, type, parent_id, area_id, created_by)
-		VALUES ('STOLEN1', 'CHILD', $1, $2, $3)`, other.ID, other.AreaID, admin.ID); err != nil {
-		t.Fatal(err)
-	}
+}
 
+// stealDuringBatch makes parentQR (capacity 3, one child) for the scanner and otherQR for the
+// thief, then links three codes to parentQR while the thief's uncommitted transaction holds
+// the first of them in otherQR; the thief commits once the batch waits for it.
+func stealDuringBatch(t *testing.T, store *db.Store, scanner, thief *db.User, parentQR, otherQR string) *db.LinkResult {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := store.ScanParent(ctx, db.ActorOf(scanner), parentQR, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.LinkChildren(ctx, db.ActorOf(scanner), parentQR, []string{"FIRST" + parentQR}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := store.ScanParent(ctx, db.ActorOf(thief), otherQR, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := store.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	stolen := "STOLEN" + parentQR
+	if _, err := tx.ExecContext(ctx, `INSERT INTO bags (qr, type, parent_id, area_id, created_by)
+		VALUES ($1, 'CHILD', $2, $3, $4)`, stolen, other.ID, other.AreaID, thief.ID); err != nil {
+		t.Fatal(err)
+	}
 	type outcome struct {
 		res *db.LinkResult
 		err error
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		res, err := store.LinkChildren(ctx, db.ActorOf(admin), "SB00001", []string{"STOLEN1", "FREE1", "FREE2"})
+		res, err := store.LinkChildren(ctx, db.ActorOf(scanner), parentQR, []string{stolen, "FREE1" + parentQR, "FREE2" + parentQR})
 		done <- outcome{res, err}
 	}()
 	waitForLockWait(t, store)
-	if err := thief.Commit(); err != nil {
+	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	got := <-done
 	if got.err != nil {
 		t.Fatal(got.err)
 	}
-	var linked []string
-	for _, b := range got.res.Linked {
-		linked = append(linked, b.QR)
+	return got.res
+}
+
+// newDispatcher creates a dispatcher of the area with the code.
+func newDispatcher(t *testing.T, store *db.Store, name, areaCode string) *db.User {
+	t.Helper()
+	var areaID int64
+	if err := store.DB().QueryRow(`SELECT id FROM areas WHERE code = $1`, areaCode).Scan(&areaID); err != nil {
+		t.Fatal(err)
 	}
-	if len(linked) != 2 || linked[0] != "FREE1" || linked[1] != "FREE2" {
-		t.Errorf("linked %v, want [FREE1 FREE2]", linked)
+	u, err := store.CreateUser(context.Background(), db.System, db.NewUser{Username: name, PasswordHash: "x", Role: db.RoleDispatcher, AreaID: &areaID})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(got.res.Rejected) != 1 || got.res.Rejected[0].QR != "STOLEN1" || got.res.Rejected[0].Code != db.RejectLinkedToOther {
-		t.Errorf("rejected %+v, want only STOLEN1 as %s", got.res.Rejected, db.RejectLinkedToOther)
-	}
-	if got.res.Parent.ChildCount != 3 {
-		t.Errorf("parent holds %d children, want 3", got.res.Parent.ChildCount)
-	}
+	return u
 }
 
 // waitForLockWait returns once a session waits on a lock (the batch blocked behind the thief).

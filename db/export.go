@@ -20,8 +20,18 @@ func exportQuerySlots(poolSize int) int {
 
 // ExportBills calls each for every bill matching the filter (the bills list's), newest first.
 func (s *Store) ExportBills(ctx context.Context, f BillListFilter, each func(*Bill) error) error {
+	if err := f.check(); err != nil {
+		return err
+	}
 	return inBatches(ctx, s.exportQueries, func(page Page) ([]*Bill, bool, error) { return s.billRows(ctx, f, page) },
 		func(b *Bill) int64 { return b.ID }, each)
+}
+
+// ExportScans calls each for every scan the actor may see matching the filter (the scans
+// list's ScanFilter and scope), newest first.
+func (s *Store) ExportScans(ctx context.Context, a Actor, f ScanFilter, each func(*Scan) error) error {
+	return inBatches(ctx, s.exportQueries, func(page Page) ([]*Scan, bool, error) { return s.Scans(ctx, a, f, page) },
+		func(scan *Scan) int64 { return scan.ID }, each)
 }
 
 // ExportedBag is a bag row of the export with its parent's QR (children) and the number of

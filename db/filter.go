@@ -3,6 +3,7 @@ package db
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // conditions builds a WHERE clause with numbered parameters, so list queries can take any
@@ -33,4 +34,26 @@ func (c *conditions) where() string {
 func (c *conditions) arg(v any) string {
 	c.args = append(c.args, v)
 	return fmt.Sprintf("$%d", len(c.args))
+}
+
+// anyOf adds "column = ANY(values)" unless there are no values.
+func anyOf[T ~string](c *conditions, column string, values []T) {
+	if len(values) == 0 {
+		return
+	}
+	texts := make([]string, len(values))
+	for i, v := range values {
+		texts[i] = string(v)
+	}
+	c.add(column+" = ANY(?)", texts)
+}
+
+// window adds after <= column < before, for the bounds given.
+func (c *conditions) window(column string, after, before *time.Time) {
+	if after != nil {
+		c.add(column+" >= ?", *after)
+	}
+	if before != nil {
+		c.add(column+" < ?", *before)
+	}
 }

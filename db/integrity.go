@@ -5,7 +5,8 @@ import (
 )
 
 // IntegrityIssue is one counter or invariant that disagrees with a recount from the base
-// tables. EntityType and EntityID name the row: a Bag, a Bill or an Area (area 0: no area).
+// tables. EntityType and EntityID name the row: a Bag, a Bill, a ReturnTicket or an Area (area 0: no
+// area).
 type IntegrityIssue struct {
 	Kind       string `db:"kind"`
 	EntityType string `db:"entity_type"`
@@ -37,6 +38,10 @@ WITH children AS (
 	LEFT JOIN bill_bags bb ON bb.bill_id = b.id
 	LEFT JOIN parents p ON p.id = bb.bag_id
 	GROUP BY b.id
+), ticket_actual AS (
+	SELECT t.id, t.code, t.bag_count, t.child_count, count(r.id) AS bags, coalesce(sum(r.child_count), 0) AS children
+	FROM return_tickets t LEFT JOIN returned_bags r ON r.ticket_id = t.id
+	GROUP BY t.id
 ), counted AS (
 	SELECT area_id, sum(parent_bags) AS parent_bags, sum(child_bags) AS child_bags, sum(scans) AS scans,
 	       sum(open_bills) AS open_bills, sum(in_progress_bills) AS in_progress_bills,
@@ -96,6 +101,11 @@ FROM bill_actual WHERE parent_bag_count <> parents OR child_bag_count <> childre
 UNION ALL
 SELECT 'BILL_OVER_CAPACITY', 'Bill', id, format('bill %s has %s parents linked, capacity %s', bill_number, parents, capacity)
 FROM bill_actual WHERE parents > capacity
+UNION ALL
+SELECT 'RETURN_TICKET_COUNTER_MISMATCH', 'ReturnTicket', id,
+       format('return ticket %s: bagCount is %s but it holds %s bags; childCount is %s but they held %s children',
+              code, bag_count, bags, child_count, children)
+FROM ticket_actual WHERE bag_count <> bags OR child_count <> children
 UNION ALL
 SELECT 'BILLED_FLAG_MISMATCH', 'Bag', id,
        CASE WHEN billed THEN format('parent %s is marked billed but is on no bill', qr)

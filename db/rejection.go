@@ -25,6 +25,9 @@ const (
 	RejectNotFound         RejectionCode = "NOT_FOUND"
 	RejectDuplicateInBatch RejectionCode = "DUPLICATE_IN_BATCH"
 	RejectForbiddenArea    RejectionCode = "FORBIDDEN_AREA"
+	// Returns (scanReturn) add two codes to the contract's.
+	RejectNotOnBill       RejectionCode = "NOT_ON_BILL"
+	RejectAlreadyReturned RejectionCode = "ALREADY_RETURNED"
 )
 
 // Rejection is a QR of a batch that was not linked, with its code and a message for a person.
@@ -40,6 +43,7 @@ type Rejection struct {
 const (
 	MaxChildrenPerScanBatch = 30
 	MaxLinkBatch            = 100
+	MaxReturnBatch          = 100
 )
 
 // checkBatchSize is the BAD_USER_INPUT of a batch over its cap.
@@ -102,7 +106,7 @@ func rejectIsParent(code string) Rejection {
 }
 
 func rejectIsChild(code string) Rejection {
-	return Rejection{code, RejectIsChild, code + " is a child bag; only parent bags go on bills"}
+	return Rejection{code, RejectIsChild, code + " is a child bag; only parent bags go on bills and return tickets: scan its parent"}
 }
 
 // rejectLinkedToOther refuses a child of another parent; parentQR is that parent when the
@@ -157,4 +161,28 @@ func errBillCompleted(refused, billNumber string) error {
 // rejection's qr.
 func rejectForbiddenArea(code string) Rejection {
 	return Rejection{code, RejectForbiddenArea, "that bag belongs to another dispatch area than yours; it was not linked"}
+}
+
+// rejectNotOnBill refuses the return of a parent that is on no bill: nothing was dispatched.
+func rejectNotOnBill(code string) Rejection {
+	return Rejection{code, RejectNotOnBill, code + " is on no bill, so there is nothing to return; only billed parent bags come back on a return ticket"}
+}
+
+// rejectAlreadyReturned refuses a parent already returned on another ticket (or on this one
+// before it went onto a bill again).
+func rejectAlreadyReturned(code, ticketCode string) Rejection {
+	return Rejection{code, RejectAlreadyReturned, fmt.Sprintf("%s was already returned on ticket %s and is on no bill since; nothing to return", code, ticketCode)}
+}
+
+// rejectReturnedBefore refuses a parent this ticket already returned once, which went onto a
+// bill again: a ticket lists a bag once.
+func rejectReturnedBefore(code, ticketCode, billNumber string) Rejection {
+	return Rejection{code, RejectAlreadyReturned, fmt.Sprintf("%s was returned on ticket %s before and is now on bill %s; return it on a new ticket", code, ticketCode, billNumber)}
+}
+
+// rejectEmptiesCompletedBill refuses the return of the last parent of a completed bill: a
+// completed bill is never empty.
+func rejectEmptiesCompletedBill(code, billNumber string) Rejection {
+	return Rejection{code, RejectBillCompleted, fmt.Sprintf("%s is the last parent bag on completed bill %s, and a completed bill cannot be empty; reopen bill %s first, then return %s",
+		code, billNumber, billNumber, code)}
 }

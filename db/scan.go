@@ -23,25 +23,14 @@ func (s *Store) Scans(ctx context.Context, a Actor, f ScanFilter, page Page) ([]
 	}
 	f.AreaID = area
 	c := &conditions{}
-	if len(f.Kinds) > 0 {
-		kinds := make([]string, len(f.Kinds))
-		for i, k := range f.Kinds {
-			kinds[i] = string(k)
-		}
-		c.add("kind = ANY(?)", kinds)
-	}
+	anyOf(c, "kind", f.Kinds)
 	if f.AreaID != nil {
 		c.add("area_id = ?", *f.AreaID)
 	}
 	if f.UserID != nil {
 		c.add("user_id = ?", *f.UserID)
 	}
-	if f.After != nil {
-		c.add("at >= ?", *f.After)
-	}
-	if f.Before != nil {
-		c.add("at < ?", *f.Before)
-	}
+	c.window("at", f.After, f.Before)
 	if page.AfterID > 0 {
 		c.add("id < ?", page.AfterID)
 	}

@@ -41,6 +41,23 @@ func qrSearchText(text *string, least int) (string, error) {
 	return t, nil
 }
 
+// MaxBillSearchLength bounds bill search text: no bill number or destination is longer, and
+// a longer pattern cost the trigram match seconds of a pooled connection and a core.
+const MaxBillSearchLength = MaxBillDestinationLen
+
+// CheckBillSearch refuses bill search text (bill number or destination contains it) longer
+// than any bill number or destination.
+func CheckBillSearch(text *string) error {
+	if text == nil {
+		return nil
+	}
+	if n := len([]rune(strings.TrimSpace(*text))); n > MaxBillSearchLength {
+		return apperr.New(apperr.BadUserInput, "bill search text has at most %d characters (the longest bill number or destination), got %d",
+			MaxBillSearchLength, n)
+	}
+	return nil
+}
+
 // likePattern escapes LIKE's wildcards in user text, so % and _ match themselves.
 func likePattern(text string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(text)

@@ -45,6 +45,25 @@ func TestQRSearchText(t *testing.T) {
 	}
 }
 
+func TestBillSearchText(t *testing.T) {
+	str := func(s string) *string { return &s }
+	for i, tc := range []struct {
+		in  *string
+		bad bool
+	}{
+		{nil, false},
+		{str("delhi"), false},
+		{str(" " + strings.Repeat("é", MaxBillSearchLength) + " "), false},
+		{str(strings.Repeat("x", MaxBillSearchLength+1)), true},
+	} {
+		err := CheckBillSearch(tc.in)
+		e, isApp := apperr.As(err)
+		if tc.bad != (err != nil) || (err != nil && (!isApp || e.Code != apperr.BadUserInput)) {
+			t.Errorf("case %d: CheckBillSearch = %v; want bad input %v", i, err, tc.bad)
+		}
+	}
+}
+
 func TestSummaryWindow(t *testing.T) {
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) *time.Time { v := now.Add(d); return &v }

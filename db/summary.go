@@ -127,6 +127,11 @@ type BillTotals struct {
 	CompletedBills int    `db:"completed_bills"`
 }
 
+// billTotalsColumns are BillTotals' aggregates (but the key) over bills b.
+const billTotalsColumns = `count(*) AS bills, coalesce(sum(b.parent_bag_count), 0) AS parent_bags,
+	coalesce(sum(b.child_bag_count), 0) AS child_bags, coalesce(sum(b.capacity), 0) AS capacity,
+	count(*) FILTER (WHERE b.status = 'COMPLETED') AS completed_bills`
+
 // BillSummary totals the bills created at from <= created_at < to, grouped and ordered by key,
 // through the bills_created index.
 func (s *Store) BillSummary(ctx context.Context, group BillGroup, from, to time.Time, tz string) ([]BillTotals, error) {
@@ -140,9 +145,7 @@ func (s *Store) BillSummary(ctx context.Context, group BillGroup, from, to time.
 	}
 	var rows []BillTotals
 	err := s.reader().SelectContext(ctx, &rows, `
-		SELECT `+key+` AS key, count(*) AS bills, coalesce(sum(b.parent_bag_count), 0) AS parent_bags,
-		       coalesce(sum(b.child_bag_count), 0) AS child_bags, coalesce(sum(b.capacity), 0) AS capacity,
-		       count(*) FILTER (WHERE b.status = 'COMPLETED') AS completed_bills
+		SELECT `+key+` AS key, `+billTotalsColumns+`
 		FROM bills b
 		LEFT JOIN users u ON u.id = b.created_by
 		WHERE b.created_at >= $1 AND b.created_at < $2

@@ -50,6 +50,8 @@ const (
 	ScanBagDeleted    ScanKind = "BAG_DELETED"
 	ScanBillLinked    ScanKind = "BILL_LINKED"
 	ScanBillUnlinked  ScanKind = "BILL_UNLINKED"
+	// ScanReturned: a parent bag came back on a return ticket and left its bill.
+	ScanReturned ScanKind = "RETURNED"
 )
 
 // Area is a dispatch area.
@@ -117,11 +119,14 @@ type Bill struct {
 	CreatedAt      time.Time  `db:"created_at"`
 	UpdatedAt      time.Time  `db:"updated_at"`
 	CompletedAt    *time.Time `db:"completed_at"`
+	// CompletedByID is who completed the bill; nil while it is not completed (and for bills
+	// completed before this was recorded).
+	CompletedByID *int64 `db:"completed_by"`
 }
 
 // billColumns are the columns Bill reads.
 const billColumns = `id, bill_number, description, destination, vehicle_number, capacity, status,
-	parent_bag_count, child_bag_count, created_by, created_at, updated_at, completed_at`
+	parent_bag_count, child_bag_count, created_by, created_at, updated_at, completed_at, completed_by`
 
 // Scan is one entry of the append-only scan log. The ids may name rows that are gone.
 type Scan struct {
@@ -139,6 +144,56 @@ type Scan struct {
 // scanColumns are the columns Scan reads.
 const scanColumns = `id, kind, at, bag_qr, bag_id, parent_id, bill_id, user_id, area_id`
 
+// ReturnTicketStatus is a return ticket's state: OPEN takes bags; COMMITTED and CANCELLED
+// are final.
+type ReturnTicketStatus string
+
+const (
+	ReturnTicketOpen      ReturnTicketStatus = "OPEN"
+	ReturnTicketCommitted ReturnTicketStatus = "COMMITTED"
+	ReturnTicketCancelled ReturnTicketStatus = "CANCELLED"
+)
+
+// ReturnTicket is an IPT return: parent bags that came back from a C&F location. Code is
+// made by the database (RTN-000123); BagCount and ChildCount are kept by its triggers.
+type ReturnTicket struct {
+	ID          int64              `db:"id"`
+	Code        string             `db:"code"`
+	CFLocation  string             `db:"cf_location"`
+	Notes       *string            `db:"notes"`
+	Status      ReturnTicketStatus `db:"status"`
+	BagCount    int                `db:"bag_count"`
+	ChildCount  int                `db:"child_count"`
+	CreatedByID *int64             `db:"created_by"`
+	CreatedAt   time.Time          `db:"created_at"`
+	UpdatedAt   time.Time          `db:"updated_at"`
+	ClosedByID  *int64             `db:"closed_by"`
+	ClosedAt    *time.Time         `db:"closed_at"`
+}
+
+// returnTicketColumns are the columns ReturnTicket reads.
+const returnTicketColumns = `id, code, cf_location, notes, status, bag_count, child_count, created_by,
+	created_at, updated_at, closed_by, closed_at`
+
+// ReturnedBag is a parent bag on a return ticket: the bill it left and the children it held
+// then. The ids may name a bag or bill that is gone; the QR and bill number stay.
+type ReturnedBag struct {
+	ID           int64     `db:"id"`
+	TicketID     int64     `db:"ticket_id"`
+	BagID        int64     `db:"bag_id"`
+	BagQR        string    `db:"bag_qr"`
+	BillID       int64     `db:"bill_id"`
+	BillNumber   string    `db:"bill_number"`
+	ChildCount   int       `db:"child_count"`
+	AreaID       *int64    `db:"area_id"`
+	ReturnedByID *int64    `db:"returned_by"`
+	ReturnedAt   time.Time `db:"returned_at"`
+}
+
+// returnedBagColumns are the columns ReturnedBag reads.
+const returnedBagColumns = `id, ticket_id, bag_id, bag_qr, bill_id, bill_number, child_count, area_id,
+	returned_by, returned_at`
+
 // qualified is a column list with each column prefixed by a table alias ("b.id, b.qr, ..."),
 // for queries that join: the list stays the one beside its struct.
 func qualified(alias, columns string) string {
@@ -152,7 +207,8 @@ func qualified(alias, columns string) string {
 // Node is what the GraphQL Node interface binds to: a record that has a global id.
 type Node interface{ isNode() }
 
-func (User) isNode() {}
-func (Bag) isNode()  {}
-func (Bill) isNode() {}
-func (Scan) isNode() {}
+func (User) isNode()         {}
+func (Bag) isNode()          {}
+func (Bill) isNode()         {}
+func (Scan) isNode()         {}
+func (ReturnTicket) isNode() {}

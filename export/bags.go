@@ -11,31 +11,33 @@ import (
 var bagHeader = []string{"qr", "type", "status", "area", "parent_qr", "child_count", "weight_kg",
 	"bill_number", "created_at"}
 
-// Bags serves GET /export/bags.csv?type=&status=&areaCode=&qrPrefix=&search=&billed=
+// Bags serves GET /export/bags.csv (and .xlsx)?type=&status=&areaCode=&qrPrefix=&search=&billed=
 // &createdAfter=&createdBefore=, in id order. A dispatcher gets their own area's bags only
 // (another areaCode: 403), as in the GraphQL bags list.
-func (h *Handler) Bags(w http.ResponseWriter, r *http.Request) {
-	user, err := caller(r)
-	if err != nil {
-		refuse(w, r, err)
-		return
-	}
-	actor := auth.ActorFrom(r.Context())
-	p := &params{q: r.URL.Query()}
-	filter, err := h.bagFilter(r, actor, p)
-	if err != nil {
-		refuse(w, r, err)
-		return
-	}
-	h.stream(w, r, user, "bags.csv", bagHeader, func(out *csvStream) error {
-		return h.Store.ExportBags(r.Context(), actor, filter, func(b *db.ExportedBag) error {
-			record, err := h.bagRecord(r, b)
-			if err != nil {
-				return err
-			}
-			return out.row(record)
+func (h *Handler) Bags(format Format) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		user, err := caller(r)
+		if err != nil {
+			refuse(w, r, err)
+			return
+		}
+		actor := auth.ActorFrom(r.Context())
+		p := &params{q: r.URL.Query()}
+		filter, err := h.bagFilter(r, actor, p)
+		if err != nil {
+			refuse(w, r, err)
+			return
+		}
+		h.stream(w, r, user, format, "bags", bagHeader, func(out rowWriter) error {
+			return h.Store.ExportBags(r.Context(), actor, filter, func(b *db.ExportedBag) error {
+				record, err := h.bagRecord(r, b)
+				if err != nil {
+					return err
+				}
+				return out.row(record)
+			})
 		})
-	})
+	}
 }
 
 // bagFilter builds the bags list's own filter (db.BagFilter, with its search rules) from the
@@ -64,17 +66,23 @@ func (h *Handler) bagFilter(r *http.Request, actor db.Actor, p *params) (db.BagF
 }
 
 func (h *Handler) bagRecord(r *http.Request, b *db.ExportedBag) ([]string, error) {
-	var areaCode string
-	if b.AreaID != nil {
-		area, err := h.Store.AreaByID(r.Context(), *b.AreaID)
-		if err != nil {
-			return nil, err
-		}
-		if area != nil {
-			areaCode = area.Code
-		}
+	areaCode, err := h.areaCode(r, b.AreaID)
+	if err != nil {
+		return nil, err
 	}
 	return []string{b.QR, string(b.Type), string(b.Status), areaCode, deref(b.ParentQR),
 		strconv.Itoa(b.ChildCount), formatKg(h.Weights.Bag(&b.Bag)),
 		deref(b.BillNumber), formatTime(&b.CreatedAt)}, nil
+}
+
+// areaCode is the code of the area (cached by the store), "" for none.
+func (h *Handler) areaCode(r *http.Request, id *int64) (string, error) {
+	if id == nil {
+		return "", nil
+	}
+	area, err := h.Store.AreaByID(r.Context(), *id)
+	if err != nil || area == nil {
+		return "", err
+	}
+	return area.Code, nil
 }

@@ -12,24 +12,26 @@ var billHeader = []string{"bill_number", "status", "capacity", "parent_bags", "c
 	"total_weight_kg", "expected_weight_kg", "destination", "vehicle_number", "description",
 	"created_at", "completed_at"}
 
-// Bills serves GET /export/bills.csv?status=&search=&createdById=&createdAfter=&createdBefore=
+// Bills serves GET /export/bills.csv (and .xlsx)?status=&search=&createdById=&createdAfter=&createdBefore=
 // to any signed-in user (bills belong to no area), newest first.
-func (h *Handler) Bills(w http.ResponseWriter, r *http.Request) {
-	user, err := caller(r)
-	if err != nil {
-		refuse(w, r, err)
-		return
-	}
-	filter, err := billFilter(r)
-	if err != nil {
-		refuse(w, r, err)
-		return
-	}
-	h.stream(w, r, user, "bills.csv", billHeader, func(out *csvStream) error {
-		return h.Store.ExportBills(r.Context(), filter, func(b *db.Bill) error {
-			return out.row(h.billRecord(b))
+func (h *Handler) Bills(format Format) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		user, err := caller(r)
+		if err != nil {
+			refuse(w, r, err)
+			return
+		}
+		filter, err := billFilter(r)
+		if err != nil {
+			refuse(w, r, err)
+			return
+		}
+		h.stream(w, r, user, format, "bills", billHeader, func(out rowWriter) error {
+			return h.Store.ExportBills(r.Context(), filter, func(b *db.Bill) error {
+				return out.row(h.billRecord(b))
+			})
 		})
-	})
+	}
 }
 
 func billFilter(r *http.Request) (db.BillListFilter, error) {

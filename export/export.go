@@ -1,4 +1,4 @@
-// Package export serves the CSV downloads GET /export/bills.csv and GET /export/bags.csv. They
+// Package export serves the downloads GET /export/{bills,bags,scans}.{csv,xlsx}. They
 // take the GraphQL lists' filters as query parameters, use the lists' own store filters and
 // area scope, and stream row by row (the store reads keyset batches and hands one row at a
 // time to a csv.Writer that is flushed every flushEvery rows), so an export of a million bags
@@ -9,12 +9,14 @@ package export
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
 	"tracetrack/apperr"
 	"tracetrack/auth"
 	"tracetrack/db"
+	"tracetrack/internal/commalist"
 	"tracetrack/internal/scalar"
 )
 
@@ -113,6 +115,25 @@ func (p *params) oneOf(name string, allowed ...string) *string {
 		p.err = apperr.New(apperr.BadUserInput, "%s must be one of %v, got %q", name, allowed, *v)
 	}
 	return nil
+}
+
+// listOf returns the comma-separated values of the parameter, each one of the allowed values.
+func (p *params) listOf(name string, allowed ...string) []string {
+	v := p.str(name)
+	if v == nil {
+		return nil
+	}
+	var out []string
+	for _, item := range commalist.Split(*v) {
+		if !slices.Contains(allowed, item) {
+			if p.err == nil {
+				p.err = apperr.New(apperr.BadUserInput, "%s must be a comma-separated list of %v, got %q", name, allowed, item)
+			}
+			return nil
+		}
+		out = append(out, item)
+	}
+	return out
 }
 
 func formatTime(t *time.Time) string {

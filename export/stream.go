@@ -23,16 +23,31 @@ type csvStream struct {
 	rows     int
 }
 
-// stream serves one export to the user: it takes one of their export slots (or refuses with
-// RATE_LIMITED), sends the header row, lets rows write the rest and finishes the download.
-func (h *Handler) stream(w http.ResponseWriter, r *http.Request, user *db.User, filename string, header []string,
-	rows func(*csvStream) error) {
+// rowWriter takes an export's records, one at a time: a csvStream or an xlsxStream.
+type rowWriter interface {
+	row(record []string) error
+}
+
+// stream serves one export to the user as name.csv or name.xlsx: it takes one of their export
+// slots (or refuses with RATE_LIMITED), starts the file with the header row, lets rows write
+// the rest and finishes the download.
+func (h *Handler) stream(w http.ResponseWriter, r *http.Request, user *db.User, format Format, name string,
+	header []string, rows func(rowWriter) error) {
 	done, err := h.limits.begin(user.ID)
 	if err != nil {
 		refuse(w, r, err)
 		return
 	}
 	defer done()
+	filename := name + "." + string(format)
+	if format == XLSX {
+		book, err := newXLSX(header, sheetRows)
+		if err == nil {
+			err = rows(book)
+		}
+		book.send(w, r, filename, h.limits.limits.WriteTimeout, err)
+		return
+	}
 	out, err := h.startCSV(w, filename, header)
 	if err == nil {
 		err = rows(out)
@@ -89,9 +104,10 @@ func (s *csvStream) extendDeadline() error {
 	return s.control.SetWriteDeadline(s.extended.Add(s.writeTimeout))
 }
 
-// finish flushes the rest, or, when the export failed midway (a client that stopped
-// reading, a database error), aborts the connection so the client sees a broken download
-// instead of a file that silently lacks rows.
+// finish flushes the rest. An export refused before its first row (a filter the store
+// refuses, a database that is down) is answered with the refusal's status and message; one
+// that failed midway (a client that stopped reading, a database error) aborts the
+// connection so the client sees a broken download instead of a file that silently lacks rows.
 func (s *csvStream) finish(r *http.Request, err error) {
 	if err == nil {
 		err = s.flush()
@@ -99,6 +115,13 @@ func (s *csvStream) finish(r *http.Request, err error) {
 	if err == nil {
 		// the download is complete: its last deadline must not cut what the connection does next
 		err = s.control.SetWriteDeadline(time.Time{})
+	}
+	if err != nil && s.rows == 0 {
+		// nothing has reached the client yet (the header row is still in the CSV writer's
+		// buffer): the refusal is answered as any other, with its status and message
+		s.w.Header().Del("Content-Disposition")
+		refuse(s.w, r, err)
+		return
 	}
 	if err != nil {
 		slog.Default().WarnContext(r.Context(), "export aborted", "path", r.URL.Path, "rows", s.rows, "err", err)

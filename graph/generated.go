@@ -14,6 +14,7 @@ import (
 	"time"
 	"tracetrack/db"
 	"tracetrack/graph/model"
+	"tracetrack/internal/scalar"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
@@ -32,11 +33,15 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Area() AreaResolver
+	AuditEntry() AuditEntryResolver
 	Bag() BagResolver
 	BagConnection() BagConnectionResolver
 	Bill() BillResolver
+	EndOfDayReport() EndOfDayReportResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	ReturnTicket() ReturnTicketResolver
+	ReturnedBag() ReturnedBagResolver
 	Scan() ScanResolver
 	Subscription() SubscriptionResolver
 	User() UserResolver
@@ -51,6 +56,28 @@ type ComplexityRoot struct {
 		Code func(childComplexity int) int
 		ID   func(childComplexity int) int
 		Name func(childComplexity int) int
+	}
+
+	AuditEntry struct {
+		Action     func(childComplexity int) int
+		Actor      func(childComplexity int) int
+		After      func(childComplexity int) int
+		At         func(childComplexity int) int
+		Before     func(childComplexity int) int
+		ID         func(childComplexity int) int
+		RemoteAddr func(childComplexity int) int
+		RequestID  func(childComplexity int) int
+		Target     func(childComplexity int) int
+	}
+
+	AuditEntryConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	AuditEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	AuthPayload struct {
@@ -92,6 +119,7 @@ type ComplexityRoot struct {
 		Capacity         func(childComplexity int) int
 		ChildBagCount    func(childComplexity int) int
 		CompletedAt      func(childComplexity int) int
+		CompletedBy      func(childComplexity int) int
 		CreatedAt        func(childComplexity int) int
 		CreatedBy        func(childComplexity int) int
 		Description      func(childComplexity int) int
@@ -127,6 +155,26 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	DayCount struct {
+		Count func(childComplexity int) int
+		Date  func(childComplexity int) int
+	}
+
+	EndOfDayReport struct {
+		Bills    func(childComplexity int, first *int, after *string) int
+		ByStatus func(childComplexity int) int
+		ByUser   func(childComplexity int) int
+		Date     func(childComplexity int) int
+		From     func(childComplexity int) int
+		To       func(childComplexity int) int
+		Totals   func(childComplexity int) int
+	}
+
+	HourCount struct {
+		Count func(childComplexity int) int
+		Hour  func(childComplexity int) int
+	}
+
 	IntegrityProblem struct {
 		Detail   func(childComplexity int) int
 		EntityID func(childComplexity int) int
@@ -147,25 +195,29 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		ChangePassword    func(childComplexity int, currentPassword string, newPassword string) int
-		CompleteBill      func(childComplexity int, id string) int
-		CreateBill        func(childComplexity int, input model.CreateBillInput) int
-		CreateUser        func(childComplexity int, input model.CreateUserInput) int
-		DeleteBag         func(childComplexity int, qr string) int
-		DeleteBill        func(childComplexity int, id string) int
-		DeleteUser        func(childComplexity int, id string) int
-		LinkBagsToBill    func(childComplexity int, billID string, parentQrs []string) int
-		Login             func(childComplexity int, username string, password string) int
-		Logout            func(childComplexity int) int
-		ReopenBill        func(childComplexity int, id string) int
-		ScanChildren      func(childComplexity int, parentQR string, childQrs []string) int
-		ScanParent        func(childComplexity int, qr string) int
-		UndoLastChildScan func(childComplexity int) int
-		UnlinkBagFromBill func(childComplexity int, billID string, parentQR string) int
-		UnlinkChild       func(childComplexity int, childQR string) int
-		UnlockUser        func(childComplexity int, id string) int
-		UpdateBill        func(childComplexity int, id string, input model.UpdateBillInput) int
-		UpdateUser        func(childComplexity int, id string, input model.UpdateUserInput) int
+		CancelReturnTicket   func(childComplexity int, id string) int
+		ChangePassword       func(childComplexity int, currentPassword string, newPassword string) int
+		CompleteBill         func(childComplexity int, id string) int
+		CreateBill           func(childComplexity int, input model.CreateBillInput) int
+		CreateReturnTicket   func(childComplexity int, input model.CreateReturnTicketInput) int
+		CreateUser           func(childComplexity int, input model.CreateUserInput) int
+		DeleteBag            func(childComplexity int, qr string) int
+		DeleteBill           func(childComplexity int, id string) int
+		DeleteUser           func(childComplexity int, id string) int
+		FinalizeReturnTicket func(childComplexity int, id string) int
+		LinkBagsToBill       func(childComplexity int, billID string, parentQrs []string) int
+		Login                func(childComplexity int, username string, password string) int
+		Logout               func(childComplexity int) int
+		ReopenBill           func(childComplexity int, id string) int
+		ScanChildren         func(childComplexity int, parentQR string, childQrs []string) int
+		ScanParent           func(childComplexity int, qr string) int
+		ScanReturn           func(childComplexity int, ticketID string, parentQrs []string) int
+		UndoLastChildScan    func(childComplexity int) int
+		UnlinkBagFromBill    func(childComplexity int, billID string, parentQR string) int
+		UnlinkChild          func(childComplexity int, childQR string) int
+		UnlockUser           func(childComplexity int, id string) int
+		UpdateBill           func(childComplexity int, id string, input model.UpdateBillInput) int
+		UpdateUser           func(childComplexity int, id string, input model.UpdateUserInput) int
 	}
 
 	PageInfo struct {
@@ -174,19 +226,74 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Areas       func(childComplexity int) int
-		Bag         func(childComplexity int, qr string) int
-		Bags        func(childComplexity int, filter *model.BagFilter, first *int, after *string) int
-		Bill        func(childComplexity int, id *string, billNumber *string) int
-		BillSummary func(childComplexity int, groupBy model.BillGrouping, from *time.Time, to *time.Time) int
-		Bills       func(childComplexity int, filter *model.BillFilter, first *int, after *string) int
-		Integrity   func(childComplexity int) int
-		Me          func(childComplexity int) int
-		Node        func(childComplexity int, id string) int
-		ScanSummary func(childComplexity int, groupBy model.ScanGrouping, from *time.Time, to *time.Time, areaCode *string) int
-		Scans       func(childComplexity int, filter *model.ScanFilter, first *int, after *string) int
-		Stats       func(childComplexity int, areaCode *string) int
-		Users       func(childComplexity int, role *db.Role, areaCode *string, first *int, after *string) int
+		Areas          func(childComplexity int) int
+		AuditLog       func(childComplexity int, filter *model.AuditFilter, first *int, after *string) int
+		Bag            func(childComplexity int, qr string) int
+		Bags           func(childComplexity int, filter *model.BagFilter, first *int, after *string) int
+		Bill           func(childComplexity int, id *string, billNumber *string) int
+		BillSummary    func(childComplexity int, groupBy model.BillGrouping, from *time.Time, to *time.Time) int
+		Bills          func(childComplexity int, filter *model.BillFilter, first *int, after *string) int
+		EndOfDayReport func(childComplexity int, date scalar.Date) int
+		Integrity      func(childComplexity int) int
+		Me             func(childComplexity int) int
+		Node           func(childComplexity int, id string) int
+		ReturnTicket   func(childComplexity int, id string) int
+		ReturnTickets  func(childComplexity int, filter *model.ReturnTicketFilter, first *int, after *string) int
+		ScanSummary    func(childComplexity int, groupBy model.ScanGrouping, from *time.Time, to *time.Time, areaCode *string) int
+		Scans          func(childComplexity int, filter *model.ScanFilter, first *int, after *string) int
+		Stats          func(childComplexity int, areaCode *string) int
+		UserActivity   func(childComplexity int, userID string, from *time.Time, to *time.Time) int
+		Users          func(childComplexity int, role *db.Role, areaCode *string, first *int, after *string) int
+	}
+
+	ReturnTicket struct {
+		BagCount      func(childComplexity int) int
+		Bags          func(childComplexity int, first *int, after *string) int
+		CFLocation    func(childComplexity int) int
+		ChildCount    func(childComplexity int) int
+		ClosedAt      func(childComplexity int) int
+		ClosedBy      func(childComplexity int) int
+		Code          func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		CreatedBy     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Notes         func(childComplexity int) int
+		Status        func(childComplexity int) int
+		TotalWeightKg func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+	}
+
+	ReturnTicketConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ReturnTicketEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ReturnedBag struct {
+		Bag        func(childComplexity int) int
+		BagQR      func(childComplexity int) int
+		Bill       func(childComplexity int) int
+		BillNumber func(childComplexity int) int
+		ChildCount func(childComplexity int) int
+		ReturnedAt func(childComplexity int) int
+		ReturnedBy func(childComplexity int) int
+		WeightKg   func(childComplexity int) int
+	}
+
+	ReturnedBagConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ReturnedBagEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Scan struct {
@@ -229,6 +336,13 @@ type ComplexityRoot struct {
 		QR      func(childComplexity int) int
 	}
 
+	ScanReturnResult struct {
+		AlreadyReturned func(childComplexity int) int
+		Rejected        func(childComplexity int) int
+		Returned        func(childComplexity int) int
+		Ticket          func(childComplexity int) int
+	}
+
 	Stats struct {
 		Bills           func(childComplexity int) int
 		ChildBags       func(childComplexity int) int
@@ -263,6 +377,19 @@ type ComplexityRoot struct {
 		Username    func(childComplexity int) int
 	}
 
+	UserActivity struct {
+		BusiestHour   func(childComplexity int) int
+		From          func(childComplexity int) int
+		LastScan      func(childComplexity int) int
+		PeakDay       func(childComplexity int) int
+		ScansInRange  func(childComplexity int) int
+		ScansThisWeek func(childComplexity int) int
+		ScansToday    func(childComplexity int) int
+		To            func(childComplexity int) int
+		UniqueBags    func(childComplexity int) int
+		User          func(childComplexity int) int
+	}
+
 	UserConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
@@ -281,6 +408,12 @@ type ComplexityRoot struct {
 
 type AreaResolver interface {
 	ID(ctx context.Context, obj *db.Area) (string, error)
+}
+type AuditEntryResolver interface {
+	ID(ctx context.Context, obj *db.AuditEntry) (string, error)
+
+	Actor(ctx context.Context, obj *db.AuditEntry) (*db.User, error)
+	Target(ctx context.Context, obj *db.AuditEntry) (db.Node, error)
 }
 type BagResolver interface {
 	ID(ctx context.Context, obj *db.Bag) (string, error)
@@ -305,6 +438,11 @@ type BillResolver interface {
 	ExpectedWeightKg(ctx context.Context, obj *db.Bill) (float64, error)
 	ParentBags(ctx context.Context, obj *db.Bill, first *int, after *string) (*model.BagConnection, error)
 	CreatedBy(ctx context.Context, obj *db.Bill) (*db.User, error)
+
+	CompletedBy(ctx context.Context, obj *db.Bill) (*db.User, error)
+}
+type EndOfDayReportResolver interface {
+	Bills(ctx context.Context, obj *model.EndOfDayReport, first *int, after *string) (*model.BillConnection, error)
 }
 type MutationResolver interface {
 	ScanParent(ctx context.Context, qr string) (*db.Bag, error)
@@ -319,6 +457,10 @@ type MutationResolver interface {
 	CompleteBill(ctx context.Context, id string) (*db.Bill, error)
 	ReopenBill(ctx context.Context, id string) (*db.Bill, error)
 	DeleteBill(ctx context.Context, id string) (bool, error)
+	CreateReturnTicket(ctx context.Context, input model.CreateReturnTicketInput) (*db.ReturnTicket, error)
+	ScanReturn(ctx context.Context, ticketID string, parentQrs []string) (*db.ReturnScanResult, error)
+	FinalizeReturnTicket(ctx context.Context, id string) (*db.ReturnTicket, error)
+	CancelReturnTicket(ctx context.Context, id string) (*db.ReturnTicket, error)
 	Login(ctx context.Context, username string, password string) (*model.AuthPayload, error)
 	Logout(ctx context.Context) (bool, error)
 	ChangePassword(ctx context.Context, currentPassword string, newPassword string) (bool, error)
@@ -334,6 +476,11 @@ type QueryResolver interface {
 	Bill(ctx context.Context, id *string, billNumber *string) (*db.Bill, error)
 	Bills(ctx context.Context, filter *model.BillFilter, first *int, after *string) (*model.BillConnection, error)
 	BillSummary(ctx context.Context, groupBy model.BillGrouping, from *time.Time, to *time.Time) ([]*model.BillAggregate, error)
+	EndOfDayReport(ctx context.Context, date scalar.Date) (*model.EndOfDayReport, error)
+	UserActivity(ctx context.Context, userID string, from *time.Time, to *time.Time) (*model.UserActivity, error)
+	AuditLog(ctx context.Context, filter *model.AuditFilter, first *int, after *string) (*model.AuditEntryConnection, error)
+	ReturnTicket(ctx context.Context, id string) (*db.ReturnTicket, error)
+	ReturnTickets(ctx context.Context, filter *model.ReturnTicketFilter, first *int, after *string) (*model.ReturnTicketConnection, error)
 	Scans(ctx context.Context, filter *model.ScanFilter, first *int, after *string) (*model.ScanConnection, error)
 	ScanSummary(ctx context.Context, groupBy model.ScanGrouping, from *time.Time, to *time.Time, areaCode *string) ([]*model.ScanAggregate, error)
 	Stats(ctx context.Context, areaCode *string) (*db.Stats, error)
@@ -341,6 +488,22 @@ type QueryResolver interface {
 	Me(ctx context.Context) (*db.User, error)
 	Users(ctx context.Context, role *db.Role, areaCode *string, first *int, after *string) (*model.UserConnection, error)
 	Areas(ctx context.Context) ([]*db.Area, error)
+}
+type ReturnTicketResolver interface {
+	ID(ctx context.Context, obj *db.ReturnTicket) (string, error)
+
+	TotalWeightKg(ctx context.Context, obj *db.ReturnTicket) (float64, error)
+	Bags(ctx context.Context, obj *db.ReturnTicket, first *int, after *string) (*model.ReturnedBagConnection, error)
+	CreatedBy(ctx context.Context, obj *db.ReturnTicket) (*db.User, error)
+
+	ClosedBy(ctx context.Context, obj *db.ReturnTicket) (*db.User, error)
+}
+type ReturnedBagResolver interface {
+	Bag(ctx context.Context, obj *db.ReturnedBag) (*db.Bag, error)
+	Bill(ctx context.Context, obj *db.ReturnedBag) (*db.Bill, error)
+
+	WeightKg(ctx context.Context, obj *db.ReturnedBag) (float64, error)
+	ReturnedBy(ctx context.Context, obj *db.ReturnedBag) (*db.User, error)
 }
 type ScanResolver interface {
 	ID(ctx context.Context, obj *db.Scan) (string, error)
@@ -398,6 +561,87 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Area.Name(childComplexity), true
+
+	case "AuditEntry.action":
+		if e.ComplexityRoot.AuditEntry.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Action(childComplexity), true
+	case "AuditEntry.actor":
+		if e.ComplexityRoot.AuditEntry.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Actor(childComplexity), true
+	case "AuditEntry.after":
+		if e.ComplexityRoot.AuditEntry.After == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.After(childComplexity), true
+	case "AuditEntry.at":
+		if e.ComplexityRoot.AuditEntry.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.At(childComplexity), true
+	case "AuditEntry.before":
+		if e.ComplexityRoot.AuditEntry.Before == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Before(childComplexity), true
+	case "AuditEntry.id":
+		if e.ComplexityRoot.AuditEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ID(childComplexity), true
+	case "AuditEntry.remoteAddr":
+		if e.ComplexityRoot.AuditEntry.RemoteAddr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.RemoteAddr(childComplexity), true
+	case "AuditEntry.requestId":
+		if e.ComplexityRoot.AuditEntry.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.RequestID(childComplexity), true
+	case "AuditEntry.target":
+		if e.ComplexityRoot.AuditEntry.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Target(childComplexity), true
+
+	case "AuditEntryConnection.edges":
+		if e.ComplexityRoot.AuditEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryConnection.Edges(childComplexity), true
+	case "AuditEntryConnection.pageInfo":
+		if e.ComplexityRoot.AuditEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryConnection.PageInfo(childComplexity), true
+
+	case "AuditEntryEdge.cursor":
+		if e.ComplexityRoot.AuditEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryEdge.Cursor(childComplexity), true
+	case "AuditEntryEdge.node":
+		if e.ComplexityRoot.AuditEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryEdge.Node(childComplexity), true
 
 	case "AuthPayload.expiresAt":
 		if e.ComplexityRoot.AuthPayload.ExpiresAt == nil {
@@ -569,6 +813,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Bill.CompletedAt(childComplexity), true
+	case "Bill.completedBy":
+		if e.ComplexityRoot.Bill.CompletedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Bill.CompletedBy(childComplexity), true
 	case "Bill.createdAt":
 		if e.ComplexityRoot.Bill.CreatedAt == nil {
 			break
@@ -722,6 +972,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.BillEdge.Node(childComplexity), true
 
+	case "DayCount.count":
+		if e.ComplexityRoot.DayCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DayCount.Count(childComplexity), true
+	case "DayCount.date":
+		if e.ComplexityRoot.DayCount.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DayCount.Date(childComplexity), true
+
+	case "EndOfDayReport.bills":
+		if e.ComplexityRoot.EndOfDayReport.Bills == nil {
+			break
+		}
+
+		args, err := ec.field_EndOfDayReport_bills_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.EndOfDayReport.Bills(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "EndOfDayReport.byStatus":
+		if e.ComplexityRoot.EndOfDayReport.ByStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EndOfDayReport.ByStatus(childComplexity), true
+	case "EndOfDayReport.byUser":
+		if e.ComplexityRoot.EndOfDayReport.ByUser == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EndOfDayReport.ByUser(childComplexity), true
+	case "EndOfDayReport.date":
+		if e.ComplexityRoot.EndOfDayReport.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EndOfDayReport.Date(childComplexity), true
+	case "EndOfDayReport.from":
+		if e.ComplexityRoot.EndOfDayReport.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EndOfDayReport.From(childComplexity), true
+	case "EndOfDayReport.to":
+		if e.ComplexityRoot.EndOfDayReport.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EndOfDayReport.To(childComplexity), true
+	case "EndOfDayReport.totals":
+		if e.ComplexityRoot.EndOfDayReport.Totals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EndOfDayReport.Totals(childComplexity), true
+
+	case "HourCount.count":
+		if e.ComplexityRoot.HourCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HourCount.Count(childComplexity), true
+	case "HourCount.hour":
+		if e.ComplexityRoot.HourCount.Hour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HourCount.Hour(childComplexity), true
+
 	case "IntegrityProblem.detail":
 		if e.ComplexityRoot.IntegrityProblem.Detail == nil {
 			break
@@ -785,6 +1109,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LinkBagsResult.Rejected(childComplexity), true
 
+	case "Mutation.cancelReturnTicket":
+		if e.ComplexityRoot.Mutation.CancelReturnTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelReturnTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelReturnTicket(childComplexity, args["id"].(string)), true
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -818,6 +1153,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateBill(childComplexity, args["input"].(model.CreateBillInput)), true
+	case "Mutation.createReturnTicket":
+		if e.ComplexityRoot.Mutation.CreateReturnTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createReturnTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateReturnTicket(childComplexity, args["input"].(model.CreateReturnTicketInput)), true
 	case "Mutation.createUser":
 		if e.ComplexityRoot.Mutation.CreateUser == nil {
 			break
@@ -862,6 +1208,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteUser(childComplexity, args["id"].(string)), true
+	case "Mutation.finalizeReturnTicket":
+		if e.ComplexityRoot.Mutation.FinalizeReturnTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_finalizeReturnTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FinalizeReturnTicket(childComplexity, args["id"].(string)), true
 	case "Mutation.linkBagsToBill":
 		if e.ComplexityRoot.Mutation.LinkBagsToBill == nil {
 			break
@@ -923,6 +1280,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ScanParent(childComplexity, args["qr"].(string)), true
+	case "Mutation.scanReturn":
+		if e.ComplexityRoot.Mutation.ScanReturn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_scanReturn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ScanReturn(childComplexity, args["ticketId"].(string), args["parentQrs"].([]string)), true
 	case "Mutation.undoLastChildScan":
 		if e.ComplexityRoot.Mutation.UndoLastChildScan == nil {
 			break
@@ -1004,6 +1372,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Areas(childComplexity), true
+	case "Query.auditLog":
+		if e.ComplexityRoot.Query.AuditLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_auditLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["filter"].(*model.AuditFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.bag":
 		if e.ComplexityRoot.Query.Bag == nil {
 			break
@@ -1059,6 +1438,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Bills(childComplexity, args["filter"].(*model.BillFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.endOfDayReport":
+		if e.ComplexityRoot.Query.EndOfDayReport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_endOfDayReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.EndOfDayReport(childComplexity, args["date"].(scalar.Date)), true
 	case "Query.integrity":
 		if e.ComplexityRoot.Query.Integrity == nil {
 			break
@@ -1083,6 +1473,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
+	case "Query.returnTicket":
+		if e.ComplexityRoot.Query.ReturnTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Query_returnTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReturnTicket(childComplexity, args["id"].(string)), true
+	case "Query.returnTickets":
+		if e.ComplexityRoot.Query.ReturnTickets == nil {
+			break
+		}
+
+		args, err := ec.field_Query_returnTickets_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReturnTickets(childComplexity, args["filter"].(*model.ReturnTicketFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.scanSummary":
 		if e.ComplexityRoot.Query.ScanSummary == nil {
 			break
@@ -1116,6 +1528,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Stats(childComplexity, args["areaCode"].(*string)), true
+	case "Query.userActivity":
+		if e.ComplexityRoot.Query.UserActivity == nil {
+			break
+		}
+
+		args, err := ec.field_Query_userActivity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.UserActivity(childComplexity, args["userId"].(string), args["from"].(*time.Time), args["to"].(*time.Time)), true
 	case "Query.users":
 		if e.ComplexityRoot.Query.Users == nil {
 			break
@@ -1127,6 +1550,209 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Users(childComplexity, args["role"].(*db.Role), args["areaCode"].(*string), args["first"].(*int), args["after"].(*string)), true
+
+	case "ReturnTicket.bagCount":
+		if e.ComplexityRoot.ReturnTicket.BagCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnTicket.BagCount(childComplexity), true
+	case "ReturnTicket.bags":
+		if e.ComplexityRoot.ReturnTicket.Bags == nil {
+			break
+		}
+
+		args, err := ec.field_ReturnTicket_bags_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ReturnTicket.Bags(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "ReturnTicket.cfLocation":
+		if e.ComplexityRoot.ReturnTicket.CFLocation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnTicket.CFLocation(childComplexity), true
+	case "ReturnTicket.childCount":
+		if e.ComplexityRoot.ReturnTicket.ChildCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnTicket.ChildCount(childComplexity), true
+	case "ReturnTicket.closedAt":
+		if e.ComplexityRoot.ReturnTicket.ClosedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnTicket.ClosedAt(childComplexity), true
+	case "ReturnTicket.closedBy":
+		if e.ComplexityRoot.ReturnTicket.ClosedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnTicket.ClosedBy(childComplexity), true
+	case "ReturnTicket.code":
+		if e.ComplexityRoot.ReturnTicket.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnTicket.Code(childComplexity), true
+	case "ReturnTicket.createdAt":
+		if e.ComplexityRoot.ReturnTicket.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnTicket.CreatedAt(childComplexity), true
+	case "ReturnTicket.createdBy":
+		if e.ComplexityRoot.ReturnTicket.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnTicket.CreatedBy(childComplexity), true
+	case "ReturnTicket.id":
+		if e.ComplexityRoot.ReturnTicket.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnTicket.ID(childComplexity), true
+	case "ReturnTicket.notes":
+		if e.ComplexityRoot.ReturnTicket.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnTicket.Notes(childComplexity), true
+	case "ReturnTicket.status":
+		if e.ComplexityRoot.ReturnTicket.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnTicket.Status(childComplexity), true
+	case "ReturnTicket.totalWeightKg":
+		if e.ComplexityRoot.ReturnTicket.TotalWeightKg == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnTicket.TotalWeightKg(childComplexity), true
+	case "ReturnTicket.updatedAt":
+		if e.ComplexityRoot.ReturnTicket.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnTicket.UpdatedAt(childComplexity), true
+
+	case "ReturnTicketConnection.edges":
+		if e.ComplexityRoot.ReturnTicketConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnTicketConnection.Edges(childComplexity), true
+	case "ReturnTicketConnection.pageInfo":
+		if e.ComplexityRoot.ReturnTicketConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnTicketConnection.PageInfo(childComplexity), true
+	case "ReturnTicketConnection.totalCount":
+		if e.ComplexityRoot.ReturnTicketConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnTicketConnection.TotalCount(childComplexity), true
+
+	case "ReturnTicketEdge.cursor":
+		if e.ComplexityRoot.ReturnTicketEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnTicketEdge.Cursor(childComplexity), true
+	case "ReturnTicketEdge.node":
+		if e.ComplexityRoot.ReturnTicketEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnTicketEdge.Node(childComplexity), true
+
+	case "ReturnedBag.bag":
+		if e.ComplexityRoot.ReturnedBag.Bag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnedBag.Bag(childComplexity), true
+	case "ReturnedBag.bagQr":
+		if e.ComplexityRoot.ReturnedBag.BagQR == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnedBag.BagQR(childComplexity), true
+	case "ReturnedBag.bill":
+		if e.ComplexityRoot.ReturnedBag.Bill == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnedBag.Bill(childComplexity), true
+	case "ReturnedBag.billNumber":
+		if e.ComplexityRoot.ReturnedBag.BillNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnedBag.BillNumber(childComplexity), true
+	case "ReturnedBag.childCount":
+		if e.ComplexityRoot.ReturnedBag.ChildCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnedBag.ChildCount(childComplexity), true
+	case "ReturnedBag.returnedAt":
+		if e.ComplexityRoot.ReturnedBag.ReturnedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnedBag.ReturnedAt(childComplexity), true
+	case "ReturnedBag.returnedBy":
+		if e.ComplexityRoot.ReturnedBag.ReturnedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnedBag.ReturnedBy(childComplexity), true
+	case "ReturnedBag.weightKg":
+		if e.ComplexityRoot.ReturnedBag.WeightKg == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnedBag.WeightKg(childComplexity), true
+
+	case "ReturnedBagConnection.edges":
+		if e.ComplexityRoot.ReturnedBagConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnedBagConnection.Edges(childComplexity), true
+	case "ReturnedBagConnection.pageInfo":
+		if e.ComplexityRoot.ReturnedBagConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnedBagConnection.PageInfo(childComplexity), true
+	case "ReturnedBagConnection.totalCount":
+		if e.ComplexityRoot.ReturnedBagConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnedBagConnection.TotalCount(childComplexity), true
+
+	case "ReturnedBagEdge.cursor":
+		if e.ComplexityRoot.ReturnedBagEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnedBagEdge.Cursor(childComplexity), true
+	case "ReturnedBagEdge.node":
+		if e.ComplexityRoot.ReturnedBagEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReturnedBagEdge.Node(childComplexity), true
 
 	case "Scan.area":
 		if e.ComplexityRoot.Scan.Area == nil {
@@ -1265,6 +1891,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ScanRejection.QR(childComplexity), true
+
+	case "ScanReturnResult.alreadyReturned":
+		if e.ComplexityRoot.ScanReturnResult.AlreadyReturned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScanReturnResult.AlreadyReturned(childComplexity), true
+	case "ScanReturnResult.rejected":
+		if e.ComplexityRoot.ScanReturnResult.Rejected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScanReturnResult.Rejected(childComplexity), true
+	case "ScanReturnResult.returned":
+		if e.ComplexityRoot.ScanReturnResult.Returned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScanReturnResult.Returned(childComplexity), true
+	case "ScanReturnResult.ticket":
+		if e.ComplexityRoot.ScanReturnResult.Ticket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScanReturnResult.Ticket(childComplexity), true
 
 	case "Stats.bills":
 		if e.ComplexityRoot.Stats.Bills == nil {
@@ -1417,6 +2068,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.User.Username(childComplexity), true
 
+	case "UserActivity.busiestHour":
+		if e.ComplexityRoot.UserActivity.BusiestHour == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserActivity.BusiestHour(childComplexity), true
+	case "UserActivity.from":
+		if e.ComplexityRoot.UserActivity.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserActivity.From(childComplexity), true
+	case "UserActivity.lastScan":
+		if e.ComplexityRoot.UserActivity.LastScan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserActivity.LastScan(childComplexity), true
+	case "UserActivity.peakDay":
+		if e.ComplexityRoot.UserActivity.PeakDay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserActivity.PeakDay(childComplexity), true
+	case "UserActivity.scansInRange":
+		if e.ComplexityRoot.UserActivity.ScansInRange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserActivity.ScansInRange(childComplexity), true
+	case "UserActivity.scansThisWeek":
+		if e.ComplexityRoot.UserActivity.ScansThisWeek == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserActivity.ScansThisWeek(childComplexity), true
+	case "UserActivity.scansToday":
+		if e.ComplexityRoot.UserActivity.ScansToday == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserActivity.ScansToday(childComplexity), true
+	case "UserActivity.to":
+		if e.ComplexityRoot.UserActivity.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserActivity.To(childComplexity), true
+	case "UserActivity.uniqueBags":
+		if e.ComplexityRoot.UserActivity.UniqueBags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserActivity.UniqueBags(childComplexity), true
+	case "UserActivity.user":
+		if e.ComplexityRoot.UserActivity.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserActivity.User(childComplexity), true
+
 	case "UserConnection.edges":
 		if e.ComplexityRoot.UserConnection.Edges == nil {
 			break
@@ -1458,10 +2170,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AuditFilter", ec.unmarshalInputAuditFilter),
 			graphql.NewInputUnmarshaler("BagFilter", ec.unmarshalInputBagFilter),
 			graphql.NewInputUnmarshaler("BillFilter", ec.unmarshalInputBillFilter),
 			graphql.NewInputUnmarshaler("CreateBillInput", ec.unmarshalInputCreateBillInput),
+			graphql.NewInputUnmarshaler("CreateReturnTicketInput", ec.unmarshalInputCreateReturnTicketInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
+			graphql.NewInputUnmarshaler("ReturnTicketFilter", ec.unmarshalInputReturnTicketFilter),
 			graphql.NewInputUnmarshaler("ScanFilter", ec.unmarshalInputScanFilter),
 			graphql.NewInputUnmarshaler("UpdateBillInput", ec.unmarshalInputUpdateBillInput),
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
@@ -1557,7 +2272,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "bags.graphqls" "bills.graphqls" "live.graphqls" "scans.graphqls" "schema.graphqls" "stats.graphqls" "users.graphqls"
+//go:embed "bags.graphqls" "bills.graphqls" "live.graphqls" "reports.graphqls" "returns.graphqls" "scans.graphqls" "schema.graphqls" "stats.graphqls" "users.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -1572,6 +2287,8 @@ var sources = []*ast.Source{
 	{Name: "bags.graphqls", Input: sourceData("bags.graphqls"), BuiltIn: false},
 	{Name: "bills.graphqls", Input: sourceData("bills.graphqls"), BuiltIn: false},
 	{Name: "live.graphqls", Input: sourceData("live.graphqls"), BuiltIn: false},
+	{Name: "reports.graphqls", Input: sourceData("reports.graphqls"), BuiltIn: false},
+	{Name: "returns.graphqls", Input: sourceData("returns.graphqls"), BuiltIn: false},
 	{Name: "scans.graphqls", Input: sourceData("scans.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
 	{Name: "stats.graphqls", Input: sourceData("stats.graphqls"), BuiltIn: false},
@@ -1593,6 +2310,50 @@ func (ec *executionContext) childFields_Area(ctx context.Context, field graphql.
 		return ec.fieldContext_Area_name(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Area", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AuditEntry_id(ctx, field)
+	case "at":
+		return ec.fieldContext_AuditEntry_at(ctx, field)
+	case "action":
+		return ec.fieldContext_AuditEntry_action(ctx, field)
+	case "actor":
+		return ec.fieldContext_AuditEntry_actor(ctx, field)
+	case "target":
+		return ec.fieldContext_AuditEntry_target(ctx, field)
+	case "before":
+		return ec.fieldContext_AuditEntry_before(ctx, field)
+	case "after":
+		return ec.fieldContext_AuditEntry_after(ctx, field)
+	case "requestId":
+		return ec.fieldContext_AuditEntry_requestId(ctx, field)
+	case "remoteAddr":
+		return ec.fieldContext_AuditEntry_remoteAddr(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AuditEntryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AuditEntryConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AuditEntryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AuditEntryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntryEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1697,6 +2458,8 @@ func (ec *executionContext) childFields_Bill(ctx context.Context, field graphql.
 		return ec.fieldContext_Bill_updatedAt(ctx, field)
 	case "completedAt":
 		return ec.fieldContext_Bill_completedAt(ctx, field)
+	case "completedBy":
+		return ec.fieldContext_Bill_completedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Bill", field.Name)
 }
@@ -1741,6 +2504,46 @@ func (ec *executionContext) childFields_BillEdge(ctx context.Context, field grap
 		return ec.fieldContext_BillEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BillEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DayCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "date":
+		return ec.fieldContext_DayCount_date(ctx, field)
+	case "count":
+		return ec.fieldContext_DayCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DayCount", field.Name)
+}
+
+func (ec *executionContext) childFields_EndOfDayReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "date":
+		return ec.fieldContext_EndOfDayReport_date(ctx, field)
+	case "from":
+		return ec.fieldContext_EndOfDayReport_from(ctx, field)
+	case "to":
+		return ec.fieldContext_EndOfDayReport_to(ctx, field)
+	case "totals":
+		return ec.fieldContext_EndOfDayReport_totals(ctx, field)
+	case "byStatus":
+		return ec.fieldContext_EndOfDayReport_byStatus(ctx, field)
+	case "byUser":
+		return ec.fieldContext_EndOfDayReport_byUser(ctx, field)
+	case "bills":
+		return ec.fieldContext_EndOfDayReport_bills(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EndOfDayReport", field.Name)
+}
+
+func (ec *executionContext) childFields_HourCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "hour":
+		return ec.fieldContext_HourCount_hour(ctx, field)
+	case "count":
+		return ec.fieldContext_HourCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HourCount", field.Name)
 }
 
 func (ec *executionContext) childFields_IntegrityProblem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1789,6 +2592,106 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_ReturnTicket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ReturnTicket_id(ctx, field)
+	case "code":
+		return ec.fieldContext_ReturnTicket_code(ctx, field)
+	case "cfLocation":
+		return ec.fieldContext_ReturnTicket_cfLocation(ctx, field)
+	case "notes":
+		return ec.fieldContext_ReturnTicket_notes(ctx, field)
+	case "status":
+		return ec.fieldContext_ReturnTicket_status(ctx, field)
+	case "bagCount":
+		return ec.fieldContext_ReturnTicket_bagCount(ctx, field)
+	case "childCount":
+		return ec.fieldContext_ReturnTicket_childCount(ctx, field)
+	case "totalWeightKg":
+		return ec.fieldContext_ReturnTicket_totalWeightKg(ctx, field)
+	case "bags":
+		return ec.fieldContext_ReturnTicket_bags(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_ReturnTicket_createdBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ReturnTicket_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ReturnTicket_updatedAt(ctx, field)
+	case "closedBy":
+		return ec.fieldContext_ReturnTicket_closedBy(ctx, field)
+	case "closedAt":
+		return ec.fieldContext_ReturnTicket_closedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReturnTicket", field.Name)
+}
+
+func (ec *executionContext) childFields_ReturnTicketConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ReturnTicketConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ReturnTicketConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ReturnTicketConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReturnTicketConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReturnTicketEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ReturnTicketEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ReturnTicketEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReturnTicketEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ReturnedBag(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bagQr":
+		return ec.fieldContext_ReturnedBag_bagQr(ctx, field)
+	case "bag":
+		return ec.fieldContext_ReturnedBag_bag(ctx, field)
+	case "bill":
+		return ec.fieldContext_ReturnedBag_bill(ctx, field)
+	case "billNumber":
+		return ec.fieldContext_ReturnedBag_billNumber(ctx, field)
+	case "childCount":
+		return ec.fieldContext_ReturnedBag_childCount(ctx, field)
+	case "weightKg":
+		return ec.fieldContext_ReturnedBag_weightKg(ctx, field)
+	case "returnedBy":
+		return ec.fieldContext_ReturnedBag_returnedBy(ctx, field)
+	case "returnedAt":
+		return ec.fieldContext_ReturnedBag_returnedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReturnedBag", field.Name)
+}
+
+func (ec *executionContext) childFields_ReturnedBagConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ReturnedBagConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ReturnedBagConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ReturnedBagConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReturnedBagConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReturnedBagEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ReturnedBagEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ReturnedBagEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReturnedBagEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Scan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1871,6 +2774,20 @@ func (ec *executionContext) childFields_ScanRejection(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type ScanRejection", field.Name)
 }
 
+func (ec *executionContext) childFields_ScanReturnResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "ticket":
+		return ec.fieldContext_ScanReturnResult_ticket(ctx, field)
+	case "returned":
+		return ec.fieldContext_ScanReturnResult_returned(ctx, field)
+	case "alreadyReturned":
+		return ec.fieldContext_ScanReturnResult_alreadyReturned(ctx, field)
+	case "rejected":
+		return ec.fieldContext_ScanReturnResult_rejected(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScanReturnResult", field.Name)
+}
+
 func (ec *executionContext) childFields_Stats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "parentBags":
@@ -1925,6 +2842,32 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_lastLoginAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
+}
+
+func (ec *executionContext) childFields_UserActivity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_UserActivity_user(ctx, field)
+	case "from":
+		return ec.fieldContext_UserActivity_from(ctx, field)
+	case "to":
+		return ec.fieldContext_UserActivity_to(ctx, field)
+	case "scansToday":
+		return ec.fieldContext_UserActivity_scansToday(ctx, field)
+	case "scansThisWeek":
+		return ec.fieldContext_UserActivity_scansThisWeek(ctx, field)
+	case "scansInRange":
+		return ec.fieldContext_UserActivity_scansInRange(ctx, field)
+	case "uniqueBags":
+		return ec.fieldContext_UserActivity_uniqueBags(ctx, field)
+	case "peakDay":
+		return ec.fieldContext_UserActivity_peakDay(ctx, field)
+	case "busiestHour":
+		return ec.fieldContext_UserActivity_busiestHour(ctx, field)
+	case "lastScan":
+		return ec.fieldContext_UserActivity_lastScan(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UserActivity", field.Name)
 }
 
 func (ec *executionContext) childFields_UserConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2145,6 +3088,42 @@ func (ec *executionContext) field_Bill_parentBags_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_EndOfDayReport_bills_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelReturnTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2187,6 +3166,20 @@ func (ec *executionContext) field_Mutation_createBill_args(ctx context.Context, 
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateBillInput, error) {
 			return ec.unmarshalNCreateBillInput2tracetrackᚋgraphᚋmodelᚐCreateBillInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createReturnTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateReturnTicketInput, error) {
+			return ec.unmarshalNCreateReturnTicketInput2tracetrackᚋgraphᚋmodelᚐCreateReturnTicketInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -2238,6 +3231,20 @@ func (ec *executionContext) field_Mutation_deleteBill_args(ctx context.Context, 
 }
 
 func (ec *executionContext) field_Mutation_deleteUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_finalizeReturnTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -2342,6 +3349,28 @@ func (ec *executionContext) field_Mutation_scanParent_args(ctx context.Context, 
 		return nil, err
 	}
 	args["qr"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_scanReturn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ticketId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ticketId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "parentQrs",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["parentQrs"] = arg1
 	return args, nil
 }
 
@@ -2450,6 +3479,36 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.AuditFilter, error) {
+			return ec.unmarshalOAuditFilter2ᚖtracetrackᚋgraphᚋmodelᚐAuditFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -2579,6 +3638,20 @@ func (ec *executionContext) field_Query_bills_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_endOfDayReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "date",
+		func(ctx context.Context, v any) (scalar.Date, error) {
+			return ec.unmarshalNDate2tracetrackᚋinternalᚋscalarᚐDate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["date"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2590,6 +3663,50 @@ func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs m
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_returnTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_returnTickets_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ReturnTicketFilter, error) {
+			return ec.unmarshalOReturnTicketFilter2ᚖtracetrackᚋgraphᚋmodelᚐReturnTicketFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -2675,6 +3792,36 @@ func (ec *executionContext) field_Query_stats_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_userActivity_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2710,6 +3857,28 @@ func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_ReturnTicket_bags_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -2912,6 +4081,350 @@ func (ec *executionContext) _Area_name(ctx context.Context, field graphql.Collec
 }
 func (ec *executionContext) fieldContext_Area_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Area", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntry_id(ctx context.Context, field graphql.CollectedField, obj *db.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEntry().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, true, true, "ID")
+}
+
+func (ec *executionContext) _AuditEntry_at(ctx context.Context, field graphql.CollectedField, obj *db.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AuditEntry_action(ctx context.Context, field graphql.CollectedField, obj *db.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.AuditAction) graphql.Marshaler {
+			return ec.marshalNAuditAction2tracetrackᚋdbᚐAuditAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "AuditAction")
+}
+
+func (ec *executionContext) _AuditEntry_actor(ctx context.Context, field graphql.CollectedField, obj *db.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEntry().Actor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖtracetrackᚋdbᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntry_target(ctx context.Context, field graphql.CollectedField, obj *db.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_target(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.AuditEntry().Target(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.Node) graphql.Marshaler {
+			return ec.marshalONode2tracetrackᚋdbᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntry_before(ctx context.Context, field graphql.CollectedField, obj *db.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_before(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Before, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntry_after(ctx context.Context, field graphql.CollectedField, obj *db.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_after(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.After, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntry_requestId(ctx context.Context, field graphql.CollectedField, obj *db.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_requestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntry_remoteAddr(ctx context.Context, field graphql.CollectedField, obj *db.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_remoteAddr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RemoteAddr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_remoteAddr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuditEntryEdge) graphql.Marshaler {
+			return ec.marshalNAuditEntryEdge2ᚕᚖtracetrackᚋgraphᚋmodelᚐAuditEntryEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntryEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖtracetrackᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntryEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.AuditEntry) graphql.Marshaler {
+			return ec.marshalNAuditEntry2ᚖtracetrackᚋdbᚐAuditEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntry(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _AuthPayload_token(ctx context.Context, field graphql.CollectedField, obj *model.AuthPayload) (ret graphql.Marshaler) {
@@ -3932,6 +5445,38 @@ func (ec *executionContext) fieldContext_Bill_completedAt(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Bill", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Bill_completedBy(ctx context.Context, field graphql.CollectedField, obj *db.Bill) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Bill_completedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Bill().CompletedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖtracetrackᚋdbᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Bill_completedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Bill",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _BillAggregate_key(ctx context.Context, field graphql.CollectedField, obj *model.BillAggregate) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4233,6 +5778,307 @@ func (ec *executionContext) fieldContext_BillEdge_node(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _DayCount_date(ctx context.Context, field graphql.CollectedField, obj *model.DayCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DayCount_date(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Date, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v scalar.Date) graphql.Marshaler {
+			return ec.marshalNDate2tracetrackᚋinternalᚋscalarᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DayCount_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DayCount", field, false, false, "Date")
+}
+
+func (ec *executionContext) _DayCount_count(ctx context.Context, field graphql.CollectedField, obj *model.DayCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DayCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DayCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DayCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EndOfDayReport_date(ctx context.Context, field graphql.CollectedField, obj *model.EndOfDayReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EndOfDayReport_date(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Date, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v scalar.Date) graphql.Marshaler {
+			return ec.marshalNDate2tracetrackᚋinternalᚋscalarᚐDate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EndOfDayReport_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EndOfDayReport", field, false, false, "Date")
+}
+
+func (ec *executionContext) _EndOfDayReport_from(ctx context.Context, field graphql.CollectedField, obj *model.EndOfDayReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EndOfDayReport_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EndOfDayReport_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EndOfDayReport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _EndOfDayReport_to(ctx context.Context, field graphql.CollectedField, obj *model.EndOfDayReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EndOfDayReport_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EndOfDayReport_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EndOfDayReport", field, false, false, "Time")
+}
+
+func (ec *executionContext) _EndOfDayReport_totals(ctx context.Context, field graphql.CollectedField, obj *model.EndOfDayReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EndOfDayReport_totals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Totals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BillAggregate) graphql.Marshaler {
+			return ec.marshalNBillAggregate2ᚖtracetrackᚋgraphᚋmodelᚐBillAggregate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EndOfDayReport_totals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EndOfDayReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BillAggregate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EndOfDayReport_byStatus(ctx context.Context, field graphql.CollectedField, obj *model.EndOfDayReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EndOfDayReport_byStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.BillAggregate) graphql.Marshaler {
+			return ec.marshalNBillAggregate2ᚕᚖtracetrackᚋgraphᚋmodelᚐBillAggregateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EndOfDayReport_byStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EndOfDayReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BillAggregate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EndOfDayReport_byUser(ctx context.Context, field graphql.CollectedField, obj *model.EndOfDayReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EndOfDayReport_byUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByUser, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.BillAggregate) graphql.Marshaler {
+			return ec.marshalNBillAggregate2ᚕᚖtracetrackᚋgraphᚋmodelᚐBillAggregateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EndOfDayReport_byUser(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EndOfDayReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BillAggregate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EndOfDayReport_bills(ctx context.Context, field graphql.CollectedField, obj *model.EndOfDayReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EndOfDayReport_bills(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.EndOfDayReport().Bills(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.BillConnection) graphql.Marshaler {
+			return ec.marshalNBillConnection2ᚖtracetrackᚋgraphᚋmodelᚐBillConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EndOfDayReport_bills(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EndOfDayReport",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BillConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_EndOfDayReport_bills_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HourCount_hour(ctx context.Context, field graphql.CollectedField, obj *model.HourCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HourCount_hour(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hour, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HourCount_hour(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HourCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HourCount_count(ctx context.Context, field graphql.CollectedField, obj *model.HourCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HourCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HourCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HourCount", field, false, false, "Int")
 }
 
 func (ec *executionContext) _IntegrityProblem_kind(ctx context.Context, field graphql.CollectedField, obj *model.IntegrityProblem) (ret graphql.Marshaler) {
@@ -5222,6 +7068,254 @@ func (ec *executionContext) fieldContext_Mutation_deleteBill(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createReturnTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createReturnTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateReturnTicket(ctx, fc.Args["input"].(model.CreateReturnTicketInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕtracetrackᚋdbᚐRoleᚄ(ctx, []any{"BILLER"})
+				if err != nil {
+					var zeroVal *db.ReturnTicket
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *db.ReturnTicket
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.ReturnTicket) graphql.Marshaler {
+			return ec.marshalNReturnTicket2ᚖtracetrackᚋdbᚐReturnTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createReturnTicket(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReturnTicket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createReturnTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_scanReturn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_scanReturn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ScanReturn(ctx, fc.Args["ticketId"].(string), fc.Args["parentQrs"].([]string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕtracetrackᚋdbᚐRoleᚄ(ctx, []any{"BILLER"})
+				if err != nil {
+					var zeroVal *db.ReturnScanResult
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *db.ReturnScanResult
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.ReturnScanResult) graphql.Marshaler {
+			return ec.marshalNScanReturnResult2ᚖtracetrackᚋdbᚐReturnScanResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_scanReturn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScanReturnResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_scanReturn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_finalizeReturnTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_finalizeReturnTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().FinalizeReturnTicket(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕtracetrackᚋdbᚐRoleᚄ(ctx, []any{"BILLER"})
+				if err != nil {
+					var zeroVal *db.ReturnTicket
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *db.ReturnTicket
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.ReturnTicket) graphql.Marshaler {
+			return ec.marshalNReturnTicket2ᚖtracetrackᚋdbᚐReturnTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_finalizeReturnTicket(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReturnTicket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_finalizeReturnTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelReturnTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelReturnTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelReturnTicket(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕtracetrackᚋdbᚐRoleᚄ(ctx, []any{"BILLER"})
+				if err != nil {
+					var zeroVal *db.ReturnTicket
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *db.ReturnTicket
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.ReturnTicket) graphql.Marshaler {
+			return ec.marshalNReturnTicket2ᚖtracetrackᚋdbᚐReturnTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelReturnTicket(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReturnTicket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelReturnTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_login(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5995,6 +8089,311 @@ func (ec *executionContext) fieldContext_Query_billSummary(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_endOfDayReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_endOfDayReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().EndOfDayReport(ctx, fc.Args["date"].(scalar.Date))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕtracetrackᚋdbᚐRoleᚄ(ctx, []any{"BILLER"})
+				if err != nil {
+					var zeroVal *model.EndOfDayReport
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.EndOfDayReport
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EndOfDayReport) graphql.Marshaler {
+			return ec.marshalNEndOfDayReport2ᚖtracetrackᚋgraphᚋmodelᚐEndOfDayReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_endOfDayReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EndOfDayReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_endOfDayReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_userActivity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_userActivity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().UserActivity(ctx, fc.Args["userId"].(string), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.UserActivity
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, nil)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UserActivity) graphql.Marshaler {
+			return ec.marshalNUserActivity2ᚖtracetrackᚋgraphᚋmodelᚐUserActivity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_userActivity(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserActivity(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_userActivity_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_auditLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["filter"].(*model.AuditFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕtracetrackᚋdbᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *model.AuditEntryConnection
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.AuditEntryConnection
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEntryConnection) graphql.Marshaler {
+			return ec.marshalNAuditEntryConnection2ᚖtracetrackᚋgraphᚋmodelᚐAuditEntryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_auditLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_returnTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_returnTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ReturnTicket(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕtracetrackᚋdbᚐRoleᚄ(ctx, []any{"BILLER"})
+				if err != nil {
+					var zeroVal *db.ReturnTicket
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *db.ReturnTicket
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.ReturnTicket) graphql.Marshaler {
+			return ec.marshalOReturnTicket2ᚖtracetrackᚋdbᚐReturnTicket(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_returnTicket(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReturnTicket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_returnTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_returnTickets(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_returnTickets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ReturnTickets(ctx, fc.Args["filter"].(*model.ReturnTicketFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕtracetrackᚋdbᚐRoleᚄ(ctx, []any{"BILLER"})
+				if err != nil {
+					var zeroVal *model.ReturnTicketConnection
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *model.ReturnTicketConnection
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReturnTicketConnection) graphql.Marshaler {
+			return ec.marshalNReturnTicketConnection2ᚖtracetrackᚋgraphᚋmodelᚐReturnTicketConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_returnTickets(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReturnTicketConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_returnTickets_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_scans(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6426,6 +8825,862 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReturnTicket_id(ctx context.Context, field graphql.CollectedField, obj *db.ReturnTicket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnTicket_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReturnTicket().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnTicket_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnTicket", field, true, true, "ID")
+}
+
+func (ec *executionContext) _ReturnTicket_code(ctx context.Context, field graphql.CollectedField, obj *db.ReturnTicket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnTicket_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnTicket_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnTicket", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReturnTicket_cfLocation(ctx context.Context, field graphql.CollectedField, obj *db.ReturnTicket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnTicket_cfLocation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CFLocation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnTicket_cfLocation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnTicket", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReturnTicket_notes(ctx context.Context, field graphql.CollectedField, obj *db.ReturnTicket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnTicket_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnTicket_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnTicket", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReturnTicket_status(ctx context.Context, field graphql.CollectedField, obj *db.ReturnTicket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnTicket_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v db.ReturnTicketStatus) graphql.Marshaler {
+			return ec.marshalNReturnTicketStatus2tracetrackᚋdbᚐReturnTicketStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnTicket_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnTicket", field, false, false, "ReturnTicketStatus")
+}
+
+func (ec *executionContext) _ReturnTicket_bagCount(ctx context.Context, field graphql.CollectedField, obj *db.ReturnTicket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnTicket_bagCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BagCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnTicket_bagCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnTicket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReturnTicket_childCount(ctx context.Context, field graphql.CollectedField, obj *db.ReturnTicket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnTicket_childCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChildCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnTicket_childCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnTicket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReturnTicket_totalWeightKg(ctx context.Context, field graphql.CollectedField, obj *db.ReturnTicket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnTicket_totalWeightKg(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReturnTicket().TotalWeightKg(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnTicket_totalWeightKg(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnTicket", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ReturnTicket_bags(ctx context.Context, field graphql.CollectedField, obj *db.ReturnTicket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnTicket_bags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ReturnTicket().Bags(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReturnedBagConnection) graphql.Marshaler {
+			return ec.marshalNReturnedBagConnection2ᚖtracetrackᚋgraphᚋmodelᚐReturnedBagConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnTicket_bags(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReturnTicket",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReturnedBagConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ReturnTicket_bags_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReturnTicket_createdBy(ctx context.Context, field graphql.CollectedField, obj *db.ReturnTicket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnTicket_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReturnTicket().CreatedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖtracetrackᚋdbᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnTicket_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReturnTicket",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReturnTicket_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.ReturnTicket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnTicket_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnTicket_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnTicket", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ReturnTicket_updatedAt(ctx context.Context, field graphql.CollectedField, obj *db.ReturnTicket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnTicket_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnTicket_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnTicket", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ReturnTicket_closedBy(ctx context.Context, field graphql.CollectedField, obj *db.ReturnTicket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnTicket_closedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReturnTicket().ClosedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖtracetrackᚋdbᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnTicket_closedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReturnTicket",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReturnTicket_closedAt(ctx context.Context, field graphql.CollectedField, obj *db.ReturnTicket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnTicket_closedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClosedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnTicket_closedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnTicket", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ReturnTicketConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ReturnTicketConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnTicketConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReturnTicketEdge) graphql.Marshaler {
+			return ec.marshalNReturnTicketEdge2ᚕᚖtracetrackᚋgraphᚋmodelᚐReturnTicketEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnTicketConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReturnTicketConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReturnTicketEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReturnTicketConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ReturnTicketConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnTicketConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖtracetrackᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnTicketConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReturnTicketConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReturnTicketConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ReturnTicketConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnTicketConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnTicketConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnTicketConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReturnTicketEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ReturnTicketEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnTicketEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnTicketEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnTicketEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReturnTicketEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ReturnTicketEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnTicketEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.ReturnTicket) graphql.Marshaler {
+			return ec.marshalNReturnTicket2ᚖtracetrackᚋdbᚐReturnTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnTicketEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReturnTicketEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReturnTicket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReturnedBag_bagQr(ctx context.Context, field graphql.CollectedField, obj *db.ReturnedBag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnedBag_bagQr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BagQR, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnedBag_bagQr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnedBag", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReturnedBag_bag(ctx context.Context, field graphql.CollectedField, obj *db.ReturnedBag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnedBag_bag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReturnedBag().Bag(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Bag) graphql.Marshaler {
+			return ec.marshalOBag2ᚖtracetrackᚋdbᚐBag(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnedBag_bag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReturnedBag",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Bag(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReturnedBag_bill(ctx context.Context, field graphql.CollectedField, obj *db.ReturnedBag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnedBag_bill(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReturnedBag().Bill(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Bill) graphql.Marshaler {
+			return ec.marshalOBill2ᚖtracetrackᚋdbᚐBill(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnedBag_bill(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReturnedBag",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Bill(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReturnedBag_billNumber(ctx context.Context, field graphql.CollectedField, obj *db.ReturnedBag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnedBag_billNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BillNumber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnedBag_billNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnedBag", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReturnedBag_childCount(ctx context.Context, field graphql.CollectedField, obj *db.ReturnedBag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnedBag_childCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChildCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnedBag_childCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnedBag", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReturnedBag_weightKg(ctx context.Context, field graphql.CollectedField, obj *db.ReturnedBag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnedBag_weightKg(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReturnedBag().WeightKg(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnedBag_weightKg(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnedBag", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ReturnedBag_returnedBy(ctx context.Context, field graphql.CollectedField, obj *db.ReturnedBag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnedBag_returnedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ReturnedBag().ReturnedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖtracetrackᚋdbᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnedBag_returnedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReturnedBag",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReturnedBag_returnedAt(ctx context.Context, field graphql.CollectedField, obj *db.ReturnedBag) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnedBag_returnedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReturnedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnedBag_returnedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnedBag", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ReturnedBagConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ReturnedBagConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnedBagConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReturnedBagEdge) graphql.Marshaler {
+			return ec.marshalNReturnedBagEdge2ᚕᚖtracetrackᚋgraphᚋmodelᚐReturnedBagEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnedBagConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReturnedBagConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReturnedBagEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReturnedBagConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ReturnedBagConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnedBagConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖtracetrackᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnedBagConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReturnedBagConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReturnedBagConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ReturnedBagConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnedBagConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnedBagConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnedBagConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ReturnedBagEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ReturnedBagEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnedBagEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnedBagEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReturnedBagEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReturnedBagEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ReturnedBagEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReturnedBagEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.ReturnedBag) graphql.Marshaler {
+			return ec.marshalNReturnedBag2ᚖtracetrackᚋdbᚐReturnedBag(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReturnedBagEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReturnedBagEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReturnedBag(ctx, field)
 		},
 	}
 	return fc, nil
@@ -7043,6 +10298,134 @@ func (ec *executionContext) _ScanRejection_message(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_ScanRejection_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ScanRejection", field, false, false, "String")
+}
+
+func (ec *executionContext) _ScanReturnResult_ticket(ctx context.Context, field graphql.CollectedField, obj *db.ReturnScanResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScanReturnResult_ticket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ticket, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.ReturnTicket) graphql.Marshaler {
+			return ec.marshalNReturnTicket2ᚖtracetrackᚋdbᚐReturnTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScanReturnResult_ticket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScanReturnResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReturnTicket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScanReturnResult_returned(ctx context.Context, field graphql.CollectedField, obj *db.ReturnScanResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScanReturnResult_returned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Returned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.ReturnedBag) graphql.Marshaler {
+			return ec.marshalNReturnedBag2ᚕᚖtracetrackᚋdbᚐReturnedBagᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScanReturnResult_returned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScanReturnResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReturnedBag(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScanReturnResult_alreadyReturned(ctx context.Context, field graphql.CollectedField, obj *db.ReturnScanResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScanReturnResult_alreadyReturned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AlreadyReturned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.ReturnedBag) graphql.Marshaler {
+			return ec.marshalNReturnedBag2ᚕᚖtracetrackᚋdbᚐReturnedBagᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScanReturnResult_alreadyReturned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScanReturnResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReturnedBag(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScanReturnResult_rejected(ctx context.Context, field graphql.CollectedField, obj *db.ReturnScanResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScanReturnResult_rejected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rejected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []db.Rejection) graphql.Marshaler {
+			return ec.marshalNScanRejection2ᚕtracetrackᚋdbᚐRejectionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScanReturnResult_rejected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScanReturnResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScanRejection(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Stats_parentBags(ctx context.Context, field graphql.CollectedField, obj *db.Stats) (ret graphql.Marshaler) {
@@ -7669,6 +11052,272 @@ func (ec *executionContext) _User_lastLoginAt(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_User_lastLoginAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Time")
+}
+
+func (ec *executionContext) _UserActivity_user(ctx context.Context, field graphql.CollectedField, obj *model.UserActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserActivity_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖtracetrackᚋdbᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserActivity_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UserActivity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UserActivity_from(ctx context.Context, field graphql.CollectedField, obj *model.UserActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserActivity_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserActivity_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserActivity", field, false, false, "Time")
+}
+
+func (ec *executionContext) _UserActivity_to(ctx context.Context, field graphql.CollectedField, obj *model.UserActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserActivity_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserActivity_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserActivity", field, false, false, "Time")
+}
+
+func (ec *executionContext) _UserActivity_scansToday(ctx context.Context, field graphql.CollectedField, obj *model.UserActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserActivity_scansToday(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScansToday, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserActivity_scansToday(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserActivity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UserActivity_scansThisWeek(ctx context.Context, field graphql.CollectedField, obj *model.UserActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserActivity_scansThisWeek(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScansThisWeek, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserActivity_scansThisWeek(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserActivity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UserActivity_scansInRange(ctx context.Context, field graphql.CollectedField, obj *model.UserActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserActivity_scansInRange(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScansInRange, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserActivity_scansInRange(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserActivity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UserActivity_uniqueBags(ctx context.Context, field graphql.CollectedField, obj *model.UserActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserActivity_uniqueBags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UniqueBags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserActivity_uniqueBags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserActivity", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UserActivity_peakDay(ctx context.Context, field graphql.CollectedField, obj *model.UserActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserActivity_peakDay(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PeakDay, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DayCount) graphql.Marshaler {
+			return ec.marshalODayCount2ᚖtracetrackᚋgraphᚋmodelᚐDayCount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UserActivity_peakDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UserActivity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DayCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UserActivity_busiestHour(ctx context.Context, field graphql.CollectedField, obj *model.UserActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserActivity_busiestHour(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BusiestHour, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HourCount) graphql.Marshaler {
+			return ec.marshalOHourCount2ᚖtracetrackᚋgraphᚋmodelᚐHourCount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UserActivity_busiestHour(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UserActivity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HourCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UserActivity_lastScan(ctx context.Context, field graphql.CollectedField, obj *model.UserActivity) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserActivity_lastScan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastScan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.Scan) graphql.Marshaler {
+			return ec.marshalOScan2ᚖtracetrackᚋdbᚐScan(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UserActivity_lastScan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UserActivity",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Scan(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _UserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.UserConnection) (ret graphql.Marshaler) {
@@ -8886,6 +12535,76 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAuditFilter(ctx context.Context, obj any) (model.AuditFilter, error) {
+	var it model.AuditFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"actions", "actorId", "targetId", "after", "before"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "actions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actions"))
+			data, err := ec.unmarshalOAuditAction2ᚕtracetrackᚋdbᚐAuditActionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Actions = data
+		case "actorId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorID = data
+		case "targetId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("targetId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TargetID = data
+		case "after":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("after"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.After = data
+		case "before":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("before"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Before = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAuditFilter unmarshals raw into the AuditFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAuditFilter(ctx context.Context, raw any) (model.AuditFilter, error) {
+	var out model.AuditFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuditFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputBagFilter(ctx context.Context, obj any) (model.BagFilter, error) {
 	var it model.BagFilter
 	if obj == nil {
@@ -9117,6 +12836,55 @@ func UnmarshalCreateBillInput(ctx context.Context, raw any) (model.CreateBillInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateReturnTicketInput(ctx context.Context, obj any) (model.CreateReturnTicketInput, error) {
+	var it model.CreateReturnTicketInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"cfLocation", "notes"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "cfLocation":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cfLocation"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CfLocation = data
+		case "notes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notes"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Notes = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateReturnTicketInput unmarshals raw into the CreateReturnTicketInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateReturnTicketInput(ctx context.Context, raw any) (model.CreateReturnTicketInput, error) {
+	var out model.CreateReturnTicketInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateReturnTicketInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateUserInput(ctx context.Context, obj any) (model.CreateUserInput, error) {
 	var it model.CreateUserInput
 	if obj == nil {
@@ -9184,6 +12952,48 @@ func (ec *executionContext) unmarshalInputCreateUserInput(ctx context.Context, o
 func UnmarshalCreateUserInput(ctx context.Context, raw any) (model.CreateUserInput, error) {
 	var out model.CreateUserInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateUserInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputReturnTicketFilter(ctx context.Context, obj any) (model.ReturnTicketFilter, error) {
+	var it model.ReturnTicketFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"status"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOReturnTicketStatus2ᚖtracetrackᚋdbᚐReturnTicketStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReturnTicketFilter unmarshals raw into the ReturnTicketFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReturnTicketFilter(ctx context.Context, raw any) (model.ReturnTicketFilter, error) {
+	var out model.ReturnTicketFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReturnTicketFilter", raw, &out)
 	return out, err
 }
 
@@ -9412,6 +13222,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Scan(ctx, sel, obj)
+	case db.ReturnTicket:
+		return ec._ReturnTicket(ctx, sel, &obj)
+	case *db.ReturnTicket:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ReturnTicket(ctx, sel, obj)
 	case db.Bill:
 		return ec._Bill(ctx, sel, &obj)
 	case *db.Bill:
@@ -9465,6 +13282,158 @@ func (ec *executionContext) _Area(ctx context.Context, sel ast.SelectionSet, obj
 			out.Values[i] = ec._Area_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEntryImplementors = []string{"AuditEntry"}
+
+func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSet, obj *db.AuditEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntry")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEntry_id(ctx, field, obj)
+				})
+		case "at":
+			out.Values[i] = ec._AuditEntry_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "action":
+			out.Values[i] = ec._AuditEntry_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEntry_actor(ctx, field, obj)
+				})
+		case "target":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._AuditEntry_target(ctx, field, obj)
+				})
+		case "before":
+			out.Values[i] = ec._AuditEntry_before(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "after":
+			out.Values[i] = ec._AuditEntry_after(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "requestId":
+			out.Values[i] = ec._AuditEntry_requestId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "remoteAddr":
+			out.Values[i] = ec._AuditEntry_remoteAddr(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEntryConnectionImplementors = []string{"AuditEntryConnection"}
+
+func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntryConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntryConnection")
+		case "edges":
+			out.Values[i] = ec._AuditEntryConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AuditEntryConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEntryEdgeImplementors = []string{"AuditEntryEdge"}
+
+func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntryEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntryEdge")
+		case "cursor":
+			out.Values[i] = ec._AuditEntryEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._AuditEntryEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9810,6 +13779,12 @@ func (ec *executionContext) _Bill(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "completedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Bill_completedBy(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9951,6 +13926,146 @@ func (ec *executionContext) _BillEdge(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "node":
 			out.Values[i] = ec._BillEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dayCountImplementors = []string{"DayCount"}
+
+func (ec *executionContext) _DayCount(ctx context.Context, sel ast.SelectionSet, obj *model.DayCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dayCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DayCount")
+		case "date":
+			out.Values[i] = ec._DayCount_date(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._DayCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var endOfDayReportImplementors = []string{"EndOfDayReport"}
+
+func (ec *executionContext) _EndOfDayReport(ctx context.Context, sel ast.SelectionSet, obj *model.EndOfDayReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, endOfDayReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EndOfDayReport")
+		case "date":
+			out.Values[i] = ec._EndOfDayReport_date(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "from":
+			out.Values[i] = ec._EndOfDayReport_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "to":
+			out.Values[i] = ec._EndOfDayReport_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totals":
+			out.Values[i] = ec._EndOfDayReport_totals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "byStatus":
+			out.Values[i] = ec._EndOfDayReport_byStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "byUser":
+			out.Values[i] = ec._EndOfDayReport_byUser(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "bills":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._EndOfDayReport_bills(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var hourCountImplementors = []string{"HourCount"}
+
+func (ec *executionContext) _HourCount(ctx context.Context, sel ast.SelectionSet, obj *model.HourCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, hourCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HourCount")
+		case "hour":
+			out.Values[i] = ec._HourCount_hour(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._HourCount_count(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10208,6 +14323,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createReturnTicket":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createReturnTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scanReturn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_scanReturn(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finalizeReturnTicket":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_finalizeReturnTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelReturnTicket":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelReturnTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "login":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_login(ctx, field)
@@ -10367,6 +14510,36 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_billSummary(ctx, field)
 				})
+		case "endOfDayReport":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_endOfDayReport(ctx, field)
+				})
+		case "userActivity":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_userActivity(ctx, field)
+				})
+		case "auditLog":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_auditLog(ctx, field)
+				})
+		case "returnTicket":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_returnTicket(ctx, field)
+				})
+		case "returnTickets":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_returnTickets(ctx, field)
+				})
 		case "scans":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -10422,6 +14595,343 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var returnTicketImplementors = []string{"ReturnTicket", "Node"}
+
+func (ec *executionContext) _ReturnTicket(ctx context.Context, sel ast.SelectionSet, obj *db.ReturnTicket) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, returnTicketImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReturnTicket")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReturnTicket_id(ctx, field, obj)
+				})
+		case "code":
+			out.Values[i] = ec._ReturnTicket_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cfLocation":
+			out.Values[i] = ec._ReturnTicket_cfLocation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "notes":
+			out.Values[i] = ec._ReturnTicket_notes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._ReturnTicket_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "bagCount":
+			out.Values[i] = ec._ReturnTicket_bagCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "childCount":
+			out.Values[i] = ec._ReturnTicket_childCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalWeightKg":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReturnTicket_totalWeightKg(ctx, field, obj)
+				})
+		case "bags":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReturnTicket_bags(ctx, field, obj)
+				})
+		case "createdBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReturnTicket_createdBy(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._ReturnTicket_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._ReturnTicket_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "closedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReturnTicket_closedBy(ctx, field, obj)
+				})
+		case "closedAt":
+			out.Values[i] = ec._ReturnTicket_closedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var returnTicketConnectionImplementors = []string{"ReturnTicketConnection"}
+
+func (ec *executionContext) _ReturnTicketConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ReturnTicketConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, returnTicketConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReturnTicketConnection")
+		case "edges":
+			out.Values[i] = ec._ReturnTicketConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ReturnTicketConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ReturnTicketConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var returnTicketEdgeImplementors = []string{"ReturnTicketEdge"}
+
+func (ec *executionContext) _ReturnTicketEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ReturnTicketEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, returnTicketEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReturnTicketEdge")
+		case "cursor":
+			out.Values[i] = ec._ReturnTicketEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ReturnTicketEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var returnedBagImplementors = []string{"ReturnedBag"}
+
+func (ec *executionContext) _ReturnedBag(ctx context.Context, sel ast.SelectionSet, obj *db.ReturnedBag) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, returnedBagImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReturnedBag")
+		case "bagQr":
+			out.Values[i] = ec._ReturnedBag_bagQr(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "bag":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReturnedBag_bag(ctx, field, obj)
+				})
+		case "bill":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReturnedBag_bill(ctx, field, obj)
+				})
+		case "billNumber":
+			out.Values[i] = ec._ReturnedBag_billNumber(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "childCount":
+			out.Values[i] = ec._ReturnedBag_childCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "weightKg":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReturnedBag_weightKg(ctx, field, obj)
+				})
+		case "returnedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ReturnedBag_returnedBy(ctx, field, obj)
+				})
+		case "returnedAt":
+			out.Values[i] = ec._ReturnedBag_returnedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var returnedBagConnectionImplementors = []string{"ReturnedBagConnection"}
+
+func (ec *executionContext) _ReturnedBagConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ReturnedBagConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, returnedBagConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReturnedBagConnection")
+		case "edges":
+			out.Values[i] = ec._ReturnedBagConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ReturnedBagConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ReturnedBagConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var returnedBagEdgeImplementors = []string{"ReturnedBagEdge"}
+
+func (ec *executionContext) _ReturnedBagEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ReturnedBagEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, returnedBagEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReturnedBagEdge")
+		case "cursor":
+			out.Values[i] = ec._ReturnedBagEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ReturnedBagEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -10724,6 +15234,54 @@ func (ec *executionContext) _ScanRejection(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var scanReturnResultImplementors = []string{"ScanReturnResult"}
+
+func (ec *executionContext) _ScanReturnResult(ctx context.Context, sel ast.SelectionSet, obj *db.ReturnScanResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scanReturnResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScanReturnResult")
+		case "ticket":
+			out.Values[i] = ec._ScanReturnResult_ticket(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "returned":
+			out.Values[i] = ec._ScanReturnResult_returned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "alreadyReturned":
+			out.Values[i] = ec._ScanReturnResult_alreadyReturned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejected":
+			out.Values[i] = ec._ScanReturnResult_rejected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var statsImplementors = []string{"Stats"}
 
 func (ec *executionContext) _Stats(ctx context.Context, sel ast.SelectionSet, obj *db.Stats) graphql.Marshaler {
@@ -10911,6 +15469,84 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			out.Values[i] = ec._User_lastLoginAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var userActivityImplementors = []string{"UserActivity"}
+
+func (ec *executionContext) _UserActivity(ctx context.Context, sel ast.SelectionSet, obj *model.UserActivity) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userActivityImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UserActivity")
+		case "user":
+			out.Values[i] = ec._UserActivity_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._UserActivity_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._UserActivity_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scansToday":
+			out.Values[i] = ec._UserActivity_scansToday(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scansThisWeek":
+			out.Values[i] = ec._UserActivity_scansThisWeek(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scansInRange":
+			out.Values[i] = ec._UserActivity_scansInRange(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "uniqueBags":
+			out.Values[i] = ec._UserActivity_uniqueBags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "peakDay":
+			out.Values[i] = ec._UserActivity_peakDay(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "busiestHour":
+			out.Values[i] = ec._UserActivity_busiestHour(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastScan":
+			out.Values[i] = ec._UserActivity_lastScan(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -11396,6 +16032,61 @@ func (ec *executionContext) marshalNArea2ᚖtracetrackᚋdbᚐArea(ctx context.C
 	return ec._Area(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAuditAction2tracetrackᚋdbᚐAuditAction(ctx context.Context, v any) (db.AuditAction, error) {
+	tmp, err := model.UnmarshalString(v)
+	res := db.AuditAction(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAuditAction2tracetrackᚋdbᚐAuditAction(ctx context.Context, sel ast.SelectionSet, v db.AuditAction) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AuditAction!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNAuditEntry2ᚖtracetrackᚋdbᚐAuditEntry(ctx context.Context, sel ast.SelectionSet, v *db.AuditEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEntry!")
+		return graphql.Null
+	}
+	return ec._AuditEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEntryConnection2ᚖtracetrackᚋgraphᚋmodelᚐAuditEntryConnection(ctx context.Context, sel ast.SelectionSet, v *model.AuditEntryConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEntryConnection!")
+		return graphql.Null
+	}
+	return ec._AuditEntryConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEntryEdge2ᚕᚖtracetrackᚋgraphᚋmodelᚐAuditEntryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditEntryEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditEntryEdge2ᚖtracetrackᚋgraphᚋmodelᚐAuditEntryEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditEntryEdge2ᚖtracetrackᚋgraphᚋmodelᚐAuditEntryEdge(ctx context.Context, sel ast.SelectionSet, v *model.AuditEntryEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEntryEdge!")
+		return graphql.Null
+	}
+	return ec._AuditEntryEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAuthPayload2ᚖtracetrackᚋgraphᚋmodelᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "AuthPayload!")
@@ -11598,9 +16289,36 @@ func (ec *executionContext) unmarshalNCreateBillInput2tracetrackᚋgraphᚋmodel
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateReturnTicketInput2tracetrackᚋgraphᚋmodelᚐCreateReturnTicketInput(ctx context.Context, v any) (model.CreateReturnTicketInput, error) {
+	res, err := ec.unmarshalInputCreateReturnTicketInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateUserInput2tracetrackᚋgraphᚋmodelᚐCreateUserInput(ctx context.Context, v any) (model.CreateUserInput, error) {
 	res, err := ec.unmarshalInputCreateUserInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNDate2tracetrackᚋinternalᚋscalarᚐDate(ctx context.Context, v any) (scalar.Date, error) {
+	res, err := model.UnmarshalDate(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDate2tracetrackᚋinternalᚋscalarᚐDate(ctx context.Context, sel ast.SelectionSet, v scalar.Date) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalDate(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Date!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNEndOfDayReport2ᚖtracetrackᚋgraphᚋmodelᚐEndOfDayReport(ctx context.Context, sel ast.SelectionSet, v *model.EndOfDayReport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EndOfDayReport!")
+		return graphql.Null
+	}
+	return ec._EndOfDayReport(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
@@ -11691,6 +16409,117 @@ func (ec *executionContext) marshalNPageInfo2ᚖtracetrackᚋgraphᚋmodelᚐPag
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReturnTicket2ᚖtracetrackᚋdbᚐReturnTicket(ctx context.Context, sel ast.SelectionSet, v *db.ReturnTicket) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReturnTicket!")
+		return graphql.Null
+	}
+	return ec._ReturnTicket(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReturnTicketConnection2ᚖtracetrackᚋgraphᚋmodelᚐReturnTicketConnection(ctx context.Context, sel ast.SelectionSet, v *model.ReturnTicketConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReturnTicketConnection!")
+		return graphql.Null
+	}
+	return ec._ReturnTicketConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReturnTicketEdge2ᚕᚖtracetrackᚋgraphᚋmodelᚐReturnTicketEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReturnTicketEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReturnTicketEdge2ᚖtracetrackᚋgraphᚋmodelᚐReturnTicketEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReturnTicketEdge2ᚖtracetrackᚋgraphᚋmodelᚐReturnTicketEdge(ctx context.Context, sel ast.SelectionSet, v *model.ReturnTicketEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReturnTicketEdge!")
+		return graphql.Null
+	}
+	return ec._ReturnTicketEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReturnTicketStatus2tracetrackᚋdbᚐReturnTicketStatus(ctx context.Context, v any) (db.ReturnTicketStatus, error) {
+	tmp, err := model.UnmarshalString(v)
+	res := db.ReturnTicketStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNReturnTicketStatus2tracetrackᚋdbᚐReturnTicketStatus(ctx context.Context, sel ast.SelectionSet, v db.ReturnTicketStatus) graphql.Marshaler {
+	_ = sel
+	res := model.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ReturnTicketStatus!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNReturnedBag2ᚕᚖtracetrackᚋdbᚐReturnedBagᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.ReturnedBag) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReturnedBag2ᚖtracetrackᚋdbᚐReturnedBag(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReturnedBag2ᚖtracetrackᚋdbᚐReturnedBag(ctx context.Context, sel ast.SelectionSet, v *db.ReturnedBag) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReturnedBag!")
+		return graphql.Null
+	}
+	return ec._ReturnedBag(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReturnedBagConnection2ᚖtracetrackᚋgraphᚋmodelᚐReturnedBagConnection(ctx context.Context, sel ast.SelectionSet, v *model.ReturnedBagConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReturnedBagConnection!")
+		return graphql.Null
+	}
+	return ec._ReturnedBagConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReturnedBagEdge2ᚕᚖtracetrackᚋgraphᚋmodelᚐReturnedBagEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReturnedBagEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReturnedBagEdge2ᚖtracetrackᚋgraphᚋmodelᚐReturnedBagEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReturnedBagEdge2ᚖtracetrackᚋgraphᚋmodelᚐReturnedBagEdge(ctx context.Context, sel ast.SelectionSet, v *model.ReturnedBagEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReturnedBagEdge!")
+		return graphql.Null
+	}
+	return ec._ReturnedBagEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRole2tracetrackᚋdbᚐRole(ctx context.Context, v any) (db.Role, error) {
@@ -11840,6 +16669,14 @@ func (ec *executionContext) marshalNScanRejectionCode2tracetrackᚋdbᚐRejectio
 	return res
 }
 
+func (ec *executionContext) marshalNScanReturnResult2ᚖtracetrackᚋdbᚐReturnScanResult(ctx context.Context, sel ast.SelectionSet, v *db.ReturnScanResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ScanReturnResult!")
+		return graphql.Null
+	}
+	return ec._ScanReturnResult(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNStats2ᚖtracetrackᚋdbᚐStats(ctx context.Context, sel ast.SelectionSet, v *db.Stats) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Stats!")
@@ -11921,6 +16758,14 @@ func (ec *executionContext) marshalNUser2ᚖtracetrackᚋdbᚐUser(ctx context.C
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUserActivity2ᚖtracetrackᚋgraphᚋmodelᚐUserActivity(ctx context.Context, sel ast.SelectionSet, v *model.UserActivity) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UserActivity!")
+		return graphql.Null
+	}
+	return ec._UserActivity(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNUserConnection2ᚖtracetrackᚋgraphᚋmodelᚐUserConnection(ctx context.Context, sel ast.SelectionSet, v *model.UserConnection) graphql.Marshaler {
@@ -12104,6 +16949,50 @@ func (ec *executionContext) marshalOArea2ᚖtracetrackᚋdbᚐArea(ctx context.C
 	return ec._Area(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalOAuditAction2ᚕtracetrackᚋdbᚐAuditActionᚄ(ctx context.Context, v any) ([]db.AuditAction, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]db.AuditAction, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAuditAction2tracetrackᚋdbᚐAuditAction(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOAuditAction2ᚕtracetrackᚋdbᚐAuditActionᚄ(ctx context.Context, sel ast.SelectionSet, v []db.AuditAction) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditAction2tracetrackᚋdbᚐAuditAction(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOAuditFilter2ᚖtracetrackᚋgraphᚋmodelᚐAuditFilter(ctx context.Context, v any) (*model.AuditFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAuditFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOBag2ᚖtracetrackᚋdbᚐBag(ctx context.Context, sel ast.SelectionSet, v *db.Bag) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -12221,6 +17110,20 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalODayCount2ᚖtracetrackᚋgraphᚋmodelᚐDayCount(ctx context.Context, sel ast.SelectionSet, v *model.DayCount) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DayCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOHourCount2ᚖtracetrackᚋgraphᚋmodelᚐHourCount(ctx context.Context, sel ast.SelectionSet, v *model.HourCount) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._HourCount(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -12262,6 +17165,40 @@ func (ec *executionContext) marshalONode2tracetrackᚋdbᚐNode(ctx context.Cont
 		return graphql.Null
 	}
 	return ec._Node(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOReturnTicket2ᚖtracetrackᚋdbᚐReturnTicket(ctx context.Context, sel ast.SelectionSet, v *db.ReturnTicket) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ReturnTicket(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOReturnTicketFilter2ᚖtracetrackᚋgraphᚋmodelᚐReturnTicketFilter(ctx context.Context, v any) (*model.ReturnTicketFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputReturnTicketFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOReturnTicketStatus2ᚖtracetrackᚋdbᚐReturnTicketStatus(ctx context.Context, v any) (*db.ReturnTicketStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := model.UnmarshalString(v)
+	res := db.ReturnTicketStatus(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOReturnTicketStatus2ᚖtracetrackᚋdbᚐReturnTicketStatus(ctx context.Context, sel ast.SelectionSet, v *db.ReturnTicketStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := model.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) unmarshalORole2ᚕtracetrackᚋdbᚐRoleᚄ(ctx context.Context, v any) ([]db.Role, error) {
@@ -12317,6 +17254,13 @@ func (ec *executionContext) marshalORole2ᚖtracetrackᚋdbᚐRole(ctx context.C
 	_ = ctx
 	res := model.MarshalString(string(*v))
 	return res
+}
+
+func (ec *executionContext) marshalOScan2ᚖtracetrackᚋdbᚐScan(ctx context.Context, sel ast.SelectionSet, v *db.Scan) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Scan(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOScanFilter2ᚖtracetrackᚋgraphᚋmodelᚐScanFilter(ctx context.Context, v any) (*model.ScanFilter, error) {

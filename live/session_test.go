@@ -297,6 +297,42 @@ func TestLostSessionsListenRechecksEverySocket(t *testing.T) {
 	}
 }
 
+// TestSocketsPerUserAreCapped: one user holds at most WS_MAX_PER_USER sockets; the next
+// connection_init is closed with 4429 and a reason naming the setting (so graphql-ws clients
+// do not retry it), other users are not affected, and closing a socket makes room again.
+func TestSocketsPerUserAreCapped(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, func(o *app.Options) { o.Websocket.MaxPerUser = 2 })
+	_, other := env.NewUser(t, db.RoleBiller, "")
+	for _, protocol := range protocols {
+		t.Run(protocol, func(t *testing.T) {
+			_, token := env.NewUser(t, db.RoleDispatcher, "jaipur")
+			first := connectProtocol(t, env, protocol, token)
+			connectProtocol(t, env, protocol, token)
+			refused := dialProtocol(t, env, protocol, nil, map[string]string{"Authorization": "Bearer " + token})
+			code, reason := refused.closedWithin(5 * time.Second)
+			if code != 4429 || !strings.Contains(reason, "WS_MAX_PER_USER") {
+				t.Fatalf("third socket closed with %d %q, want 4429 naming WS_MAX_PER_USER", code, reason)
+			}
+			connectProtocol(t, env, protocol, other)
+			first.conn.Close()
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				c := dialProtocol(t, env, protocol, nil, map[string]string{"Authorization": "Bearer " + token})
+				m := c.next()
+				if m.Type == "connection_ack" {
+					c.conn.Close()
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("after closing a socket, a new one got %s %s", m.Type, m.Payload)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
+	}
+}
+
 // TestSubscriptionsPerSocketAreCapped: the subscription beyond WS_MAX_SUBSCRIPTIONS gets
 // RATE_LIMITED with a message; the socket and its other subscriptions go on, and completing
 // one makes room for another.

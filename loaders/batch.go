@@ -102,6 +102,11 @@ func ownedScan(r *db.OwnedScan) (int64, int64, *db.Scan) {
 	return r.OwnerID, r.ID, &scan
 }
 
+func ownedReturnedBag(r *db.OwnedReturnedBag) (int64, int64, *db.ReturnedBag) {
+	bag := r.ReturnedBag
+	return r.OwnerID, r.Pos, &bag
+}
+
 func failAll[V any](n int, err error) []*dataloader.Result[V] {
 	results := make([]*dataloader.Result[V], n)
 	for i := range results {

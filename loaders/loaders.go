@@ -56,6 +56,8 @@ type Loaders struct {
 	// ParentBagCount is the totalCount of a bill's parentBags: the parents the actor sees.
 	ParentBagCount *dataloader.Loader[int64, int]
 	ScansOfBag     *dataloader.Loader[PageKey, Page[*db.Scan]]
+	// ReturnedBags are the bags of return tickets, in the order they were returned.
+	ReturnedBags *dataloader.Loader[PageKey, Page[*db.ReturnedBag]]
 	// Actor is whose scope every batch applies.
 	Actor db.Actor
 }
@@ -71,6 +73,7 @@ func New(store *db.Store, a db.Actor, s Settings) *Loaders {
 		ParentBags:     newLoader(s, "parent_bags", ownedPages(pagesAs(a, store.ParentBagsOfBills), ownedBag)),
 		ParentBagCount: newLoader(s, "parent_bag_count", byKey(as(a, store.ParentBagCountsOfBills), ownerCount)),
 		ScansOfBag:     newLoader(s, "scans_of_bag", ownedPages(pagesAs(a, store.ScansOfBags), ownedScan)),
+		ReturnedBags:   newLoader(s, "returned_bags", ownedPages(pagesAs(a, store.ReturnedBagsOfTickets), ownedReturnedBag)),
 		Actor:          a,
 	}
 }
@@ -85,6 +88,7 @@ func (l *Loaders) ClearAll() {
 	l.ParentBags.ClearAll()
 	l.ParentBagCount.ClearAll()
 	l.ScansOfBag.ClearAll()
+	l.ReturnedBags.ClearAll()
 }
 
 type loadersKey struct{}

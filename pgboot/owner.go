@@ -60,12 +60,18 @@ func (o *owner) reachable(dir string) error {
 	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
 		if info, err := os.Stat(p); err == nil && !o.mayEnter(info) {
 			return fmt.Errorf("pgboot: the %s user (PostgreSQL refuses to run as root) cannot enter %s; "+
-				"choose a data folder it can reach with -embedded-pg-dir, or set DATABASE_URL", o.name, p)
+				"choose a folder it can reach with EMBEDDED_PG_DIR (-embedded-pg-dir), or set DATABASE_URL", o.name, p)
 		}
 		if p == filepath.Dir(p) {
 			return nil
 		}
 	}
+}
+
+// mayOwn reports whether a folder owned by uid may hold the cluster: this process's or the
+// server owner's.
+func (o *owner) mayOwn(uid uint32) bool {
+	return uid == uint32(os.Geteuid()) || (o != nil && uid == o.uid)
 }
 
 func (o *owner) mayEnter(info os.FileInfo) bool {

@@ -169,17 +169,6 @@ func (c *Cluster) initIfMissing(ctx context.Context) error {
 	return nil
 }
 
-// makeDir creates the cluster's folder, owned by the server's owner.
-func (c *Cluster) makeDir() error {
-	if err := c.owner.reachable(c.dir); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(c.dir, 0o700); err != nil {
-		return fmt.Errorf("pgboot: create %s: %w", c.dir, err)
-	}
-	return c.owner.chown(c.dir)
-}
-
 func (c *Cluster) readPassword() (string, error) {
 	raw, err := os.ReadFile(c.passwordFile())
 	if err != nil {

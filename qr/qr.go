@@ -31,24 +31,15 @@ var (
 	labelPrefix = regexp.MustCompile(`^LABEL\s*NO\.?\s*:?\s*`)
 )
 
-// MaxInputLength bounds what Normalize looks at: no real code is longer, and a megabyte of
-// garbage should not cost a megabyte of work.
+// MaxInputLength bounds what Normalize keeps of a code once its invisible characters are gone:
+// no real code is longer, and what is compared and quoted stays small.
 const MaxInputLength = 256
 
 // Normalize returns the code a scanner meant: control and zero-width characters removed,
 // trimmed, upper-cased, and a "LABEL NO." prefix dropped. Normalize(Normalize(s)) ==
 // Normalize(s).
 func Normalize(raw string) string {
-	if len(raw) > MaxInputLength {
-		raw = raw[:MaxInputLength]
-	}
-	cleaned := strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || isInvisible(r) {
-			return -1
-		}
-		return r
-	}, raw)
-	code := strings.ToUpper(strings.TrimSpace(cleaned))
+	code := Clean(raw)
 	for {
 		stripped := strings.TrimSpace(labelPrefix.ReplaceAllString(code, ""))
 		if stripped == code {
@@ -56,6 +47,26 @@ func Normalize(raw string) string {
 		}
 		code = stripped
 	}
+}
+
+// Clean is what every scanned or typed code goes through (QRs and bill numbers alike):
+// control and zero-width characters removed, trimmed, upper-cased, so that two codes that
+// look the same on a label or a screen are the same code.
+func Clean(raw string) string {
+	// The invisible characters go before the input is cut short, so that no run of them,
+	// however long, can push the code out of what is looked at; what arrives is already
+	// bounded by the request body limit.
+	cleaned := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || isInvisible(r) {
+			return -1
+		}
+		return r
+	}, raw)
+	cleaned = strings.TrimSpace(cleaned)
+	if len(cleaned) > MaxInputLength {
+		cleaned = cleaned[:MaxInputLength]
+	}
+	return strings.ToUpper(cleaned)
 }
 
 // isInvisible reports zero-width and other format characters (category Cf: ZWSP, ZWJ, BOM...)

@@ -22,6 +22,9 @@ func TestNormalizeAndClassify(t *testing.T) {
 		{"Label No. : 0016586", "0016586", Child},
 		{"00\u200b16586", "0016586", Child},
 		{"\ufeff0016586\u200d", "0016586", Child},
+		{strings.Repeat("\u200b", 200) + "sb00860", "SB00860", Parent}, // more invisible bytes than MaxInputLength
+		{"LABEL NO.\u00a00016586", "0016586", Child},
+		{"\u00a0SB00860\u2028", "SB00860", Parent},
 		{"abc", "ABC", Invalid},
 		{"ABCDEFGHIJKLMNOPQRST", "ABCDEFGHIJKLMNOPQRST", Child},
 		{"ABCDEFGHIJKLMNOPQRSTU", "ABCDEFGHIJKLMNOPQRSTU", Invalid},

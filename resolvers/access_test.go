@@ -6,6 +6,7 @@ import (
 
 	"tracetrack/db"
 	"tracetrack/internal/apitest"
+	"tracetrack/internal/gid"
 )
 
 // TestRoleMatrixAllOperations sends every operation of the contract as each role (and with no token) and
@@ -23,6 +24,7 @@ func TestRoleMatrixAllOperations(t *testing.T) {
 	missingUser := "VXNlcjo5OTk5OTk5" // User:9999999
 	missingBill := "QmlsbDo5OTk5OTk5" // Bill:9999999
 	missingBag := "QmFnOjk5OTk5OTk"   // Bag:9999999
+	missingTicket := gid.Encode(gid.ReturnTicket, 9999999)
 	ops := []struct {
 		name, access string
 		query        func(username string) string
@@ -64,6 +66,12 @@ func TestRoleMatrixAllOperations(t *testing.T) {
 		{"completeBill", biller, fixed(`mutation { completeBill(id: "` + missingBill + `") { id } }`)},
 		{"reopenBill", biller, fixed(`mutation { reopenBill(id: "` + missingBill + `") { id } }`)},
 		{"deleteBill", admin, fixed(`mutation { deleteBill(id: "` + missingBill + `") }`)},
+		{"returnTicket", biller, fixed(`{ returnTicket(id: "` + missingTicket + `") { id } }`)},
+		{"returnTickets", biller, fixed(`{ returnTickets(first: 1) { totalCount } }`)},
+		{"createReturnTicket", biller, fixed(`mutation { createReturnTicket(input: {cfLocation: "Kota"}) { id } }`)},
+		{"scanReturn", biller, fixed(`mutation { scanReturn(ticketId: "` + missingTicket + `", parentQrs: ["SB99995"]) { rejected { code } } }`)},
+		{"finalizeReturnTicket", biller, fixed(`mutation { finalizeReturnTicket(id: "` + missingTicket + `") { id } }`)},
+		{"cancelReturnTicket", biller, fixed(`mutation { cancelReturnTicket(id: "` + missingTicket + `") { id } }`)},
 	}
 	roles := []db.Role{"", db.RoleDispatcher, db.RoleBiller, db.RoleAdmin}
 	// at most 10 active dispatchers per area: spread them

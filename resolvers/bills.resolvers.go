@@ -51,6 +51,11 @@ func (r *billResolver) CreatedBy(ctx context.Context, obj *db.Bill) (*db.User, e
 	return r.userOf(ctx, obj.CreatedByID)
 }
 
+// CompletedBy is the resolver for the completedBy field.
+func (r *billResolver) CompletedBy(ctx context.Context, obj *db.Bill) (*db.User, error) {
+	return r.userOf(ctx, obj.CompletedByID)
+}
+
 // CreateBill is the resolver for the createBill field.
 func (r *mutationResolver) CreateBill(ctx context.Context, input model.CreateBillInput) (*db.Bill, error) {
 	return r.Store.CreateBill(ctx, auth.ActorFrom(ctx), db.NewBill{BillNumber: input.BillNumber, Description: input.Description,
@@ -91,7 +96,7 @@ func (r *mutationResolver) CompleteBill(ctx context.Context, id string) (*db.Bil
 	if err != nil {
 		return nil, err
 	}
-	return r.Store.CompleteBill(ctx, billID)
+	return r.Store.CompleteBill(ctx, auth.ActorFrom(ctx), billID)
 }
 
 // ReopenBill is the resolver for the reopenBill field.
@@ -100,7 +105,7 @@ func (r *mutationResolver) ReopenBill(ctx context.Context, id string) (*db.Bill,
 	if err != nil {
 		return nil, err
 	}
-	return r.Store.ReopenBill(ctx, billID)
+	return r.Store.ReopenBill(ctx, auth.ActorFrom(ctx), billID)
 }
 
 // DeleteBill is the resolver for the deleteBill field.

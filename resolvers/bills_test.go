@@ -36,6 +36,9 @@ func TestBillInputRules(t *testing.T) {
 	if code := createBill(t, env, biller, "b-100", 5).Code(); code != "CONFLICT" {
 		t.Errorf("duplicate bill number in another case: code %q, want CONFLICT", code)
 	}
+	if code := createBill(t, env, biller, "\u200bb-100\u00ad", 5).Code(); code != "CONFLICT" {
+		t.Errorf("the bill number with zero-width characters: code %q, want CONFLICT (it looks the same)", code)
+	}
 	if got := billByNumber(t, env, biller, " b-100"); got == nil || got.ID != bill.ID {
 		t.Errorf("bill(billNumber: any case) = %+v", got)
 	}

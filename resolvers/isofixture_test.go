@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"tracetrack/app"
 	"tracetrack/db"
@@ -39,16 +40,23 @@ type isoFixture struct {
 	mixedBillID string
 }
 
+// isoZone is the business time zone of apitest.DefaultOptions.
+var isoZone, _ = time.LoadLocation("Asia/Kolkata")
+
 const (
 	jaipurParentQR = "SB61001"
 	mixedBill      = "MIXED-ISO-1"
 	lucknowBill    = "LKO-ISO-1"
 )
 
-// isolationLimits lift the request budget: the walk's selections are far larger than any
-// screen's (that is their point), and the budget is not what these tests are about.
+// isolationLimits lift the request budget and the sockets per user: the walk's selections are
+// far larger than any screen's (that is their point), and the budget is not what these tests
+// are about.
 func isolationLimits(o *app.Options) {
 	o.Limits = app.Limits{MaxComplexity: 1 << 40, MaxDepth: 100, MaxFields: 1 << 20, MaxTokens: 1 << 24, MaxBodyBytes: 64 << 20}
+	// the subscription walk spreads its subscriptions over as many sockets of one dispatcher
+	// as the schema's argument variants need
+	o.Websocket.MaxPerUser = 1000
 }
 
 func newIsoFixture(t *testing.T) *isoFixture {
@@ -78,6 +86,19 @@ func newIsoFixture(t *testing.T) *isoFixture {
 	}
 	mustLink(t, env, f.biller, bills[mixedBill], "SB71001", "SB61001", "SB71002", "SB61002")
 	mustLink(t, env, f.biller, bills[lucknowBill], "SB71004")
+	// a return ticket with a parent of each area: RETURNED scans in both logs, and a ticket no
+	// dispatcher may see
+	scanParent(t, env, lucknow, "SB71009")
+	scanParent(t, env, mate, "SB61009")
+	mustLink(t, env, f.biller, bills[lucknowBill], "SB71009", "SB61009")
+	ticket := mustCreateTicket(t, env, f.biller, "Iso C&F")
+	if r := mustScanReturn(t, env, f.biller, ticket.ID, "SB71009", "SB61009"); len(r.Returned) != 2 {
+		t.Fatalf("fixture: scanReturn: %+v", r)
+	}
+	f.forbidden["SB71009"] = "a lucknow QR (a returned parent)"
+	f.forbidden[ticket.ID] = "a return ticket's global id (dispatchers see no ticket)"
+	f.forbidden[ticket.Code] = "a return ticket's code (dispatchers see no ticket)"
+	f.ids = append(f.ids, ticket.ID)
 	for _, qr := range []string{"SB71002", "SB61002"} {
 		if r := unlinkBag(t, env, f.biller, bills[mixedBill], qr); len(r.Errors) > 0 {
 			t.Fatalf("fixture: unlink %s: %+v", qr, r.Errors)
@@ -192,6 +213,9 @@ func (f *isoFixture) source(owner, name string, ty typeRef) ([]any, bool) {
 	switch {
 	case named == "Time":
 		values = []any{"2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z"}
+	case named == "Date":
+		// the fixture's own day (its bills are created today) and a day with nothing
+		values = []any{time.Now().In(isoZone).Format(time.DateOnly), "2000-01-01"}
 	case named == "Boolean":
 		values = []any{true, false}
 	case named == "Int" && key == "first":
@@ -221,6 +245,8 @@ func (f *isoFixture) source(owner, name string, ty typeRef) ([]any, bool) {
 		values = []any{"Next#Pass2"}
 	case key == "email":
 		values = []any{"new@iso.test"}
+	case key == "cflocation" || key == "notes":
+		values = []any{"iso " + key}
 	case key == "description" || key == "destination" || key == "vehiclenumber":
 		values = []any{"iso " + key}
 	default:

@@ -256,7 +256,8 @@ func (f *isoFixture) changeBothAreas(t *testing.T, round int) {
 		map[string]any{"id": f.mixedBillID, "d": fmt.Sprint("Iso Mandi ", round)})
 }
 
-// TestIsolationExports downloads the CSV exports as a jaipur dispatcher with every filter.
+// TestIsolationExports downloads the CSV exports as a jaipur dispatcher with every filter (each
+// .xlsx holds exactly its CSV's rows: export.TestXLSXExportsMatchTheirCSV).
 func TestIsolationExports(t *testing.T) {
 	t.Parallel()
 	f := newIsoFixture(t)
@@ -268,6 +269,8 @@ func TestIsolationExports(t *testing.T) {
 		"/export/bags.csv?type=PARENT", "/export/bags.csv?billed=true", "/export/bags.csv?billed=false",
 		"/export/bags.csv?status=COMPLETED", "/export/bags.csv?status=IN_PROGRESS", "/export/bags.csv?status=PENDING",
 		"/export/bills.csv", "/export/bills.csv?search=MIXED", "/export/bills.csv?createdById=" + url.QueryEscape(lucknowID),
+		"/export/scans.csv", "/export/scans.csv?areaCode=lucknow", "/export/scans.csv?userId=" + url.QueryEscape(lucknowID),
+		"/export/scans.csv?kinds=CHILD_UNLINKED,BAG_DELETED,BILL_UNLINKED",
 	} {
 		req, _ := http.NewRequest(http.MethodGet, f.env.Server.URL+path, nil)
 		req.Header.Set("Authorization", "Bearer "+f.caller)

@@ -9,7 +9,27 @@ import (
 	"strconv"
 	"time"
 	"tracetrack/db"
+	"tracetrack/internal/scalar"
 )
+
+type AuditEntryConnection struct {
+	Edges    []*AuditEntryEdge `json:"edges"`
+	PageInfo *PageInfo         `json:"pageInfo"`
+}
+
+type AuditEntryEdge struct {
+	Cursor string         `json:"cursor"`
+	Node   *db.AuditEntry `json:"node"`
+}
+
+type AuditFilter struct {
+	Actions []db.AuditAction `json:"actions,omitempty"`
+	ActorID *string          `json:"actorId,omitempty"`
+	// A User or Bill id: entries about it.
+	TargetID *string    `json:"targetId,omitempty"`
+	After    *time.Time `json:"after,omitempty"`
+	Before   *time.Time `json:"before,omitempty"`
+}
 
 type AuthPayload struct {
 	Token     string    `json:"token"`
@@ -74,6 +94,13 @@ type CreateBillInput struct {
 	Capacity      int     `json:"capacity"`
 }
 
+type CreateReturnTicketInput struct {
+	// 1-200 characters.
+	CfLocation string `json:"cfLocation"`
+	// At most 500 characters.
+	Notes *string `json:"notes,omitempty"`
+}
+
 type CreateUserInput struct {
 	Username string  `json:"username"`
 	Email    *string `json:"email,omitempty"`
@@ -81,6 +108,33 @@ type CreateUserInput struct {
 	Role     db.Role `json:"role"`
 	// Required for DISPATCHER, must be null otherwise.
 	AreaCode *string `json:"areaCode,omitempty"`
+}
+
+type DayCount struct {
+	Date  scalar.Date `json:"date"`
+	Count int         `json:"count"`
+}
+
+// The bills created on one business day: totals, by status, by the user who created them, and the bills themselves.
+type EndOfDayReport struct {
+	Date scalar.Date `json:"date"`
+	// The day's window: from local midnight (inclusive) to the next (exclusive).
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	// All of the day's bills; key is the date.
+	Totals *BillAggregate `json:"totals"`
+	// One group per status the day's bills are in now; key is the status.
+	ByStatus []*BillAggregate `json:"byStatus"`
+	// One group per user who created bills on the day; key is the username.
+	ByUser []*BillAggregate `json:"byUser"`
+	// The day's bills in detail, newest first.
+	Bills *BillConnection `json:"bills"`
+}
+
+type HourCount struct {
+	// Hour of the day, 0-23, in the business time zone.
+	Hour  int `json:"hour"`
+	Count int `json:"count"`
 }
 
 type IntegrityProblem struct {
@@ -105,6 +159,32 @@ type PageInfo struct {
 }
 
 type Query struct {
+}
+
+type ReturnTicketConnection struct {
+	Edges      []*ReturnTicketEdge `json:"edges"`
+	PageInfo   *PageInfo           `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+type ReturnTicketEdge struct {
+	Cursor string           `json:"cursor"`
+	Node   *db.ReturnTicket `json:"node"`
+}
+
+type ReturnTicketFilter struct {
+	Status *db.ReturnTicketStatus `json:"status,omitempty"`
+}
+
+type ReturnedBagConnection struct {
+	Edges      []*ReturnedBagEdge `json:"edges"`
+	PageInfo   *PageInfo          `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+type ReturnedBagEdge struct {
+	Cursor string          `json:"cursor"`
+	Node   *db.ReturnedBag `json:"node"`
 }
 
 type ScanAggregate struct {
@@ -147,6 +227,24 @@ type UpdateUserInput struct {
 	Role     *db.Role `json:"role,omitempty"`
 	AreaCode *string  `json:"areaCode,omitempty"`
 	Active   *bool    `json:"active,omitempty"`
+}
+
+// One user's scans: today and this week (Monday to Monday) of the business time zone, and between from and to.
+type UserActivity struct {
+	User          *db.User  `json:"user"`
+	From          time.Time `json:"from"`
+	To            time.Time `json:"to"`
+	ScansToday    int       `json:"scansToday"`
+	ScansThisWeek int       `json:"scansThisWeek"`
+	ScansInRange  int       `json:"scansInRange"`
+	// Distinct bag QRs the user scanned in the range.
+	UniqueBags int `json:"uniqueBags"`
+	// The day of the range with the most scans (the earliest of a tie); null without scans.
+	PeakDay *DayCount `json:"peakDay,omitempty"`
+	// The hour of day with the most scans over the range (the earliest of a tie); null without scans.
+	BusiestHour *HourCount `json:"busiestHour,omitempty"`
+	// The user's latest scan, at any time.
+	LastScan *db.Scan `json:"lastScan,omitempty"`
 }
 
 type UserConnection struct {

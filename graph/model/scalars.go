@@ -92,3 +92,15 @@ func UnmarshalInt64(v any) (int64, error) {
 	n, err := UnmarshalInt(v)
 	return int64(n), err
 }
+
+// MarshalDate writes YYYY-MM-DD.
+func MarshalDate(d scalar.Date) graphql.Marshaler { return graphql.MarshalString(d.String()) }
+
+// UnmarshalDate accepts only YYYY-MM-DD of a day that exists.
+func UnmarshalDate(v any) (scalar.Date, error) {
+	s, ok := v.(string)
+	if !ok {
+		return scalar.Date{}, &scalar.Invalid{Problem: "must be " + scalar.DateFormat + ", got " + scalar.Describe(v)}
+	}
+	return scalar.ParseDate(s)
+}

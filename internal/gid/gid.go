@@ -13,11 +13,14 @@ import (
 
 // The kinds of object that have a global id (the GraphQL type names).
 const (
-	User = "User"
-	Bag  = "Bag"
-	Bill = "Bill"
-	Scan = "Scan"
-	Area = "Area"
+	User       = "User"
+	Bag        = "Bag"
+	Bill       = "Bill"
+	Scan       = "Scan"
+	Area       = "Area"
+	AuditEntry = "AuditEntry"
+	// ReturnTicket is an IPT return ticket.
+	ReturnTicket = "ReturnTicket"
 )
 
 // Encode returns the global id of the object of the kind with the database id.

@@ -6,6 +6,7 @@ package scalar
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -96,5 +97,43 @@ func Describe(v any) string {
 	case int, int32, int64, float64:
 		return fmt.Sprintf("the number %v", v)
 	}
-	return fmt.Sprintf("a %T", v)
+	// typed values a decoder or coercion made: named by their JSON kind, never a Go type
+	switch reflect.ValueOf(v).Kind() {
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return fmt.Sprintf("the value %v", v)
+}
+
+// DateFormat says what a Date accepts (the schema's words).
+const DateFormat = "a calendar date YYYY-MM-DD, such as 2026-12-01"
+
+// Date is a calendar day, without a zone: which instants it covers is the business time
+// zone's to say (db.DayWindow).
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// ParseDate reads exactly YYYY-MM-DD of a day that exists (2026-02-30 is refused); a
+// date-time, a zone, spaces or any other text are refused rather than guessed at.
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil || len(s) != len(time.DateOnly) {
+		return Date{}, invalid("must be %s, got %s", DateFormat, Quote(s))
+	}
+	return DateOf(t), nil
+}
+
+// DateOf is the calendar day of t in t's own location.
+func DateOf(t time.Time) Date {
+	return Date{Year: t.Year(), Month: t.Month(), Day: t.Day()}
+}
+
+// String writes the date as YYYY-MM-DD.
+func (d Date) String() string {
+	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
 }
