@@ -1,13 +1,10 @@
 package db_test
 
 import (
-	"database/sql"
 	"errors"
 	"testing"
 
 	"github.com/lib/pq"
-
-	"tracetrack/internal/testdb"
 )
 
 // The completed-bill freeze holds by any path: raw SQL, as psql or a seeder would write it,
@@ -15,17 +12,7 @@ import (
 // allowed again once the bill is reopened.
 func TestCompletedBillIsFrozenForRawSQL(t *testing.T) {
 	t.Parallel()
-	conn, err := sql.Open("postgres", testdb.New(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	mustExec := func(query string) {
-		t.Helper()
-		if _, err := conn.Exec(query); err != nil {
-			t.Fatalf("%s: %v", query, err)
-		}
-	}
+	conn, mustExec := rawSQL(t)
 	mustExec(`INSERT INTO bags (qr, type, area_id) VALUES ('SB00001', 'PARENT', 3), ('SB00002', 'PARENT', 3), ('SB00003', 'PARENT', 3)`)
 	mustExec(`INSERT INTO bags (qr, type, parent_id, area_id)
 		SELECT 'KID' || i, 'CHILD', (SELECT id FROM bags WHERE qr = 'SB00001'), 3 FROM generate_series(1, 3) i`)

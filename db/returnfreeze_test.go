@@ -1,7 +1,6 @@
 package db_test
 
 import (
-	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,8 +8,6 @@ import (
 	"testing"
 
 	"github.com/lib/pq"
-
-	"tracetrack/internal/testdb"
 )
 
 // The return is the freeze's only exception, and only in the shape ScanReturn writes it: the
@@ -19,18 +16,7 @@ import (
 // closed tickets take no bags and keep their status.
 func TestReturnExceptionToTheFreezeIsNarrow(t *testing.T) {
 	t.Parallel()
-	conn, err := sql.Open("postgres", testdb.New(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetMaxOpenConns(1) // one connection: a setting leaking out of a transaction would show
-	mustExec := func(query string) {
-		t.Helper()
-		if _, err := conn.Exec(query); err != nil {
-			t.Fatalf("%s: %v", query, err)
-		}
-	}
+	conn, mustExec := rawSQL(t)
 	mustExec(`INSERT INTO bags (qr, type, area_id) VALUES ('SB00001', 'PARENT', 3), ('SB00002', 'PARENT', 3), ('SB00003', 'PARENT', 3)`)
 	mustExec(`INSERT INTO bags (qr, type, parent_id, area_id)
 		SELECT 'KID' || i, 'CHILD', (SELECT id FROM bags WHERE qr = 'SB00001'), 3 FROM generate_series(1, 3) i`)
