@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -66,7 +67,7 @@ func screenClientMessage(subprotocol string, raw []byte) ([]byte, string) {
 	if err := json.Unmarshal(raw, &m); err != nil || m.Type == "" {
 		return nil, fmt.Sprintf(`send JSON objects such as {"type": %q, ...}`, allowed[0])
 	}
-	if !contains(allowed, m.Type) {
+	if !slices.Contains(allowed, m.Type) {
 		return nil, "unknown message type " + scalar.Quote(m.Type) + "; send one of " + strings.Join(allowed, ", ")
 	}
 	switch m.Type {
@@ -122,15 +123,6 @@ func (refusedPayloads) MutateOperationParameters(_ context.Context, params *grap
 func isObjectOrNull(v any) bool {
 	_, isObject := v.(map[string]any)
 	return v == nil || isObject
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // screen reads a client message whole and checks it (screenClientMessage); one that breaks

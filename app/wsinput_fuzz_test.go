@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 )
 
@@ -23,7 +24,7 @@ func FuzzWebsocketMessage(f *testing.F) {
 				continue
 			}
 			var m clientMessage
-			if err := json.Unmarshal(out, &m); err != nil || !contains(allowed, m.Type) {
+			if err := json.Unmarshal(out, &m); err != nil || !slices.Contains(allowed, m.Type) {
 				t.Fatalf("%s: let through %q as %q", subprotocol, raw, out)
 			}
 		}
