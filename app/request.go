@@ -44,48 +44,51 @@ func decodeRequest(body []byte) (*graphql.RawParams, error) {
 	case trimmed[0] != '{':
 		return nil, badRequest("the request must be a JSON object such as %s", requestExample)
 	}
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(trimmed, &members); err != nil {
-		return nil, badRequest("the request is not valid JSON (%s); send a JSON object such as %s", jsonProblem(err), requestExample)
+	// One decoding of the whole body (gqlgen decodes it once more); the members are then
+	// only type-checked.
+	v, err := decodeJSON(trimmed, "the request")
+	if err != nil {
+		return nil, badRequest("%s; send a JSON object such as %s", err.Error(), requestExample)
 	}
+	members := v.(map[string]any) // trimmed starts with '{' and is one valid JSON value
 	params := &graphql.RawParams{}
-	var err error
 	if params.Query, err = stringMember(members, "query", "the GraphQL document, such as \"{ me { id } }\""); err != nil {
 		return nil, err
 	}
 	if params.OperationName, err = stringMember(members, "operationName", "the name of the operation to run"); err != nil {
 		return nil, err
 	}
-	if params.Variables, err = objectMember(members["variables"], "variables", "the request", variablesExample); err != nil {
+	if params.Variables, err = objectValue(members["variables"], "variables", variablesExample); err != nil {
 		return nil, err
 	}
-	if params.Extensions, err = objectMember(members["extensions"], "extensions", "the request", extensionsExample); err != nil {
+	if params.Extensions, err = objectValue(members["extensions"], "extensions", extensionsExample); err != nil {
 		return nil, err
 	}
 	return params, nil
 }
 
-func stringMember(members map[string]json.RawMessage, name, what string) (string, error) {
-	v, err := decodeJSON(members[name], "the request")
-	if err != nil {
-		return "", err
-	}
-	switch v := v.(type) {
+func stringMember(members map[string]any, name, what string) (string, error) {
+	switch v := members[name].(type) {
 	case nil:
 		return "", nil
 	case string:
 		return v, nil
+	default:
+		return "", badRequest("%q must be a string holding %s, got %s", name, what, scalar.Describe(v))
 	}
-	return "", badRequest("%q must be a string holding %s, got %s", name, what, scalar.Describe(v))
 }
 
-// objectMember decodes a member (or a GET parameter: source names it) that must be a JSON
-// object or null.
-func objectMember(raw []byte, name, source, example string) (map[string]any, error) {
+// objectParam decodes a GET parameter (source names it) that must be a JSON object or null.
+func objectParam(raw []byte, name, source, example string) (map[string]any, error) {
 	v, err := decodeJSON(raw, source)
 	if err != nil {
 		return nil, err
 	}
+	return objectValue(v, name, example)
+}
+
+// objectValue is a decoded member that must be a JSON object or null.
+func objectValue(v any, name, example string) (map[string]any, error) {
 	switch v := v.(type) {
 	case nil:
 		return nil, nil
@@ -108,7 +111,7 @@ func decodeJSON(raw []byte, source string) (any, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, badRequest("%s is not valid JSON (%s)", source, jsonProblem(err))
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF { // More() misses a stray } or ]
 		return nil, badRequest("%s is not valid JSON (more than one value)", source)
 	}
 	return v, nil
@@ -147,10 +150,10 @@ func checkURLRequest(rawQuery string) error {
 			return badRequest("the %s parameter is not UTF-8 text once URL-decoded", name)
 		}
 	}
-	if _, err := objectMember([]byte(values.Get("variables")), "variables", "the variables parameter", variablesExample); err != nil {
+	if _, err := objectParam([]byte(values.Get("variables")), "variables", "the variables parameter", variablesExample); err != nil {
 		return err
 	}
-	_, err = objectMember([]byte(values.Get("extensions")), "extensions", "the extensions parameter", extensionsExample)
+	_, err = objectParam([]byte(values.Get("extensions")), "extensions", "the extensions parameter", extensionsExample)
 	return err
 }
 
