@@ -188,11 +188,13 @@ func (c *wsConn) pingFrames(interval time.Duration) {
 type websockets struct {
 	mu    sync.Mutex
 	conns map[*wsConn]struct{}
+	// held counts, by user id, the open sockets holding a session of the user (hold).
+	held  map[int64]int
 	empty chan struct{} // closed and replaced when the last socket goes
 }
 
 func newWebsockets() *websockets {
-	return &websockets{conns: make(map[*wsConn]struct{}), empty: make(chan struct{})}
+	return &websockets{conns: make(map[*wsConn]struct{}), held: make(map[int64]int), empty: make(chan struct{})}
 }
 
 func (ws *websockets) add(c *wsConn) {
@@ -205,6 +207,11 @@ func (ws *websockets) add(c *wsConn) {
 func (ws *websockets) remove(c *wsConn) {
 	metrics.Websockets.Dec()
 	ws.mu.Lock()
+	if _, open := ws.conns[c]; open {
+		if s := c.heldSession(); s != nil {
+			ws.release(s.User.ID)
+		}
+	}
 	delete(ws.conns, c)
 	if len(ws.conns) == 0 {
 		close(ws.empty)
@@ -214,23 +221,32 @@ func (ws *websockets) remove(c *wsConn) {
 }
 
 // hold gives the socket its session unless the session's user holds max sockets already
-// (counted under the registry's lock, so sockets initialised at once cannot overshoot).
+// (counted under the registry's lock, so sockets initialised at once cannot overshoot). The
+// count is kept per user rather than found by walking every socket on each connection_init.
 func (ws *websockets) hold(c *wsConn, s *auth.Session, max int) bool {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
-	held := 0
-	for other := range ws.conns {
-		if o := other.heldSession(); o != nil && o.User.ID == s.User.ID {
-			held++
-		}
-	}
-	if held >= max {
+	if ws.held[s.User.ID] >= max {
 		return false
 	}
 	c.mu.Lock()
+	old := c.session
 	c.session = s
 	c.mu.Unlock()
+	if _, open := ws.conns[c]; open { // a socket already removed is not counted
+		if old != nil {
+			ws.release(old.User.ID)
+		}
+		ws.held[s.User.ID]++
+	}
 	return true
+}
+
+// release uncounts a socket of the user; ws.mu is held.
+func (ws *websockets) release(userID int64) {
+	if ws.held[userID]--; ws.held[userID] <= 0 {
+		delete(ws.held, userID)
+	}
 }
 
 func (ws *websockets) list() []*wsConn {
