@@ -42,6 +42,12 @@ func New(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// SignInFirst is the refusal of a caller without a valid session, said the same way by the
+// auth middleware and the store's scope.
+func SignInFirst() *Error {
+	return New(Unauthenticated, "sign in first: send Authorization: Bearer <token> (from the login mutation)")
+}
+
 // With returns a copy of e with one more extension field.
 func (e *Error) With(key string, value any) *Error {
 	ext := make(map[string]any, len(e.Extensions)+1)

@@ -39,7 +39,7 @@ func Require(ctx context.Context) (*db.User, error) {
 	if u := UserFrom(ctx); u != nil {
 		return u, nil
 	}
-	return nil, apperr.New(apperr.Unauthenticated, "sign in first: send Authorization: Bearer <token> (from the login mutation)")
+	return nil, apperr.SignInFirst()
 }
 
 // Allowed reports whether role may use something open to roles; ADMIN may use everything

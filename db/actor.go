@@ -89,7 +89,7 @@ func (a Actor) ReadScope(asked *int64) (*int64, error) {
 		return asked, nil
 	}
 	if a.Role != RoleDispatcher || a.AreaID == nil {
-		return nil, apperr.New(apperr.Unauthenticated, "sign in first: send Authorization: Bearer <token> (from the login mutation)")
+		return nil, apperr.SignInFirst()
 	}
 	if asked != nil && *asked != *a.AreaID {
 		return nil, apperr.New(apperr.Forbidden, "dispatchers see only their own area; leave the area out or pass yours")
