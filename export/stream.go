@@ -10,17 +10,14 @@ import (
 )
 
 // csvStream writes CSV rows to a response, flushing every flushEvery rows. Its writes run
-// under a deadline that moves on as rows are made, so a client that takes nothing for
+// under a deadline that moves on as the writes go out (deadlineWriter), so a client that takes nothing for
 // writeTimeout ends its download instead of keeping it, while the time the store takes to
 // read a batch never counts against the client.
 type csvStream struct {
-	w            http.ResponseWriter
-	control      *http.ResponseController
-	writeTimeout time.Duration
-	// extended is when the deadline was last moved to writeTimeout ahead
-	extended time.Time
-	csv      *csv.Writer
-	rows     int
+	w       http.ResponseWriter
+	control *http.ResponseController
+	csv     *csv.Writer
+	rows    int
 }
 
 // rowWriter takes an export's records, one at a time: a csvStream or an xlsxStream.
@@ -60,11 +57,11 @@ func (h *Handler) startCSV(w http.ResponseWriter, filename string, header []stri
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
 	w.Header().Set("Cache-Control", "no-store")
-	s := &csvStream{w: w, control: http.NewResponseController(w), writeTimeout: h.limits.limits.WriteTimeout,
-		csv: csv.NewWriter(w)}
-	if err := s.extendDeadline(); err != nil {
-		return s, err
-	}
+	control := http.NewResponseController(w)
+	// the CSV writer's buffer goes out through deadlineWriter, which moves the deadline on
+	// just before each write to the client
+	s := &csvStream{w: w, control: control,
+		csv: csv.NewWriter(&deadlineWriter{w: w, control: control, timeout: h.limits.limits.WriteTimeout})}
 	return s, s.csv.Write(header)
 }
 
@@ -72,12 +69,6 @@ func (h *Handler) startCSV(w http.ResponseWriter, filename string, header []stri
 func (s *csvStream) row(record []string) error {
 	for i, cell := range record {
 		record[i] = Neutralize(cell)
-	}
-	// a write may block on the client from here: it gets between 3/4 and all of writeTimeout
-	if time.Since(s.extended) > s.writeTimeout/4 {
-		if err := s.extendDeadline(); err != nil {
-			return err
-		}
 	}
 	if err := s.csv.Write(record); err != nil {
 		return err
@@ -96,12 +87,6 @@ func (s *csvStream) flush() error {
 		return err
 	}
 	return s.control.Flush()
-}
-
-// extendDeadline gives the writes from now writeTimeout to get through.
-func (s *csvStream) extendDeadline() error {
-	s.extended = time.Now()
-	return s.control.SetWriteDeadline(s.extended.Add(s.writeTimeout))
 }
 
 // finish flushes the rest. An export refused before its first row (a filter the store

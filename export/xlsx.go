@@ -122,7 +122,7 @@ func (s *xlsxStream) send(w http.ResponseWriter, r *http.Request, filename strin
 	}
 }
 
-// deadlineWriter moves the write deadline on as the writes get through, like csvStream: a
+// deadlineWriter moves the write deadline on as the writes get through (CSV and Excel): a
 // slow but steady client gets the whole file, one that takes nothing for timeout loses it.
 type deadlineWriter struct {
 	w        io.Writer
