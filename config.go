@@ -56,6 +56,8 @@ type config struct {
 	DebugSQLCount     bool
 	Websocket         app.WebsocketOptions
 	Exports           export.Limits
+	TokenCacheSize    int
+	GC                gcSettings
 }
 
 // setting is one configuration value. Its flag is the variable in lower case with dashes
@@ -168,6 +170,15 @@ func settings(cfg *config) []setting {
 		{env: "EXPORT_WRITE_TIMEOUT", def: shortDuration(exports.WriteTimeout),
 			usage: "most time an export download's client may take nothing; one that stops reading that long loses its download",
 			value: durationIn{&cfg.Exports.WriteTimeout, time.Second, time.Hour}},
+		{env: "TOKEN_CACHE_SIZE", def: strconv.Itoa(auth.DefaultTokenCacheSize),
+			usage: "signed-in sessions each instance keeps in memory, so a request verifies its token without a statement (see **Sessions**); 0 reads every token from the database",
+			value: wholeNumber[int]{&cfg.TokenCacheSize, 0, 10_000_000}},
+		{env: "GOGC", def: strconv.Itoa(defaultGCPercent),
+			usage: "Go's garbage collector target: the heap may grow this many percent over the live heap before a collection (Go's own default is 100; see bench/README.md)",
+			value: gcPercent{&cfg.GC.Percent}},
+		{env: "GOMEMLIMIT", def: defaultMemoryLimit(), defaultDoc: "3/4 of the container's memory limit (cgroup v2 `memory.max`), else `off`",
+			usage: "soft limit of the Go heap: the collector works harder near it, whatever GOGC says",
+			value: memoryLimit{&cfg.GC.MemoryLimit}},
 		{env: "DEBUG_SQL_COUNT", def: "false", usage: "add `extensions.sqlStatements` (SQL statements run) to responses",
 			value: boolean{&cfg.DebugSQLCount}},
 		{env: "DEBUG_ADDR", defaultDoc: "off",
@@ -289,6 +300,14 @@ func (c config) resolverConfig() resolvers.Config {
 		KgPerChild:        c.KgPerChild,
 		BusinessTimeZone:  c.BusinessTimeZone,
 	}
+}
+
+// tokenCacheSize is TOKEN_CACHE_SIZE as app.Options takes it (there, 0 is the default).
+func (c config) tokenCacheSize() int {
+	if c.TokenCacheSize == 0 {
+		return -1
+	}
+	return c.TokenCacheSize
 }
 
 // workingDir is the checkout `make run` starts in; the private cluster's default folder is

@@ -44,6 +44,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	logger := newLogger(cfg, stderr)
+	cfg.GC.apply()
 	if cfg.BcryptCost < safeBcryptCost {
 		logger.Warn("BCRYPT_COST is below 10: password hashes are cheap to guess (use it for tests only)", "cost", cfg.BcryptCost)
 	}
@@ -80,6 +81,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		RateLimits:     cfg.RateLimits,
 		RequestTimeout: cfg.RequestTimeout,
 		DebugSQLCount:  cfg.DebugSQLCount,
+		TokenCacheSize: cfg.tokenCacheSize(),
 		Logger:         logger,
 		Live:           live.Options{DatabaseURL: databaseURL},
 		Websocket:      cfg.Websocket,

@@ -41,6 +41,9 @@ type Options struct {
 	// RequestTimeout bounds an HTTP request, the wait for a database connection included, so
 	// an overloaded database answers SERVICE_UNAVAILABLE quickly instead of queueing forever.
 	RequestTimeout time.Duration
+	// TokenCacheSize is the most sessions the token cache holds (0: auth.DefaultTokenCacheSize;
+	// negative: no cache, every request reads its token).
+	TokenCacheSize int
 	// DebugSQLCount adds extensions.sqlStatements (statements run for the request) to responses.
 	DebugSQLCount bool
 	Logger        *slog.Logger
@@ -54,12 +57,14 @@ type Options struct {
 // App is the assembled server.
 type App struct {
 	opts       Options
+	tokens     *auth.TokenCache
 	sessions   sessions
 	mux        *http.ServeMux
 	hub        *live.Hub
 	resolver   *resolvers.Resolver
 	websockets *websockets
-	// guard and sessionWatch close open websockets whose user's rights changed.
+	// sessionWatch tells the token cache whose sessions changed, and the guard, which closes
+	// open websockets whose user's rights changed.
 	guard        *socketGuard
 	sessionWatch *live.SessionWatcher
 	stop         chan struct{}
@@ -75,16 +80,24 @@ func New(opts Options) *App {
 	if opts.Loaders == (loaders.Settings{}) {
 		opts.Loaders = loaders.DefaultSettings()
 	}
+	if opts.TokenCacheSize == 0 {
+		opts.TokenCacheSize = auth.DefaultTokenCacheSize
+	}
 	opts.Websocket.defaults()
-	a := &App{opts: opts, sessions: sessions{store: opts.Store, logger: opts.Logger}, mux: http.NewServeMux(),
+	a := &App{opts: opts, tokens: auth.NewTokenCache(opts.Store, opts.TokenCacheSize), mux: http.NewServeMux(),
 		websockets: newWebsockets(), stop: make(chan struct{})}
+	a.sessions = sessions{tokens: a.tokens, logger: opts.Logger}
 	a.guard = &socketGuard{store: opts.Store, sockets: a.websockets, logger: opts.Logger, stop: a.stop}
 	a.resolver = &resolvers.Resolver{Store: opts.Store, Hasher: opts.Hasher, UnknownUsers: auth.NewUnknownUsers(),
 		Config: opts.Resolvers}
 	a.startLive()
 	limiter := newRateLimiter(opts.RateLimits)
-	a.mux.Handle("/graphql", countResponses("/graphql", withTimeout(opts.RequestTimeout,
-		checkBody(opts.Limits.MaxBodyBytes, a.checkWebsocket(a.sessions.middleware(limiter, limiter.middleware(a.graphQL())))))))
+	var graphQL http.Handler = withTimeout(opts.RequestTimeout,
+		checkBody(opts.Limits.MaxBodyBytes, a.checkWebsocket(a.sessions.middleware(limiter, limiter.middleware(a.graphQL())))))
+	if opts.DebugSQLCount {
+		graphQL = countRequestStatements(graphQL)
+	}
+	a.mux.Handle("/graphql", countResponses("/graphql", graphQL))
 	exports := export.New(export.Handler{Store: opts.Store, Weights: opts.Resolvers.Weights()}, opts.Exports)
 	for _, format := range export.Formats {
 		for name, serve := range map[string]func(export.Format) http.HandlerFunc{

@@ -268,10 +268,30 @@ func writeTooLarge(w http.ResponseWriter, r *http.Request, limit int64) {
 		"the request body is larger than %d bytes, the most allowed", limit).WithStatus(http.StatusRequestEntityTooLarge))
 }
 
-// countStatements counts the SQL statements of an operation and reports them in
-// extensions.sqlStatements (DebugSQLCount only: it tells clients about the server's work).
+// countRequestStatements gives a plain HTTP request one statement counter from its start
+// (DebugSQLCount only), so that extensions.sqlStatements counts the token lookup too, not
+// only the operation's statements. Websockets pass: their operations get a counter each.
+func countRequestStatements(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isWebsocket(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, counter := db.WithStatementCounter(r.Context())
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, requestCounterKey{}, counter)))
+	})
+}
+
+type requestCounterKey struct{}
+
+// countStatements counts the SQL statements of an operation (and of its HTTP request before
+// it: the token lookup) and reports them in extensions.sqlStatements (DebugSQLCount only: it
+// tells clients about the server's work).
 func countStatements(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	ctx, counter := db.WithStatementCounter(ctx)
+	counter, _ := ctx.Value(requestCounterKey{}).(*db.StatementCounter)
+	if counter == nil {
+		ctx, counter = db.WithStatementCounter(ctx)
+	}
 	handle := next(ctx)
 	return func(ctx context.Context) *graphql.Response {
 		resp := handle(ctx)

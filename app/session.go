@@ -8,12 +8,11 @@ import (
 
 	"tracetrack/apperr"
 	"tracetrack/auth"
-	"tracetrack/db"
 )
 
-// sessions resolves bearer tokens to the signed-in user.
+// sessions resolves bearer tokens to the signed-in user, through the token cache.
 type sessions struct {
-	store  *db.Store
+	tokens *auth.TokenCache
 	logger *slog.Logger
 }
 
@@ -23,14 +22,14 @@ func (s sessions) resolve(ctx context.Context, token string) (context.Context, e
 	if token == "" {
 		return ctx, nil
 	}
-	user, tokenID, err := s.store.UserByToken(ctx, auth.HashToken(token))
+	session, err := s.tokens.Verify(ctx, token)
 	if err != nil {
 		return ctx, err
 	}
-	if user == nil {
+	if session == nil {
 		return ctx, apperr.New(apperr.Unauthenticated, "the token is unknown, expired or revoked; log in again")
 	}
-	return auth.WithSession(ctx, &auth.Session{User: user, TokenID: tokenID}), nil
+	return auth.WithSession(ctx, session), nil
 }
 
 // bearerToken returns the token of an "Authorization: Bearer <token>" value, or "".

@@ -82,7 +82,7 @@ func (a *App) startLive() {
 	}
 	a.hub = live.Start(a.opts.Store, opts, 10*time.Second)
 	a.resolver.Live = a.hub
-	a.sessionWatch = live.WatchSessions(opts.DatabaseURL, opts.Logger, 10*time.Second, a.guard)
+	a.sessionWatch = live.WatchSessions(opts.DatabaseURL, opts.Logger, 10*time.Second, a.tokens, a.guard)
 	go a.recheckSessions()
 }
 
@@ -199,6 +199,9 @@ func (a *App) recheckSessions() {
 		}
 	}
 }
+
+// TokenCache returns the token cache (tests count its misses).
+func (a *App) TokenCache() *auth.TokenCache { return a.tokens }
 
 // Hub returns the event hub (tests wait on its subscriber count).
 func (a *App) Hub() *live.Hub { return a.hub }

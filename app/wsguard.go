@@ -27,14 +27,15 @@ type socketGuard struct {
 	changes atomic.Uint64
 }
 
-// SessionsChanged re-checks the sockets of the users.
+// SessionsChanged re-checks the sockets of the users. The re-check runs on its own, so the
+// watcher goes on to its next notification (and the token cache hears it) at once.
 func (g *socketGuard) SessionsChanged(userIDs []int64) {
 	g.changes.Add(1)
 	users := make(map[int64]bool, len(userIDs))
 	for _, id := range userIDs {
 		users[id] = true
 	}
-	g.recheckUntilDone(func() []*wsConn {
+	go g.recheckUntilDone(func() []*wsConn {
 		var affected []*wsConn
 		for _, c := range g.sockets.list() {
 			if s := c.heldSession(); s != nil && users[s.User.ID] {
@@ -48,8 +49,12 @@ func (g *socketGuard) SessionsChanged(userIDs []int64) {
 // SessionsResync re-checks every socket.
 func (g *socketGuard) SessionsResync() {
 	g.changes.Add(1)
-	g.recheckUntilDone(g.sockets.list)
+	go g.recheckUntilDone(g.sockets.list)
 }
+
+// SessionsUnheard does nothing: open sockets keep their sessions until SessionsResync
+// re-checks them all (and RecheckInterval goes on meanwhile).
+func (g *socketGuard) SessionsUnheard() {}
 
 // recheckUntilDone re-checks the sockets, trying again every second while the database
 // fails (a connection just back may meet a database still starting): the rights must not

@@ -24,25 +24,31 @@ func createToken(ctx context.Context, q sqlx.QueryerContext, userID int64, hash 
 	return id, wrap(err, "create token")
 }
 
-// UserByToken returns the active user owning an unrevoked, unexpired token with the hash,
-// and the token's id; nil when there is none.
-func (s *Store) UserByToken(ctx context.Context, hash []byte) (*User, int64, error) {
-	var row struct {
-		User
-		TokenID int64 `db:"token_id"`
-	}
+// TokenSession is what a live bearer token opens: its user and id, when it expires, and the
+// database's clock when it was read (so a cache can check the expiry on its own clock).
+type TokenSession struct {
+	User
+	TokenID   int64     `db:"token_id"`
+	ExpiresAt time.Time `db:"expires_at"`
+	ReadAt    time.Time `db:"read_at"`
+}
+
+// SessionByToken returns the session of an unrevoked, unexpired token with the hash whose
+// user is active; nil when there is none.
+func (s *Store) SessionByToken(ctx context.Context, hash []byte) (*TokenSession, error) {
+	var row TokenSession
 	err := s.db.GetContext(ctx, &row, `
-		SELECT t.id AS token_id, `+qualified("u", userColumns)+`
+		SELECT t.id AS token_id, t.expires_at, now() AS read_at, `+qualified("u", userColumns)+`
 		FROM auth_tokens t
 		JOIN users u ON u.id = t.user_id
 		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now() AND u.active`, hash)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, 0, nil
+		return nil, nil
 	}
 	if err != nil {
-		return nil, 0, wrap(err, "look up token")
+		return nil, wrap(err, "look up token")
 	}
-	return &row.User, row.TokenID, nil
+	return &row, nil
 }
 
 // RevokeToken revokes the token with the id (logout) and logs it.
