@@ -239,7 +239,7 @@ func checkBody(limit int64, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mediaType != "application/json" {
+		if !isJSON(r.Header.Get("Content-Type")) {
 			writeGraphQLError(w, r, nil, apperr.New(apperr.BadUserInput,
 				"send the request as Content-Type: application/json with {\"query\": ..., \"variables\": ...}").
 				WithStatus(http.StatusUnsupportedMediaType))
@@ -258,9 +258,27 @@ func checkBody(limit int64, next http.Handler) http.Handler {
 			writeTooLarge(w, r, limit)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Body = &readBody{Reader: bytes.NewReader(body), bytes: body}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// readBody is a request body checkBody has read: checkRequest decodes its bytes without
+// reading them again, and gqlgen reads it as a body.
+type readBody struct {
+	*bytes.Reader
+	bytes []byte
+}
+
+func (*readBody) Close() error { return nil }
+
+// isJSON: the Content-Type is application/json (parameters such as charset allowed).
+func isJSON(contentType string) bool {
+	if contentType == "application/json" {
+		return true
+	}
+	mediaType, _, _ := mime.ParseMediaType(contentType)
+	return mediaType == "application/json"
 }
 
 func writeTooLarge(w http.ResponseWriter, r *http.Request, limit int64) {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"tracetrack/auth"
 	"tracetrack/metrics"
@@ -36,6 +38,9 @@ func observe(logger *slog.Logger) graphql.OperationMiddleware {
 			if code != "OK" {
 				level = slog.LevelInfo
 			}
+			if !logger.Enabled(ctx, level) {
+				return resp
+			}
 			var userID int64
 			if u := auth.UserFrom(ctx); u != nil {
 				userID = u.ID
@@ -53,11 +58,45 @@ func operationLabel(opCtx *graphql.OperationContext) string {
 	if opCtx == nil || opCtx.Operation == nil {
 		return "unknown"
 	}
-	op := string(opCtx.Operation.Operation)
-	for _, field := range graphql.CollectFields(opCtx, opCtx.Operation.SelectionSet, nil) {
-		return op + "." + field.Name
+	op, set := opCtx.Operation.Operation, opCtx.Operation.SelectionSet
+	if len(set) > 0 {
+		if field, ok := set[0].(*ast.Field); ok && len(field.Directives) == 0 {
+			return labels.of(op, field.Name) // the common case, without collecting fields
+		}
 	}
-	return op
+	for _, field := range graphql.CollectFields(opCtx, set, nil) {
+		return labels.of(op, field.Name)
+	}
+	return string(op)
+}
+
+// labels holds each operation label once: the label set is bounded by the schema's root
+// fields, and a request then builds no string for its label.
+var labels = operationLabels{names: map[operationRoot]string{}}
+
+type operationRoot struct {
+	op    ast.Operation
+	field string
+}
+
+type operationLabels struct {
+	mu    sync.RWMutex
+	names map[operationRoot]string
+}
+
+func (l *operationLabels) of(op ast.Operation, field string) string {
+	root := operationRoot{op, field}
+	l.mu.RLock()
+	name, ok := l.names[root]
+	l.mu.RUnlock()
+	if ok {
+		return name
+	}
+	name = string(op) + "." + field
+	l.mu.Lock()
+	l.names[root] = name
+	l.mu.Unlock()
+	return name
 }
 
 func outcome(resp *graphql.Response) string {

@@ -44,9 +44,6 @@ func newRateLimiter(limits RateLimits) *rateLimiter {
 
 // allow takes a token from the key's bucket; when there is none it says how long to wait.
 func (l *rateLimiter) allow(key string, perSecond float64, burst int) (bool, time.Duration) {
-	if perSecond <= 0 {
-		return true, 0
-	}
 	bucket, ok := l.buckets.Get(key)
 	if !ok {
 		bucket = rate.NewLimiter(rate.Limit(perSecond), burst)
@@ -80,9 +77,17 @@ func (l *rateLimiter) middleware(next http.Handler) http.Handler {
 // here, so that forged tokens cannot bypass the limit). When the bucket is empty it answers
 // 429 and returns false.
 func (l *rateLimiter) take(w http.ResponseWriter, r *http.Request) bool {
-	kind, key, perSecond, burst := "ip", "ip:"+clientIP(r), l.limits.IPPerSecond, l.limits.IPBurst
-	if u := auth.UserFrom(r.Context()); u != nil {
-		kind, key, perSecond, burst = "user", "user:"+strconv.FormatInt(u.ID, 10), l.limits.UserPerSecond, l.limits.UserBurst
+	u := auth.UserFrom(r.Context())
+	kind, perSecond, burst := "ip", l.limits.IPPerSecond, l.limits.IPBurst
+	if u != nil {
+		kind, perSecond, burst = "user", l.limits.UserPerSecond, l.limits.UserBurst
+	}
+	if perSecond <= 0 {
+		return true // this limit is off
+	}
+	key := "ip:" + clientIP(r)
+	if u != nil {
+		key = "user:" + strconv.FormatInt(u.ID, 10)
 	}
 	ok, wait := l.allow(key, perSecond, burst)
 	if ok {

@@ -187,6 +187,10 @@ func checkRequest(r *http.Request) error {
 	}
 	switch r.Method {
 	case http.MethodPost:
+		if read, ok := r.Body.(*readBody); ok { // checkBody read it
+			_, err := decodeRequest(read.bytes)
+			return err
+		}
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			return badRequest("the request body could not be read; send it again")

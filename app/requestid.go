@@ -12,17 +12,21 @@ import (
 // RequestID returns the id of the request ctx belongs to ("" outside a request).
 func RequestID(ctx context.Context) string { return apperr.RequestID(ctx) }
 
+// requestIDHeader is X-Request-ID in the canonical form net/http keeps headers under, so
+// reading and setting it copies nothing.
+const requestIDHeader = "X-Request-Id"
+
 // withRequestID gives every request an id (the caller's X-Request-ID when it sends a sane
 // one), echoes it in the response and puts it in the context for logs and errors.
 func withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-ID")
+		id := r.Header.Get(requestIDHeader)
 		if !saneRequestID(id) {
-			raw := make([]byte, 8)
-			_, _ = rand.Read(raw)
-			id = hex.EncodeToString(raw)
+			var raw [8]byte
+			_, _ = rand.Read(raw[:])
+			id = hex.EncodeToString(raw[:])
 		}
-		w.Header().Set("X-Request-ID", id)
+		w.Header()[requestIDHeader] = []string{id}
 		next.ServeHTTP(w, r.WithContext(apperr.WithRequestID(r.Context(), id)))
 	})
 }
