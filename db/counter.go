@@ -55,7 +55,8 @@ func (c countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &countingConn{pqConn: conn.(pqConn)}, nil
+	pc := conn.(pqConn)
+	return &countingConn{pqConn: pc, prepared: newPreparedStatements(pc)}, nil
 }
 
 func (c countingConnector) Driver() driver.Driver { return c.inner.Driver() }
@@ -73,14 +74,24 @@ type pqConn interface {
 	driver.NamedValueChecker
 }
 
-type countingConn struct{ pqConn }
+// countingConn counts every statement and runs those with parameters prepared (prepared.go).
+type countingConn struct {
+	pqConn
+	prepared *preparedStatements
+}
 
 func (c *countingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	countStatement(ctx)
+	if len(args) > 0 {
+		return c.prepared.query(ctx, query, args)
+	}
 	return c.pqConn.QueryContext(ctx, query, args)
 }
 
 func (c *countingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	countStatement(ctx)
+	if len(args) > 0 {
+		return c.prepared.exec(ctx, query, args)
+	}
 	return c.pqConn.ExecContext(ctx, query, args)
 }
