@@ -104,6 +104,12 @@ func (w *SessionWatcher) tell() {
 		return
 	}
 	w.heard = heard
+	if heard {
+		w.logger.Info("live: sessions notifications are heard; the token cache is in use")
+	} else {
+		w.logger.Warn("live: sessions notifications may go unheard (LISTEN connection lost or not answering its heartbeat); sessions are read from the database until it is back",
+			"connected", w.connected, "answering", w.answering)
+	}
 	for _, h := range w.handlers {
 		if heard {
 			h.SessionsResync()
@@ -184,7 +190,6 @@ func (w *SessionWatcher) heartbeat() {
 			w.setAnswering(err == nil)
 			continue
 		case <-time.After(heartbeatTimeout):
-			w.logger.Warn("live: sessions LISTEN connection does not answer; sessions are read from the database until it does", "waited", heartbeatTimeout)
 			w.setAnswering(false)
 		case <-w.stop:
 			return
