@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"time"
 )
@@ -74,25 +73,12 @@ func (s *epcisStream) flush() error {
 	return s.control.Flush()
 }
 
-// finish closes the document and sends the rest. A failure before anything reached the
-// client is answered as a refusal (status and message); one midway aborts the connection, so
-// the client sees a broken download rather than a document that silently lacks events.
+// finish closes the document, sends the rest and ends the download (endDownload: until a
+// byte has reached the client a failure is still answered as a refusal).
 func (s *epcisStream) finish(r *http.Request, err error) {
 	if err == nil {
 		_, _ = s.buf.WriteString("]}}\n")
 		err = s.flush()
 	}
-	if err == nil {
-		// the download is complete: its last deadline must not cut what the connection does next
-		err = s.control.SetWriteDeadline(time.Time{})
-	}
-	if err != nil && s.sent.n == 0 {
-		s.w.Header().Del("Content-Disposition")
-		refuse(s.w, r, err)
-		return
-	}
-	if err != nil {
-		slog.Default().WarnContext(r.Context(), "export aborted", "path", r.URL.Path, "events", s.events, "err", err)
-		panic(http.ErrAbortHandler)
-	}
+	endDownload(s.w, r, s.control, s.sent.n > 0, err, "events", s.events)
 }

@@ -2,7 +2,6 @@ package export_test
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -199,13 +198,8 @@ func TestEPCISExportIsAreaScopedAndChecksItsWindow(t *testing.T) {
 // countScans recounts the scan log in SQL.
 func countScans(t *testing.T, env *apitest.Env) int {
 	t.Helper()
-	conn, err := sql.Open("postgres", env.DatabaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	var n int
-	if err := conn.QueryRow(`SELECT count(*) FROM scans`).Scan(&n); err != nil {
+	if err := env.Store.DB().QueryRow(`SELECT count(*) FROM scans`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
