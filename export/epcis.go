@@ -26,8 +26,8 @@ const DefaultEPCISURIBase = "https://tracetrack.example/epcis"
 // epcisContext is the JSON-LD context of GS1 EPCIS 2.0.
 const epcisContext = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 
-// ParseURIBase checks an EPCIS URI base: an absolute http or https URL without query or
-// fragment (identifiers are the base, a kind and a value joined by slashes). It returns the
+// ParseURIBase checks an EPCIS URI base: an absolute http or https URL, written as a URI,
+// without user information, query or fragment (identifiers are the base, a kind and a value joined by slashes). It returns the
 // base without trailing slashes.
 func ParseURIBase(raw string) (string, error) {
 	u, err := url.Parse(raw)
@@ -40,6 +40,11 @@ func ParseURIBase(raw string) (string, error) {
 		return "", errors.New("has no host")
 	case u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(raw, "?#"):
 		return "", errors.New("has a query or fragment")
+	case u.User != nil:
+		return "", errors.New("has user information")
+	case u.String() != raw:
+		// a space or another character that a URI must escape: the identifiers would not be URIs
+		return "", errors.New("is not written as a URI (escape its characters)")
 	}
 	return strings.TrimRight(raw, "/"), nil
 }
