@@ -58,6 +58,7 @@ type config struct {
 	Exports           export.Limits
 	TokenCacheSize    int
 	GC                gcSettings
+	EPCISURIBase      string
 }
 
 // setting is one configuration value. Its flag is the variable in lower case with dashes
@@ -179,6 +180,9 @@ func settings(cfg *config) []setting {
 		{env: "GOMEMLIMIT", def: defaultMemoryLimit(), defaultDoc: "3/4 of the container's memory limit (cgroup v2 `memory.max`), else `off`",
 			usage: "soft limit of the Go heap: the collector works harder near it, whatever GOGC says",
 			value: memoryLimit{&cfg.GC.MemoryLimit}},
+		{env: "EPCIS_URI_BASE", def: export.DefaultEPCISURIBase,
+			usage: "base of the identifiers in the EPCIS export (`/export/epcis.jsonld`): bags are `<base>/bag/<QR>`, bills `<base>/bill/<id>`, areas `<base>/area/<code>`; use a domain the business holds",
+			value: uriBase{&cfg.EPCISURIBase}},
 		{env: "DEBUG_SQL_COUNT", def: "false", usage: "add `extensions.sqlStatements` (SQL statements run) to responses",
 			value: boolean{&cfg.DebugSQLCount}},
 		{env: "DEBUG_ADDR", defaultDoc: "off",
@@ -447,6 +451,21 @@ func (v logLevel) set(raw string) error {
 }
 
 func (logLevel) accepts() string { return "debug, info, warn or error" }
+
+type uriBase struct{ p *string }
+
+func (v uriBase) set(raw string) error {
+	base, err := export.ParseURIBase(raw)
+	if err != nil {
+		return err
+	}
+	*v.p = base
+	return nil
+}
+
+func (uriBase) accepts() string {
+	return "an absolute http or https URL without query or fragment, such as https://tracetrack.example/epcis"
+}
 
 type timeZone struct{ p **time.Location }
 
