@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -61,6 +62,12 @@ func TestGoodValues(t *testing.T) {
 		{env: map[string]string{"EPCIS_URI_BASE": "https://id.agro.example/tt/"}, check: func(c config) bool { return c.EPCISURIBase == "https://id.agro.example/tt" }},
 		{check: func(c config) bool { return c.EPCISURIBase == "https://tracetrack.example/epcis" }},
 		{env: map[string]string{"EMBEDDED_PG_DIR": "/srv/pg"}, check: func(c config) bool { return c.EmbeddedPGDir == "/srv/pg" }},
+		{check: func(c config) bool { return c.GC.Percent == defaultGCPercent }},
+		{env: map[string]string{"GOGC": "off"}, check: func(c config) bool { return c.GC.Percent == -1 }},
+		{env: map[string]string{"GOGC": "150"}, check: func(c config) bool { return c.GC.Percent == 150 }},
+		{env: map[string]string{"GOMEMLIMIT": "1536MiB"}, check: func(c config) bool { return c.GC.MemoryLimit == 1536<<20 }},
+		{env: map[string]string{"GOMEMLIMIT": "off"}, check: func(c config) bool { return c.GC.MemoryLimit == math.MaxInt64 }},
+		{args: []string{"-token-cache-size=0"}, check: func(c config) bool { return c.tokenCacheSize() < 0 }},
 	} {
 		cfg, err := loadConfig(tc.args, envOf(tc.env))
 		if err != nil || !tc.check(cfg) {
@@ -171,6 +178,10 @@ func malformed(t *testing.T, v settingValue) []string {
 		return []string{"ops.example.com", "https://ops.example.com/app", "ftp://ops.example.com", "https://", "https://a,b", "https://a?x=1"}
 	case folder:
 		return []string{"", " "}
+	case gcPercent:
+		return []string{"", "of", "OFFF", "9", "100001", "1.5", "-1", "100%"}
+	case memoryLimit:
+		return []string{"", "512", "512MB", "1.5GiB", "-1MiB", "0MiB", "MiB", "9999999999TiB", "1 GiB", "offf"}
 	case uriBase:
 		return []string{"", "tracetrack.example/epcis", "urn:tracetrack", "ftp://tracetrack.example", "https://", "https://tracetrack.example/a?b=1",
 			"https://tracetrack.example/#ids", "https://tracetrack.example/my ids", "https://u:p@tracetrack.example", "https://tracetrack .example"}
