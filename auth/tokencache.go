@@ -42,6 +42,9 @@ type TokenCache struct {
 	// arrived meanwhile may be about what was read.
 	generation uint64
 	sessions   *simplelru.LRU[[sha256.Size]byte, cachedSession]
+	// byUser indexes sessions by user, so a notification evicts a user's sessions without a
+	// walk over the cache.
+	byUser map[int64]map[[sha256.Size]byte]struct{}
 
 	misses atomic.Int64
 }
@@ -56,11 +59,20 @@ type cachedSession struct {
 // NewTokenCache returns a cache of at most size sessions (the least recently used go first);
 // size <= 0 caches nothing, so that every request reads its token.
 func NewTokenCache(store *db.Store, size int) *TokenCache {
-	c := &TokenCache{store: store}
+	c := &TokenCache{store: store, byUser: map[int64]map[[sha256.Size]byte]struct{}{}}
 	if size > 0 {
-		c.sessions, _ = simplelru.NewLRU[[sha256.Size]byte, cachedSession](size, nil) // fails only for size <= 0
+		c.sessions, _ = simplelru.NewLRU(size, c.forget) // fails only for size <= 0
 	}
 	return c
+}
+
+// forget drops an evicted session from byUser (the LRU calls it, under c.mu).
+func (c *TokenCache) forget(key [sha256.Size]byte, entry cachedSession) {
+	id := entry.session.User.ID
+	delete(c.byUser[id], key)
+	if len(c.byUser[id]) == 0 {
+		delete(c.byUser, id)
+	}
 }
 
 // Verify returns the session a bearer token opens, or nil for a token that is unknown,
@@ -111,6 +123,12 @@ func (c *TokenCache) read(ctx context.Context, key [sha256.Size]byte, generation
 	c.mu.Lock()
 	if c.heard && c.sessions != nil && c.generation == generation {
 		c.sessions.Add(key, cachedSession{session: session, expiresAt: expiresAt})
+		keys := c.byUser[session.User.ID]
+		if keys == nil {
+			keys = map[[sha256.Size]byte]struct{}{}
+			c.byUser[session.User.ID] = keys
+		}
+		keys[key] = struct{}{}
 	}
 	c.mu.Unlock()
 	return session, nil
@@ -137,13 +155,9 @@ func (c *TokenCache) SessionsChanged(userIDs []int64) {
 	if c.sessions == nil {
 		return
 	}
-	for _, key := range c.sessions.Keys() {
-		entry, _ := c.sessions.Peek(key)
-		for _, id := range userIDs {
-			if entry.session.User.ID == id {
-				c.sessions.Remove(key)
-				break
-			}
+	for _, id := range userIDs {
+		for key := range c.byUser[id] {
+			c.sessions.Remove(key) // forget deletes it from byUser
 		}
 	}
 }
