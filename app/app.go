@@ -89,6 +89,8 @@ func New(opts Options) *App {
 	a := &App{opts: opts, tokens: auth.NewTokenCache(opts.Store, opts.TokenCacheSize), mux: http.NewServeMux(),
 		websockets: newWebsockets(), stop: make(chan struct{})}
 	a.sessions = sessions{tokens: a.tokens, logger: opts.Logger}
+	// this instance's own writes reach its cache before they are acknowledged
+	opts.Store.OnSessionsChanged(a.tokens.SessionsChanged)
 	a.guard = &socketGuard{store: opts.Store, sockets: a.websockets, logger: opts.Logger, stop: a.stop}
 	a.resolver = &resolvers.Resolver{Store: opts.Store, Hasher: opts.Hasher, UnknownUsers: auth.NewUnknownUsers(),
 		Config: opts.Resolvers}

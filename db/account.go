@@ -34,7 +34,7 @@ type LoginFailure struct {
 // starts a new count. An account already locked keeps its lock and count (LockedUntil tells).
 func (s *Store) RecordFailedLogin(ctx context.Context, actor Actor, userID int64, now time.Time, policy LockoutPolicy) (LoginFailure, error) {
 	var state LoginFailure
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.inSessionsTx(ctx, userID, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &state, `
 			UPDATE users
 			SET failed_logins = CASE WHEN locked_until IS NULL THEN failed_logins + 1 ELSE 1 END,
@@ -85,7 +85,7 @@ type NewSession struct {
 // since its password was checked (deactivated, locked, new password): no token then.
 func (s *Store) RecordLogin(ctx context.Context, actor Actor, ns NewSession) (*User, error) {
 	var user User
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.inSessionsTx(ctx, ns.UserID, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &user, `
 			UPDATE users
 			SET failed_logins = 0, locked_until = NULL, last_login_at = $2
@@ -115,7 +115,7 @@ func (s *Store) RecordLogin(ctx context.Context, actor Actor, ns NewSession) (*U
 // ChangePassword replaces the user's password hash, when it is still oldHash, revokes their
 // other tokens (all but keepToken) and logs it.
 func (s *Store) ChangePassword(ctx context.Context, actor Actor, userID int64, oldHash, newHash string, keepToken int64) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.inSessionsTx(ctx, userID, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, `
 			UPDATE users
 			SET password_hash = $3, failed_logins = 0, updated_at = now()
@@ -137,7 +137,7 @@ func (s *Store) ChangePassword(ctx context.Context, actor Actor, userID int64, o
 // zero, and logs it with the state before; NOT_FOUND when there is no such user.
 func (s *Store) UnlockUser(ctx context.Context, actor Actor, id int64) (*User, error) {
 	var unlocked User
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.inSessionsTx(ctx, id, func(tx *sqlx.Tx) error {
 		var before LoginFailure
 		err := tx.GetContext(ctx, &before, `SELECT failed_logins, locked_until FROM users WHERE id = $1 FOR NO KEY UPDATE`, id)
 		if err != nil {

@@ -24,6 +24,9 @@ type Store struct {
 	areas   *areaCache
 	// exportQueries holds a slot for each export batch query running (db/export.go)
 	exportQueries chan struct{}
+	// onSessionsChanged hears, on this instance and at once, of the committed writes that
+	// change users' sessions (OnSessionsChanged).
+	onSessionsChanged func(userIDs []int64)
 }
 
 // Open connects to PostgreSQL and checks the connection.
@@ -73,6 +76,23 @@ func (s *Store) Close() error {
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// OnSessionsChanged registers fn (before the store serves requests): it is called with the
+// user's id after each of the store's transactions that changes a user row or a token
+// commits, before the method returns. The NOTIFY of migrations 00011 and 00019 tells every
+// instance too, this one included, but milliseconds later: fn lets a cache of sessions on
+// this instance forget the user before the write is acknowledged, so the caller's next
+// request never meets the old session.
+func (s *Store) OnSessionsChanged(fn func(userIDs []int64)) { s.onSessionsChanged = fn }
+
+// inSessionsTx is inTx for a transaction that changes the sessions of the user with the id.
+func (s *Store) inSessionsTx(ctx context.Context, userID int64, fn func(tx *sqlx.Tx) error) error {
+	err := s.inTx(ctx, fn)
+	if s.onSessionsChanged != nil {
+		s.onSessionsChanged([]int64{userID}) // also after a failure: the commit's fate may be unknown
+	}
+	return err
+}
 
 // inTx runs fn in a transaction, committing when fn returns nil and rolling back otherwise.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {

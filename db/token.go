@@ -51,9 +51,13 @@ func (s *Store) SessionByToken(ctx context.Context, hash []byte) (*TokenSession,
 	return &row, nil
 }
 
-// RevokeToken revokes the token with the id (logout) and logs it.
+// RevokeToken revokes the actor's token with the id (logout) and logs it.
 func (s *Store) RevokeToken(ctx context.Context, actor Actor, tokenID int64) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+	var owner int64
+	if actor.UserID != nil {
+		owner = *actor.UserID
+	}
+	return s.inSessionsTx(ctx, owner, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, `
 			UPDATE auth_tokens
 			SET revoked_at = now()

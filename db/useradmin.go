@@ -29,7 +29,7 @@ type userUpdateAudit struct {
 // password revokes the user's tokens, except the token keepToken the caller is using.
 func (s *Store) UpdateUser(ctx context.Context, actor Actor, id int64, ch UserChanges, keepToken int64) (*User, error) {
 	var updated User
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err := s.inSessionsTx(ctx, id, func(tx *sqlx.Tx) error {
 		admins, before, err := lockForAdminChange(ctx, tx, id)
 		if err != nil {
 			return err
@@ -95,7 +95,7 @@ func applyChanges(u User, ch UserChanges) (User, error) {
 // scans they made stay with no creator. Nobody deletes themselves (FORBIDDEN) and the last
 // active admin stays (CONFLICT).
 func (s *Store) DeleteUser(ctx context.Context, actor Actor, id int64) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.inSessionsTx(ctx, id, func(tx *sqlx.Tx) error {
 		admins, target, err := lockForAdminChange(ctx, tx, id)
 		if err != nil {
 			return err

@@ -397,3 +397,26 @@ func (p *pgProxy) restore() {
 	p.cutOff, p.silent = false, false
 	p.changed.Broadcast()
 }
+
+// TestOwnWritesReachTheCacheAtOnce: on the instance that made the change, the very next
+// request after the acknowledged write meets the new session (no waiting for the NOTIFY);
+// repeated, because the notification would win the race most of the time.
+func TestOwnWritesReachTheCacheAtOnce(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	_, admin := env.NewUser(t, db.RoleAdmin, "")
+	for range 10 {
+		user, token := env.NewUser(t, db.RoleAdmin, "")
+		other := env.TokenFor(t, user.ID)
+		warm(t, env, token)
+		warm(t, env, other)
+		mustDo(t, env, token, `mutation { logout }`, nil)
+		if now := me(t, env, token); now != "UNAUTHENTICATED" {
+			t.Fatalf("the request right after logout: %s, want UNAUTHENTICATED", now)
+		}
+		adminUpdates(map[string]any{"role": "BILLER"})(t, env, admin, user, "")
+		if role := field(t, me(t, env, other), "role"); role != "BILLER" {
+			t.Fatalf("the request right after a role change: role %v, want BILLER", role)
+		}
+	}
+}
