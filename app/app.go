@@ -49,6 +49,8 @@ type Options struct {
 	Websocket WebsocketOptions
 	// Exports bound the CSV downloads (zero fields: export.DefaultLimits).
 	Exports export.Limits
+	// Imports bound the uploads of POST /import.
+	Imports ImportOptions
 }
 
 // App is the assembled server.
@@ -64,9 +66,11 @@ type App struct {
 	sessionWatch *live.SessionWatcher
 	stop         chan struct{}
 	stopOnce     sync.Once
+	imports      *imports
 }
 
-// New builds the routes: /graphql (POST, GET, websocket), /export/*.csv and *.xlsx, /healthz,
+// New builds the routes: /graphql (POST, GET, websocket), /export/*.csv and *.xlsx, /import
+// and /import/{id}/report.csv and .xlsx, /healthz,
 // /readyz, /metrics, and the console (/, /assets/, /graphiql).
 func New(opts Options) *App {
 	if opts.Limits == (Limits{}) {
@@ -93,6 +97,8 @@ func New(opts Options) *App {
 			a.mux.Handle("GET "+path, countResponses(path, a.sessions.middleware(limiter, limiter.middleware(serve(format)))))
 		}
 	}
+	a.imports = newImports(opts.Store, opts.Imports, opts.Resolvers.ChildrenPerParent, opts.Logger)
+	a.routeImports(limiter, exports)
 	a.mux.HandleFunc("GET /healthz", a.healthz)
 	a.mux.HandleFunc("GET /readyz", a.readyz)
 	a.mux.Handle("GET /metrics", metrics.Handler())

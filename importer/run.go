@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 
+	"golang.org/x/sync/errgroup"
+
 	"tracetrack/db"
 )
 
@@ -80,38 +82,59 @@ func (j *Job) Run(ctx context.Context) (*db.ImportJob, error) {
 	return finished, failure
 }
 
+// readAll reads the file in one goroutine and imports its chunks in another, so parsing
+// the next chunk overlaps the database's work on this one; at most two chunks are in
+// memory at once (the one imported and the one being filled), whatever the file's size.
 func (j *Job) readAll(ctx context.Context) error {
 	size := j.im.ChunkRows
 	if size <= 0 {
 		size = DefaultChunkRows
 	}
-	chunk := make([]db.ImportRow, 0, size)
-	flush := func() error {
+	group, ctx := errgroup.WithContext(ctx)
+	chunks := make(chan []db.ImportRow)
+	group.Go(func() error {
+		defer close(chunks)
+		chunk := make([]db.ImportRow, 0, size)
+		send := func() error {
+			select {
+			case chunks <- chunk:
+				chunk = make([]db.ImportRow, 0, size)
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		emit := func(row db.ImportRow) error {
+			chunk = append(chunk, row)
+			if len(chunk) == size {
+				return send()
+			}
+			return nil
+		}
+		read := readCSV
+		if j.format == db.ImportChildParentWorkbook || j.format == db.ImportParentBillWorkbook {
+			read = readWorkbook
+		}
+		if err := read(ctx, j.req.Path, j.format, emit); err != nil {
+			return err
+		}
 		if len(chunk) == 0 {
 			return nil
 		}
-		err := j.im.Store.ImportChunk(ctx, j.req.Actor, j.Started.ID, j.im.Settings, j.req.AreaID, chunk)
-		chunk = chunk[:0]
-		if err != nil {
-			return err
-		}
-		return j.report(ctx)
-	}
-	emit := func(row db.ImportRow) error {
-		chunk = append(chunk, row)
-		if len(chunk) == size {
-			return flush()
+		return send()
+	})
+	group.Go(func() error {
+		for chunk := range chunks {
+			if err := j.im.Store.ImportChunk(ctx, j.req.Actor, j.Started.ID, j.im.Settings, j.req.AreaID, chunk); err != nil {
+				return err
+			}
+			if err := j.report(ctx); err != nil {
+				return err
+			}
 		}
 		return nil
-	}
-	read := readCSV
-	if j.format == db.ImportChildParentWorkbook || j.format == db.ImportParentBillWorkbook {
-		read = readWorkbook
-	}
-	if err := read(ctx, j.req.Path, j.format, emit); err != nil {
-		return err
-	}
-	return flush()
+	})
+	return group.Wait()
 }
 
 // report hands the job's progress to the request's Progress.

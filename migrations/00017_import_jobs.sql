@@ -12,7 +12,7 @@ CREATE TABLE import_jobs (
     file_name           text NOT NULL CONSTRAINT import_jobs_file_name_length CHECK (length(file_name) BETWEEN 1 AND 255),
     file_sha256         bytea NOT NULL CONSTRAINT import_jobs_file_sha256_length CHECK (length(file_sha256) = 32),
     file_bytes          bigint NOT NULL CHECK (file_bytes >= 0),
-    format              text CHECK (format IN ('CHILD_PARENT_WORKBOOK', 'PARENT_BILL_WORKBOOK', 'BAGS_CSV', 'BILLS_CSV')),
+    format              text NOT NULL CHECK (format IN ('CHILD_PARENT_WORKBOOK', 'PARENT_BILL_WORKBOOK', 'BAGS_CSV', 'BILLS_CSV')),
     area_id             integer REFERENCES areas (id),
     status              text NOT NULL DEFAULT 'RUNNING' CHECK (status IN ('RUNNING', 'DONE', 'FAILED')),
     -- the job that imported the same file before (its first DONE one), if any

@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"tracetrack/db"
@@ -29,7 +30,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -171,7 +172,7 @@ func (p *progressLine) end() {
 func summary(path string, job *db.ImportJob, report string) string {
 	line := fmt.Sprintf("%s: job %d, %s: %d rows read in %s (%.0f rows/s), %d bags created (%d parents, %d children), "+
 		"%d links created (%d children in parents, %d parents on bills), %d bills created, %d rows already there, %d rows refused",
-		path, job.ID, formatOf(job), job.RowsRead, job.Elapsed(time.Now()).Round(10*time.Millisecond), job.RowsPerSecond(time.Now()),
+		path, job.ID, job.Format, job.RowsRead, job.Elapsed(time.Now()).Round(10*time.Millisecond), job.RowsPerSecond(time.Now()),
 		job.BagsCreated(), job.ParentsCreated, job.ChildrenCreated, job.LinksCreated(), job.ChildrenCreated,
 		job.BillLinksCreated, job.BillsCreated, job.RowsAlreadyThere, job.RowsRefused)
 	if report != "" {
@@ -187,11 +188,4 @@ func summary(path string, job *db.ImportJob, report string) string {
 		line += "; FAILED: " + *job.Error
 	}
 	return line
-}
-
-func formatOf(job *db.ImportJob) string {
-	if job.Format == nil {
-		return "unknown format"
-	}
-	return string(*job.Format)
 }
