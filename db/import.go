@@ -3,9 +3,8 @@ package db
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -318,7 +317,9 @@ func (r *ImportRefusal) position() int64 { return int64(r.SheetNo)<<refusalRowBi
 // are copied into a staging table and judged set-based, each refusal computed for all rows
 // at once, then the accepted rows go in with one INSERT ... SELECT per table; the
 // constraints and triggers of the data model apply to them as to every scan.
-func (s *Store) ImportChunk(ctx context.Context, a Actor, jobID int64, settings ImportSettings, areaID *int64, rows []ImportRow) error {
+func (s *Store) ImportChunk(ctx context.Context, a Actor, jobID int64, settings ImportSettings, areaID *int64, rows []ImportRow,
+	turn LockTurn) error {
+	defer turn.Pass()
 	if err := MayImport(a); err != nil {
 		return err
 	}
@@ -331,27 +332,32 @@ func (s *Store) ImportChunk(ctx context.Context, a Actor, jobID int64, settings 
 		if _, err := tx.ExecContext(ctx, importPlan); err != nil {
 			return wrap(err, "import: plan lookups")
 		}
-		t0 := time.Now()
-		err := stageImportRows(ctx, tx, rows)
-		if os.Getenv("IMPORT_TRACE") != "" {
-			fmt.Fprintf(os.Stderr, "%-40s %v\n", "stage", time.Since(t0))
-		}
-		if err != nil {
+		if err := stageImportRows(ctx, tx, rows); err != nil {
 			return err
 		}
 		params := importParams{job: jobID, area: areaID, user: a.UserID, capacity: settings.ChildrenPerParent}
-		for _, step := range importSteps {
-			t0 := time.Now()
-			_, err := tx.ExecContext(ctx, step.sql, step.args(params)...)
-			if os.Getenv("IMPORT_TRACE") != "" {
-				fmt.Fprintf(os.Stderr, "%-40s %v\n", step.name, time.Since(t0))
-			}
-			if err != nil {
-				return wrap(err, "import: "+step.name)
-			}
+		if err := runImportSteps(ctx, tx, stepsBeforeTurn, params); err != nil {
+			return err
 		}
-		return nil
+		if err := turn.await(ctx); err != nil {
+			return err
+		}
+		if err := runImportSteps(ctx, tx, stepsInTurn, params); err != nil {
+			return err
+		}
+		turn.Pass()
+		return runImportSteps(ctx, tx, stepsAfterTurn, params)
 	})
+}
+
+// runImportSteps runs the steps in order.
+func runImportSteps(ctx context.Context, tx *sqlx.Tx, steps []importStep, params importParams) error {
+	for _, step := range steps {
+		if _, err := tx.ExecContext(ctx, step.sql, step.args(params)...); err != nil {
+			return wrap(err, "import: "+step.name)
+		}
+	}
+	return nil
 }
 
 // importPlan steers the planner of a chunk's statements to index lookups. A chunk touches a
@@ -360,7 +366,42 @@ func (s *Store) ImportChunk(ctx context.Context, a Actor, jobID int64, settings 
 // (bags_qr_trgm, for searches) by bitmap scan, 30 times slower than the unique btree. Without
 // hash and merge joins and bitmap scans, every join with bags probes bags_qr_key or
 // bags_pkey once per staged row, and the staging table's own joins use its indexes.
-const importPlan = `SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL enable_bitmapscan = off`
+const importPlan = `SET LOCAL jit = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL enable_bitmapscan = off`
+
+// LockTurn orders concurrent chunks of one job where they meet: a chunk creates and locks its
+// parents and bills only after the chunk before it has (Wait is closed), then lets the next
+// one go on (it closes Done). Rows of a parent or a bill split over two chunks are then judged
+// in file order (the later chunk waits on the earlier one's locks until it commits), and two
+// chunks never wait on each other's new parents. The zero LockTurn waits for nothing.
+type LockTurn struct {
+	Wait <-chan struct{}
+	Done chan struct{}
+	once *sync.Once
+}
+
+// NextLockTurn returns the turn of the chunk after the one whose turn is prev.
+func NextLockTurn(prev LockTurn) LockTurn {
+	return LockTurn{Wait: prev.Done, Done: make(chan struct{}), once: &sync.Once{}}
+}
+
+func (t LockTurn) await(ctx context.Context) error {
+	if t.Wait == nil {
+		return nil
+	}
+	select {
+	case <-t.Wait:
+		return nil
+	case <-ctx.Done():
+		return wrap(ctx.Err(), "import: wait for the chunk before")
+	}
+}
+
+// Pass lets the next chunk take its locks (once, also when this chunk failed).
+func (t LockTurn) Pass() {
+	if t.Done != nil {
+		t.once.Do(func() { close(t.Done) })
+	}
+}
 
 // stageImportRows copies the rows into a staging table that lives as long as the transaction.
 func stageImportRows(ctx context.Context, tx *sqlx.Tx, rows []ImportRow) error {
@@ -405,6 +446,10 @@ func stageImportRows(ctx context.Context, tx *sqlx.Tx, rows []ImportRow) error {
 		return wrap(err, "import: copy rows")
 	}
 	_, err = tx.ExecContext(ctx, `
+		-- what the chunk created, added to the job in its last statement: concurrent chunks of
+		-- a job then hold the job's row lock only from there to their commit
+		CREATE TEMP TABLE import_counts ON COMMIT DROP AS
+			SELECT 0::bigint AS parents, 0::bigint AS children, 0::bigint AS bill_links, 0::bigint AS bills;
 		CREATE UNIQUE INDEX ON import_staging (seq);
 		CREATE INDEX ON import_staging (child) WHERE child IS NOT NULL;
 		CREATE INDEX ON import_staging (parent) WHERE parent IS NOT NULL;
@@ -432,11 +477,11 @@ type importStep struct {
 	args func(importParams) []any
 }
 
-func none(importParams) []any             { return nil }
-func withArea(p importParams) []any       { return []any{p.area} }
-func withJob(p importParams) []any        { return []any{p.job} }
-func withNewParent(p importParams) []any  { return []any{p.area, p.capacity, p.user, p.job} }
-func withUserAndJob(p importParams) []any { return []any{p.user, p.job} }
+func none(importParams) []any            { return nil }
+func withArea(p importParams) []any      { return []any{p.area} }
+func withJob(p importParams) []any       { return []any{p.job} }
+func withNewParent(p importParams) []any { return []any{p.area, p.capacity, p.user} }
+func withUser(p importParams) []any      { return []any{p.user} }
 
 // pending is the condition of a staged row still undecided: neither refused nor known to be
 // there already.
@@ -450,13 +495,18 @@ func sameBill(other string) string {
 // importSteps judge and apply a staged chunk, in order. Each step refuses rows (setting
 // refusal) or settles them (outcome), for all rows at once; the reason names what to do.
 // Lock order as everywhere: parent bags by id, then bills.
-var importSteps = []importStep{
+// stepsBeforeTurn read only what earlier chunks have committed.
+var stepsBeforeTurn = []importStep{
 	{"refuse children named as parents", `
 		UPDATE import_staging s
 		SET refusal = format('%s is a child bag (in parent %s), not a parent', s.parent, coalesce(p.qr, '?'))
 		FROM bags b LEFT JOIN bags p ON p.id = b.parent_id
 		WHERE ` + pending + ` AND s.parent IS NOT NULL AND b.qr = s.parent AND b.type = 'CHILD'`, none},
+}
 
+// stepsInTurn create and lock the parents and bills the chunk names, in the order of the
+// chunks (LockTurn).
+var stepsInTurn = []importStep{
 	// Parents named by the chunk that do not exist yet are created (in the dispatch area of
 	// the import); each parent row that created one counts as created.
 	{"create parents", `
@@ -470,8 +520,7 @@ var importSteps = []importStep{
 			ON CONFLICT (qr) DO NOTHING
 			RETURNING qr
 		), counted AS (
-			UPDATE import_jobs SET parents_created = parents_created + (SELECT count(*) FROM created)
-			WHERE id = $4
+			UPDATE import_counts SET parents = parents + (SELECT count(*) FROM created)
 		)
 		UPDATE import_staging s SET outcome = 'created'
 		FROM (SELECT DISTINCT ON (f.parent) f.seq FROM import_staging f JOIN created c ON c.qr = f.parent
@@ -495,7 +544,10 @@ var importSteps = []importStep{
 		             UNION SELECT b.id FROM import_staging s JOIN bills b ON b.bill_number = s.bill WHERE s.kind = 'PARENT')
 		ORDER BY id
 		FOR NO KEY UPDATE`, none},
+}
 
+// stepsAfterTurn judge and insert under the locks.
+var stepsAfterTurn = []importStep{
 	{"refuse parents of another area", `
 		UPDATE import_staging s
 		SET refusal = format('parent %s is in dispatch area %s, not in %s; import it with that area or none',
@@ -553,12 +605,11 @@ var importSteps = []importStep{
 			ON CONFLICT (qr) DO NOTHING
 			RETURNING qr
 		), counted AS (
-			UPDATE import_jobs SET children_created = children_created + (SELECT count(*) FROM created)
-			WHERE id = $2
+			UPDATE import_counts SET children = children + (SELECT count(*) FROM created)
 		)
 		UPDATE import_staging s SET outcome = 'created'
 		FROM created c
-		WHERE ` + pending + ` AND s.kind = 'CHILD' AND s.child = c.qr`, withUserAndJob},
+		WHERE ` + pending + ` AND s.kind = 'CHILD' AND s.child = c.qr`, withUser},
 
 	// A child row still undecided lost its code to a concurrent scan (ON CONFLICT); one
 	// judged there already by an earlier row of the chunk is not, if that row was refused.
@@ -636,13 +687,12 @@ var importSteps = []importStep{
 			ON CONFLICT (bag_id) DO NOTHING
 			RETURNING bag_id
 		), counted AS (
-			UPDATE import_jobs SET bill_links_created = bill_links_created + (SELECT count(*) FROM linked)
-			WHERE id = $2
+			UPDATE import_counts SET bill_links = bill_links + (SELECT count(*) FROM linked)
 		)
 		UPDATE import_staging s SET outcome = 'created'
 		FROM (SELECT DISTINCT ON (f.parent_id) f.seq FROM import_staging f JOIN linked l ON l.bag_id = f.parent_id
 		      WHERE f.refusal IS NULL AND f.kind = 'PARENT' ORDER BY f.parent_id, f.seq) first
-		WHERE s.seq = first.seq`, withUserAndJob},
+		WHERE s.seq = first.seq`, withUser},
 
 	// as for children: a parent row that asked for a link that is not there was refused
 	// through its first row, or lost to a concurrent link
@@ -683,12 +733,11 @@ var importSteps = []importStep{
 			ON CONFLICT (bill_number) DO NOTHING
 			RETURNING bill_number
 		), counted AS (
-			UPDATE import_jobs SET bills_created = bills_created + (SELECT count(*) FROM created)
-			WHERE id = $2
+			UPDATE import_counts SET bills = bills + (SELECT count(*) FROM created)
 		)
 		UPDATE import_staging s SET outcome = 'created'
 		FROM created c
-		WHERE ` + pending + ` AND s.kind = 'BILL' AND s.bill = c.bill_number`, withUserAndJob},
+		WHERE ` + pending + ` AND s.kind = 'BILL' AND s.bill = c.bill_number`, withUser},
 
 	{"keep refusals", `
 		INSERT INTO import_refusals (job_id, sheet_no, sheet, row_no, input, reason)
@@ -701,9 +750,11 @@ var importSteps = []importStep{
 	{"count rows", `
 		UPDATE import_jobs j
 		SET rows_read = j.rows_read + c.n, rows_refused = j.rows_refused + c.refused,
-		    rows_already_there = j.rows_already_there + c.there, updated_at = now()
+		    rows_already_there = j.rows_already_there + c.there, parents_created = j.parents_created + made.parents,
+		    children_created = j.children_created + made.children, bill_links_created = j.bill_links_created + made.bill_links,
+		    bills_created = j.bills_created + made.bills, updated_at = now()
 		FROM (SELECT count(*) AS n, count(*) FILTER (WHERE refusal IS NOT NULL) AS refused,
 		             count(*) FILTER (WHERE refusal IS NULL AND outcome IS DISTINCT FROM 'created') AS there
-		      FROM import_staging) c
+		      FROM import_staging) c, import_counts made
 		WHERE j.id = $1`, withJob},
 }

@@ -1,11 +1,13 @@
 package importer
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"io"
 	"os"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 
@@ -23,7 +25,16 @@ type Importer struct {
 	Settings db.ImportSettings
 	// ChunkRows is the rows per transaction (0: DefaultChunkRows).
 	ChunkRows int
+	// Workers is how many chunks are imported at once, each in its own transaction
+	// (0: DefaultWorkers). Chunks meet in file order where they share a parent or a bill
+	// (db.LockTurn); a child named in two parents in chunks imported at once goes to the
+	// parent whose chunk inserts it first.
+	Workers int
 }
+
+// DefaultWorkers: two chunks at once keep two cores busy (the database's work on one chunk
+// while the other is judged), and parsing overlaps both.
+const DefaultWorkers = 2
 
 // Request is one file to import.
 type Request struct {
@@ -42,7 +53,8 @@ type Job struct {
 	req    Request
 	format db.ImportFormat
 	// Started is the job as recorded at the start.
-	Started *db.ImportJob
+	Started   *db.ImportJob
+	reporting sync.Mutex
 }
 
 // Start checks the file (its format, from its content), records the job and returns it,
@@ -82,31 +94,33 @@ func (j *Job) Run(ctx context.Context) (*db.ImportJob, error) {
 	return finished, failure
 }
 
-// readAll reads the file in one goroutine and imports its chunks in another, so parsing
-// the next chunk overlaps the database's work on this one; at most two chunks are in
-// memory at once (the one imported and the one being filled), whatever the file's size.
+// readAll reads the file in one goroutine and imports its chunks in Workers others, so
+// parsing overlaps the database's work; at most Workers + 1 chunks are in memory at once,
+// whatever the file's size.
 func (j *Job) readAll(ctx context.Context) error {
 	size := j.im.ChunkRows
 	if size <= 0 {
 		size = DefaultChunkRows
 	}
 	group, ctx := errgroup.WithContext(ctx)
-	chunks := make(chan []db.ImportRow)
+	chunks := make(chan chunk)
 	group.Go(func() error {
 		defer close(chunks)
-		chunk := make([]db.ImportRow, 0, size)
+		rows := make([]db.ImportRow, 0, size)
+		turn := db.LockTurn{}
 		send := func() error {
+			turn = db.NextLockTurn(turn)
 			select {
-			case chunks <- chunk:
-				chunk = make([]db.ImportRow, 0, size)
+			case chunks <- chunk{rows: rows, turn: turn}:
+				rows = make([]db.ImportRow, 0, size)
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()
 			}
 		}
 		emit := func(row db.ImportRow) error {
-			chunk = append(chunk, row)
-			if len(chunk) == size {
+			rows = append(rows, row)
+			if len(rows) == size {
 				return send()
 			}
 			return nil
@@ -118,30 +132,40 @@ func (j *Job) readAll(ctx context.Context) error {
 		if err := read(ctx, j.req.Path, j.format, emit); err != nil {
 			return err
 		}
-		if len(chunk) == 0 {
+		if len(rows) == 0 {
 			return nil
 		}
 		return send()
 	})
-	group.Go(func() error {
-		for chunk := range chunks {
-			if err := j.im.Store.ImportChunk(ctx, j.req.Actor, j.Started.ID, j.im.Settings, j.req.AreaID, chunk); err != nil {
-				return err
+	for range cmp.Or(j.im.Workers, DefaultWorkers) {
+		group.Go(func() error {
+			for c := range chunks {
+				if err := j.im.Store.ImportChunk(ctx, j.req.Actor, j.Started.ID, j.im.Settings, j.req.AreaID, c.rows, c.turn); err != nil {
+					return err
+				}
+				if err := j.report(ctx); err != nil {
+					return err
+				}
 			}
-			if err := j.report(ctx); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	return group.Wait()
 }
 
-// report hands the job's progress to the request's Progress.
+// chunk is a chunk of rows on its way to a worker, with its place in the file's order.
+type chunk struct {
+	rows []db.ImportRow
+	turn db.LockTurn
+}
+
+// report hands the job's progress to the request's Progress, one call at a time.
 func (j *Job) report(ctx context.Context) error {
 	if j.req.Progress == nil {
 		return nil
 	}
+	j.reporting.Lock()
+	defer j.reporting.Unlock()
 	job, err := j.im.Store.ImportJob(ctx, j.Started.ID)
 	if err != nil {
 		return err

@@ -42,6 +42,7 @@ type options struct {
 	area              string
 	childrenPerParent int
 	chunkRows         int
+	workers           int
 	files             []string
 }
 
@@ -53,6 +54,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	flags.StringVar(&o.area, "area", "", "dispatch area code of the parents the import creates (e.g. lucknow); existing parents must be in it")
 	flags.IntVar(&o.childrenPerParent, "children-per-parent", 30, "capacity of the parents the import creates (the server's CHILDREN_PER_PARENT)")
 	flags.IntVar(&o.chunkRows, "chunk-rows", importer.DefaultChunkRows, "rows per transaction")
+	flags.IntVar(&o.workers, "workers", importer.DefaultWorkers, "chunks imported at once (database connections)")
 	flags.Usage = func() {
 		fmt.Fprintln(stderr, "usage: import -database-url URL [-area CODE] FILE...")
 		flags.PrintDefaults()
@@ -70,6 +72,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-children-per-parent is 1-1000, got %d", o.childrenPerParent)
 	case o.chunkRows < 1:
 		return o, fmt.Errorf("-chunk-rows must be at least 1, got %d", o.chunkRows)
+	case o.workers < 1 || o.workers > 16:
+		return o, fmt.Errorf("-workers is 1-16, got %d", o.workers)
 	}
 	return o, nil
 }
@@ -83,7 +87,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	store, err := db.Open(ctx, o.databaseURL, 4)
+	store, err := db.Open(ctx, o.databaseURL, o.workers+2)
 	if err != nil {
 		fmt.Fprintln(stderr, "import:", err)
 		return 1
@@ -99,7 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	im := &importer.Importer{Store: store, Settings: db.ImportSettings{ChildrenPerParent: o.childrenPerParent},
-		ChunkRows: o.chunkRows}
+		ChunkRows: o.chunkRows, Workers: o.workers}
 	status := 0
 	for _, path := range o.files {
 		err := importFile(ctx, im, path, areaID, stdout, stderr)
