@@ -6,12 +6,13 @@
 # backends (utime+stime of /proc/PID/stat, sampled while the import runs), so that the
 # figure that does not depend on the machine's load is rows per CPU second.
 # The imported bags (M444- parents and their children) are deleted again at the end.
-# Usage: bench/import.sh   (PGURL, DB, ROWS override)
+# Usage: bench/import.sh   (PGURL, DB, ROWS, CHUNK (rows per transaction) override)
 set -eu
 cd "$(dirname "$0")/.."
 PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
 DB=${DB:-import_bench}
 ROWS=${ROWS:-1000000}
+CHUNK=${CHUNK:-20000}
 WORK=$(mktemp -d)
 BOOK=$WORK/children-$ROWS.xlsx
 go test ./importer -run TestWriteBenchWorkbook -count=1 -args -bench-workbook="$BOOK" -bench-rows="$ROWS" >/dev/null
@@ -20,7 +21,7 @@ psql -q "$PGURL/$DB" -c "DELETE FROM bags WHERE qr LIKE 'M444-%'" >/dev/null
 echo "database $DB holds $(psql -Atq "$PGURL/$DB" -c 'SELECT count(*) FROM bags') bags; workbook $(du -h "$BOOK" | cut -f1), $ROWS rows"
 
 APP=import_bench_$$
-/usr/bin/time -v -o "$WORK/time" setsid "$WORK/import" -database-url "$PGURL/$DB?sslmode=disable&application_name=$APP" "$BOOK" \
+/usr/bin/time -v -o "$WORK/time" setsid "$WORK/import" -database-url "$PGURL/$DB?sslmode=disable&application_name=$APP" -chunk-rows "$CHUNK" "$BOOK" \
   >"$WORK/out" 2>"$WORK/progress" &
 cli=$!
 declare -A backend

@@ -512,10 +512,9 @@ var stepsInTurn = []importStep{
 	{"create parents", `
 		WITH created AS (
 			INSERT INTO bags (qr, type, area_id, capacity, created_by)
-			SELECT DISTINCT s.parent, 'PARENT', $1::integer, $2::integer, $3::bigint
-			FROM import_staging s
-			WHERE ` + pending + ` AND s.parent IS NOT NULL
-			  AND NOT EXISTS (SELECT 1 FROM bags b WHERE b.qr = s.parent)
+			SELECT named.parent, 'PARENT', $1::integer, $2::integer, $3::bigint
+			FROM (SELECT DISTINCT s.parent FROM import_staging s WHERE ` + pending + ` AND s.parent IS NOT NULL) named
+			WHERE NOT EXISTS (SELECT 1 FROM bags b WHERE b.qr = named.parent)
 			ORDER BY 1
 			ON CONFLICT (qr) DO NOTHING
 			RETURNING qr

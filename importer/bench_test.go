@@ -17,6 +17,9 @@ import (
 var (
 	benchWorkbook = flag.String("bench-workbook", "", "write a child-to-parent workbook of -bench-rows rows here")
 	benchRows     = flag.Int("bench-rows", 1_000_000, "rows of the -bench-workbook")
+	// Excel itself keeps text in the shared strings table; the stream writer writes it
+	// inline. -bench-shared-strings writes the way Excel does (slowly, all in memory).
+	benchShared = flag.Bool("bench-shared-strings", false, "keep the -bench-workbook's text in the shared strings table")
 )
 
 func TestWriteBenchWorkbook(t *testing.T) {
@@ -25,9 +28,13 @@ func TestWriteBenchWorkbook(t *testing.T) {
 	}
 	book := excelize.NewFile()
 	defer book.Close()
-	w, err := book.NewStreamWriter("Sheet1")
-	if err != nil {
-		t.Fatal(err)
+	var w rowSetter = sharedStrings{book}
+	if !*benchShared {
+		stream, err := book.NewStreamWriter("Sheet1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w = stream
 	}
 	parent, child := 0, 0
 	for row := 1; row <= *benchRows; row++ {
@@ -43,11 +50,25 @@ func TestWriteBenchWorkbook(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
+	if stream, ok := w.(*excelize.StreamWriter); ok {
+		if err := stream.Flush(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := book.SaveAs(*benchWorkbook); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%s: %d rows, %d parents, %d children", *benchWorkbook, *benchRows, parent, child)
+}
+
+// rowSetter writes a row of a workbook's first sheet.
+type rowSetter interface {
+	SetRow(cell string, values []any, opts ...excelize.RowOpts) error
+}
+
+// sharedStrings writes rows with SetSheetRow, which puts text into the shared strings table.
+type sharedStrings struct{ book *excelize.File }
+
+func (s sharedStrings) SetRow(cell string, values []any, _ ...excelize.RowOpts) error {
+	return s.book.SetSheetRow("Sheet1", cell, &values)
 }
