@@ -1,8 +1,10 @@
 package importer
 
 import (
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"tracetrack/db"
@@ -77,4 +79,35 @@ func renamed(t *testing.T, path, name string) string {
 		t.Fatal(err)
 	}
 	return to
+}
+
+func TestCountRowTags(t *testing.T) {
+	xml := `<sheetData><row r="1"><c/></row><row>` + strings.Repeat("x", 70000) + `<row r="3"/><rowBreaks/></sheetData>`
+	// read in small pieces, so tags fall across the reads' boundaries
+	for _, size := range []int{1, 3, 5, 4096} {
+		n, err := countRowTags(&chunked{data: []byte(xml), size: size})
+		if err != nil || n != 3 {
+			t.Errorf("reads of %d: %d rows, %v", size, n, err)
+		}
+	}
+	path := sheettest.Workbook(t, t.TempDir(), "w.xlsx", sheettest.Sheet{Name: "A", Rows: [][]string{{"1", "x"}, nil, {"3", "y"}}},
+		sheettest.Sheet{Name: "B", Rows: [][]string{{"1", "z"}}})
+	if got := workbookRows(path); got == nil || *got != 3 {
+		t.Errorf("workbook rows: %v", got)
+	}
+}
+
+// chunked reads data size bytes at a time.
+type chunked struct {
+	data []byte
+	size int
+}
+
+func (c *chunked) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), c.size)], c.data)
+	c.data = c.data[n:]
+	return n, nil
 }
