@@ -57,6 +57,7 @@ type config struct {
 	Websocket         app.WebsocketOptions
 	Exports           export.Limits
 	Imports           app.ImportOptions
+	EPCISURIBase      string
 }
 
 // setting is one configuration value. Its flag is the variable in lower case with dashes
@@ -172,6 +173,9 @@ func settings(cfg *config) []setting {
 		{env: "IMPORT_MAX_BYTES", def: strconv.Itoa(app.DefaultImportMaxBytes),
 			usage: "largest file `POST /import` takes, in bytes (streamed to a temporary file, never held in memory); larger gets HTTP 413",
 			value: wholeNumber[int64]{&cfg.Imports.MaxBytes, 1, 1 << 40}},
+		{env: "EPCIS_URI_BASE", def: export.DefaultEPCISURIBase,
+			usage: "base of the identifiers in the EPCIS export (`/export/epcis.jsonld`): bags are `<base>/bag/<QR>`, bills `<base>/bill/<id>`, areas `<base>/area/<code>`; use a domain the business holds",
+			value: uriBase{&cfg.EPCISURIBase}},
 		{env: "DEBUG_SQL_COUNT", def: "false", usage: "add `extensions.sqlStatements` (SQL statements run) to responses",
 			value: boolean{&cfg.DebugSQLCount}},
 		{env: "DEBUG_ADDR", defaultDoc: "off",
@@ -432,6 +436,21 @@ func (v logLevel) set(raw string) error {
 }
 
 func (logLevel) accepts() string { return "debug, info, warn or error" }
+
+type uriBase struct{ p *string }
+
+func (v uriBase) set(raw string) error {
+	base, err := export.ParseURIBase(raw)
+	if err != nil {
+		return err
+	}
+	*v.p = base
+	return nil
+}
+
+func (uriBase) accepts() string {
+	return "an absolute http or https URL without query or fragment, such as https://tracetrack.example/epcis"
+}
 
 type timeZone struct{ p **time.Location }
 

@@ -85,6 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Websocket:      cfg.Websocket,
 		Exports:        cfg.Exports,
 		Imports:        cfg.Imports,
+		EPCISURIBase:   cfg.EPCISURIBase,
 	})
 
 	return serve(ctx, cfg, application, bound, logger, "database", redactURL(databaseURL),

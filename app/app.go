@@ -51,6 +51,8 @@ type Options struct {
 	Exports export.Limits
 	// Imports bound the uploads of POST /import.
 	Imports ImportOptions
+	// EPCISURIBase is the base of the EPCIS export's identifiers (empty: export.DefaultEPCISURIBase).
+	EPCISURIBase string
 }
 
 // App is the assembled server.
@@ -69,8 +71,8 @@ type App struct {
 	imports      *imports
 }
 
-// New builds the routes: /graphql (POST, GET, websocket), /export/*.csv and *.xlsx, /import
-// and /import/{id}/report.csv and .xlsx, /healthz,
+// New builds the routes: /graphql (POST, GET, websocket), /export/*.csv and *.xlsx, /export/epcis.jsonld,
+// /import and /import/{id}/report.csv and .xlsx, /healthz,
 // /readyz, /metrics, and the console (/, /assets/, /graphiql).
 func New(opts Options) *App {
 	if opts.Limits == (Limits{}) {
@@ -89,7 +91,8 @@ func New(opts Options) *App {
 	limiter := newRateLimiter(opts.RateLimits)
 	a.mux.Handle("/graphql", countResponses("/graphql", withTimeout(opts.RequestTimeout,
 		checkBody(opts.Limits.MaxBodyBytes, a.checkWebsocket(a.sessions.middleware(limiter, limiter.middleware(a.graphQL())))))))
-	exports := export.New(export.Handler{Store: opts.Store, Weights: opts.Resolvers.Weights()}, opts.Exports)
+	exports := export.New(export.Handler{Store: opts.Store, Weights: opts.Resolvers.Weights(),
+		EPCIS: export.EPCIS{URIBase: opts.EPCISURIBase, Zone: opts.Resolvers.BusinessTimeZone}}, opts.Exports)
 	for _, format := range export.Formats {
 		for name, serve := range map[string]func(export.Format) http.HandlerFunc{
 			"bills": exports.Bills, "bags": exports.Bags, "scans": exports.Scans} {
@@ -99,6 +102,8 @@ func New(opts Options) *App {
 	}
 	a.imports = newImports(opts.Store, opts.Imports, opts.Resolvers.ChildrenPerParent, opts.Logger)
 	a.routeImports(limiter, exports)
+	const epcisPath = "/export/epcis.jsonld"
+	a.mux.Handle("GET "+epcisPath, countResponses(epcisPath, a.sessions.middleware(limiter, limiter.middleware(http.HandlerFunc(exports.EPCISDocument)))))
 	a.mux.HandleFunc("GET /healthz", a.healthz)
 	a.mux.HandleFunc("GET /readyz", a.readyz)
 	a.mux.Handle("GET /metrics", metrics.Handler())

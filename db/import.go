@@ -32,12 +32,6 @@ const (
 	ImportFailed  ImportStatus = "FAILED"
 )
 
-// AuditImported is the audit entry of a finished import job.
-const AuditImported AuditAction = "IMPORTED"
-
-// AuditTargetImportJob: an audit entry about an import job.
-const AuditTargetImportJob AuditTarget = "import_job"
-
 // ImportRowKind is what one row of an imported file asks for.
 type ImportRowKind string
 
