@@ -1,0 +1,267 @@
+package app
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// A socket's writes. Every message for the client is queued in the socket's outbox; one
+// writer goroutine per socket takes everything queued at once, has gorilla frame it into one
+// buffer (coalescingConn) and sends that buffer in one write when the queue is empty. A
+// dashboard receiving a burst of events costs one system call, not one per event, and the
+// goroutine that queued them never waits on the network.
+
+// outboxSoftLimit is how many queued messages make WriteJSON (gqlgen's writes) wait for the
+// writer: the transport then falls behind in the subscription's own bounded buffer.
+const outboxSoftLimit = 64
+
+var errSocketClosed = errors.New("websocket closed")
+
+// outgoing is one queued message: data whole, or a shared subscription's frame built from
+// its subscriber's prefix (`{"id":"1","type":"next","payload":`), the payload every
+// subscriber of the event shares, and a closing brace.
+type outgoing struct {
+	prefix, data []byte
+	// close marks a close frame (data is its body): nothing is written after it.
+	close bool
+	// live marks a shared subscription's frame, counted against the live limit.
+	live bool
+}
+
+var closingBrace = []byte("}")
+
+// outbox is a socket's queue of messages.
+type outbox struct {
+	mu    sync.Mutex
+	items []outgoing
+	spare []outgoing
+	// live counts the queued frames of shared subscriptions (pushLive's limit).
+	live   int
+	closed bool
+	// wake holds a signal while the writer has something to take; drained is closed and
+	// replaced each time the writer takes the queue (WriteJSON's wait).
+	wake    chan struct{}
+	drained chan struct{}
+}
+
+// push queues m. With wait, it first waits (until the writer takes the queue or done closes)
+// while outboxSoftLimit messages are queued.
+func (o *outbox) push(m outgoing, wait bool, done <-chan struct{}) error {
+	o.mu.Lock()
+	for wait && len(o.items) >= outboxSoftLimit && !o.closed {
+		drained := o.drained
+		o.mu.Unlock()
+		select {
+		case <-drained:
+		case <-done:
+			return errSocketClosed
+		}
+		o.mu.Lock()
+	}
+	defer o.mu.Unlock()
+	if o.closed {
+		return errSocketClosed
+	}
+	o.items = append(o.items, m)
+	o.signal()
+	return nil
+}
+
+// pushLive queues a shared subscription's frame unless limit frames are queued already (the
+// subscriber is then too slow and is cut) or the socket is closing.
+func (o *outbox) pushLive(prefix, payload []byte, limit int) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed || o.live >= limit {
+		return false
+	}
+	o.items = append(o.items, outgoing{prefix: prefix, data: payload, live: true})
+	o.live++
+	o.signal()
+	return true
+}
+
+// signal wakes the writer; o.mu is held.
+func (o *outbox) signal() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take waits for queued messages and returns them all; ok is false when the socket is shut
+// and nothing is left to write.
+func (o *outbox) take() (items []outgoing, ok bool) {
+	for {
+		o.mu.Lock()
+		if len(o.items) > 0 {
+			items = o.items
+			o.items, o.spare = o.spare[:0], nil
+			o.live = 0
+			close(o.drained)
+			o.drained = make(chan struct{})
+			o.mu.Unlock()
+			return items, true
+		}
+		closed := o.closed
+		o.mu.Unlock()
+		if closed {
+			return nil, false
+		}
+		<-o.wake
+	}
+}
+
+// recycle hands back a taken slice to queue into next time (small ones only: an idle
+// socket should not keep a burst's worth of memory).
+func (o *outbox) recycle(items []outgoing) {
+	if cap(items) > 256 {
+		return
+	}
+	clear(items)
+	o.mu.Lock()
+	o.spare = items[:0]
+	o.mu.Unlock()
+}
+
+// shut stops queueing; the writer sends what is queued and closes the connection.
+func (o *outbox) shut() {
+	o.mu.Lock()
+	o.closed = true
+	o.signal()
+	o.mu.Unlock()
+}
+
+// writeLoop is the socket's writer: it runs from Accept until the socket is shut and its
+// queue written, then closes the connection.
+func (c *wsConn) writeLoop() {
+	defer func() { _ = c.conn.Close() }()
+	for {
+		items, ok := c.out.take()
+		if !ok {
+			return
+		}
+		c.raw.batch()
+		err := c.writeAll(items)
+		if flushErr := c.raw.flush(); flushErr != nil {
+			err = flushErr
+		}
+		c.out.recycle(items)
+		if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
+			// A peer that does not read for writeTimeout is gone: closing the connection
+			// ends the transport's read loop, which cancels every subscription of the
+			// socket. (After a close frame nothing more is written, but the connection
+			// stays for the peer's answer until the transport is done with it.)
+			c.out.shut()
+			return
+		}
+	}
+}
+
+func (c *wsConn) writeAll(items []outgoing) error {
+	deadline := time.Now().Add(writeTimeout)
+	for _, m := range items {
+		var err error
+		switch {
+		case m.close:
+			err = c.conn.WriteControl(websocket.CloseMessage, m.data, deadline)
+		case m.live:
+			err = c.writeFrame(m.prefix, m.data, closingBrace)
+		default:
+			err = c.conn.WriteMessage(websocket.TextMessage, m.data)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeFrame writes one text message made of the parts.
+func (c *wsConn) writeFrame(parts ...[]byte) error {
+	w, err := c.conn.NextWriter(websocket.TextMessage)
+	if err != nil {
+		return err
+	}
+	for _, p := range parts {
+		if _, err := w.Write(p); err != nil {
+			return err
+		}
+	}
+	return w.Close()
+}
+
+// coalescingConn is the hijacked connection under gorilla's Conn. While the socket's writer
+// drains its outbox (batch to flush), what gorilla writes collects in one buffer; otherwise
+// (the upgrade response, ping frames outside a batch) it goes straight through.
+type coalescingConn struct {
+	net.Conn
+	mu       sync.Mutex
+	batching bool
+	buf      *[]byte
+}
+
+var batchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func (c *coalescingConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.batching {
+		*c.buf = append(*c.buf, p...)
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *coalescingConn) batch() {
+	c.mu.Lock()
+	c.batching = true
+	c.buf = batchBuffers.Get().(*[]byte)
+	c.mu.Unlock()
+}
+
+// flush sends the batch in one write (within writeTimeout) and ends it.
+func (c *coalescingConn) flush() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.batching = false
+	buf := c.buf
+	c.buf = nil
+	defer func() {
+		if cap(*buf) <= 64<<10 {
+			*buf = (*buf)[:0]
+			batchBuffers.Put(buf)
+		}
+	}()
+	if len(*buf) == 0 {
+		return nil
+	}
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_, err := c.Conn.Write(*buf)
+	return err
+}
+
+// coalescingHijacker hands gorilla's Upgrade a coalescingConn in place of the connection.
+type coalescingHijacker struct {
+	http.ResponseWriter
+	conn *coalescingConn
+}
+
+func (h *coalescingHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hijacker, ok := h.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("websocket: the response cannot be hijacked")
+	}
+	conn, brw, err := hijacker.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	h.conn = &coalescingConn{Conn: conn}
+	return h.conn, brw, nil
+}
