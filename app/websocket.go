@@ -36,6 +36,7 @@ var writeBuffers = &sync.Pool{}
 type gorillaWebsocket struct {
 	conns        *websockets
 	pingInterval time.Duration
+	flushDelay   time.Duration
 }
 
 var _ transport.WebsocketImplementation = gorillaWebsocket{}
@@ -54,12 +55,12 @@ func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 		return nil, err
 	}
 	c := &wsConn{conn: conn, raw: hijack.conn, done: make(chan struct{}), conns: g.conns,
-		out: outbox{wake: make(chan struct{}, 1), drained: make(chan struct{})}}
+		out: newOutbox()}
 	if slot := slotFrom(r.Context()); slot != nil {
 		slot.conn = c
 	}
 	g.conns.add(c)
-	go c.writeLoop()
+	go c.writeLoop(g.flushDelay)
 	if c.Subprotocol() != "graphql-transport-ws" {
 		c.pingFrames(g.pingInterval)
 	}

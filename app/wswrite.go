@@ -2,6 +2,7 @@ package app
 
 import (
 	"bufio"
+	"encoding/binary"
 	"errors"
 	"net"
 	"net/http"
@@ -44,10 +45,16 @@ type outbox struct {
 	// live counts the queued frames of shared subscriptions (pushLive's limit).
 	live   int
 	closed bool
-	// wake holds a signal while the writer has something to take; drained is closed and
+	// wake holds a signal while the writer has something to take; urgent, while half the
+	// live limit is queued (the writer stops waiting for company); drained is closed and
 	// replaced each time the writer takes the queue (WriteJSON's wait).
 	wake    chan struct{}
+	urgent  chan struct{}
 	drained chan struct{}
+}
+
+func newOutbox() outbox {
+	return outbox{wake: make(chan struct{}, 1), urgent: make(chan struct{}, 1), drained: make(chan struct{})}
 }
 
 // push queues m. With wait, it first waits (until the writer takes the queue or done closes)
@@ -84,6 +91,12 @@ func (o *outbox) pushLive(prefix, payload []byte, limit int) bool {
 	o.items = append(o.items, outgoing{prefix: prefix, data: payload, live: true})
 	o.live++
 	o.signal()
+	if o.live >= limit/2 {
+		select {
+		case o.urgent <- struct{}{}:
+		default:
+		}
+	}
 	return true
 }
 
@@ -95,27 +108,44 @@ func (o *outbox) signal() {
 	}
 }
 
-// take waits for queued messages and returns them all; ok is false when the socket is shut
-// and nothing is left to write.
-func (o *outbox) take() (items []outgoing, ok bool) {
+// wait waits until something is queued; false when the socket is shut and nothing is left.
+func (o *outbox) wait() bool {
 	for {
 		o.mu.Lock()
-		if len(o.items) > 0 {
-			items = o.items
-			o.items, o.spare = o.spare[:0], nil
-			o.live = 0
-			close(o.drained)
-			o.drained = make(chan struct{})
-			o.mu.Unlock()
-			return items, true
-		}
-		closed := o.closed
+		queued, closed := len(o.items), o.closed
 		o.mu.Unlock()
+		if queued > 0 {
+			return true
+		}
 		if closed {
-			return nil, false
+			return false
 		}
 		<-o.wake
 	}
+}
+
+// onlyLive reports whether everything queued is shared subscriptions' frames (which may wait
+// for company, see flushDelay).
+func (o *outbox) onlyLive() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.live == len(o.items) && !o.closed
+}
+
+// take returns everything queued.
+func (o *outbox) take() []outgoing {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	items := o.items
+	o.items, o.spare = o.spare[:0], nil
+	o.live = 0
+	select {
+	case <-o.urgent: // what made it urgent is taken
+	default:
+	}
+	close(o.drained)
+	o.drained = make(chan struct{})
+	return items
 }
 
 // recycle hands back a taken slice to queue into next time (small ones only: an idle
@@ -139,19 +169,35 @@ func (o *outbox) shut() {
 }
 
 // writeLoop is the socket's writer: it runs from Accept until the socket is shut and its
-// queue written, then closes the connection.
-func (c *wsConn) writeLoop() {
+// queue written, then closes the connection. Frames of shared subscriptions wait until
+// flushDelay has passed since the last write, so a socket receiving a steady stream of
+// events writes several per system call; anything else is written at once.
+func (c *wsConn) writeLoop(flushDelay time.Duration) {
 	defer func() { _ = c.conn.Close() }()
-	for {
-		items, ok := c.out.take()
-		if !ok {
-			return
+	var flushed time.Time
+	var company *time.Timer
+	for c.out.wait() {
+		if flushDelay > 0 && c.out.onlyLive() {
+			if wait := time.Until(flushed.Add(flushDelay)); wait > 0 {
+				if company == nil {
+					company = time.NewTimer(wait)
+				} else {
+					company.Reset(wait)
+				}
+				select {
+				case <-company.C:
+				case <-c.out.urgent:
+					company.Stop()
+				}
+			}
 		}
+		items := c.out.take()
 		c.raw.batch()
 		err := c.writeAll(items)
 		if flushErr := c.raw.flush(); flushErr != nil {
 			err = flushErr
 		}
+		flushed = time.Now()
 		c.out.recycle(items)
 		if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
 			// A peer that does not read for writeTimeout is gone: closing the connection
@@ -172,7 +218,7 @@ func (c *wsConn) writeAll(items []outgoing) error {
 		case m.close:
 			err = c.conn.WriteControl(websocket.CloseMessage, m.data, deadline)
 		case m.live:
-			err = c.writeFrame(m.prefix, m.data, closingBrace)
+			c.raw.appendTextFrame(m.prefix, m.data, closingBrace)
 		default:
 			err = c.conn.WriteMessage(websocket.TextMessage, m.data)
 		}
@@ -181,20 +227,6 @@ func (c *wsConn) writeAll(items []outgoing) error {
 		}
 	}
 	return nil
-}
-
-// writeFrame writes one text message made of the parts.
-func (c *wsConn) writeFrame(parts ...[]byte) error {
-	w, err := c.conn.NextWriter(websocket.TextMessage)
-	if err != nil {
-		return err
-	}
-	for _, p := range parts {
-		if _, err := w.Write(p); err != nil {
-			return err
-		}
-	}
-	return w.Close()
 }
 
 // coalescingConn is the hijacked connection under gorilla's Conn. While the socket's writer
@@ -219,11 +251,49 @@ func (c *coalescingConn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
+// SetWriteDeadline is gorilla's, before each frame: within a batch the frames only reach
+// the buffer, and flush sets the deadline of the one write.
+func (c *coalescingConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.batching {
+		return nil
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
 func (c *coalescingConn) batch() {
 	c.mu.Lock()
 	c.batching = true
 	c.buf = batchBuffers.Get().(*[]byte)
 	c.mu.Unlock()
+}
+
+// appendTextFrame adds one unfragmented, unmasked text frame made of the parts to the batch
+// (RFC 6455 section 5.2), without gorilla's per-message writer. It is safe beside gorilla's
+// frames: within a batch the writer goroutine is the only one writing data frames, and any
+// control frame another goroutine writes meanwhile is one Write, appended whole.
+func (c *coalescingConn) appendTextFrame(parts ...[]byte) {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := append(*c.buf, 0x81) // FIN, opcode text
+	switch {
+	case n < 126:
+		b = append(b, byte(n))
+	case n <= 0xffff:
+		b = append(b, 126, byte(n>>8), byte(n))
+	default:
+		b = append(b, 127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	*c.buf = b
 }
 
 // flush sends the batch in one write (within writeTimeout) and ends it.

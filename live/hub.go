@@ -175,6 +175,14 @@ func (h *Hub) Close() {
 	}
 }
 
+// Streams returns how many event streams the hub runs now: one per subscriber, or one per
+// shared subscription however many subscribers share it.
+func (h *Hub) Streams() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.subs)
+}
+
 // Subscribers returns how many subscriptions the hub serves now, counting each subscriber
 // of a shared subscription.
 func (h *Hub) Subscribers() int {
