@@ -146,7 +146,7 @@ func (a *App) graphQL() http.Handler {
 	srv.AroundOperations(observe(a.opts.Logger))
 	srv.AroundResponses(a.withLoaders)
 	srv.Use(resolvers.LiveEndErrors{})
-	srv.Use(newLiveMux(a.opts.Live.Buffer)) // the last operation interceptor: see wsmux.go
+	srv.Use(newLiveMux(a.opts.Live.Buffer, ws.FlushDelay)) // the last operation interceptor: see wsmux.go
 	srv.AroundRootFields(clearLoadersBeforeMutations)
 	srv.SetErrorPresenter(presentError(a.opts.Logger))
 	srv.SetRecoverFunc(recoverPanic(a.opts.Logger))

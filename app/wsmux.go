@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -39,6 +40,8 @@ type liveMux struct {
 	groups map[string]*liveGroup
 	// limit is how many frames a socket may have queued before a subscriber is cut.
 	limit int
+	// flushDelay is WebsocketOptions.FlushDelay (see sendLive).
+	flushDelay time.Duration
 }
 
 var (
@@ -46,11 +49,11 @@ var (
 	_ graphql.OperationInterceptor = (*liveMux)(nil)
 )
 
-func newLiveMux(limit int) *liveMux {
+func newLiveMux(limit int, flushDelay time.Duration) *liveMux {
 	if limit <= 0 {
 		limit = live.DefaultBuffer
 	}
-	return &liveMux{groups: make(map[string]*liveGroup), limit: limit}
+	return &liveMux{groups: make(map[string]*liveGroup), limit: limit, flushDelay: flushDelay}
 }
 
 func (*liveMux) ExtensionName() string                   { return "LiveMultiplexer" }
@@ -281,7 +284,7 @@ func (m *liveMux) fanOut(g *liveGroup, payload []byte, scanID int64) {
 	g.mu.Lock()
 	sent := 0
 	for member := range g.members {
-		if !member.conn.out.pushLive(member.prefix, payload, m.limit) {
+		if !member.conn.sendLive(member.prefix, payload, m.limit, m.flushDelay) {
 			delete(g.members, member)
 			member.finish(&live.OverflowError{Buffer: m.limit, LastID: member.lastScan})
 			continue

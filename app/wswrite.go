@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -45,16 +46,21 @@ type outbox struct {
 	// live counts the queued frames of shared subscriptions (pushLive's limit).
 	live   int
 	closed bool
+	// writing: the writer is taking and writing the queue; direct: a caller is writing a
+	// frame itself (sendLive); leftover: that write left bytes for the writer to send first.
+	writing, direct, leftover bool
+	// flushed is when the socket last wrote (the flush delay counts from it).
+	flushed time.Time
 	// wake holds a signal while the writer has something to take; urgent, while half the
-	// live limit is queued (the writer stops waiting for company); drained is closed and
-	// replaced each time the writer takes the queue (WriteJSON's wait).
+	// live limit is queued (the writer stops waiting for company); drained, made by a
+	// WriteJSON that waits, is closed when the writer takes the queue.
 	wake    chan struct{}
 	urgent  chan struct{}
 	drained chan struct{}
 }
 
 func newOutbox() outbox {
-	return outbox{wake: make(chan struct{}, 1), urgent: make(chan struct{}, 1), drained: make(chan struct{})}
+	return outbox{wake: make(chan struct{}, 1), urgent: make(chan struct{}, 1)}
 }
 
 // push queues m. With wait, it first waits (until the writer takes the queue or done closes)
@@ -62,6 +68,9 @@ func newOutbox() outbox {
 func (o *outbox) push(m outgoing, wait bool, done <-chan struct{}) error {
 	o.mu.Lock()
 	for wait && len(o.items) >= outboxSoftLimit && !o.closed {
+		if o.drained == nil {
+			o.drained = make(chan struct{})
+		}
 		drained := o.drained
 		o.mu.Unlock()
 		select {
@@ -80,13 +89,31 @@ func (o *outbox) push(m outgoing, wait bool, done <-chan struct{}) error {
 	return nil
 }
 
-// pushLive queues a shared subscription's frame unless limit frames are queued already (the
-// subscriber is then too slow and is cut) or the socket is closing.
-func (o *outbox) pushLive(prefix, payload []byte, limit int) bool {
+// sendLive hands the socket a shared subscription's frame. When the socket is idle (nothing
+// queued or being written, its last write at least flushDelay ago) the caller writes the
+// frame itself with one non-blocking write: no goroutine is woken for the usual delivery.
+// Otherwise the frame is queued, unless limit frames are queued already (the subscriber is
+// then too slow and is cut: false) or the socket is closing.
+func (c *wsConn) sendLive(prefix, payload []byte, limit int, flushDelay time.Duration) bool {
+	o := &c.out
 	o.mu.Lock()
-	defer o.mu.Unlock()
 	if o.closed || o.live >= limit {
+		o.mu.Unlock()
 		return false
+	}
+	now := time.Now()
+	if len(o.items) == 0 && !o.writing && !o.direct && !o.leftover && now.Sub(o.flushed) >= flushDelay {
+		o.direct = true
+		o.mu.Unlock()
+		whole := c.raw.writeNow(prefix, payload, closingBrace)
+		o.mu.Lock()
+		o.direct, o.flushed = false, now
+		o.leftover = !whole
+		if len(o.items) > 0 || o.leftover || o.closed {
+			o.signal()
+		}
+		o.mu.Unlock()
+		return true
 	}
 	o.items = append(o.items, outgoing{prefix: prefix, data: payload, live: true})
 	o.live++
@@ -97,6 +124,7 @@ func (o *outbox) pushLive(prefix, payload []byte, limit int) bool {
 		default:
 		}
 	}
+	o.mu.Unlock()
 	return true
 }
 
@@ -108,18 +136,23 @@ func (o *outbox) signal() {
 	}
 }
 
-// wait waits until something is queued; false when the socket is shut and nothing is left.
+// wait waits until there is something to write and no direct write is under way, and marks
+// the writer writing; false when the socket is shut and nothing is left.
 func (o *outbox) wait() bool {
 	for {
 		o.mu.Lock()
-		queued, closed := len(o.items), o.closed
+		if !o.direct {
+			if len(o.items) > 0 || o.leftover {
+				o.writing = true
+				o.mu.Unlock()
+				return true
+			}
+			if o.closed {
+				o.mu.Unlock()
+				return false
+			}
+		}
 		o.mu.Unlock()
-		if queued > 0 {
-			return true
-		}
-		if closed {
-			return false
-		}
 		<-o.wake
 	}
 }
@@ -132,31 +165,43 @@ func (o *outbox) onlyLive() bool {
 	return o.live == len(o.items) && !o.closed
 }
 
-// take returns everything queued.
+func (o *outbox) lastFlush() time.Time {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.flushed
+}
+
+// take returns everything queued (the writer sends a direct write's leftover first).
 func (o *outbox) take() []outgoing {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	items := o.items
 	o.items, o.spare = o.spare[:0], nil
 	o.live = 0
+	o.leftover = false
 	select {
 	case <-o.urgent: // what made it urgent is taken
 	default:
 	}
-	close(o.drained)
-	o.drained = make(chan struct{})
+	if o.drained != nil {
+		close(o.drained)
+		o.drained = nil
+	}
 	return items
 }
 
-// recycle hands back a taken slice to queue into next time (small ones only: an idle
-// socket should not keep a burst's worth of memory).
-func (o *outbox) recycle(items []outgoing) {
-	if cap(items) > 256 {
-		return
+// written ends the writer's turn: it keeps a small taken slice to queue into next time (an
+// idle socket should not keep a burst's worth of memory).
+func (o *outbox) written(items []outgoing) {
+	if cap(items) <= 256 {
+		clear(items)
+	} else {
+		items = nil
 	}
-	clear(items)
 	o.mu.Lock()
 	o.spare = items[:0]
+	o.writing = false
+	o.flushed = time.Now()
 	o.mu.Unlock()
 }
 
@@ -174,11 +219,10 @@ func (o *outbox) shut() {
 // events writes several per system call; anything else is written at once.
 func (c *wsConn) writeLoop(flushDelay time.Duration) {
 	defer func() { _ = c.conn.Close() }()
-	var flushed time.Time
 	var company *time.Timer
 	for c.out.wait() {
 		if flushDelay > 0 && c.out.onlyLive() {
-			if wait := time.Until(flushed.Add(flushDelay)); wait > 0 {
+			if wait := time.Until(c.out.lastFlush().Add(flushDelay)); wait > 0 {
 				if company == nil {
 					company = time.NewTimer(wait)
 				} else {
@@ -197,8 +241,7 @@ func (c *wsConn) writeLoop(flushDelay time.Duration) {
 		if flushErr := c.raw.flush(); flushErr != nil {
 			err = flushErr
 		}
-		flushed = time.Now()
-		c.out.recycle(items)
+		c.out.written(items)
 		if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
 			// A peer that does not read for writeTimeout is gone: closing the connection
 			// ends the transport's read loop, which cancels every subscription of the
@@ -237,6 +280,8 @@ type coalescingConn struct {
 	mu       sync.Mutex
 	batching bool
 	buf      *[]byte
+	// leftover is what writeNow could not send without waiting: the next batch starts with it.
+	leftover []byte
 }
 
 var batchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
@@ -244,11 +289,15 @@ var batchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); retur
 func (c *coalescingConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.batching {
+	switch {
+	case c.batching:
 		*c.buf = append(*c.buf, p...)
-		return len(p), nil
+	case len(c.leftover) > 0: // behind the rest of a frame, which the writer is about to send
+		c.leftover = append(c.leftover, p...)
+	default:
+		return c.Conn.Write(p)
 	}
-	return c.Conn.Write(p)
+	return len(p), nil
 }
 
 // SetWriteDeadline is gorilla's, before each frame: within a batch the frames only reach
@@ -266,7 +315,38 @@ func (c *coalescingConn) batch() {
 	c.mu.Lock()
 	c.batching = true
 	c.buf = batchBuffers.Get().(*[]byte)
+	*c.buf = append(*c.buf, c.leftover...)
+	c.leftover = nil
 	c.mu.Unlock()
+}
+
+// writeNow sends one text frame made of the parts with a single non-blocking write and
+// reports whether it went out whole; what did not is kept for the writer's next batch.
+func (c *coalescingConn) writeNow(parts ...[]byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	buf := batchBuffers.Get().(*[]byte)
+	defer func() {
+		*buf = (*buf)[:0]
+		batchBuffers.Put(buf)
+	}()
+	*buf = appendTextFrame(*buf, parts...)
+	sent := 0
+	if raw, ok := c.Conn.(syscall.Conn); ok {
+		if rc, err := raw.SyscallConn(); err == nil {
+			_ = rc.Write(func(fd uintptr) bool {
+				if n, err := syscall.Write(int(fd), *buf); err == nil {
+					sent = n
+				}
+				return true // one attempt: never wait for the peer here
+			})
+		}
+	}
+	if sent < len(*buf) {
+		c.leftover = append([]byte(nil), (*buf)[sent:]...)
+		return false
+	}
+	return true
 }
 
 // appendTextFrame adds one unfragmented, unmasked text frame made of the parts to the batch
@@ -274,13 +354,17 @@ func (c *coalescingConn) batch() {
 // frames: within a batch the writer goroutine is the only one writing data frames, and any
 // control frame another goroutine writes meanwhile is one Write, appended whole.
 func (c *coalescingConn) appendTextFrame(parts ...[]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	*c.buf = appendTextFrame(*c.buf, parts...)
+}
+
+func appendTextFrame(b []byte, parts ...[]byte) []byte {
 	n := 0
 	for _, p := range parts {
 		n += len(p)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	b := append(*c.buf, 0x81) // FIN, opcode text
+	b = append(b, 0x81) // FIN, opcode text
 	switch {
 	case n < 126:
 		b = append(b, byte(n))
@@ -293,7 +377,7 @@ func (c *coalescingConn) appendTextFrame(parts ...[]byte) {
 	for _, p := range parts {
 		b = append(b, p...)
 	}
-	*c.buf = b
+	return b
 }
 
 // flush sends the batch in one write (within writeTimeout) and ends it.
