@@ -23,13 +23,18 @@ psql -q "$PGURL/postgres" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $
 pids=() servers=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  sleep 1
+  # the database goes only after the servers (a server losing its database mid-shutdown can hang)
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
   psql -q "$PGURL/postgres" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 for i in $(seq 1 "$INSTANCES"); do
   port=$((PORT + i - 1))
+  if curl -s "http://127.0.0.1:$port/healthz" >/dev/null; then echo "port $port is taken: set PORT" >&2; exit 1; fi
   ADMIN_PASSWORD=$PASSWORD DATABASE_URL="$PGURL/$DB?sslmode=disable" LISTEN_ADDR=127.0.0.1:$port \
     WS_MAX_PER_USER=100000 RATE_LIMIT_USER=0 RATE_LIMIT_IP=0 LOG_LEVEL=warn \
     setsid "$BIN" >"$work/server$i.log" 2>&1 &
