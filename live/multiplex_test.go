@@ -1,7 +1,6 @@
 package live_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -196,13 +195,7 @@ func connectSmallWindow(t *testing.T, env *apitest.Env, token string) *legacyCli
 		NetDialContext: (&net.Dialer{Control: func(_, _ string, raw syscall.RawConn) error {
 			return raw.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 1024) })
 		}}).DialContext}
-	conn, _, err := dialer.DialContext(context.Background(), wsURL(env), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	c := &legacyClient{t: t, conn: conn, protocol: legacyProtocol}
-	c.send(wsMessage{Type: "connection_init", Payload: mustJSON(map[string]string{"Authorization": "Bearer " + token})})
+	c := dialWith(t, env, dialer, nil, map[string]string{"Authorization": "Bearer " + token})
 	if m := c.next(); m.Type != "connection_ack" {
 		t.Fatalf("got %s, want connection_ack", m.Type)
 	}
