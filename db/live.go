@@ -107,16 +107,21 @@ func (s Snapshot) newSince() (string, pq.StringArray) {
 }
 
 // Tick is one entry of live_ticks: a snapshot the feed took when something new was visible.
+// Scans and Bills say what its batch holds (bills: bill changes or deletions).
 type Tick struct {
-	ID   int64    `db:"id"`
-	Snap Snapshot `db:"snap"`
+	ID    int64    `db:"id"`
+	Snap  Snapshot `db:"snap"`
+	Scans bool     `db:"scans"`
+	Bills bool     `db:"bills"`
 }
+
+const tickColumns = `id, snap::text AS snap, scans, bills`
 
 // LiveTick records a tick if something committed since the latest one and returns the latest
 // tick (one statement; when nothing changed it writes nothing). See migration 00015.
 func (s *Store) LiveTick(ctx context.Context) (Tick, error) {
 	var t Tick
-	err := s.db.GetContext(ctx, &t, `SELECT tick_id AS id, tick_snap::text AS snap FROM tt_live_tick()`)
+	err := s.db.GetContext(ctx, &t, `SELECT tick_id AS id, tick_snap::text AS snap, tick_scans AS scans, tick_bills AS bills FROM tt_live_tick()`)
 	return t, wrap(err, "take a live tick")
 }
 
@@ -124,7 +129,7 @@ func (s *Store) LiveTick(ctx context.Context) (Tick, error) {
 func (s *Store) LiveTicksAfter(ctx context.Context, afterID int64, limit int) ([]Tick, error) {
 	var ticks []Tick
 	err := s.db.SelectContext(ctx, &ticks, `
-		SELECT id, snap::text AS snap FROM live_ticks WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
+		SELECT `+tickColumns+` FROM live_ticks WHERE id > $1 ORDER BY id LIMIT $2`, afterID, limit)
 	return ticks, wrap(err, "read live ticks")
 }
 
@@ -132,7 +137,7 @@ func (s *Store) LiveTicksAfter(ctx context.Context, afterID int64, limit int) ([
 func (s *Store) LiveTickBefore(ctx context.Context, id int64) (*Tick, error) {
 	var t Tick
 	err := s.db.GetContext(ctx, &t, `
-		SELECT id, snap::text AS snap FROM live_ticks WHERE id < $1 ORDER BY id DESC LIMIT 1`, id)
+		SELECT `+tickColumns+` FROM live_ticks WHERE id < $1 ORDER BY id DESC LIMIT 1`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -144,7 +149,7 @@ func (s *Store) LiveTickBefore(ctx context.Context, id int64) (*Tick, error) {
 func (s *Store) FirstTickSeeing(ctx context.Context, xid uint64) (*Tick, error) {
 	var t Tick
 	err := s.db.GetContext(ctx, &t, `
-		SELECT id, snap::text AS snap FROM live_ticks
+		SELECT `+tickColumns+` FROM live_ticks
 		WHERE pg_snapshot_xmax(snap) > $1::xid8 AND pg_visible_in_snapshot($1::xid8, snap)
 		ORDER BY pg_snapshot_xmax(snap), id
 		LIMIT 1`, xid)

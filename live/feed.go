@@ -124,7 +124,7 @@ func (f *feed) run() {
 		err := f.poll(ctx)
 		cancel()
 		f.report(err)
-		timer.Reset(interval)
+		timer.Reset(max(minPollGap, interval-time.Since(polled))) // polls start every interval
 	}
 }
 
@@ -140,8 +140,8 @@ func (f *feed) report(err error) {
 }
 
 // poll takes a tick (writing one only when something new committed) and publishes the
-// batches up to it. When nothing changed that is one statement. The first poll only marks
-// where the feed starts.
+// batches up to it. When nothing changed that is one statement; when one tick of scans was
+// taken, two. The first poll only marks where the feed starts.
 func (f *feed) poll(ctx context.Context) error {
 	latest, err := f.hub.store.LiveTick(ctx)
 	if err != nil {
@@ -152,12 +152,14 @@ func (f *feed) poll(ctx context.Context) error {
 		return nil
 	}
 	for f.last.ID < latest.ID {
-		ticks, err := f.hub.store.LiveTicksAfter(ctx, f.last.ID, ticksPerRead)
-		if err != nil {
-			return err
-		}
-		if len(ticks) == 0 {
-			return nil
+		ticks := []db.Tick{latest} // the usual case: the one tick just taken
+		if latest.ID != f.last.ID+1 {
+			if ticks, err = f.hub.store.LiveTicksAfter(ctx, f.last.ID, ticksPerRead); err != nil {
+				return err
+			}
+			if len(ticks) == 0 {
+				return nil
+			}
 		}
 		if err := f.hub.readBatches(ctx, everything, f.last, ticks, f.published, f.publish); err != nil {
 			return err

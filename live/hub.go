@@ -36,7 +36,7 @@ type Options struct {
 	// Buffer is how many events a subscriber may fall behind before it is ended (default 256).
 	Buffer int
 	// PollInterval is how often the feed looks for changes committed through other instances
-	// or other clients (default 100ms); this instance's own commits wake it at once.
+	// or other clients (default 50ms); this instance's own commits wake it at once.
 	PollInterval time.Duration
 	// StatsInterval is the shortest time between two statsUpdated events (default 1s).
 	StatsInterval time.Duration
@@ -55,7 +55,7 @@ func (o *Options) defaults() {
 		o.Buffer = 256
 	}
 	if o.PollInterval <= 0 {
-		o.PollInterval = 100 * time.Millisecond
+		o.PollInterval = 50 * time.Millisecond
 	}
 	if o.StatsInterval <= 0 {
 		o.StatsInterval = time.Second

@@ -31,9 +31,12 @@ func (h *Hub) readBatches(ctx context.Context, q batchQuery, from db.Tick, ticks
 		return h.readTick(ctx, q, from, ticks[0], skip, emit)
 	}
 	last := ticks[len(ticks)-1]
-	scans, err := h.store.LiveScans(ctx, q.actor, from.Snap, last.Snap, q.scans, pageSize+1)
-	if err != nil {
-		return err
+	var scans []db.LiveScan
+	if slices.ContainsFunc(ticks, func(t db.Tick) bool { return t.Scans }) {
+		var err error
+		if scans, err = h.store.LiveScans(ctx, q.actor, from.Snap, last.Snap, q.scans, pageSize+1); err != nil {
+			return err
+		}
 	}
 	if len(scans) > pageSize { // too much for one read: halve the ticks
 		mid := len(ticks) / 2
@@ -47,7 +50,7 @@ func (h *Hub) readBatches(ctx context.Context, q batchQuery, from db.Tick, ticks
 		s := &scans[i]
 		events = append(events, Event{Scan: &s.Scan, Pos: Position{Tick: tickOf(s.WriteXID, ticks), Kind: atScan, XID: s.WriteXID, ID: s.ID}})
 	}
-	if q.bills {
+	if q.bills && slices.ContainsFunc(ticks, func(t db.Tick) bool { return t.Bills }) {
 		bills, err := h.billEvents(ctx, from, ticks)
 		if err != nil {
 			return err
@@ -64,7 +67,7 @@ func (h *Hub) readTick(ctx context.Context, q batchQuery, from, tick db.Tick, sk
 	if skip.Tick == tick.ID && skip.Kind == atScan {
 		page.AfterXID, page.AfterID = skip.XID, skip.ID
 	}
-	for {
+	for tick.Scans {
 		scans, err := h.store.LiveScans(ctx, q.actor, from.Snap, tick.Snap, page, pageSize)
 		if err != nil {
 			return err
@@ -81,7 +84,7 @@ func (h *Hub) readTick(ctx context.Context, q batchQuery, from, tick db.Tick, sk
 		}
 		page.AfterXID, page.AfterID = scans[len(scans)-1].WriteXID, scans[len(scans)-1].ID
 	}
-	if !q.bills {
+	if !q.bills || !tick.Bills {
 		return nil
 	}
 	bills, err := h.billEvents(ctx, from, []db.Tick{tick})

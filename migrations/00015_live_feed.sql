@@ -56,46 +56,69 @@ END $$;
 CREATE TRIGGER bills_deletion_logged AFTER DELETE ON bills
     REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION tt_bills_deleted();
 
+-- scans and bills say whether the tick's batch holds scans, and bill changes or deletions:
+-- readers skip the reads that would find nothing.
 CREATE TABLE live_ticks (
-    id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    snap pg_snapshot NOT NULL,
-    at   timestamptz NOT NULL DEFAULT now()
+    id    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    snap  pg_snapshot NOT NULL,
+    scans boolean NOT NULL,
+    bills boolean NOT NULL,
+    at    timestamptz NOT NULL DEFAULT now()
 );
 -- Finds the first tick that sees a transaction (resuming `after` a scan): xmax grows with id.
 CREATE INDEX live_ticks_xmax ON live_ticks (pg_snapshot_xmax(snap));
 
--- tt_live_tick records a tick when something new is visible and returns the latest tick's id
--- and snapshot. The table lock makes tickers (every instance polls) take turns, and each
--- takes its snapshot after the lock, so each tick sees everything the one before saw (the
--- batches never overlap) and ticks commit in id order (a reader that sees tick k sees every
--- tick before it). Only tickers take this lock; no write transaction waits for it.
+-- tt_live_tick records a tick when something new is visible and returns the latest tick. The
+-- table lock makes tickers (every instance polls) take turns, and each takes its snapshot
+-- after the lock, so each tick sees everything the one before saw (the batches never overlap)
+-- and ticks commit in id order (a reader that sees tick k sees every tick before it). Only
+-- tickers take this lock; no write transaction waits for it.
 -- Something is new when a committed row has a transaction id at or above the latest tick's
--- xmax, or one that was in progress then. The checks are max() and min() so that each is one
--- step down an index whatever the planner estimates (an EXISTS with a parameter was planned as
--- a sequential scan). A transaction held open stays in the in-progress list: one probe, it
--- never widens what is read. Ticks and deletions older than a day are dropped now and then:
+-- xmax, or one that was in progress then. One INSERT ... SELECT checks that and takes the
+-- snapshot, so the batch's flags are exact. The checks are max() and min() so that each is
+-- one step down an index whatever the planner estimates (an EXISTS with a parameter was
+-- planned as a sequential scan). A transaction held open stays in the in-progress list: one
+-- probe, it never widens what is read. When nothing is new the INSERT inserts nothing and
+-- the call writes nothing. Ticks and deletions older than a day are dropped now and then:
 -- `after` resumes within that.
 -- +goose StatementBegin
-CREATE FUNCTION tt_live_tick(OUT tick_id bigint, OUT tick_snap pg_snapshot) LANGUAGE plpgsql AS $$
+CREATE FUNCTION tt_live_tick(OUT tick_id bigint, OUT tick_snap pg_snapshot, OUT tick_scans boolean,
+                             OUT tick_bills boolean) LANGUAGE plpgsql AS $$
 DECLARE
-    horizon xid8;
+    seen pg_snapshot;
+    fresh record;
 BEGIN
     LOCK TABLE live_ticks IN EXCLUSIVE MODE;
-    SELECT id, snap INTO tick_id, tick_snap FROM live_ticks ORDER BY id DESC LIMIT 1;
-    IF tick_id IS NOT NULL THEN
-        horizon := pg_snapshot_xmax(tick_snap);
-        IF NOT (coalesce((SELECT max(write_xid) FROM scans), '0') >= horizon
-                OR coalesce((SELECT max(change_xid) FROM bills), '0') >= horizon
-                OR coalesce((SELECT max(write_xid) FROM bill_deletions), '0') >= horizon
-                OR EXISTS (SELECT 1 FROM pg_snapshot_xip(tick_snap) AS open_then (xid)
-                           WHERE (SELECT min(write_xid) FROM scans WHERE write_xid >= open_then.xid) = open_then.xid
-                              OR (SELECT min(change_xid) FROM bills WHERE change_xid >= open_then.xid) = open_then.xid
-                              OR (SELECT min(write_xid) FROM bill_deletions WHERE write_xid >= open_then.xid) = open_then.xid))
-        THEN
-            RETURN;
-        END IF;
+    SELECT id, snap, scans, bills INTO tick_id, tick_snap, tick_scans, tick_bills
+    FROM live_ticks ORDER BY id DESC LIMIT 1;
+    IF tick_id IS NULL THEN
+        INSERT INTO live_ticks (snap, scans, bills) VALUES (pg_current_snapshot(), true, true)
+        RETURNING id, snap, scans, bills INTO tick_id, tick_snap, tick_scans, tick_bills;
+        RETURN;
     END IF;
-    INSERT INTO live_ticks (snap) VALUES (pg_current_snapshot()) RETURNING id, snap INTO tick_id, tick_snap;
+    seen := tick_snap;
+    INSERT INTO live_ticks (snap, scans, bills)
+    SELECT pg_current_snapshot(), c.scans, c.bills
+    FROM (SELECT
+            coalesce((SELECT max(write_xid) FROM scans), '0') >= pg_snapshot_xmax(seen)
+            OR EXISTS (SELECT 1 FROM pg_snapshot_xip(seen) AS open_then (xid)
+                       WHERE (SELECT min(write_xid) FROM scans WHERE write_xid >= open_then.xid) = open_then.xid)
+              AS scans,
+            coalesce((SELECT max(change_xid) FROM bills), '0') >= pg_snapshot_xmax(seen)
+            OR coalesce((SELECT max(write_xid) FROM bill_deletions), '0') >= pg_snapshot_xmax(seen)
+            OR EXISTS (SELECT 1 FROM pg_snapshot_xip(seen) AS open_then (xid)
+                       WHERE (SELECT min(change_xid) FROM bills WHERE change_xid >= open_then.xid) = open_then.xid
+                          OR (SELECT min(write_xid) FROM bill_deletions WHERE write_xid >= open_then.xid) = open_then.xid)
+              AS bills) c
+    WHERE c.scans OR c.bills
+    RETURNING id, snap, scans, bills INTO fresh;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    tick_id := fresh.id;
+    tick_snap := fresh.snap;
+    tick_scans := fresh.scans;
+    tick_bills := fresh.bills;
     IF tick_id % 1000 = 0 THEN
         DELETE FROM live_ticks WHERE at < now() - interval '1 day' AND id < tick_id;
         DELETE FROM bill_deletions WHERE deleted_at < now() - interval '1 day';
