@@ -17,8 +17,9 @@ const (
 	pageSize = 1000
 	// ticksPerRead is how many ticks one read of the feed covers at most.
 	ticksPerRead = 64
-	// minPollGap spaces polls woken by this instance's own commits: under a write load the
-	// feed then reads a batch of commits at a time, not one poll (and one tick) per commit.
+	// minPollGap spaces polls while changes keep coming (and polls woken by this instance's
+	// own commits): under a write load the feed reads a few commits at a time, not one poll
+	// (and one tick) per commit.
 	minPollGap   = 15 * time.Millisecond
 	pingInterval = 30 * time.Second
 	readTimeout  = 30 * time.Second
@@ -121,10 +122,17 @@ func (f *feed) run() {
 		}
 		polled = time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+		before := f.last.ID
 		err := f.poll(ctx)
 		cancel()
 		f.report(err)
-		timer.Reset(max(minPollGap, interval-time.Since(polled))) // polls start every interval
+		// Polls start every interval; while changes keep coming, every minPollGap, so each
+		// reads a few commits (a burst of events costs the subscribers' fan-out at once).
+		next := interval
+		if f.last.ID != before {
+			next = minPollGap
+		}
+		timer.Reset(max(0, next-time.Since(polled)))
 	}
 }
 
