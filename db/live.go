@@ -96,14 +96,20 @@ func (s *Snapshot) Scan(src any) error {
 // Value sends the snapshot as text (cast to pg_snapshot in the statement).
 func (s Snapshot) Value() (driver.Value, error) { return s.String(), nil }
 
-// newSince returns the xmax and the in-progress ids of s as statement parameters: a row is
-// new since s when its transaction id is at or above the first or is among the second.
-func (s Snapshot) newSince() (string, pq.StringArray) {
-	xip := make(pq.StringArray, len(s.Xip))
-	for i, x := range s.Xip {
+// newlyVisible is the condition on a transaction id column of the rows that one snapshot
+// (from) does not see and a later one (to) does: an id at or above from's xmax or in its
+// in-progress list (two index lookups), seen by to. Its parameters, $1 to $3, are between's.
+func newlyVisible(column string) string {
+	return `(` + column + ` >= $1::xid8 OR ` + column + ` = ANY($2::xid8[]))
+		  AND pg_visible_in_snapshot(` + column + `, $3::pg_snapshot)`
+}
+
+func between(from, to Snapshot, more ...any) []any {
+	xip := make(pq.StringArray, len(from.Xip))
+	for i, x := range from.Xip {
 		xip[i] = strconv.FormatUint(x, 10)
 	}
-	return strconv.FormatUint(s.Xmax, 10), xip
+	return append([]any{strconv.FormatUint(from.Xmax, 10), xip, to}, more...)
 }
 
 // Tick is one entry of live_ticks: a snapshot the feed took when something new was visible.
@@ -188,24 +194,30 @@ type LiveScan struct {
 	WriteXID uint64 `db:"write_xid"`
 }
 
+// liveScanMatch keeps the scans the actor may see that match a LiveScanFilter; its parameters,
+// $4 to $6, are scanMatchParams'.
+const liveScanMatch = `($4::bigint IS NULL OR area_id = $4)
+		  AND (cardinality($5::text[]) = 0 OR kind = ANY($5))
+		  AND ($6::bigint IS NULL OR area_id = $6)`
+
+func (f LiveScanFilter) scanMatchParams(a Actor) []any {
+	return []any{f.AreaID, kindParams(f.Kinds), a.scopeParam()}
+}
+
 // LiveScans returns up to limit scans the actor may see, matching the filter, whose
 // transactions from does not see and to does: what became visible between the two ticks, in
 // transaction id, then scan id order.
 func (s *Store) LiveScans(ctx context.Context, a Actor, from, to Snapshot, f LiveScanFilter, limit int) ([]LiveScan, error) {
-	xmax, xip := from.newSince()
 	var scans []LiveScan
+	args := append(between(from, to, f.scanMatchParams(a)...), f.AfterXID, f.AfterID, limit)
 	err := s.db.SelectContext(ctx, &scans, `
 		SELECT `+scanColumns+`, write_xid
 		FROM scans
-		WHERE (write_xid >= $1::xid8 OR write_xid = ANY($2::xid8[]))
-		  AND pg_visible_in_snapshot(write_xid, $3::pg_snapshot)
-		  AND (write_xid, id) > ($4::xid8, $5)
-		  AND ($6::bigint IS NULL OR area_id = $6)
-		  AND (cardinality($7::text[]) = 0 OR kind = ANY($7))
-		  AND ($8::bigint IS NULL OR area_id = $8)
+		WHERE `+newlyVisible("write_xid")+`
+		  AND `+liveScanMatch+`
+		  AND (write_xid, id) > ($7::xid8, $8)
 		ORDER BY write_xid, id
-		LIMIT $9`, xmax, xip, to, f.AfterXID, f.AfterID,
-		f.AreaID, kindParams(f.Kinds), a.scopeParam(), limit)
+		LIMIT $9`, args...)
 	return scans, wrap(err, "read the live scans")
 }
 
@@ -214,16 +226,15 @@ func (s *Store) LiveScans(ctx context.Context, a Actor, from, to Snapshot, f Liv
 // recorded), in id order: the log up to the oldest tick kept, for resuming from before it.
 func (s *Store) ScansSeenBy(ctx context.Context, a Actor, snap Snapshot, afterID int64, f LiveScanFilter, limit int) ([]*Scan, error) {
 	var scans []*Scan
+	args := append([]any{afterID, snap, limit}, f.scanMatchParams(a)...)
 	err := s.db.SelectContext(ctx, &scans, `
 		SELECT `+scanColumns+`
 		FROM scans
 		WHERE id > $1
 		  AND (write_xid IS NULL OR pg_visible_in_snapshot(write_xid, $2::pg_snapshot))
-		  AND ($3::bigint IS NULL OR area_id = $3)
-		  AND (cardinality($4::text[]) = 0 OR kind = ANY($4))
-		  AND ($5::bigint IS NULL OR area_id = $5)
+		  AND `+liveScanMatch+`
 		ORDER BY id
-		LIMIT $6`, afterID, snap, f.AreaID, kindParams(f.Kinds), a.scopeParam(), limit)
+		LIMIT $3`, args...)
 	return scans, wrap(err, "read the scan log")
 }
 
@@ -245,27 +256,23 @@ type LiveBill struct {
 // now, in transaction id, then bill id order. A bill changed again since to is left for the
 // tick that sees that change.
 func (s *Store) LiveBills(ctx context.Context, from, to Snapshot) ([]LiveBill, error) {
-	xmax, xip := from.newSince()
 	var bills []LiveBill
 	err := s.db.SelectContext(ctx, &bills, `
 		SELECT `+billColumns+`, change_xid
 		FROM bills
-		WHERE (change_xid >= $1::xid8 OR change_xid = ANY($2::xid8[]))
-		  AND pg_visible_in_snapshot(change_xid, $3::pg_snapshot)
-		ORDER BY change_xid, id`, xmax, xip, to)
+		WHERE `+newlyVisible("change_xid")+`
+		ORDER BY change_xid, id`, between(from, to)...)
 	return bills, wrap(err, "read the changed bills")
 }
 
 // LiveBillDeletions returns the ids of the transactions that deleted bills, which from does
 // not see and to does, lowest first, each once.
 func (s *Store) LiveBillDeletions(ctx context.Context, from, to Snapshot) ([]uint64, error) {
-	xmax, xip := from.newSince()
 	var xids []uint64
 	err := s.db.SelectContext(ctx, &xids, `
 		SELECT DISTINCT write_xid
 		FROM bill_deletions
-		WHERE (write_xid >= $1::xid8 OR write_xid = ANY($2::xid8[]))
-		  AND pg_visible_in_snapshot(write_xid, $3::pg_snapshot)
-		ORDER BY write_xid`, xmax, xip, to)
+		WHERE `+newlyVisible("write_xid")+`
+		ORDER BY write_xid`, between(from, to)...)
 	return xids, wrap(err, "read the deleted bills")
 }
