@@ -162,7 +162,7 @@ func (h *Hub) replayScans(ctx context.Context, f ScanFilter, send func(*db.Scan)
 }
 
 // resumePoint returns the tick before the one that saw the scan and the scan's position.
-// A scan older than every tick kept (ticks last a day; scans logged before the feed have no
+// A scan older than every tick kept (ticks last an hour; scans logged before the feed have no
 // transaction id) is resumed by id: the log up to the oldest tick is sent first, in id order.
 func (h *Hub) resumePoint(ctx context.Context, q batchQuery, scanID int64, send func(*db.Scan) bool) (db.Tick, Position, error) {
 	xid, err := h.store.ScanWriteXID(ctx, scanID)

@@ -68,19 +68,21 @@ CREATE TABLE live_ticks (
 -- Finds the first tick that sees a transaction (resuming `after` a scan): xmax grows with id.
 CREATE INDEX live_ticks_xmax ON live_ticks (pg_snapshot_xmax(snap));
 
--- tt_live_tick records a tick when something new is visible and returns the latest tick. The
--- table lock makes tickers (every instance polls) take turns, and each takes its snapshot
--- after the lock, so each tick sees everything the one before saw (the batches never overlap)
--- and ticks commit in id order (a reader that sees tick k sees every tick before it). Only
--- tickers take this lock; no write transaction waits for it.
+-- tt_live_tick records a tick when something new is visible and returns the latest tick. A
+-- transaction-scoped advisory lock (two-key form, keyed on this table's oid) makes tickers
+-- (every instance polls) take turns, and each takes its snapshot after the lock, so each tick
+-- sees everything the one before saw (the batches never overlap) and ticks commit in id order
+-- (a reader that sees tick k sees every tick before it). Only tickers take this lock; no write
+-- transaction waits for it. It is not a table lock, which would collide with autovacuum of
+-- this table (cancelled after a second's stall, every time), nor a row lock, which writes.
 -- Something is new when a committed row has a transaction id at or above the latest tick's
 -- xmax, or one that was in progress then. One INSERT ... SELECT checks that and takes the
 -- snapshot, so the batch's flags are exact. The checks are max() and min() so that each is
 -- one step down an index whatever the planner estimates (an EXISTS with a parameter was
 -- planned as a sequential scan). A transaction held open stays in the in-progress list: one
 -- probe, it never widens what is read. When nothing is new the INSERT inserts nothing and
--- the call writes nothing. Ticks and deletions older than a day are dropped now and then:
--- `after` resumes within that.
+-- the call writes nothing. Ticks and deletions older than an hour are dropped now and then
+-- (a busy instance ticks up to 66 times a second): `after` resumes exactly within that.
 -- +goose StatementBegin
 CREATE FUNCTION tt_live_tick(OUT tick_id bigint, OUT tick_snap pg_snapshot, OUT tick_scans boolean,
                              OUT tick_bills boolean) LANGUAGE plpgsql AS $$
@@ -88,7 +90,7 @@ DECLARE
     seen pg_snapshot;
     fresh record;
 BEGIN
-    LOCK TABLE live_ticks IN EXCLUSIVE MODE;
+    PERFORM pg_advisory_xact_lock('live_ticks'::regclass::oid::integer, 0);
     SELECT id, snap, scans, bills INTO tick_id, tick_snap, tick_scans, tick_bills
     FROM live_ticks ORDER BY id DESC LIMIT 1;
     IF tick_id IS NULL THEN
@@ -120,8 +122,8 @@ BEGIN
     tick_scans := fresh.scans;
     tick_bills := fresh.bills;
     IF tick_id % 1000 = 0 THEN
-        DELETE FROM live_ticks WHERE at < now() - interval '1 day' AND id < tick_id;
-        DELETE FROM bill_deletions WHERE deleted_at < now() - interval '1 day';
+        DELETE FROM live_ticks WHERE at < now() - interval '1 hour' AND id < tick_id;
+        DELETE FROM bill_deletions WHERE deleted_at < now() - interval '1 hour';
     END IF;
 END $$;
 -- +goose StatementEnd
