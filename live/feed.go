@@ -159,6 +159,12 @@ func (f *feed) poll(ctx context.Context) error {
 		f.last = latest
 		return nil
 	}
+	if latest.ID < f.last.ID { // the ticks went back (a restored database): start from here
+		f.hub.opts.Logger.Warn("live: the feed's ticks went back; following the database from now", "was", f.last.ID, "now", latest.ID)
+		f.last, f.published = latest, Position{}
+		f.hub.publish(Event{Resync: true})
+		return nil
+	}
 	for f.last.ID < latest.ID {
 		ticks := []db.Tick{latest} // the usual case: the one tick just taken
 		if latest.ID != f.last.ID+1 {
