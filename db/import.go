@@ -154,8 +154,8 @@ type ImportSettings struct {
 	ChildrenPerParent int
 }
 
-// MaxImportFileName bounds the file name a job keeps.
-const MaxImportFileName = 255
+// maxImportFileName bounds the file name a job keeps.
+const maxImportFileName = 255
 
 // MayImport refuses anyone but an admin (and the server): FORBIDDEN, or UNAUTHENTICATED
 // for nobody. Uploads are refused by it before their body is read.
@@ -179,8 +179,8 @@ func (s *Store) StartImportJob(ctx context.Context, a Actor, nj NewImportJob) (*
 	if len(name) == 0 {
 		name = []rune("upload")
 	}
-	if len(name) > MaxImportFileName {
-		name = name[len(name)-MaxImportFileName:]
+	if len(name) > maxImportFileName {
+		name = name[len(name)-maxImportFileName:]
 	}
 	job := &ImportJob{}
 	err := s.db.GetContext(ctx, job, `
