@@ -37,6 +37,52 @@ func (s *Store) BagByQR(ctx context.Context, a Actor, rawQR string) (*Bag, error
 	return &bag, nil
 }
 
+// BagWithChildren is BagByQR and the bag's first page of children (ChildrenOfParents' page)
+// in one statement: a bag tree asks for both. Children is up to page.Limit children the actor
+// may see, oldest link first, and HasNext tells that more follow; a child bag has none.
+func (s *Store) BagWithChildren(ctx context.Context, a Actor, rawQR string, page Page) (*Bag, []*Bag, bool, error) {
+	code, err := anyCode(rawQR)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	var rows []*treeRow
+	err = s.db.SelectContext(ctx, &rows, `
+		WITH bag AS (SELECT `+bagColumns+` FROM bags WHERE qr = $1)
+		SELECT 0 AS depth, `+bagColumns+` FROM bag
+		UNION ALL
+		SELECT 1, `+qualified("c", bagColumns)+`
+		FROM bag CROSS JOIN LATERAL (
+			SELECT `+bagColumns+`
+			FROM bags
+			WHERE parent_id = bag.id AND id > $2 AND ($4::bigint IS NULL OR area_id = $4)
+			ORDER BY id
+			LIMIT $3
+		) c
+		ORDER BY depth, id`, code, page.AfterID, page.Limit+1, a.scopeParam())
+	if err != nil {
+		return nil, nil, false, wrap(err, "fetch bag with children")
+	}
+	if len(rows) == 0 {
+		return nil, nil, false, nil
+	}
+	bag := &rows[0].Bag
+	if err := a.checkBag(bag); err != nil {
+		return nil, nil, false, err
+	}
+	children := make([]*Bag, len(rows)-1)
+	for i, row := range rows[1:] {
+		children[i] = &row.Bag
+	}
+	children, more := trim(children, page)
+	return bag, children, more, nil
+}
+
+// treeRow is a row of BagWithChildren: the bag (depth 0) or one of its children (depth 1).
+type treeRow struct {
+	Depth int `db:"depth"`
+	Bag
+}
+
 // ScanParent registers the parent bag if it is new (in the scanning user's area; none for
 // admins and billers) and logs PARENT_SCANNED, in one transaction. A parent of an area the
 // actor may not see is FORBIDDEN and nothing is logged.

@@ -103,6 +103,46 @@ func (s *Store) BillByNumber(ctx context.Context, number string) (*Bill, error) 
 	return &bill, wrap(err, "fetch bill by number")
 }
 
+// BillWithParentBags is BillByNumber and the bill's first page of parent bags
+// (ParentBagsOfBills' page: the parents the actor may see, in link order, Pos the link id) in
+// one statement: a bill page asks for both. A bill none of whose parents the actor sees takes
+// a second statement for the bill alone.
+func (s *Store) BillWithParentBags(ctx context.Context, a Actor, number string, page Page) (*Bill, []*OwnedBag, bool, error) {
+	var rows []*billParentRow
+	err := s.reader().SelectContext(ctx, &rows, `
+		SELECT `+qualifiedAs("b", billColumns, "bill")+`, b.id AS owner_id, l.link_id AS pos, `+qualified("l", bagColumns)+`
+		FROM bills b
+		CROSS JOIN LATERAL (
+			SELECT bb.id AS link_id, `+qualified("g", bagColumns)+`
+			FROM bill_bags bb
+			JOIN bags g ON g.id = bb.bag_id
+			WHERE bb.bill_id = b.id AND bb.id > $2 AND ($4::bigint IS NULL OR g.area_id = $4)
+			ORDER BY bb.id
+			LIMIT $3
+		) l
+		WHERE b.bill_number = $1
+		ORDER BY l.link_id`, NormalizeBillNumber(number), page.AfterID, page.Limit+1, a.scopeParam())
+	if err != nil {
+		return nil, nil, false, wrap(err, "fetch bill with parent bags")
+	}
+	if len(rows) == 0 {
+		bill, err := s.BillByNumber(ctx, number)
+		return bill, nil, false, err
+	}
+	parents := make([]*OwnedBag, len(rows))
+	for i, row := range rows {
+		parents[i] = &row.OwnedBag
+	}
+	parents, more := trim(parents, page)
+	return &rows[0].Bill, parents, more, nil
+}
+
+// billParentRow is a row of BillWithParentBags: the bill (the same on every row) and one parent.
+type billParentRow struct {
+	Bill Bill `db:"bill"`
+	OwnedBag
+}
+
 // CompleteBill closes a bill with at least one parent bag, as the actor (completedBy), and
 // logs BILL_COMPLETED in the audit log in the same transaction. An empty or already completed
 // bill is CONFLICT.

@@ -204,6 +204,17 @@ func qualified(alias, columns string) string {
 	return strings.Join(names, ", ")
 }
 
+// qualifiedAs is qualified with each column named prefix.column, the name sqlx gives the
+// fields of a struct field tagged prefix (a row of two records whose column names overlap).
+func qualifiedAs(alias, columns, prefix string) string {
+	names := strings.Split(columns, ",")
+	for i, name := range names {
+		name = strings.TrimSpace(name)
+		names[i] = alias + "." + name + ` AS "` + prefix + "." + name + `"`
+	}
+	return strings.Join(names, ", ")
+}
+
 // Node is what the GraphQL Node interface binds to: a record that has a global id.
 type Node interface{ isNode() }
 

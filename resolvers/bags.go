@@ -58,3 +58,6 @@ func (r *Resolver) bagFilter(ctx context.Context, f *model.BagFilter) (db.BagFil
 	}
 	return out, nil
 }
+
+// bagTypes are the types a Bag selection's fragments may name.
+var bagTypes = []string{"Bag", "Node"}

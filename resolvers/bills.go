@@ -1,7 +1,11 @@
 package resolvers
 
 import (
+	"context"
 	"time"
+
+	"tracetrack/auth"
+	"tracetrack/loaders"
 
 	"tracetrack/apperr"
 	"tracetrack/db"
@@ -62,3 +66,25 @@ func integrityReport(problems []db.IntegrityIssue, at time.Time) *model.Integrit
 	}
 	return report
 }
+
+// billByNumber returns the bill with the number; when the query asks for its parentBags, the
+// first page comes in the same statement and primes the parentBags loader.
+func (r *Resolver) billByNumber(ctx context.Context, number string) (*db.Bill, error) {
+	page, planned := nestedPage(ctx, billTypes, "parentBags", 50)
+	if !planned {
+		return r.Store.BillByNumber(ctx, number)
+	}
+	bill, parents, more, err := r.Store.BillWithParentBags(ctx, auth.ActorFrom(ctx), number, page)
+	if err != nil || bill == nil {
+		return nil, err
+	}
+	loaded := loaders.Page[*db.Bag]{Items: make([]*db.Bag, len(parents)), Positions: make([]int64, len(parents)), HasNext: more}
+	for i, p := range parents {
+		loaded.Items[i], loaded.Positions[i] = &p.Bag, p.Pos
+	}
+	loaders.For(ctx).ParentBags().Prime(ctx, loaders.PageKey{OwnerID: bill.ID, Page: page}, loaded)
+	return bill, nil
+}
+
+// billTypes are the types a Bill selection's fragments may name.
+var billTypes = []string{"Bill", "Node"}

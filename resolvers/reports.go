@@ -93,7 +93,7 @@ func (r *Resolver) auditTarget(ctx context.Context, e *db.AuditEntry) (db.Node, 
 	case db.AuditTargetUser:
 		return nodeOrNil(r.userOf(ctx, e.TargetID))
 	case db.AuditTargetBill:
-		return nodeOrNil(loaders.For(ctx).BillByID.Load(ctx, *e.TargetID)())
+		return nodeOrNil(loaders.For(ctx).BillByID().Load(ctx, *e.TargetID)())
 	}
 	return nil, nil
 }
