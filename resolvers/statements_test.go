@@ -151,9 +151,15 @@ func TestPlannedPagesMatchLoadedPages(t *testing.T) {
 				cursor := firstCursor(t, env, token)
 				planned, loaded = fmt.Sprintf(planned, cursor), fmt.Sprintf(loaded, cursor)
 			}
-			var p struct{ Bag struct{ Children json.RawMessage } }
+			var p struct {
+				Bag struct{ Children json.RawMessage }
+			}
 			var l struct {
-				Bags struct{ Edges []struct{ Node struct{ Children json.RawMessage } } }
+				Bags struct {
+					Edges []struct {
+						Node struct{ Children json.RawMessage }
+					}
+				}
 			}
 			env.MustDo(t, token, planned, nil, &p)
 			env.MustDo(t, token, loaded, nil, &l)
@@ -164,9 +170,15 @@ func TestPlannedPagesMatchLoadedPages(t *testing.T) {
 		for _, args := range []string{"(first: 7)", "(first: 50)", "(first: 0)"} {
 			planned := fmt.Sprintf(`{ bill(billNumber: "DEEP-2") { parentBags%s %s } }`, args, page)
 			loaded := fmt.Sprintf(`{ bills(first: 1, filter: {search: "DEEP-2"}) { edges { node { parentBags%s %s } } } }`, args, page)
-			var p struct{ Bill struct{ ParentBags json.RawMessage } }
+			var p struct {
+				Bill struct{ ParentBags json.RawMessage }
+			}
 			var l struct {
-				Bills struct{ Edges []struct{ Node struct{ ParentBags json.RawMessage } } }
+				Bills struct {
+					Edges []struct {
+						Node struct{ ParentBags json.RawMessage }
+					}
+				}
 			}
 			env.MustDo(t, token, planned, nil, &p)
 			env.MustDo(t, token, loaded, nil, &l)
