@@ -45,8 +45,7 @@ func (s *Store) BagWithChildren(ctx context.Context, a Actor, rawQR string, page
 	if err != nil {
 		return nil, nil, false, err
 	}
-	var rows []*treeRow
-	err = s.db.SelectContext(ctx, &rows, `
+	rows, err := s.db.QueryContext(ctx, `
 		WITH bag AS (SELECT `+bagColumns+` FROM bags WHERE qr = $1)
 		SELECT 0 AS depth, `+bagColumns+` FROM bag
 		UNION ALL
@@ -62,25 +61,28 @@ func (s *Store) BagWithChildren(ctx context.Context, a Actor, rawQR string, page
 	if err != nil {
 		return nil, nil, false, wrap(err, "fetch bag with children")
 	}
-	if len(rows) == 0 {
+	defer rows.Close()
+	var bags []*Bag
+	var depth int
+	dest := make([]any, 0, 1+bagColumnCount)
+	for rows.Next() {
+		bag := &Bag{}
+		if err := rows.Scan(append(append(dest[:0], &depth), bag.fields()...)...); err != nil {
+			return nil, nil, false, wrap(err, "read bag with children")
+		}
+		bags = append(bags, bag)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, false, wrap(err, "read bag with children")
+	}
+	if len(bags) == 0 {
 		return nil, nil, false, nil
 	}
-	bag := &rows[0].Bag
-	if err := a.checkBag(bag); err != nil {
+	if err := a.checkBag(bags[0]); err != nil {
 		return nil, nil, false, err
 	}
-	children := make([]*Bag, len(rows)-1)
-	for i, row := range rows[1:] {
-		children[i] = &row.Bag
-	}
-	children, more := trim(children, page)
-	return bag, children, more, nil
-}
-
-// treeRow is a row of BagWithChildren: the bag (depth 0) or one of its children (depth 1).
-type treeRow struct {
-	Depth int `db:"depth"`
-	Bag
+	children, more := trim(bags[1:], page)
+	return bags[0], children, more, nil
 }
 
 // ScanParent registers the parent bag if it is new (in the scanning user's area; none for

@@ -106,11 +106,11 @@ func (s *Store) BillByNumber(ctx context.Context, number string) (*Bill, error) 
 // BillWithParentBags is BillByNumber and the bill's first page of parent bags
 // (ParentBagsOfBills' page: the parents the actor may see, in link order, Pos the link id) in
 // one statement: a bill page asks for both. A bill none of whose parents the actor sees takes
-// a second statement for the bill alone.
+// a second statement for the bill alone. Every row repeats the bill; only the first one's
+// copy is decoded.
 func (s *Store) BillWithParentBags(ctx context.Context, a Actor, number string, page Page) (*Bill, []*OwnedBag, bool, error) {
-	var rows []*billParentRow
-	err := s.reader().SelectContext(ctx, &rows, `
-		SELECT `+qualifiedAs("b", billColumns, "bill")+`, b.id AS owner_id, l.link_id AS pos, `+qualified("l", bagColumns)+`
+	rows, err := s.reader().QueryContext(ctx, `
+		SELECT `+qualified("b", billColumns)+`, l.link_id, `+qualified("l", bagColumns)+`
 		FROM bills b
 		CROSS JOIN LATERAL (
 			SELECT bb.id AS link_id, `+qualified("g", bagColumns)+`
@@ -125,22 +125,37 @@ func (s *Store) BillWithParentBags(ctx context.Context, a Actor, number string, 
 	if err != nil {
 		return nil, nil, false, wrap(err, "fetch bill with parent bags")
 	}
-	if len(rows) == 0 {
+	defer rows.Close()
+	var bill *Bill
+	var parents []*OwnedBag
+	repeated := make([]any, billColumnCount)
+	for i := range repeated {
+		repeated[i] = new(sql.RawBytes)
+	}
+	dest := make([]any, 0, billColumnCount+1+bagColumnCount)
+	for rows.Next() {
+		billDest := repeated
+		if bill == nil {
+			bill = &Bill{}
+			billDest = bill.fields()
+		}
+		parent := &OwnedBag{}
+		dest = append(append(append(dest[:0], billDest...), &parent.Pos), parent.Bag.fields()...)
+		if err := rows.Scan(dest...); err != nil {
+			return nil, nil, false, wrap(err, "read bill with parent bags")
+		}
+		parent.OwnerID = bill.ID
+		parents = append(parents, parent)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, false, wrap(err, "read bill with parent bags")
+	}
+	if bill == nil {
 		bill, err := s.BillByNumber(ctx, number)
 		return bill, nil, false, err
 	}
-	parents := make([]*OwnedBag, len(rows))
-	for i, row := range rows {
-		parents[i] = &row.OwnedBag
-	}
 	parents, more := trim(parents, page)
-	return &rows[0].Bill, parents, more, nil
-}
-
-// billParentRow is a row of BillWithParentBags: the bill (the same on every row) and one parent.
-type billParentRow struct {
-	Bill Bill `db:"bill"`
-	OwnedBag
+	return bill, parents, more, nil
 }
 
 // CompleteBill closes a bill with at least one parent bag, as the actor (completedBy), and

@@ -104,6 +104,15 @@ type Bag struct {
 const bagColumns = `id, qr, type, status, area_id, parent_id, child_count, capacity, billed, created_by,
 	created_at, updated_at`
 
+// bagColumnCount is how many bagColumns there are.
+const bagColumnCount = 12
+
+// fields are the bag's fields in bagColumns order, for a statement read without sqlx.
+func (b *Bag) fields() []any {
+	return []any{&b.ID, &b.QR, &b.Type, &b.Status, &b.AreaID, &b.ParentID, &b.ChildCount, &b.Capacity, &b.Billed,
+		&b.CreatedByID, &b.CreatedAt, &b.UpdatedAt}
+}
+
 // Bill is a dispatch bill. The counters are kept by the database in the linking transaction.
 type Bill struct {
 	ID             int64      `db:"id"`
@@ -127,6 +136,15 @@ type Bill struct {
 // billColumns are the columns Bill reads.
 const billColumns = `id, bill_number, description, destination, vehicle_number, capacity, status,
 	parent_bag_count, child_bag_count, created_by, created_at, updated_at, completed_at, completed_by`
+
+// billColumnCount is how many billColumns there are.
+const billColumnCount = 14
+
+// fields are the bill's fields in billColumns order, for a statement read without sqlx.
+func (b *Bill) fields() []any {
+	return []any{&b.ID, &b.BillNumber, &b.Description, &b.Destination, &b.VehicleNumber, &b.Capacity, &b.Status,
+		&b.ParentBagCount, &b.ChildBagCount, &b.CreatedByID, &b.CreatedAt, &b.UpdatedAt, &b.CompletedAt, &b.CompletedByID}
+}
 
 // Scan is one entry of the append-only scan log. The ids may name rows that are gone.
 type Scan struct {
@@ -200,17 +218,6 @@ func qualified(alias, columns string) string {
 	names := strings.Split(columns, ",")
 	for i, name := range names {
 		names[i] = alias + "." + strings.TrimSpace(name)
-	}
-	return strings.Join(names, ", ")
-}
-
-// qualifiedAs is qualified with each column named prefix.column, the name sqlx gives the
-// fields of a struct field tagged prefix (a row of two records whose column names overlap).
-func qualifiedAs(alias, columns, prefix string) string {
-	names := strings.Split(columns, ",")
-	for i, name := range names {
-		name = strings.TrimSpace(name)
-		names[i] = alias + "." + name + ` AS "` + prefix + "." + name + `"`
 	}
 	return strings.Join(names, ", ")
 }
