@@ -5001,7 +5001,7 @@ func (ec *executionContext) _BagEdge_cursor(ctx context.Context, field graphql.C
 			return ec.fieldContext_BagEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -5012,7 +5012,7 @@ func (ec *executionContext) _BagEdge_cursor(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_BagEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BagEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("BagEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _BagEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.BagEdge) (ret graphql.Marshaler) {
@@ -5734,7 +5734,7 @@ func (ec *executionContext) _BillEdge_cursor(ctx context.Context, field graphql.
 			return ec.fieldContext_BillEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -5745,7 +5745,7 @@ func (ec *executionContext) _BillEdge_cursor(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_BillEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("BillEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _BillEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.BillEdge) (ret graphql.Marshaler) {
@@ -10185,7 +10185,7 @@ func (ec *executionContext) _ScanEdge_cursor(ctx context.Context, field graphql.
 			return ec.fieldContext_ScanEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -10196,7 +10196,7 @@ func (ec *executionContext) _ScanEdge_cursor(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_ScanEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScanEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ScanEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _ScanEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ScanEdge) (ret graphql.Marshaler) {

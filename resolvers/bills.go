@@ -39,13 +39,16 @@ func billFilter(f *model.BillFilter) (db.BillListFilter, error) {
 
 // billConnection maps a store page to the GraphQL connection.
 func billConnection(page *db.BillPage) *model.BillConnection {
+	edges := make([]model.BillEdge, len(page.Bills))
 	conn := &model.BillConnection{Edges: make([]*model.BillEdge, len(page.Bills)),
 		PageInfo: &model.PageInfo{HasNextPage: page.HasNext}, TotalCount: page.TotalCount}
 	for i, b := range page.Bills {
-		conn.Edges[i] = &model.BillEdge{Cursor: encodeCursor(b.ID), Node: b}
+		edges[i].Node = b
+		conn.Edges[i] = &edges[i]
 	}
-	if n := len(conn.Edges); n > 0 {
-		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor
+	if n := len(edges); n > 0 {
+		end := edges[n-1].Cursor()
+		conn.PageInfo.EndCursor = &end
 	}
 	return conn
 }

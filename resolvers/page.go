@@ -2,36 +2,18 @@ package resolvers
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"math"
-	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
 
 	"tracetrack/apperr"
 	"tracetrack/db"
-	"tracetrack/internal/scalar"
+	"tracetrack/graph/model"
 )
 
 // MaxPageSize caps `first` on every connection (the contract's 100).
 const MaxPageSize = 100
-
-// Cursors are opaque: base64 of "c:<id of the last row>". Every list is ordered by id (in one
-// direction or the other), so the id alone is a stable keyset position.
-func encodeCursor(id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("c:" + strconv.FormatInt(id, 10)))
-}
-
-func decodeCursor(cursor string) (int64, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err == nil && len(raw) > 2 && string(raw[:2]) == "c:" {
-		if id, err := strconv.ParseInt(string(raw[2:]), 10, 64); err == nil && id > 0 {
-			return id, nil
-		}
-	}
-	return 0, apperr.New(apperr.BadUserInput, "the cursor %s is not one this server gave out; pass an endCursor back unchanged", scalar.Quote(cursor))
-}
 
 // pageArgs checks first and after and returns the store's page request.
 func pageArgs(first *int, after *string, defaultSize int) (db.Page, error) {
@@ -44,7 +26,7 @@ func pageArgs(first *int, after *string, defaultSize int) (db.Page, error) {
 	}
 	page := db.Page{Limit: size}
 	if after != nil && *after != "" {
-		id, err := decodeCursor(*after)
+		id, err := model.DecodeCursor(*after)
 		if err != nil {
 			return db.Page{}, err
 		}
