@@ -62,12 +62,12 @@ func (s *Store) BagWithChildren(ctx context.Context, a Actor, rawQR string, page
 		return nil, nil, false, wrap(err, "fetch bag with children")
 	}
 	defer rows.Close()
-	var bags []*Bag
+	bags := make([]*Bag, 0, page.Limit+2)
 	var depth int
-	dest := make([]any, 0, 1+bagColumnCount)
+	read := newBagRows(page.Limit + 2)
 	for rows.Next() {
-		bag := &Bag{}
-		if err := rows.Scan(append(append(dest[:0], &depth), bag.fields()...)...); err != nil {
+		bag, err := read.scan(rows, &depth)
+		if err != nil {
 			return nil, nil, false, wrap(err, "read bag with children")
 		}
 		bags = append(bags, bag)

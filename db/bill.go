@@ -108,7 +108,7 @@ func (s *Store) BillByNumber(ctx context.Context, number string) (*Bill, error) 
 // one statement: a bill page asks for both. A bill none of whose parents the actor sees takes
 // a second statement for the bill alone. Every row repeats the bill; only the first one's
 // copy is decoded.
-func (s *Store) BillWithParentBags(ctx context.Context, a Actor, number string, page Page) (*Bill, []*OwnedBag, bool, error) {
+func (s *Store) BillWithParentBags(ctx context.Context, a Actor, number string, page Page) (*Bill, *BagPage, error) {
 	rows, err := s.reader().QueryContext(ctx, `
 		SELECT `+qualified("b", billColumns)+`, l.link_id, `+qualified("l", bagColumns)+`
 		FROM bills b
@@ -123,39 +123,47 @@ func (s *Store) BillWithParentBags(ctx context.Context, a Actor, number string, 
 		WHERE b.bill_number = $1
 		ORDER BY l.link_id`, NormalizeBillNumber(number), page.AfterID, page.Limit+1, a.scopeParam())
 	if err != nil {
-		return nil, nil, false, wrap(err, "fetch bill with parent bags")
+		return nil, nil, wrap(err, "fetch bill with parent bags")
 	}
 	defer rows.Close()
 	var bill *Bill
-	var parents []*OwnedBag
+	parents := &BagPage{Bags: make([]*Bag, 0, page.Limit+1), Positions: make([]int64, 0, page.Limit+1)}
 	repeated := make([]any, billColumnCount)
 	for i := range repeated {
 		repeated[i] = new(sql.RawBytes)
 	}
-	dest := make([]any, 0, billColumnCount+1+bagColumnCount)
+	read := newBagRows(page.Limit + 1)
+	lead := make([]any, 0, billColumnCount+1)
+	var link int64
 	for rows.Next() {
 		billDest := repeated
 		if bill == nil {
 			bill = &Bill{}
 			billDest = bill.fields()
 		}
-		parent := &OwnedBag{}
-		dest = append(append(append(dest[:0], billDest...), &parent.Pos), parent.Bag.fields()...)
-		if err := rows.Scan(dest...); err != nil {
-			return nil, nil, false, wrap(err, "read bill with parent bags")
+		parent, err := read.scan(rows, append(append(lead[:0], billDest...), &link)...)
+		if err != nil {
+			return nil, nil, wrap(err, "read bill with parent bags")
 		}
-		parent.OwnerID = bill.ID
-		parents = append(parents, parent)
+		parents.Bags, parents.Positions = append(parents.Bags, parent), append(parents.Positions, link)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, false, wrap(err, "read bill with parent bags")
+		return nil, nil, wrap(err, "read bill with parent bags")
 	}
 	if bill == nil {
 		bill, err := s.BillByNumber(ctx, number)
-		return bill, nil, false, err
+		return bill, &BagPage{}, err
 	}
-	parents, more := trim(parents, page)
-	return bill, parents, more, nil
+	parents.Bags, parents.HasNext = trim(parents.Bags, page)
+	parents.Positions = parents.Positions[:len(parents.Bags)]
+	return bill, parents, nil
+}
+
+// BagPage is a page of bags with each one's keyset position in its list.
+type BagPage struct {
+	Bags      []*Bag
+	Positions []int64
+	HasNext   bool
 }
 
 // CompleteBill closes a bill with at least one parent bag, as the actor (completedBy), and

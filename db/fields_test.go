@@ -6,11 +6,11 @@ import (
 	"testing"
 )
 
-// TestFieldsFollowColumns: the hand-written scan lists (fields) name, in order, the struct
-// fields whose db tags are the column lists, so a column added to one and not the other fails.
+// TestFieldsFollowColumns: the hand-written scan list (fields) names, in order, the struct
+// fields whose db tags are the column list, so a column added to one and not the other fails.
+// (bagRows and readScans are checked against sqlx's reads of the same rows.)
 func TestFieldsFollowColumns(t *testing.T) {
-	bag, bill := &Bag{}, &Bill{}
-	checkFields(t, bag, bag.fields(), bagColumns, bagColumnCount)
+	bill := &Bill{}
 	checkFields(t, bill, bill.fields(), billColumns, billColumnCount)
 }
 

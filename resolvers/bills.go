@@ -77,15 +77,12 @@ func (r *Resolver) billByNumber(ctx context.Context, number string) (*db.Bill, e
 	if !planned {
 		return r.Store.BillByNumber(ctx, number)
 	}
-	bill, parents, more, err := r.Store.BillWithParentBags(ctx, auth.ActorFrom(ctx), number, page)
+	bill, parents, err := r.Store.BillWithParentBags(ctx, auth.ActorFrom(ctx), number, page)
 	if err != nil || bill == nil {
 		return nil, err
 	}
-	loaded := loaders.Page[*db.Bag]{Items: make([]*db.Bag, len(parents)), Positions: make([]int64, len(parents)), HasNext: more}
-	for i, p := range parents {
-		loaded.Items[i], loaded.Positions[i] = &p.Bag, p.Pos
-	}
-	loaders.For(ctx).ParentBags().Prime(ctx, loaders.PageKey{OwnerID: bill.ID, Page: page}, loaded)
+	loaders.For(ctx).ParentBags().Prime(ctx, loaders.PageKey{OwnerID: bill.ID, Page: page},
+		loaders.Page[*db.Bag]{Items: parents.Bags, Positions: parents.Positions, HasNext: parents.HasNext})
 	return bill, nil
 }
 
