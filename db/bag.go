@@ -45,19 +45,7 @@ func (s *Store) BagWithChildren(ctx context.Context, a Actor, rawQR string, page
 	if err != nil {
 		return nil, nil, false, err
 	}
-	rows, err := s.db.QueryContext(ctx, `
-		WITH bag AS (SELECT `+bagColumns+` FROM bags WHERE qr = $1)
-		SELECT 0 AS depth, `+bagColumns+` FROM bag
-		UNION ALL
-		SELECT 1, `+qualified("c", bagColumns)+`
-		FROM bag CROSS JOIN LATERAL (
-			SELECT `+bagColumns+`
-			FROM bags
-			WHERE parent_id = bag.id AND id > $2 AND ($4::bigint IS NULL OR area_id = $4)
-			ORDER BY id
-			LIMIT $3
-		) c
-		ORDER BY depth, id`, code, page.AfterID, page.Limit+1, a.scopeParam())
+	rows, err := s.db.QueryContext(ctx, bagWithChildrenQuery, code, page.AfterID, page.Limit+1, a.scopeParam())
 	if err != nil {
 		return nil, nil, false, wrap(err, "fetch bag with children")
 	}
@@ -84,6 +72,23 @@ func (s *Store) BagWithChildren(ctx context.Context, a Actor, rawQR string, page
 	children, more := trim(bags[1:], page)
 	return bags[0], children, more, nil
 }
+
+// bagWithChildrenQuery is BagWithChildren's statement: the bag (depth 0), then its page of
+// children (depth 1). $1 the QR, $2 the position after which the page starts, $3 its rows, $4
+// the actor's area scope.
+var bagWithChildrenQuery = `
+		WITH bag AS (SELECT ` + bagColumns + ` FROM bags WHERE qr = $1)
+		SELECT 0 AS depth, ` + bagColumns + ` FROM bag
+		UNION ALL
+		SELECT 1, ` + qualified("c", bagColumns) + `
+		FROM bag CROSS JOIN LATERAL (
+			SELECT ` + bagColumns + `
+			FROM bags
+			WHERE parent_id = bag.id AND id > $2 AND ($4::bigint IS NULL OR area_id = $4)
+			ORDER BY id
+			LIMIT $3
+		) c
+		ORDER BY depth, id`
 
 // ScanParent registers the parent bag if it is new (in the scanning user's area; none for
 // admins and billers) and logs PARENT_SCANNED, in one transaction. A parent of an area the

@@ -109,19 +109,7 @@ func (s *Store) BillByNumber(ctx context.Context, number string) (*Bill, error) 
 // a second statement for the bill alone. Every row repeats the bill; only the first one's
 // copy is decoded.
 func (s *Store) BillWithParentBags(ctx context.Context, a Actor, number string, page Page) (*Bill, *BagPage, error) {
-	rows, err := s.reader().QueryContext(ctx, `
-		SELECT `+qualified("b", billColumns)+`, l.link_id, `+qualified("l", bagColumns)+`
-		FROM bills b
-		CROSS JOIN LATERAL (
-			SELECT bb.id AS link_id, `+qualified("g", bagColumns)+`
-			FROM bill_bags bb
-			JOIN bags g ON g.id = bb.bag_id
-			WHERE bb.bill_id = b.id AND bb.id > $2 AND ($4::bigint IS NULL OR g.area_id = $4)
-			ORDER BY bb.id
-			LIMIT $3
-		) l
-		WHERE b.bill_number = $1
-		ORDER BY l.link_id`, NormalizeBillNumber(number), page.AfterID, page.Limit+1, a.scopeParam())
+	rows, err := s.reader().QueryContext(ctx, billWithParentBagsQuery, NormalizeBillNumber(number), page.AfterID, page.Limit+1, a.scopeParam())
 	if err != nil {
 		return nil, nil, wrap(err, "fetch bill with parent bags")
 	}
@@ -158,6 +146,23 @@ func (s *Store) BillWithParentBags(ctx context.Context, a Actor, number string, 
 	parents.Positions = parents.Positions[:len(parents.Bags)]
 	return bill, parents, nil
 }
+
+// billWithParentBagsQuery is BillWithParentBags' statement: the bill on every row with one of
+// its page of parents. $1 the bill number, $2 the link after which the page starts, $3 its
+// rows, $4 the actor's area scope.
+var billWithParentBagsQuery = `
+		SELECT ` + qualified("b", billColumns) + `, l.link_id, ` + qualified("l", bagColumns) + `
+		FROM bills b
+		CROSS JOIN LATERAL (
+			SELECT bb.id AS link_id, ` + qualified("g", bagColumns) + `
+			FROM bill_bags bb
+			JOIN bags g ON g.id = bb.bag_id
+			WHERE bb.bill_id = b.id AND bb.id > $2 AND ($4::bigint IS NULL OR g.area_id = $4)
+			ORDER BY bb.id
+			LIMIT $3
+		) l
+		WHERE b.bill_number = $1
+		ORDER BY l.link_id`
 
 // BagPage is a page of bags with each one's keyset position in its list.
 type BagPage struct {
