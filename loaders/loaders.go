@@ -55,15 +55,17 @@ type Loaders struct {
 	// Actor is whose scope every batch applies.
 	Actor db.Actor
 
-	bagByID        lazy[int64, *db.Bag]
-	billByID       lazy[int64, *db.Bill]
-	userByID       lazy[int64, *db.User]
-	billOfBag      lazy[int64, *db.Bill]
-	children       lazy[PageKey, Page[*db.Bag]]
-	parentBags     lazy[PageKey, Page[*db.Bag]]
-	parentBagCount lazy[int64, int]
-	scansOfBag     lazy[PageKey, Page[*db.Scan]]
-	returnedBags   lazy[PageKey, Page[*db.ReturnedBag]]
+	bagByID  lazy[int64, *db.Bag]
+	billByID lazy[int64, *db.Bill]
+	userByID lazy[int64, *db.User]
+	// returnTicketByID: the audit log's ticket targets.
+	returnTicketByID lazy[int64, *db.ReturnTicket]
+	billOfBag        lazy[int64, *db.Bill]
+	children         lazy[PageKey, Page[*db.Bag]]
+	parentBags       lazy[PageKey, Page[*db.Bag]]
+	parentBagCount   lazy[int64, int]
+	scansOfBag       lazy[PageKey, Page[*db.Scan]]
+	returnedBags     lazy[PageKey, Page[*db.ReturnedBag]]
 }
 
 // New returns a fresh set of loaders over the store for the actor.
@@ -89,6 +91,14 @@ func (l *Loaders) BillByID() *dataloader.Loader[int64, *db.Bill] {
 func (l *Loaders) UserByID() *dataloader.Loader[int64, *db.User] {
 	return l.userByID.get(l, func(l *Loaders) *dataloader.Loader[int64, *db.User] {
 		return newLoader(l.settings, "user_by_id", byKey(as(l.Actor, l.store.UsersByIDs), func(u *db.User) (int64, *db.User) { return u.ID, u }))
+	})
+}
+
+// ReturnTicketByID loads return tickets by id (the audit log's ticket targets).
+func (l *Loaders) ReturnTicketByID() *dataloader.Loader[int64, *db.ReturnTicket] {
+	return l.returnTicketByID.get(l, func(l *Loaders) *dataloader.Loader[int64, *db.ReturnTicket] {
+		return newLoader(l.settings, "return_ticket_by_id", byKey(as(l.Actor, l.store.ReturnTicketsByIDs),
+			func(t *db.ReturnTicket) (int64, *db.ReturnTicket) { return t.ID, t }))
 	})
 }
 
@@ -139,6 +149,7 @@ func (l *Loaders) ClearAll() {
 	l.bagByID.clear()
 	l.billByID.clear()
 	l.userByID.clear()
+	l.returnTicketByID.clear()
 	l.billOfBag.clear()
 	l.children.clear()
 	l.parentBags.clear()
