@@ -81,13 +81,7 @@ var bagWithChildrenQuery = `
 		SELECT 0 AS depth, ` + bagColumns + ` FROM bag
 		UNION ALL
 		SELECT 1, ` + qualified("c", bagColumns) + `
-		FROM bag CROSS JOIN LATERAL (
-			SELECT ` + bagColumns + `
-			FROM bags
-			WHERE parent_id = bag.id AND id > $2 AND ($4::bigint IS NULL OR area_id = $4)
-			ORDER BY id
-			LIMIT $3
-		) c
+		FROM bag CROSS JOIN LATERAL (` + childrenPage("bag.id") + `) c
 		ORDER BY depth, id`
 
 // ScanParent registers the parent bag if it is new (in the scanning user's area; none for

@@ -153,14 +153,7 @@ func (s *Store) BillWithParentBags(ctx context.Context, a Actor, number string, 
 var billWithParentBagsQuery = `
 		SELECT ` + qualified("b", billColumns) + `, l.link_id, ` + qualified("l", bagColumns) + `
 		FROM bills b
-		CROSS JOIN LATERAL (
-			SELECT bb.id AS link_id, ` + qualified("g", bagColumns) + `
-			FROM bill_bags bb
-			JOIN bags g ON g.id = bb.bag_id
-			WHERE bb.bill_id = b.id AND bb.id > $2 AND ($4::bigint IS NULL OR g.area_id = $4)
-			ORDER BY bb.id
-			LIMIT $3
-		) l
+		CROSS JOIN LATERAL (` + parentBagsPage("b.id") + `) l
 		WHERE b.bill_number = $1
 		ORDER BY l.link_id`
 
