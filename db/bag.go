@@ -37,6 +37,53 @@ func (s *Store) BagByQR(ctx context.Context, a Actor, rawQR string) (*Bag, error
 	return &bag, nil
 }
 
+// BagWithChildren is BagByQR and the bag's first page of children (ChildrenOfParents' page)
+// in one statement: a bag tree asks for both. Children is up to page.Limit children the actor
+// may see, oldest link first, and HasNext tells that more follow; a child bag has none.
+func (s *Store) BagWithChildren(ctx context.Context, a Actor, rawQR string, page Page) (*Bag, []*Bag, bool, error) {
+	code, err := anyCode(rawQR)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	rows, err := s.db.QueryContext(ctx, bagWithChildrenQuery, code, page.AfterID, page.Limit+1, a.scopeParam())
+	if err != nil {
+		return nil, nil, false, wrap(err, "fetch bag with children")
+	}
+	defer rows.Close()
+	bags := make([]*Bag, 0, page.Limit+2)
+	var depth int
+	read := newBagRows(page.Limit + 2)
+	for rows.Next() {
+		bag, err := read.scan(rows, &depth)
+		if err != nil {
+			return nil, nil, false, wrap(err, "read bag with children")
+		}
+		bags = append(bags, bag)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, false, wrap(err, "read bag with children")
+	}
+	if len(bags) == 0 {
+		return nil, nil, false, nil
+	}
+	if err := a.checkBag(bags[0]); err != nil {
+		return nil, nil, false, err
+	}
+	children, more := trim(bags[1:], page)
+	return bags[0], children, more, nil
+}
+
+// bagWithChildrenQuery is BagWithChildren's statement: the bag (depth 0), then its page of
+// children (depth 1). $1 the QR, $2 the position after which the page starts, $3 its rows, $4
+// the actor's area scope.
+var bagWithChildrenQuery = `
+		WITH bag AS (SELECT ` + bagColumns + ` FROM bags WHERE qr = $1)
+		SELECT 0 AS depth, ` + bagColumns + ` FROM bag
+		UNION ALL
+		SELECT 1, ` + qualified("c", bagColumns) + `
+		FROM bag CROSS JOIN LATERAL (` + childrenPage("bag.id") + `) c
+		ORDER BY depth, id`
+
 // ScanParent registers the parent bag if it is new (in the scanning user's area; none for
 // admins and billers) and logs PARENT_SCANNED, in one transaction. A parent of an area the
 // actor may not see is FORBIDDEN and nothing is logged.

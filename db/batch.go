@@ -67,37 +67,52 @@ type OwnedBag struct {
 // Only children the actor may see (a child has its parent's area).
 func (s *Store) ChildrenOfParents(ctx context.Context, a Actor, parentIDs []int64, page Page) ([]*OwnedBag, error) {
 	var rows []*OwnedBag
-	err := s.db.SelectContext(ctx, &rows, `
-		SELECT p.id AS owner_id, c.id AS pos, `+qualified("c", bagColumns)+`
-		FROM unnest($1::bigint[]) AS p(id)
-		CROSS JOIN LATERAL (
-			SELECT `+bagColumns+`
-			FROM bags
-			WHERE parent_id = p.id AND id > $2 AND ($4::bigint IS NULL OR area_id = $4)
-			ORDER BY id
-			LIMIT $3
-		) c`, parentIDs, page.AfterID, page.Limit+1, a.scopeParam())
+	err := s.db.SelectContext(ctx, &rows, childrenOfParentsQuery, parentIDs, page.AfterID, page.Limit+1, a.scopeParam())
 	return rows, wrap(err, "fetch children of parents")
 }
+
+// childrenPage selects a page of the children of the parent whose id is the SQL expression
+// parentID, oldest link first, as the actor sees them: $2 the child id after which the page
+// starts, $3 its rows, $4 the actor's area scope. ChildrenOfParents and BagWithChildren share
+// it, so the page a root plans is the page the loader would fetch.
+func childrenPage(parentID string) string {
+	return `SELECT ` + bagColumns + ` FROM bags
+		WHERE parent_id = ` + parentID + ` AND id > $2 AND ($4::bigint IS NULL OR area_id = $4)
+		ORDER BY id
+		LIMIT $3`
+}
+
+var childrenOfParentsQuery = `
+	SELECT p.id AS owner_id, c.id AS pos, ` + qualified("c", bagColumns) + `
+	FROM unnest($1::bigint[]) AS p(id)
+	CROSS JOIN LATERAL (` + childrenPage("p.id") + `) c`
 
 // ParentBagsOfBills returns a page of parent bags of each bill in the order they were
 // linked: up to page.Limit+1 per bill. Pos is the link's id, the keyset position. Only the
 // parents the actor may see: a dispatcher's view of a bill lists their own area's parents.
 func (s *Store) ParentBagsOfBills(ctx context.Context, a Actor, billIDs []int64, page Page) ([]*OwnedBag, error) {
 	var rows []*OwnedBag
-	err := s.db.SelectContext(ctx, &rows, `
-		SELECT b.id AS owner_id, l.link_id AS pos, `+qualified("l", bagColumns)+`
-		FROM unnest($1::bigint[]) AS b(id)
-		CROSS JOIN LATERAL (
-			SELECT bb.id AS link_id, `+qualified("g", bagColumns)+`
-			FROM bill_bags bb
-			JOIN bags g ON g.id = bb.bag_id
-			WHERE bb.bill_id = b.id AND bb.id > $2 AND ($4::bigint IS NULL OR g.area_id = $4)
-			ORDER BY bb.id
-			LIMIT $3
-		) l`, billIDs, page.AfterID, page.Limit+1, a.scopeParam())
+	err := s.db.SelectContext(ctx, &rows, parentBagsOfBillsQuery, billIDs, page.AfterID, page.Limit+1, a.scopeParam())
 	return rows, wrap(err, "fetch parent bags of bills")
 }
+
+// parentBagsPage selects a page of the parent bags of the bill whose id is the SQL expression
+// billID, in link order, each with its link_id (the keyset position), as the actor sees them:
+// $2 the link after which the page starts, $3 its rows, $4 the actor's area scope.
+// ParentBagsOfBills and BillWithParentBags share it.
+func parentBagsPage(billID string) string {
+	return `SELECT bb.id AS link_id, ` + qualified("g", bagColumns) + `
+		FROM bill_bags bb
+		JOIN bags g ON g.id = bb.bag_id
+		WHERE bb.bill_id = ` + billID + ` AND bb.id > $2 AND ($4::bigint IS NULL OR g.area_id = $4)
+		ORDER BY bb.id
+		LIMIT $3`
+}
+
+var parentBagsOfBillsQuery = `
+	SELECT b.id AS owner_id, l.link_id AS pos, ` + qualified("l", bagColumns) + `
+	FROM unnest($1::bigint[]) AS b(id)
+	CROSS JOIN LATERAL (` + parentBagsPage("b.id") + `) l`
 
 // OwnerCount is the length of one owner's list.
 type OwnerCount struct {

@@ -103,6 +103,67 @@ func (s *Store) BillByNumber(ctx context.Context, number string) (*Bill, error) 
 	return &bill, wrap(err, "fetch bill by number")
 }
 
+// BillWithParentBags is BillByNumber and the bill's first page of parent bags
+// (ParentBagsOfBills' page: the parents the actor may see, in link order, Pos the link id) in
+// one statement: a bill page asks for both. A bill none of whose parents the actor sees takes
+// a second statement for the bill alone. Every row repeats the bill; only the first one's
+// copy is decoded.
+func (s *Store) BillWithParentBags(ctx context.Context, a Actor, number string, page Page) (*Bill, *BagPage, error) {
+	rows, err := s.reader().QueryContext(ctx, billWithParentBagsQuery, NormalizeBillNumber(number), page.AfterID, page.Limit+1, a.scopeParam())
+	if err != nil {
+		return nil, nil, wrap(err, "fetch bill with parent bags")
+	}
+	defer rows.Close()
+	var bill *Bill
+	parents := &BagPage{Bags: make([]*Bag, 0, page.Limit+1), Positions: make([]int64, 0, page.Limit+1)}
+	repeated := make([]any, billColumnCount)
+	for i := range repeated {
+		repeated[i] = new(sql.RawBytes)
+	}
+	read := newBagRows(page.Limit + 1)
+	lead := make([]any, 0, billColumnCount+1)
+	var link int64
+	for rows.Next() {
+		billDest := repeated
+		if bill == nil {
+			bill = &Bill{}
+			billDest = bill.fields()
+		}
+		parent, err := read.scan(rows, append(append(lead[:0], billDest...), &link)...)
+		if err != nil {
+			return nil, nil, wrap(err, "read bill with parent bags")
+		}
+		parents.Bags, parents.Positions = append(parents.Bags, parent), append(parents.Positions, link)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, wrap(err, "read bill with parent bags")
+	}
+	if bill == nil {
+		bill, err := s.BillByNumber(ctx, number)
+		return bill, &BagPage{}, err
+	}
+	parents.Bags, parents.HasNext = trim(parents.Bags, page)
+	parents.Positions = parents.Positions[:len(parents.Bags)]
+	return bill, parents, nil
+}
+
+// billWithParentBagsQuery is BillWithParentBags' statement: the bill on every row with one of
+// its page of parents. $1 the bill number, $2 the link after which the page starts, $3 its
+// rows, $4 the actor's area scope.
+var billWithParentBagsQuery = `
+		SELECT ` + qualified("b", billColumns) + `, l.link_id, ` + qualified("l", bagColumns) + `
+		FROM bills b
+		CROSS JOIN LATERAL (` + parentBagsPage("b.id") + `) l
+		WHERE b.bill_number = $1
+		ORDER BY l.link_id`
+
+// BagPage is a page of bags with each one's keyset position in its list.
+type BagPage struct {
+	Bags      []*Bag
+	Positions []int64
+	HasNext   bool
+}
+
 // CompleteBill closes a bill with at least one parent bag, as the actor (completedBy), and
 // logs BILL_COMPLETED in the audit log in the same transaction. An empty or already completed
 // bill is CONFLICT.

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"time"
 )
 
@@ -35,13 +36,45 @@ func (s *Store) Scans(ctx context.Context, a Actor, f ScanFilter, page Page) ([]
 		c.add("id < ?", page.AfterID)
 	}
 	query := `SELECT ` + scanColumns + ` FROM scans` + c.where() + ` ORDER BY id DESC LIMIT ` + c.arg(page.Limit+1)
-	var scans []*Scan
-	if err = s.reader().SelectContext(ctx, &scans, query, c.args...); err != nil {
+	rows, err := s.reader().QueryContext(ctx, query, c.args...)
+	if err != nil {
+		return nil, false, wrap(err, "list scans")
+	}
+	defer rows.Close()
+	scans, err := readScans(rows, page.Limit+1)
+	if err != nil {
 		return nil, false, wrap(err, "list scans")
 	}
 	scans, more := trim(scans, page)
 	return scans, more, nil
 }
+
+// readScans reads rows of scanColumns, up to expected of them into one block of records and
+// one of ids: sqlx and database/sql would allocate every record and every id on its own.
+func readScans(rows *sql.Rows, expected int) ([]*Scan, error) {
+	records := make([]Scan, 0, expected)
+	ids := make([]int64, 0, expected*scanIDColumns)
+	var scans []*Scan
+	var nullable [scanIDColumns]sql.NullInt64
+	for rows.Next() {
+		records = append(records, Scan{})
+		sc := &records[len(records)-1]
+		if err := rows.Scan(&sc.ID, &sc.Kind, &sc.At, &sc.BagQR, &nullable[0], &nullable[1], &nullable[2], &nullable[3], &nullable[4]); err != nil {
+			return nil, err
+		}
+		for i, dest := range []**int64{&sc.BagID, &sc.ParentID, &sc.BillID, &sc.UserID, &sc.AreaID} {
+			if nullable[i].Valid {
+				ids = append(ids, nullable[i].Int64)
+				*dest = &ids[len(ids)-1]
+			}
+		}
+		scans = append(scans, sc)
+	}
+	return scans, rows.Err()
+}
+
+// scanIDColumns are the nullable ids of scanColumns (bag_id .. area_id).
+const scanIDColumns = 5
 
 // ScanByID returns the scan with the id, or nil. A scan of an area the actor may not see is
 // FORBIDDEN (naming nothing of it).

@@ -1,6 +1,7 @@
 package db
 
 import (
+	"database/sql"
 	"strings"
 	"time"
 )
@@ -104,6 +105,42 @@ type Bag struct {
 const bagColumns = `id, qr, type, status, area_id, parent_id, child_count, capacity, billed, created_by,
 	created_at, updated_at`
 
+// bagColumnCount is how many bagColumns there are.
+const bagColumnCount = 12
+
+// bagRows reads rows that end in bagColumns into one block of bags and one of their ids
+// (database/sql would allocate every bag and every non-null id on its own), sized for the
+// rows expected; more are still read.
+type bagRows struct {
+	bags     []Bag
+	ids      []int64
+	nullable [3]sql.NullInt64
+	dest     []any
+}
+
+func newBagRows(expected int) *bagRows {
+	return &bagRows{bags: make([]Bag, 0, expected), ids: make([]int64, 0, len(bagRows{}.nullable)*expected),
+		dest: make([]any, 0, 2+bagColumnCount)}
+}
+
+// scan reads the current row: its leading columns into lead, the rest into the next bag.
+func (r *bagRows) scan(rows *sql.Rows, lead ...any) (*Bag, error) {
+	r.bags = append(r.bags, Bag{})
+	b := &r.bags[len(r.bags)-1]
+	r.dest = append(append(r.dest[:0], lead...), &b.ID, &b.QR, &b.Type, &b.Status, &r.nullable[0], &r.nullable[1],
+		&b.ChildCount, &b.Capacity, &b.Billed, &r.nullable[2], &b.CreatedAt, &b.UpdatedAt)
+	if err := rows.Scan(r.dest...); err != nil {
+		return nil, err
+	}
+	for i, id := range [...]**int64{&b.AreaID, &b.ParentID, &b.CreatedByID} {
+		if r.nullable[i].Valid {
+			r.ids = append(r.ids, r.nullable[i].Int64)
+			*id = &r.ids[len(r.ids)-1]
+		}
+	}
+	return b, nil
+}
+
 // Bill is a dispatch bill. The counters are kept by the database in the linking transaction.
 type Bill struct {
 	ID             int64      `db:"id"`
@@ -127,6 +164,15 @@ type Bill struct {
 // billColumns are the columns Bill reads.
 const billColumns = `id, bill_number, description, destination, vehicle_number, capacity, status,
 	parent_bag_count, child_bag_count, created_by, created_at, updated_at, completed_at, completed_by`
+
+// billColumnCount is how many billColumns there are.
+const billColumnCount = 14
+
+// fields are the bill's fields in billColumns order, for a statement read without sqlx.
+func (b *Bill) fields() []any {
+	return []any{&b.ID, &b.BillNumber, &b.Description, &b.Destination, &b.VehicleNumber, &b.Capacity, &b.Status,
+		&b.ParentBagCount, &b.ChildBagCount, &b.CreatedByID, &b.CreatedAt, &b.UpdatedAt, &b.CompletedAt, &b.CompletedByID}
+}
 
 // Scan is one entry of the append-only scan log. The ids may name rows that are gone.
 type Scan struct {

@@ -5389,7 +5389,7 @@ func (ec *executionContext) _BagEdge_cursor(ctx context.Context, field graphql.C
 			return ec.fieldContext_BagEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -5400,7 +5400,7 @@ func (ec *executionContext) _BagEdge_cursor(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_BagEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BagEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("BagEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _BagEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.BagEdge) (ret graphql.Marshaler) {
@@ -6122,7 +6122,7 @@ func (ec *executionContext) _BillEdge_cursor(ctx context.Context, field graphql.
 			return ec.fieldContext_BillEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -6133,7 +6133,7 @@ func (ec *executionContext) _BillEdge_cursor(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_BillEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("BillEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("BillEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _BillEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.BillEdge) (ret graphql.Marshaler) {
@@ -11464,7 +11464,7 @@ func (ec *executionContext) _ScanEdge_cursor(ctx context.Context, field graphql.
 			return ec.fieldContext_ScanEdge_cursor(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cursor, nil
+			return obj.Cursor(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -11475,7 +11475,7 @@ func (ec *executionContext) _ScanEdge_cursor(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_ScanEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ScanEdge", field, false, false, "String")
+	return graphql.NewScalarFieldContext("ScanEdge", field, true, false, "String")
 }
 
 func (ec *executionContext) _ScanEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ScanEdge) (ret graphql.Marshaler) {

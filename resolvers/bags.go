@@ -7,25 +7,32 @@ import (
 	"tracetrack/graph/model"
 )
 
-// bagConnection builds a connection from a page of bags and their keyset positions.
+// bagConnection builds a connection from a page of bags and their keyset positions (the
+// edges in one allocation).
 func bagConnection(bags []*db.Bag, positions []int64, hasNext bool, count func(context.Context) (int, error)) *model.BagConnection {
+	edges := make([]model.BagEdge, len(bags))
 	conn := &model.BagConnection{Edges: make([]*model.BagEdge, len(bags)), PageInfo: &model.PageInfo{HasNextPage: hasNext}, Count: count}
 	for i, b := range bags {
-		conn.Edges[i] = &model.BagEdge{Cursor: encodeCursor(positions[i]), Node: b}
+		edges[i] = model.BagEdge{Node: b, Position: positions[i]}
+		conn.Edges[i] = &edges[i]
 	}
-	if n := len(bags); n > 0 {
-		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor
+	if n := len(edges); n > 0 {
+		end := edges[n-1].Cursor()
+		conn.PageInfo.EndCursor = &end
 	}
 	return conn
 }
 
 func scanConnection(scans []*db.Scan, hasNext bool) *model.ScanConnection {
+	edges := make([]model.ScanEdge, len(scans))
 	conn := &model.ScanConnection{Edges: make([]*model.ScanEdge, len(scans)), PageInfo: &model.PageInfo{HasNextPage: hasNext}}
 	for i, s := range scans {
-		conn.Edges[i] = &model.ScanEdge{Cursor: encodeCursor(s.ID), Node: s}
+		edges[i].Node = s
+		conn.Edges[i] = &edges[i]
 	}
-	if n := len(scans); n > 0 {
-		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor
+	if n := len(edges); n > 0 {
+		end := edges[n-1].Cursor()
+		conn.PageInfo.EndCursor = &end
 	}
 	return conn
 }
@@ -58,3 +65,6 @@ func (r *Resolver) bagFilter(ctx context.Context, f *model.BagFilter) (db.BagFil
 	}
 	return out, nil
 }
+
+// bagTypes are the types a Bag selection's fragments may name.
+var bagTypes = []string{"Bag", "Node"}

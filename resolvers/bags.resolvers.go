@@ -35,7 +35,7 @@ func (r *bagResolver) Parent(ctx context.Context, obj *db.Bag) (*db.Bag, error) 
 	if obj.ParentID == nil {
 		return nil, nil
 	}
-	return loaders.For(ctx).BagByID.Load(ctx, *obj.ParentID)()
+	return loaders.For(ctx).BagByID().Load(ctx, *obj.ParentID)()
 }
 
 // Children is the resolver for the children field.
@@ -47,7 +47,7 @@ func (r *bagResolver) Children(ctx context.Context, obj *db.Bag, first *int, aft
 	if obj.Type != db.BagTypeParent {
 		return bagConnection(nil, nil, false, fixedCount(0)), nil
 	}
-	children, err := loaders.For(ctx).Children.Load(ctx, loaders.PageKey{OwnerID: obj.ID, Page: page})()
+	children, err := loaders.For(ctx).Children().Load(ctx, loaders.PageKey{OwnerID: obj.ID, Page: page})()
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func (r *bagResolver) Children(ctx context.Context, obj *db.Bag, first *int, aft
 
 // Bill is the resolver for the bill field.
 func (r *bagResolver) Bill(ctx context.Context, obj *db.Bag) (*db.Bill, error) {
-	return loaders.For(ctx).BillOfBag.Load(ctx, obj.ID)()
+	return loaders.For(ctx).BillOfBag().Load(ctx, obj.ID)()
 }
 
 // CreatedBy is the resolver for the createdBy field.
@@ -70,7 +70,7 @@ func (r *bagResolver) Scans(ctx context.Context, obj *db.Bag, first *int, after 
 	if err != nil {
 		return nil, err
 	}
-	scans, err := loaders.For(ctx).ScansOfBag.Load(ctx, loaders.PageKey{OwnerID: obj.ID, Page: page})()
+	scans, err := loaders.For(ctx).ScansOfBag().Load(ctx, loaders.PageKey{OwnerID: obj.ID, Page: page})()
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,17 @@ func (r *mutationResolver) DeleteBag(ctx context.Context, qr string) (bool, erro
 
 // Bag is the resolver for the bag field.
 func (r *queryResolver) Bag(ctx context.Context, qr string) (*db.Bag, error) {
-	return r.Store.BagByQR(ctx, auth.ActorFrom(ctx), qr)
+	page, planned := nestedPage(ctx, bagTypes, "children", 30)
+	if !planned {
+		return r.Store.BagByQR(ctx, auth.ActorFrom(ctx), qr)
+	}
+	bag, children, more, err := r.Store.BagWithChildren(ctx, auth.ActorFrom(ctx), qr, page)
+	if err != nil || bag == nil {
+		return nil, err
+	}
+	loaders.For(ctx).Children().Prime(ctx, loaders.PageKey{OwnerID: bag.ID, Page: page},
+		loaders.Page[*db.Bag]{Items: children, Positions: bagIDs(children), HasNext: more})
+	return bag, nil
 }
 
 // Bags is the resolver for the bags field.

@@ -1,8 +1,13 @@
 package resolvers_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,4 +102,59 @@ func BenchmarkDeepBillQuery(b *testing.B) {
 			reportPercentiles(b, latencies)
 		})
 	}
+}
+
+// The three read shapes of ../shared/peers/side-by-side.sh, exactly as its wrk script sends
+// them (the key inlined, so each request parses its own text, as there).
+var readShapes = []struct{ name, query string }{
+	{"bagtree", `{bag(qr:"SB%05d"){qr childCount children(first:30){edges{node{qr createdAt}}}}}`},
+	{"billpage", `{bill(billNumber:"DEEP-%d"){billNumber parentBagCount parentBags(first:50){edges{node{qr childCount}}}}}`},
+	{"recentscans", `{scans(first:50){edges{node{id kind at bagQr}}}}`},
+}
+
+// readShapeKeys is how many distinct keys (parents, bills) readShapeFixture makes.
+const readShapeKeys = 4
+
+// readShapeFixture makes 4 bills of 50 parents of 30 children, and a scan per bag.
+func readShapeFixture(t testing.TB, env *apitest.Env) {
+	billTreeFixture(t, env, readShapeKeys, 50, 30)
+}
+
+// BenchmarkReadShapes serves the three read shapes through the real handler in process (no
+// client or socket in the figures), so allocs/op and B/op are the server's per request:
+//
+//	go test -run XXX -bench ReadShapes -benchmem -count 3 ./resolvers
+func BenchmarkReadShapes(b *testing.B) {
+	env := apitest.New(b)
+	_, token := env.NewUser(b, db.RoleAdmin, "")
+	readShapeFixture(b, env)
+	handler := env.App.Handler()
+	for _, shape := range readShapes {
+		b.Run(shape.name, func(b *testing.B) {
+			bodies := make([][]byte, readShapeKeys)
+			for k := range bodies {
+				bodies[k], _ = json.Marshal(map[string]string{"query": readShapeQuery(shape.query, k+1)})
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(bodies[i%readShapeKeys]))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+token)
+				rec := httptest.NewRecorder()
+				handler.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
+					b.Fatalf("%s: %d %s", shape.name, rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+}
+
+// readShapeQuery fills the key into a read shape's text (the scans page has none).
+func readShapeQuery(shape string, key int) string {
+	if !strings.Contains(shape, "%") {
+		return shape
+	}
+	return fmt.Sprintf(shape, key)
 }

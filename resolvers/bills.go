@@ -1,7 +1,11 @@
 package resolvers
 
 import (
+	"context"
 	"time"
+
+	"tracetrack/auth"
+	"tracetrack/loaders"
 
 	"tracetrack/apperr"
 	"tracetrack/db"
@@ -35,13 +39,16 @@ func billFilter(f *model.BillFilter) (db.BillListFilter, error) {
 
 // billConnection maps a store page to the GraphQL connection.
 func billConnection(page *db.BillPage) *model.BillConnection {
+	edges := make([]model.BillEdge, len(page.Bills))
 	conn := &model.BillConnection{Edges: make([]*model.BillEdge, len(page.Bills)),
 		PageInfo: &model.PageInfo{HasNextPage: page.HasNext}, TotalCount: page.TotalCount}
 	for i, b := range page.Bills {
-		conn.Edges[i] = &model.BillEdge{Cursor: encodeCursor(b.ID), Node: b}
+		edges[i].Node = b
+		conn.Edges[i] = &edges[i]
 	}
-	if n := len(conn.Edges); n > 0 {
-		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor
+	if n := len(edges); n > 0 {
+		end := edges[n-1].Cursor()
+		conn.PageInfo.EndCursor = &end
 	}
 	return conn
 }
@@ -62,3 +69,22 @@ func integrityReport(problems []db.IntegrityIssue, at time.Time) *model.Integrit
 	}
 	return report
 }
+
+// billByNumber returns the bill with the number; when the query asks for its parentBags, the
+// first page comes in the same statement and primes the parentBags loader.
+func (r *Resolver) billByNumber(ctx context.Context, number string) (*db.Bill, error) {
+	page, planned := nestedPage(ctx, billTypes, "parentBags", 50)
+	if !planned {
+		return r.Store.BillByNumber(ctx, number)
+	}
+	bill, parents, err := r.Store.BillWithParentBags(ctx, auth.ActorFrom(ctx), number, page)
+	if err != nil || bill == nil {
+		return nil, err
+	}
+	loaders.For(ctx).ParentBags().Prime(ctx, loaders.PageKey{OwnerID: bill.ID, Page: page},
+		loaders.Page[*db.Bag]{Items: parents.Bags, Positions: parents.Positions, HasNext: parents.HasNext})
+	return bill, nil
+}
+
+// billTypes are the types a Bill selection's fragments may name.
+var billTypes = []string{"Bill", "Node"}

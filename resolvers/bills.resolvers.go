@@ -38,11 +38,11 @@ func (r *billResolver) ParentBags(ctx context.Context, obj *db.Bill, first *int,
 		return nil, err
 	}
 	l := loaders.For(ctx)
-	bags, err := l.ParentBags.Load(ctx, loaders.PageKey{OwnerID: obj.ID, Page: page})()
+	bags, err := l.ParentBags().Load(ctx, loaders.PageKey{OwnerID: obj.ID, Page: page})()
 	if err != nil {
 		return nil, err
 	}
-	count := func(ctx context.Context) (int, error) { return l.ParentBagCount.Load(ctx, obj.ID)() }
+	count := func(ctx context.Context) (int, error) { return l.ParentBagCount().Load(ctx, obj.ID)() }
 	return bagConnection(bags.Items, bags.Positions, bags.HasNext, count), nil
 }
 
@@ -123,13 +123,13 @@ func (r *queryResolver) Bill(ctx context.Context, id *string, billNumber *string
 		return nil, err
 	}
 	if billNumber != nil {
-		return r.Store.BillByNumber(ctx, *billNumber)
+		return r.billByNumber(ctx, *billNumber)
 	}
 	billID, err := gid.Decode(gid.Bill, *id)
 	if err != nil {
 		return nil, err
 	}
-	return loaders.For(ctx).BillByID.Load(ctx, billID)()
+	return loaders.For(ctx).BillByID().Load(ctx, billID)()
 }
 
 // Bills is the resolver for the bills field.

@@ -16,7 +16,7 @@ func ImportReportPath(jobID int64, format string) string {
 func importJobConnection(jobs []*db.ImportJob, hasNext bool) *model.ImportJobConnection {
 	conn := &model.ImportJobConnection{Edges: make([]*model.ImportJobEdge, len(jobs)), PageInfo: &model.PageInfo{HasNextPage: hasNext}}
 	for i, j := range jobs {
-		conn.Edges[i] = &model.ImportJobEdge{Cursor: encodeCursor(j.ID), Node: j}
+		conn.Edges[i] = &model.ImportJobEdge{Cursor: model.EncodeCursor(j.ID), Node: j}
 	}
 	if n := len(jobs); n > 0 {
 		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor

@@ -20,5 +20,5 @@ func (r *Resolver) userOf(ctx context.Context, id *int64) (*db.User, error) {
 	if id == nil {
 		return nil, nil
 	}
-	return loaders.For(ctx).UserByID.Load(ctx, *id)()
+	return loaders.For(ctx).UserByID().Load(ctx, *id)()
 }

@@ -20,7 +20,7 @@ func (r *Resolver) node(ctx context.Context, kind string, id int64) (db.Node, er
 	case gid.Bag:
 		return nodeOrNil(r.Store.BagByID(ctx, actor, id))
 	case gid.Bill:
-		return nodeOrNil(l.BillByID.Load(ctx, id)())
+		return nodeOrNil(l.BillByID().Load(ctx, id)())
 	case gid.Scan:
 		return nodeOrNil(r.Store.ScanByID(ctx, actor, id))
 	case gid.ReturnTicket:
@@ -29,7 +29,7 @@ func (r *Resolver) node(ctx context.Context, kind string, id int64) (db.Node, er
 		if !actor.MaySeePrivate(id) {
 			return nil, apperr.New(apperr.Forbidden, "only admins may look up other users")
 		}
-		return nodeOrNil(l.UserByID.Load(ctx, id)())
+		return nodeOrNil(l.UserByID().Load(ctx, id)())
 	}
 	return nil, apperr.New(apperr.BadUserInput, "node(id) finds bags, bills, scans, users and return tickets, not %ss", kind)
 }

@@ -95,9 +95,9 @@ func (r *Resolver) auditTarget(ctx context.Context, e *db.AuditEntry) (db.Node, 
 	case db.AuditTargetUser:
 		return nodeOrNil(r.userOf(ctx, e.TargetID))
 	case db.AuditTargetBill:
-		return nodeOrNil(loaders.For(ctx).BillByID.Load(ctx, *e.TargetID)())
+		return nodeOrNil(loaders.For(ctx).BillByID().Load(ctx, *e.TargetID)())
 	case db.AuditTargetReturnTicket:
-		return nodeOrNil(loaders.For(ctx).ReturnTicketByID.Load(ctx, *e.TargetID)())
+		return nodeOrNil(loaders.For(ctx).ReturnTicketByID().Load(ctx, *e.TargetID)())
 	}
 	return nil, nil
 }
@@ -105,7 +105,7 @@ func (r *Resolver) auditTarget(ctx context.Context, e *db.AuditEntry) (db.Node, 
 func auditConnection(entries []*db.AuditEntry, hasNext bool) *model.AuditEntryConnection {
 	conn := &model.AuditEntryConnection{Edges: make([]*model.AuditEntryEdge, len(entries)), PageInfo: &model.PageInfo{HasNextPage: hasNext}}
 	for i, e := range entries {
-		conn.Edges[i] = &model.AuditEntryEdge{Cursor: encodeCursor(e.ID), Node: e}
+		conn.Edges[i] = &model.AuditEntryEdge{Cursor: model.EncodeCursor(e.ID), Node: e}
 	}
 	if n := len(entries); n > 0 {
 		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor

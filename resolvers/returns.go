@@ -11,7 +11,7 @@ func returnTicketConnection(page *db.ReturnTicketPage) *model.ReturnTicketConnec
 	conn := &model.ReturnTicketConnection{Edges: make([]*model.ReturnTicketEdge, len(page.Tickets)),
 		PageInfo: &model.PageInfo{HasNextPage: page.HasNext}, TotalCount: page.TotalCount}
 	for i, t := range page.Tickets {
-		conn.Edges[i] = &model.ReturnTicketEdge{Cursor: encodeCursor(t.ID), Node: t}
+		conn.Edges[i] = &model.ReturnTicketEdge{Cursor: model.EncodeCursor(t.ID), Node: t}
 	}
 	if n := len(conn.Edges); n > 0 {
 		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor
@@ -24,7 +24,7 @@ func returnedBagConnection(page loaders.Page[*db.ReturnedBag], total int) *model
 	conn := &model.ReturnedBagConnection{Edges: make([]*model.ReturnedBagEdge, len(page.Items)),
 		PageInfo: &model.PageInfo{HasNextPage: page.HasNext}, TotalCount: total}
 	for i, b := range page.Items {
-		conn.Edges[i] = &model.ReturnedBagEdge{Cursor: encodeCursor(page.Positions[i]), Node: b}
+		conn.Edges[i] = &model.ReturnedBagEdge{Cursor: model.EncodeCursor(page.Positions[i]), Node: b}
 	}
 	if n := len(conn.Edges); n > 0 {
 		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor

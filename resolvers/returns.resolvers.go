@@ -89,7 +89,7 @@ func (r *returnTicketResolver) Bags(ctx context.Context, obj *db.ReturnTicket, f
 	if err != nil {
 		return nil, err
 	}
-	bags, err := loaders.For(ctx).ReturnedBags.Load(ctx, loaders.PageKey{OwnerID: obj.ID, Page: page})()
+	bags, err := loaders.For(ctx).ReturnedBags().Load(ctx, loaders.PageKey{OwnerID: obj.ID, Page: page})()
 	if err != nil {
 		return nil, err
 	}
@@ -108,12 +108,12 @@ func (r *returnTicketResolver) ClosedBy(ctx context.Context, obj *db.ReturnTicke
 
 // Bag is the resolver for the bag field.
 func (r *returnedBagResolver) Bag(ctx context.Context, obj *db.ReturnedBag) (*db.Bag, error) {
-	return loaders.For(ctx).BagByID.Load(ctx, obj.BagID)()
+	return loaders.For(ctx).BagByID().Load(ctx, obj.BagID)()
 }
 
 // Bill is the resolver for the bill field.
 func (r *returnedBagResolver) Bill(ctx context.Context, obj *db.ReturnedBag) (*db.Bill, error) {
-	return loaders.For(ctx).BillByID.Load(ctx, obj.BillID)()
+	return loaders.For(ctx).BillByID().Load(ctx, obj.BillID)()
 }
 
 // WeightKg is the resolver for the weightKg field.

@@ -60,7 +60,7 @@ func (r *scanResolver) Bag(ctx context.Context, obj *db.Scan) (*db.Bag, error) {
 	if obj.BagID == nil {
 		return nil, nil
 	}
-	return loaders.For(ctx).BagByID.Load(ctx, *obj.BagID)()
+	return loaders.For(ctx).BagByID().Load(ctx, *obj.BagID)()
 }
 
 // Parent is the resolver for the parent field.
@@ -68,7 +68,7 @@ func (r *scanResolver) Parent(ctx context.Context, obj *db.Scan) (*db.Bag, error
 	if obj.ParentID == nil {
 		return nil, nil
 	}
-	return loaders.For(ctx).BagByID.Load(ctx, *obj.ParentID)()
+	return loaders.For(ctx).BagByID().Load(ctx, *obj.ParentID)()
 }
 
 // Bill is the resolver for the bill field.
@@ -76,7 +76,7 @@ func (r *scanResolver) Bill(ctx context.Context, obj *db.Scan) (*db.Bill, error)
 	if obj.BillID == nil {
 		return nil, nil
 	}
-	return loaders.For(ctx).BillByID.Load(ctx, *obj.BillID)()
+	return loaders.For(ctx).BillByID().Load(ctx, *obj.BillID)()
 }
 
 // User is the resolver for the user field.

@@ -50,7 +50,7 @@ func userConnection(page *db.UserPage) *model.UserConnection {
 	conn := &model.UserConnection{Edges: make([]*model.UserEdge, len(page.Users)), PageInfo: &model.PageInfo{HasNextPage: page.HasNext},
 		TotalCount: page.TotalCount}
 	for i, u := range page.Users {
-		conn.Edges[i] = &model.UserEdge{Cursor: encodeCursor(u.ID), Node: u}
+		conn.Edges[i] = &model.UserEdge{Cursor: model.EncodeCursor(u.ID), Node: u}
 	}
 	if n := len(conn.Edges); n > 0 {
 		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor

@@ -37,11 +37,6 @@ type AuthPayload struct {
 	User      *db.User  `json:"user"`
 }
 
-type BagEdge struct {
-	Cursor string  `json:"cursor"`
-	Node   *db.Bag `json:"node"`
-}
-
 type BagFilter struct {
 	Type     *db.BagType   `json:"type,omitempty"`
 	Status   *db.BagStatus `json:"status,omitempty"`
@@ -70,11 +65,6 @@ type BillConnection struct {
 	Edges      []*BillEdge `json:"edges"`
 	PageInfo   *PageInfo   `json:"pageInfo"`
 	TotalCount int         `json:"totalCount"`
-}
-
-type BillEdge struct {
-	Cursor string   `json:"cursor"`
-	Node   *db.Bill `json:"node"`
 }
 
 type BillFilter struct {
@@ -206,11 +196,6 @@ type ScanAggregate struct {
 type ScanConnection struct {
 	Edges    []*ScanEdge `json:"edges"`
 	PageInfo *PageInfo   `json:"pageInfo"`
-}
-
-type ScanEdge struct {
-	Cursor string   `json:"cursor"`
-	Node   *db.Scan `json:"node"`
 }
 
 type ScanFilter struct {

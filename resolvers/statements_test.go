@@ -1,0 +1,202 @@
+package resolvers_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"tracetrack/app"
+	"tracetrack/db"
+	"tracetrack/internal/apitest"
+	"tracetrack/loaders"
+)
+
+// countingServer serves the real handler over HTTP and counts the SQL statements a request
+// runs outside its GraphQL operation (the bearer token's); the sqlStatements extension
+// counts the operation's on a counter of its own.
+type countingServer struct {
+	url  string
+	mu   sync.Mutex
+	last int64
+}
+
+func newCountingServer(t *testing.T, env *apitest.Env) *countingServer {
+	t.Helper()
+	cs := &countingServer{}
+	handler := env.App.Handler()
+	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, counter := db.WithStatementCounter(r.Context())
+		handler.ServeHTTP(w, r.WithContext(ctx))
+		cs.mu.Lock()
+		cs.last = counter.Count()
+		cs.mu.Unlock()
+	}))
+	t.Cleanup(server.Close)
+	cs.url = server.URL + "/graphql"
+	return cs
+}
+
+// do posts the query and returns the response and the statements run outside the operation.
+func (cs *countingServer) do(t *testing.T, token, query string, variables map[string]any) (*apitest.Response, int) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": variables})
+	req, _ := http.NewRequest(http.MethodPost, cs.url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out apitest.Response
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return &out, int(cs.last)
+}
+
+// TestReadShapesRunOneStatement: the three read shapes of the side-by-side benchmark, and
+// the general shapes around them, run the statements their plan says, counted through HTTP
+// as a client sends them. data is the operation's statements (the sqlStatements extension);
+// the whole request adds what verifying the bearer token costs, measured by {__typename}.
+func TestReadShapesRunOneStatement(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, func(o *app.Options) {
+		o.DebugSQLCount = true
+		// a long loader wait: a batch split by a busy machine must not look like a plan
+		o.Loaders = loaders.Settings{Wait: 200 * time.Millisecond, MaxBatch: 1000}
+	})
+	_, admin := env.NewUser(t, db.RoleAdmin, "")
+	other, err := env.Store.AreaByID(context.Background(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stranger := env.NewUser(t, db.RoleDispatcher, other.Code) // the fixture's bags are all of area 1
+	readShapeFixture(t, env)
+	cs := newCountingServer(t, env)
+	authOnly, auth := cs.do(t, admin, `{__typename}`, nil)
+	if len(authOnly.Errors) > 0 || authOnly.Extensions["sqlStatements"] != float64(0) {
+		t.Fatalf("{__typename}: %+v", authOnly)
+	}
+	t.Logf("verifying the token takes %d statements", auth)
+	// the plan keeps the area scope: another area's bag tree is refused, children and all
+	if resp, _ := cs.do(t, stranger, readShapeQuery(readShapes[0].query, 1), nil); resp.Code() != "FORBIDDEN" || string(resp.Data) != `{"bag":null}` {
+		t.Errorf("another area's bag tree: %s %+v", resp.Data, resp.Errors)
+	}
+	for _, c := range []struct {
+		name, token, query string
+		variables          map[string]any
+		data               int
+	}{
+		{"bagtree", admin, readShapeQuery(readShapes[0].query, 1), nil, 1},
+		{"billpage", admin, readShapeQuery(readShapes[1].query, 1), nil, 1},
+		{"recentscans", admin, readShapeQuery(readShapes[2].query, 1), nil, 1},
+		{"bag without children", admin, `{bag(qr:"SB00001"){qr childCount}}`, nil, 1},
+		{"children by variables, in a fragment", admin,
+			`query($q: String!, $n: Int, $c: String) { bag(qr: $q) { ... on Bag { children(first: $n, after: $c) { edges { node { qr } } } } } }`,
+			map[string]any{"q": "SB00002", "n": 5, "c": nil}, 1},
+		{"children's default page", admin, `{bag(qr:"SB00003"){children{edges{node{qr}}}}}`, nil, 1},
+		{"a child bag's children", admin, `{bag(qr:"K1X1"){children{edges{node{qr}}}}}`, nil, 1},
+		{"children and their creators", admin, `{bag(qr:"SB00001"){children{edges{node{qr createdBy{username}}}}}}`, nil, 2},
+		{"two pages of children", admin, `{bag(qr:"SB00001"){a:children(first:2){edges{node{qr}}} b:children(first:3){edges{node{qr}}}}}`, nil, 2},
+		{"bill without parentBags", admin, `{bill(billNumber:"DEEP-2"){billNumber parentBagCount}}`, nil, 1},
+		{"bill page with parents' children", admin, `{bill(billNumber:"DEEP-2"){parentBags(first:10){edges{node{qr children(first:3){edges{node{qr}}}}}}}}`, nil, 2},
+		{"bill page of a dispatcher who sees none of its parents", stranger, readShapeQuery(readShapes[1].query, 3), nil, 2},
+		// no row to carry the bill: the bill alone is asked again
+		{"no such bill", admin, `{bill(billNumber:"NOPE-1"){parentBags{edges{node{qr}}}}}`, nil, 2},
+		{"scans with their bags", admin, `{scans(first:50){edges{node{kind bag{qr}}}}}`, nil, 2},
+	} {
+		resp, whole := cs.do(t, c.token, c.query, c.variables)
+		if len(resp.Errors) > 0 {
+			t.Errorf("%s: %+v", c.name, resp.Errors)
+			continue
+		}
+		data, _ := resp.Extensions["sqlStatements"].(float64)
+		// the operation counts its statements on its own counter, so around it only the rest
+		if int(data) != c.data || whole != auth {
+			t.Errorf("%s: %v data statements and %d around them; want %d and %d", c.name, data, whole, c.data, auth)
+		}
+	}
+}
+
+// TestPlannedPagesMatchLoadedPages: a page fetched with its root (the plan) is the page the
+// loader fetches for the same arguments, with the same cursors and hasNextPage, for an admin
+// and for a dispatcher of the area.
+func TestPlannedPagesMatchLoadedPages(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	_, admin := env.NewUser(t, db.RoleAdmin, "")
+	area, err := env.Store.AreaByID(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, dispatcher := env.NewUser(t, db.RoleDispatcher, area.Code)
+	readShapeFixture(t, env)
+	const page = `{ pageInfo { hasNextPage endCursor } edges { cursor node { qr childCount } } }`
+	for _, token := range []string{admin, dispatcher} {
+		for _, args := range []string{"(first: 7)", "(first: 30)", "(first: 0)", `(first: 5, after: "%s")`} {
+			// the plan answers the first selection; the aliased twin under bags() is loaded
+			planned := fmt.Sprintf(`{ bag(qr: "SB00004") { children%s %s } }`, args, page)
+			loaded := fmt.Sprintf(`{ bags(first: 1, filter: {qrPrefix: "SB00004"}) { edges { node { children%s %s } } } }`, args, page)
+			if strings.Contains(args, "%s") {
+				cursor := firstCursor(t, env, token)
+				planned, loaded = fmt.Sprintf(planned, cursor), fmt.Sprintf(loaded, cursor)
+			}
+			var p struct {
+				Bag struct{ Children json.RawMessage }
+			}
+			var l struct {
+				Bags struct {
+					Edges []struct {
+						Node struct{ Children json.RawMessage }
+					}
+				}
+			}
+			env.MustDo(t, token, planned, nil, &p)
+			env.MustDo(t, token, loaded, nil, &l)
+			if len(l.Bags.Edges) != 1 || !bytes.Equal(p.Bag.Children, l.Bags.Edges[0].Node.Children) {
+				t.Errorf("children%s: planned %s, loaded %s", args, p.Bag.Children, l.Bags.Edges)
+			}
+		}
+		for _, args := range []string{"(first: 7)", "(first: 50)", "(first: 0)"} {
+			planned := fmt.Sprintf(`{ bill(billNumber: "DEEP-2") { parentBags%s %s } }`, args, page)
+			loaded := fmt.Sprintf(`{ bills(first: 1, filter: {search: "DEEP-2"}) { edges { node { parentBags%s %s } } } }`, args, page)
+			var p struct {
+				Bill struct{ ParentBags json.RawMessage }
+			}
+			var l struct {
+				Bills struct {
+					Edges []struct {
+						Node struct{ ParentBags json.RawMessage }
+					}
+				}
+			}
+			env.MustDo(t, token, planned, nil, &p)
+			env.MustDo(t, token, loaded, nil, &l)
+			if len(l.Bills.Edges) != 1 || !bytes.Equal(p.Bill.ParentBags, l.Bills.Edges[0].Node.ParentBags) {
+				t.Errorf("parentBags%s: planned %s, loaded %s", args, p.Bill.ParentBags, l.Bills.Edges)
+			}
+		}
+	}
+}
+
+// firstCursor is the cursor of SB00004's third child.
+func firstCursor(t *testing.T, env *apitest.Env, token string) string {
+	t.Helper()
+	var got struct {
+		Bag struct {
+			Children struct{ Edges []struct{ Cursor string } }
+		}
+	}
+	env.MustDo(t, token, `{ bag(qr: "SB00004") { children(first: 3) { edges { cursor } } } }`, nil, &got)
+	return got.Bag.Children.Edges[2].Cursor
+}
