@@ -62,8 +62,10 @@ type App struct {
 	// guard and sessionWatch close open websockets whose user's rights changed.
 	guard        *socketGuard
 	sessionWatch *live.SessionWatcher
-	stop         chan struct{}
-	stopOnce     sync.Once
+	// seriesWatch tells the store when a label series was added (on any instance).
+	seriesWatch *live.LabelSeriesWatcher
+	stop        chan struct{}
+	stopOnce    sync.Once
 }
 
 // New builds the routes: /graphql (POST, GET, websocket), /export/*.csv and *.xlsx, /healthz,
