@@ -198,7 +198,10 @@ func TestLabelSeriesRacingChildScans(t *testing.T) {
 		var wg sync.WaitGroup
 		var series, scan *apitest.Response
 		wg.Add(2)
-		go func() { defer wg.Done(); series = env.DoNoT(token, createMutation, map[string]any{"p": prefix, "d": 6}) }()
+		go func() {
+			defer wg.Done()
+			series = env.DoNoT(token, createMutation, map[string]any{"p": prefix, "d": 6})
+		}()
 		go func() {
 			defer wg.Done()
 			scan = env.DoNoT(token, scanChildrenMutation, map[string]any{"p": "SB00001", "c": []string{child}})
