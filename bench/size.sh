@@ -25,8 +25,9 @@ i=0
 for db in $DBS; do
   url="$BASE/$db?sslmode=disable"
   port=$((PORT + i))
-  # rate limits off: every request comes from one address and one user
-  ( exec setsid env DATABASE_URL="$url" LISTEN_ADDR=127.0.0.1:$port RATE_LIMIT_IP=0 RATE_LIMIT_USER=0 LOG_LEVEL=warn \
+  # rate limits off: every request comes from one address and one user; the application name
+  # tells this server's PostgreSQL backends from other clients of the database
+  ( exec setsid env DATABASE_URL="$url&application_name=size_$db" LISTEN_ADDR=127.0.0.1:$port RATE_LIMIT_IP=0 RATE_LIMIT_USER=0 LOG_LEVEL=warn \
       "$OUT/tracetrack" ) >"$OUT/server-$db.log" 2>&1 &
   pids+=($!); ports+=($port)
   # the parents in cmd/seed's numbering (SB + 5, then M444- + 5, then SB + 7), so every key exists
@@ -49,9 +50,15 @@ for db in $DBS; do
   i=$((i + 1))
 done
 
-# CPU ticks (user + system, 1/100 s) of processes
-ticks() { for p in "$@"; do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null; done | awk '{s += $1} END {print s + 0}'; }
-backends() { psql -qAt "$BASE/postgres" -c "SELECT pid FROM pg_stat_activity WHERE datname = '$1' AND backend_type = 'client backend'"; }
+# CPU ticks (user + system, 1/100 s) of a process; of the server's PostgreSQL backends, per pid
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+backend_ticks() {
+  for p in $(psql -qAt "$BASE/postgres" -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'size_$1'"); do
+    echo "$p $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)"
+  done
+}
+# ticks between two backend_ticks snapshots (a backend that started meanwhile counts whole)
+backend_delta() { awk 'NR == FNR {b[$1] = $2; next} {s += $2 - ($1 in b ? b[$1] : 0)} END {print s + 0}' "$1" "$2"; }
 run() { # query db-index seconds
   QUERY=$1 TOKEN=${tokens[$2]} PARENTS=${parents[$2]} BILLS=${bills[$2]} \
     wrk -t1 -c1 -d"$3"s --latency -s bench/wrk/size.lua "http://127.0.0.1:${ports[$2]}/graphql" | grep RESULT
@@ -61,11 +68,10 @@ for q in $QUERIES; do
   for _ in $(seq "$ROUNDS"); do
     i=0
     for db in $DBS; do
-      pg=$(backends "$db")
-      before=$(ticks "${pids[$i]}"); pg_before=$(ticks $pg)
+      backend_ticks "$db" >"$OUT/pg.before"; before=$(ticks "${pids[$i]}")
       line=$(run "$q" $i "$DUR")
-      after=$(ticks "${pids[$i]}"); pg_after=$(ticks $pg)
-      echo "$line db=$db cpu_ticks=$((after - before)) pg_ticks=$((pg_after - pg_before))" | tee -a "$OUT/results"
+      after=$(ticks "${pids[$i]}"); backend_ticks "$db" >"$OUT/pg.after"
+      echo "$line db=$db cpu_ticks=$((after - before)) pg_ticks=$(backend_delta "$OUT/pg.before" "$OUT/pg.after")" | tee -a "$OUT/results"
       i=$((i + 1))
     done
   done
