@@ -2,9 +2,8 @@
 # Cost flat in size (issue 12): the same read queries against databases of different sizes,
 # one server per database, rounds interleaved so that machine noise hits every size alike.
 # For each query and size it prints p50/p95 (one client: the latency is the cost, no queueing),
-# the CPU milliseconds per request of the server and of the PostgreSQL backends serving that
-# database (from /proc: far less sensitive to a loaded machine than latency), and the ratios of
-# the largest size to the smallest.
+# the server's CPU milliseconds per request (from /proc: far less sensitive to a loaded machine
+# than latency), and the ratios of the largest size to the smallest.
 # Usage: DBS="tt_peer tt10m" bench/size.sh    (databases filled by cmd/seed; default as shown)
 # env: PGHOST_URL (postgres://postgres@127.0.0.1:5432), DUR (10 s a run), ROUNDS (2),
 #      QUERIES (all of bench/wrk/size.lua), PASSWORD (the seed's, Seed!pass1), PORT (18300).
@@ -25,9 +24,8 @@ i=0
 for db in $DBS; do
   url="$BASE/$db?sslmode=disable"
   port=$((PORT + i))
-  # rate limits off: every request comes from one address and one user; the application name
-  # tells this server's PostgreSQL backends from other clients of the database
-  ( exec setsid env DATABASE_URL="$url&application_name=size_$db" LISTEN_ADDR=127.0.0.1:$port RATE_LIMIT_IP=0 RATE_LIMIT_USER=0 LOG_LEVEL=warn \
+  # rate limits off: every request comes from one address and one user
+  ( exec setsid env DATABASE_URL="$url" LISTEN_ADDR=127.0.0.1:$port RATE_LIMIT_IP=0 RATE_LIMIT_USER=0 LOG_LEVEL=warn \
       "$OUT/tracetrack" ) >"$OUT/server-$db.log" 2>&1 &
   pids+=($!); ports+=($port)
   # the parents in cmd/seed's numbering (SB + 5, then M444- + 5, then SB + 7), so every key exists
@@ -50,15 +48,8 @@ for db in $DBS; do
   i=$((i + 1))
 done
 
-# CPU ticks (user + system, 1/100 s) of a process; of the server's PostgreSQL backends, per pid
+# CPU ticks (user + system, 1/100 s) of a process
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-backend_ticks() {
-  for p in $(psql -qAt "$BASE/postgres" -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'size_$1'"); do
-    echo "$p $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)"
-  done
-}
-# ticks between two backend_ticks snapshots (a backend that started meanwhile counts whole)
-backend_delta() { awk 'NR == FNR {b[$1] = $2; next} {s += $2 - ($1 in b ? b[$1] : 0)} END {print s + 0}' "$1" "$2"; }
 run() { # query db-index seconds
   QUERY=$1 TOKEN=${tokens[$2]} PARENTS=${parents[$2]} BILLS=${bills[$2]} \
     wrk -t1 -c1 -d"$3"s --latency -s bench/wrk/size.lua "http://127.0.0.1:${ports[$2]}/graphql" | grep RESULT
@@ -68,10 +59,10 @@ for q in $QUERIES; do
   for _ in $(seq "$ROUNDS"); do
     i=0
     for db in $DBS; do
-      backend_ticks "$db" >"$OUT/pg.before"; before=$(ticks "${pids[$i]}")
+      before=$(ticks "${pids[$i]}")
       line=$(run "$q" $i "$DUR")
-      after=$(ticks "${pids[$i]}"); backend_ticks "$db" >"$OUT/pg.after"
-      echo "$line db=$db cpu_ticks=$((after - before)) pg_ticks=$(backend_delta "$OUT/pg.before" "$OUT/pg.after")" | tee -a "$OUT/results"
+      after=$(ticks "${pids[$i]}")
+      echo "$line db=$db cpu_ticks=$((after - before))" | tee -a "$OUT/results"
       i=$((i + 1))
     done
   done
@@ -84,21 +75,20 @@ for line in open(sys.argv[1]):
     kv = dict(re.findall(r'(\w+)=(\S+)', line))
     rows.setdefault((kv['query'], kv['db']), []).append(kv)
 med = lambda rs, k: statistics.median(float(r[k]) for r in rs)
-cpu = lambda rs, k='cpu_ticks': 10 * sum(float(r[k]) for r in rs) / sum(float(r['requests']) for r in rs)
-head = " | ".join(f"{d} p50 / p95 ms | {d} CPU ms/req server / PostgreSQL" for d in dbs)
-print(f"\n| query | {head} | {dbs[-1]} / {dbs[0]} p50 | p95 | server CPU | PostgreSQL CPU |")
-print("|---|" + "---|---|" * len(dbs) + "---|---|---|---|")
+cpu = lambda rs: 10 * sum(float(r['cpu_ticks']) for r in rs) / sum(float(r['requests']) for r in rs)
+head = " | ".join(f"{d} p50 / p95 ms | {d} server CPU ms/req" for d in dbs)
+print(f"\n| query | {head} | {dbs[-1]} / {dbs[0]} p50 | p95 | server CPU |")
+print("|---|" + "---|---|" * len(dbs) + "---|---|---|")
 queries = list(dict.fromkeys(q for q, _ in rows))
 for q in queries:
     cells = []
     for d in dbs:
         rs = rows[(q, d)]
-        cells.append(f"{med(rs,'p50_ms'):.2f} / {med(rs,'p95_ms'):.2f} | {cpu(rs):.2f} / {cpu(rs,'pg_ticks'):.2f}")
+        cells.append(f"{med(rs,'p50_ms'):.2f} / {med(rs,'p95_ms'):.2f} | {cpu(rs):.2f}")
     a, b = rows[(q, dbs[0])], rows[(q, dbs[-1])]
     ratio = lambda x, y: f"{x / y:.2f}x" if y else "-"
     print(f"| {q} | " + " | ".join(cells) +
-          f" | {ratio(med(b,'p50_ms'), med(a,'p50_ms'))} | {ratio(med(b,'p95_ms'), med(a,'p95_ms'))}"
-          f" | {ratio(cpu(b), cpu(a))} | {ratio(cpu(b,'pg_ticks'), cpu(a,'pg_ticks'))} |")
+          f" | {ratio(med(b,'p50_ms'), med(a,'p50_ms'))} | {ratio(med(b,'p95_ms'), med(a,'p95_ms'))} | {ratio(cpu(b), cpu(a))} |")
 bad = [r for rs in rows.values() for r in rs if r['errors'] != '0']
 print("\nfailed requests:", "none" if not bad else bad)
 PY
