@@ -44,7 +44,7 @@ type Options struct {
 	// DebugSQLCount adds extensions.sqlStatements (statements run for the request) to responses.
 	DebugSQLCount bool
 	Logger        *slog.Logger
-	// Live configures the event hub of subscriptions (Live.DatabaseURL: its LISTEN connection).
+	// Live configures the event hub of subscriptions (Live.DatabaseURL: its own pool).
 	Live      live.Options
 	Websocket WebsocketOptions
 	// Exports bound the CSV downloads (zero fields: export.DefaultLimits).
@@ -122,7 +122,7 @@ func (a *App) graphQL() http.Handler {
 	srv := handler.New(schema)
 	ws := a.opts.Websocket
 	srv.AddTransport(transport.Websocket{
-		Implementation:        gorillaWebsocket{conns: a.websockets, pingInterval: ws.PingInterval},
+		Implementation:        gorillaWebsocket{conns: a.websockets, pingInterval: ws.PingInterval, flushDelay: ws.FlushDelay},
 		InitFunc:              a.websocketInit,
 		InitTimeout:           10 * time.Second,
 		KeepAlivePingInterval: ws.PingInterval,
@@ -153,6 +153,7 @@ func (a *App) graphQL() http.Handler {
 	srv.AroundOperations(observe(a.opts.Logger))
 	srv.AroundResponses(a.withLoaders)
 	srv.Use(resolvers.LiveEndErrors{})
+	srv.Use(newLiveMux(a.opts.Live.Buffer, ws.FlushDelay)) // the last operation interceptor: see wsmux.go
 	srv.AroundRootFields(clearLoadersBeforeMutations)
 	srv.SetErrorPresenter(presentError(a.opts.Logger))
 	srv.SetRecoverFunc(recoverPanic(a.opts.Logger))

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -25,6 +26,25 @@ type Store struct {
 	series  seriesCache
 	// exportQueries holds a slot for each export batch query running (db/export.go)
 	exportQueries chan struct{}
+	// committed are called after each transaction commits (OnCommit).
+	committed atomic.Pointer[[]func()]
+}
+
+// OnCommit has f called after every transaction of the store commits, in the committing
+// goroutine: the live feed uses it to read the change at once instead of at its next poll.
+// f must return at once.
+func (s *Store) OnCommit(f func()) {
+	for {
+		old := s.committed.Load()
+		var fs []func()
+		if old != nil {
+			fs = append(fs, *old...)
+		}
+		fs = append(fs, f)
+		if s.committed.CompareAndSwap(old, &fs) {
+			return
+		}
+	}
 }
 
 // Open connects to PostgreSQL and checks the connection.
@@ -87,6 +107,11 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return wrap(err, "commit")
+	}
+	if fs := s.committed.Load(); fs != nil {
+		for _, f := range *fs {
+			f()
+		}
 	}
 	return nil
 }

@@ -1,6 +1,6 @@
 // Package live publishes committed changes to subscribers: scans logged, bills changed, and
-// the stats they move. Each instance holds one LISTEN connection (listener.go) that turns the
-// NOTIFYs of migration 00006 into events, and a hub that fans them out in process. A slow
+// the stats they move. Each instance reads committed changes from the database with a feed
+// (feed.go: snapshots compared, no NOTIFY) and a hub fans them out in process. A slow
 // subscriber never blocks the hub or the others: each has a bounded buffer and is ended with
 // a reason when it overflows (it can resume scanAdded with `after`).
 package live
@@ -9,20 +9,20 @@ import (
 	"context"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"tracetrack/db"
 	"tracetrack/metrics"
 )
 
-// Event is one committed change: a scan logged or a bill's new state. Resync says the hub
-// may have missed changes it cannot name (its connection was lost): views derived from many
-// rows, such as stats, must refresh.
+// Event is one committed change: a scan logged or a bill's new state. Resync says something
+// changed that has no event of its own (a bill was deleted): views derived from many rows,
+// such as stats, must refresh. Pos is the event's place in the feed (position.go).
 type Event struct {
 	Scan   *db.Scan
 	Bill   *db.Bill
 	Resync bool
+	Pos    Position
 }
 
 // StatsSource computes the stats of an area (nil: all areas); the subscriber's scope was
@@ -31,13 +31,15 @@ type StatsSource func(ctx context.Context, areaID *int64) (*db.Stats, error)
 
 // Options configure the hub.
 type Options struct {
-	// DatabaseURL is the database the LISTEN connection opens.
+	// DatabaseURL is the database the hub's own pool opens.
 	DatabaseURL string
-	// Buffer is how many events a subscriber may fall behind before it is ended (default 256).
+	// Buffer is how many events a subscriber may fall behind before it is ended (default
+	// DefaultBuffer); a subscriber of a shared subscription, how many frames its socket may
+	// have queued.
 	Buffer int
-	// CatchUpWindow is how far below the highest scan id seen the hub re-reads the log after a
-	// reconnect (default 10,000 ids); see seenWindow.
-	CatchUpWindow int64
+	// PollInterval is how often the feed looks for changes committed through other instances
+	// or other clients (default 50ms); this instance's own commits wake it at once.
+	PollInterval time.Duration
 	// StatsInterval is the shortest time between two statsUpdated events (default 1s).
 	StatsInterval time.Duration
 	// Stats computes statsUpdated's payload (default: the store's stats of the business day
@@ -50,12 +52,15 @@ type Options struct {
 	Logger           *slog.Logger
 }
 
+// DefaultBuffer is Options.Buffer when unset.
+const DefaultBuffer = 256
+
 func (o *Options) defaults() {
 	if o.Buffer <= 0 {
-		o.Buffer = 256
+		o.Buffer = DefaultBuffer
 	}
-	if o.CatchUpWindow <= 0 {
-		o.CatchUpWindow = 10_000
+	if o.PollInterval <= 0 {
+		o.PollInterval = 50 * time.Millisecond
 	}
 	if o.StatsInterval <= 0 {
 		o.StatsInterval = time.Second
@@ -83,11 +88,7 @@ type Hub struct {
 	subs   map[*subscription]struct{}
 	closed bool
 
-	// floor mirrors the listener's seenWindow floor: the hub never publishes a scan id at or
-	// below it, so a resumed subscriber may forget replayed ids below it.
-	floor atomic.Int64
-
-	listen *listener
+	feed *feed
 }
 
 // subscription is one subscriber's queue.
@@ -100,16 +101,19 @@ type subscription struct {
 	overflow chan struct{}
 	gone     chan struct{}
 	once     sync.Once
+	// relay is set when the subscription feeds a shared one (its subscribers are counted
+	// there).
+	relay *Relay
 }
 
 // subscribe adds a subscriber; nil when the hub is closed.
-func (h *Hub) subscribe(match func(Event) bool, wakeOnly bool) *subscription {
+func (h *Hub) subscribe(ctx context.Context, match func(Event) bool, wakeOnly bool) *subscription {
 	size := h.opts.Buffer
 	if wakeOnly {
 		size = 1
 	}
 	s := &subscription{match: match, events: make(chan *Event, size), wakeOnly: wakeOnly,
-		overflow: make(chan struct{}), gone: make(chan struct{})}
+		overflow: make(chan struct{}), gone: make(chan struct{}), relay: relayFrom(ctx)}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -146,7 +150,7 @@ func (h *Hub) publish(event Event) {
 	}
 }
 
-// Close ends every subscription and the LISTEN connection.
+// Close ends every subscription and the feed.
 func (h *Hub) Close() {
 	h.mu.Lock()
 	if h.closed {
@@ -159,17 +163,34 @@ func (h *Hub) Close() {
 	}
 	h.subs = nil
 	h.mu.Unlock()
-	if h.listen != nil {
-		h.listen.close()
+	if h.feed != nil {
+		h.feed.close()
 	}
 	if h.ownStore {
 		h.store.Close()
 	}
 }
 
-// Subscribers returns how many subscriptions the hub serves now.
-func (h *Hub) Subscribers() int {
+// Streams returns how many event streams the hub runs now: one per subscriber, or one per
+// shared subscription however many subscribers share it.
+func (h *Hub) Streams() int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return len(h.subs)
+}
+
+// Subscribers returns how many subscriptions the hub serves now, counting each subscriber
+// of a shared subscription.
+func (h *Hub) Subscribers() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	n := 0
+	for s := range h.subs {
+		if s.relay != nil {
+			n += int(s.relay.members.Load())
+		} else {
+			n++
+		}
+	}
+	return n
 }
