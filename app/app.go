@@ -71,9 +71,11 @@ type App struct {
 	// open websockets whose user's rights changed.
 	guard        *socketGuard
 	sessionWatch *live.SessionWatcher
-	stop         chan struct{}
-	stopOnce     sync.Once
-	imports      *imports
+	// seriesWatch tells the store when a label series was added (on any instance).
+	seriesWatch *live.LabelSeriesWatcher
+	stop        chan struct{}
+	stopOnce    sync.Once
+	imports     *imports
 }
 
 // New builds the routes: /graphql (POST, GET, websocket), /export/*.csv and *.xlsx, /export/epcis.jsonld,

@@ -93,6 +93,7 @@ func (a *App) startLive() {
 	a.hub = live.Start(a.opts.Store, opts, 10*time.Second)
 	a.resolver.Live = a.hub
 	a.sessionWatch = live.WatchSessions(opts.DatabaseURL, opts.Logger, 10*time.Second, a.tokens, a.guard)
+	a.seriesWatch = live.WatchLabelSeries(opts.DatabaseURL, opts.Logger, 10*time.Second, a.opts.Store)
 	go a.recheckSessions()
 }
 
@@ -104,6 +105,9 @@ func (a *App) Shutdown(ctx context.Context) error {
 	err := a.websockets.closeAll(ctx, closeGoingAway, "server shutting down; reconnect (resume scanAdded with after)")
 	if a.sessionWatch != nil {
 		a.sessionWatch.Close()
+	}
+	if a.seriesWatch != nil {
+		a.seriesWatch.Close()
 	}
 	if a.hub != nil {
 		a.hub.Close()

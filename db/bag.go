@@ -19,7 +19,7 @@ import (
 // nil when there is none. A bag of an area the actor may not see is FORBIDDEN (naming
 // nothing of it).
 func (s *Store) BagByQR(ctx context.Context, a Actor, rawQR string) (*Bag, error) {
-	code, err := anyCode(rawQR)
+	code, err := s.anyCode(ctx, rawQR)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +41,7 @@ func (s *Store) BagByQR(ctx context.Context, a Actor, rawQR string) (*Bag, error
 // in one statement: a bag tree asks for both. Children is up to page.Limit children the actor
 // may see, oldest link first, and HasNext tells that more follow; a child bag has none.
 func (s *Store) BagWithChildren(ctx context.Context, a Actor, rawQR string, page Page) (*Bag, []*Bag, bool, error) {
-	code, err := anyCode(rawQR)
+	code, err := s.anyCode(ctx, rawQR)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -88,7 +88,7 @@ var bagWithChildrenQuery = `
 // admins and billers) and logs PARENT_SCANNED, in one transaction. A parent of an area the
 // actor may not see is FORBIDDEN and nothing is logged.
 func (s *Store) ScanParent(ctx context.Context, a Actor, rawQR string, capacity int) (*Bag, error) {
-	code, err := parentCode(rawQR)
+	code, err := s.parentCode(ctx, rawQR)
 	if err != nil {
 		return nil, err
 	}
@@ -119,27 +119,35 @@ func (s *Store) ScanParent(ctx context.Context, a Actor, rawQR string, capacity 
 }
 
 // parentCode normalises a parent QR, refusing anything else with BAD_USER_INPUT.
-func parentCode(raw string) (string, error) {
-	return codeOfKind(raw, qr.Parent, "that is a child QR; scan a parent bag here (SB + 5 digits or M444- + 5 digits)")
+func (s *Store) parentCode(ctx context.Context, raw string) (string, error) {
+	return s.codeOfKind(ctx, raw, qr.Parent, func(rules qr.Rules) string {
+		return "that is a child QR; scan a parent bag here (" + rules.ParentFormats() + ")"
+	})
 }
 
 // childCode normalises a child QR, refusing anything else with BAD_USER_INPUT.
-func childCode(raw string) (string, error) {
-	return codeOfKind(raw, qr.Child, "that is a parent QR; use deleteBag to remove a parent bag")
+func (s *Store) childCode(ctx context.Context, raw string) (string, error) {
+	return s.codeOfKind(ctx, raw, qr.Child, func(qr.Rules) string {
+		return "that is a parent QR; use deleteBag to remove a parent bag"
+	})
 }
 
 // codeOfKind normalises a QR of the kind a single-bag call wants; a QR of the other kind is
 // BAD_USER_INPUT saying wrongKind (without the QR: it may be another area's bag), a malformed
 // one names the formats.
-func codeOfKind(raw string, want qr.Kind, wrongKind string) (string, error) {
+func (s *Store) codeOfKind(ctx context.Context, raw string, want qr.Kind, wrongKind func(qr.Rules) string) (string, error) {
+	rules, err := s.qrRules(ctx)
+	if err != nil {
+		return "", err
+	}
 	code := qr.Normalize(raw)
-	switch qr.Classify(code) {
+	switch rules.Classify(code) {
 	case want:
 		return code, nil
 	case qr.Invalid:
-		return "", apperr.New(apperr.BadUserInput, "%s is not a valid QR: %s", scalar.Quote(code), qr.Describe)
+		return "", apperr.New(apperr.BadUserInput, "%s is not a valid QR: %s", scalar.Quote(code), rules.Describe())
 	}
-	return "", apperr.New(apperr.BadUserInput, "%s", wrongKind)
+	return "", apperr.New(apperr.BadUserInput, "%s", wrongKind(rules))
 }
 
 // lockParentForChildren locks the parent with the QR for a change of its children, refuses it
@@ -188,7 +196,7 @@ func bagByID(ctx context.Context, tx *sqlx.Tx, id int64) (*Bag, error) {
 // bill_bags foreign key refuses it even under a concurrent link), and so is a child of a
 // parent on a completed bill (frozen until reopened).
 func (s *Store) DeleteBag(ctx context.Context, a Actor, rawQR string) error {
-	code, err := anyCode(rawQR)
+	code, err := s.anyCode(ctx, rawQR)
 	if err != nil {
 		return err
 	}
@@ -267,11 +275,11 @@ func deleteWithLog(ctx context.Context, tx *sqlx.Tx, a Actor, bag *Bag) error {
 }
 
 // anyCode normalises a parent or child QR, refusing malformed ones with BAD_USER_INPUT.
-func anyCode(raw string) (string, error) {
-	if code, err := parentCode(raw); err == nil {
+func (s *Store) anyCode(ctx context.Context, raw string) (string, error) {
+	if code, err := s.parentCode(ctx, raw); err == nil {
 		return code, nil
 	}
-	return childCode(raw)
+	return s.childCode(ctx, raw)
 }
 
 // BagByID returns the bag with the id, or nil when there is none. A bag of an area the actor

@@ -28,9 +28,12 @@ func (s *Store) LinkBagsToBill(ctx context.Context, a Actor, billID int64, qrs [
 	if err := checkBatchSize(len(qrs), MaxLinkBatch, "parent QRs"); err != nil {
 		return nil, err
 	}
-	lookup, rejected := triageBatch(qrs, qr.Parent)
+	lookup, rejected, err := s.triageBatch(ctx, qrs, qr.Parent)
+	if err != nil {
+		return nil, err
+	}
 	res := &BillLinkResult{Rejected: rejected}
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		parents, err := lockParentsByQR(ctx, tx, lookup)
 		if err != nil {
 			return err

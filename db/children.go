@@ -28,11 +28,14 @@ func (s *Store) LinkChildren(ctx context.Context, a Actor, parentQR string, chil
 	if err := checkBatchSize(len(childQRs), MaxChildrenPerScanBatch, "child QRs"); err != nil {
 		return nil, err
 	}
-	code, err := parentCode(parentQR)
+	code, err := s.parentCode(ctx, parentQR)
 	if err != nil {
 		return nil, err
 	}
-	codes, rejected := triageBatch(childQRs, qr.Child)
+	codes, rejected, err := s.triageBatch(ctx, childQRs, qr.Child)
+	if err != nil {
+		return nil, err
+	}
 	result := &LinkResult{}
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		parent, bill, err := lockParentForChildren(ctx, tx, a, code)

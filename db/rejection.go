@@ -1,6 +1,7 @@
 package db
 
 import (
+	"context"
 	"fmt"
 
 	"tracetrack/apperr"
@@ -58,15 +59,25 @@ func checkBatchSize(n, most int, what string) error {
 // (a QR seen before in the batch, valid or not, was handled once), malformed QRs, and QRs of
 // the wrong kind (want is qr.Child for child scans, qr.Parent for bill links). It returns the
 // QRs left, in batch order, and the rejections, in batch order.
-func triageBatch(raws []string, want qr.Kind) (codes []string, rejected []Rejection) {
+func (s *Store) triageBatch(ctx context.Context, raws []string, want qr.Kind) (codes []string, rejected []Rejection, err error) {
+	rules, err := s.qrRules(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	codes, rejected = triage(rules, raws, want)
+	return codes, rejected, nil
+}
+
+// triage is triageBatch against the rules of the series in use.
+func triage(rules qr.Rules, raws []string, want qr.Kind) (codes []string, rejected []Rejection) {
 	seen := make(map[string]bool, len(raws))
 	for _, raw := range raws {
 		code := qr.Normalize(raw)
-		switch kind := qr.Classify(code); {
+		switch kind := rules.Classify(code); {
 		case seen[code]:
 			rejected = append(rejected, rejectDuplicate(code))
 		case kind == qr.Invalid:
-			rejected = append(rejected, rejectInvalid(code))
+			rejected = append(rejected, rejectInvalid(rules, code))
 		case kind != want:
 			rejected = append(rejected, rejectWrongKind(code, want))
 		default:
@@ -87,8 +98,8 @@ func rejectDuplicate(code string) Rejection {
 	return Rejection{code, RejectDuplicateInBatch, "this QR appears more than once in this batch; it was handled once"}
 }
 
-func rejectInvalid(code string) Rejection {
-	return Rejection{code, RejectInvalidQR, fmt.Sprintf("%s is not a valid QR: %s", scalar.Quote(code), qr.Describe)}
+func rejectInvalid(rules qr.Rules, code string) Rejection {
+	return Rejection{code, RejectInvalidQR, fmt.Sprintf("%s is not a valid QR: %s", scalar.Quote(code), rules.Describe())}
 }
 
 // rejectWrongKind refuses a parent QR in a child scan (IS_PARENT) or a child QR in a bill

@@ -23,7 +23,7 @@ func TestTriageBatch(t *testing.T) {
 		{qr.Child, "C0016586,0016586",
 			"SB00001:IS_PARENT,SB00001:DUPLICATE_IN_BATCH,BAD QR:INVALID_QR,BAD QR:DUPLICATE_IN_BATCH,M444-00001:IS_PARENT,C0016586:DUPLICATE_IN_BATCH"},
 	} {
-		lookup, rejected := triageBatch(batch, tc.want)
+		lookup, rejected := triage(qr.NewRules(qr.DefaultSeries), batch, tc.want)
 		codes := []string{}
 		for _, r := range rejected {
 			codes = append(codes, r.QR+":"+string(r.Code))
@@ -54,7 +54,7 @@ func TestRejectionMessages(t *testing.T) {
 		hides    []string
 	}{
 		{rejectDuplicate("C0001"), RejectDuplicateInBatch, []string{"once"}, []string{"C0001"}},
-		{rejectInvalid("BAD!"), RejectInvalidQR, []string{"BAD!", "SB + 5 digits"}, nil},
+		{rejectInvalid(qr.NewRules(qr.DefaultSeries), "BAD!"), RejectInvalidQR, []string{"BAD!", "SB + 5 digits"}, nil},
 		{rejectWrongKind("SB00001", qr.Child), RejectIsParent, []string{"child bags"}, []string{"SB00001"}},
 		{rejectWrongKind("C0001", qr.Parent), RejectIsChild, []string{"C0001", "parent bags"}, nil},
 		{rejectIsParent("SB00001"), RejectIsParent, []string{"parent bag"}, []string{"SB00001"}},

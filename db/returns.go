@@ -263,9 +263,12 @@ func (s *Store) ScanReturn(ctx context.Context, a Actor, ticketID int64, qrs []s
 	if err := checkBatchSize(len(qrs), MaxReturnBatch, "parent QRs"); err != nil {
 		return nil, err
 	}
-	lookup, rejected := triageBatch(qrs, qr.Parent)
+	lookup, rejected, err := s.triageBatch(ctx, qrs, qr.Parent)
+	if err != nil {
+		return nil, err
+	}
 	res := &ReturnScanResult{Rejected: rejected}
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		ticket, err := lockReturnTicket(ctx, tx, ticketID)
 		if err != nil {
 			return err

@@ -23,6 +23,7 @@ type Store struct {
 	// and reads that must see the caller's own write use db.
 	replica *sqlx.DB
 	areas   *areaCache
+	series  seriesCache
 	// exportQueries holds a slot for each export batch query running (db/export.go)
 	exportQueries chan struct{}
 	// onSessionsChanged hears, on this instance and at once, of the committed writes that
@@ -166,6 +167,11 @@ func wrap(err error, action string) error {
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) && pqErr.Constraint == "bills_completed_frozen" {
 		return apperr.New(apperr.Conflict, "%s", pqErr.Message)
+	}
+	// A scan classified its QRs against label series a moment old (a series was added on
+	// another instance and its NOTIFY is on the way): the database refused what that got wrong.
+	if errors.As(err, &pqErr) && pqErr.Constraint == "bags_qr_format" {
+		return apperr.New(apperr.Conflict, "the parent label series changed while this request ran; send it again")
 	}
 	return fmt.Errorf("store: unable to %s: %w", action, err)
 }

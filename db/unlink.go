@@ -14,7 +14,7 @@ import (
 // UnlinkChild removes a child from its parent: the child bag is deleted (no child exists
 // without a parent), the log keeps its QR. It returns the parent.
 func (s *Store) UnlinkChild(ctx context.Context, a Actor, childQR string) (*Bag, error) {
-	code, err := childCode(childQR)
+	code, err := s.childCode(ctx, childQR)
 	if err != nil {
 		return nil, err
 	}

@@ -39,6 +39,7 @@ type ResolverRoot interface {
 	Bill() BillResolver
 	EndOfDayReport() EndOfDayReportResolver
 	ImportJob() ImportJobResolver
+	LabelSeries() LabelSeriesResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	ReturnTicket() ReturnTicketResolver
@@ -228,6 +229,14 @@ type ComplexityRoot struct {
 		Problems  func(childComplexity int) int
 	}
 
+	LabelSeries struct {
+		CreatedAt func(childComplexity int) int
+		CreatedBy func(childComplexity int) int
+		Digits    func(childComplexity int) int
+		Example   func(childComplexity int) int
+		Prefix    func(childComplexity int) int
+	}
+
 	LinkBagsResult struct {
 		AlreadyLinked func(childComplexity int) int
 		Bill          func(childComplexity int) int
@@ -240,6 +249,7 @@ type ComplexityRoot struct {
 		ChangePassword       func(childComplexity int, currentPassword string, newPassword string) int
 		CompleteBill         func(childComplexity int, id string) int
 		CreateBill           func(childComplexity int, input model.CreateBillInput) int
+		CreateLabelSeries    func(childComplexity int, prefix string, digits int) int
 		CreateReturnTicket   func(childComplexity int, input model.CreateReturnTicketInput) int
 		CreateUser           func(childComplexity int, input model.CreateUserInput) int
 		DeleteBag            func(childComplexity int, qr string) int
@@ -278,6 +288,7 @@ type ComplexityRoot struct {
 		ImportJob      func(childComplexity int, id string) int
 		ImportJobs     func(childComplexity int, first *int, after *string) int
 		Integrity      func(childComplexity int) int
+		LabelSeries    func(childComplexity int) int
 		Me             func(childComplexity int) int
 		Node           func(childComplexity int, id string) int
 		ReturnTicket   func(childComplexity int, id string) int
@@ -502,6 +513,10 @@ type ImportJobResolver interface {
 	ReportCSVPath(ctx context.Context, obj *db.ImportJob) (string, error)
 	ReportXlsxPath(ctx context.Context, obj *db.ImportJob) (string, error)
 }
+type LabelSeriesResolver interface {
+	Example(ctx context.Context, obj *db.LabelSeries) (string, error)
+	CreatedBy(ctx context.Context, obj *db.LabelSeries) (*db.User, error)
+}
 type MutationResolver interface {
 	ScanParent(ctx context.Context, qr string) (*db.Bag, error)
 	ScanChildren(ctx context.Context, parentQR string, childQrs []string) (*db.LinkResult, error)
@@ -519,6 +534,7 @@ type MutationResolver interface {
 	ScanReturn(ctx context.Context, ticketID string, parentQrs []string) (*db.ReturnScanResult, error)
 	FinalizeReturnTicket(ctx context.Context, id string) (*db.ReturnTicket, error)
 	CancelReturnTicket(ctx context.Context, id string) (*db.ReturnTicket, error)
+	CreateLabelSeries(ctx context.Context, prefix string, digits int) (*db.LabelSeries, error)
 	Login(ctx context.Context, username string, password string) (*model.AuthPayload, error)
 	Logout(ctx context.Context) (bool, error)
 	ChangePassword(ctx context.Context, currentPassword string, newPassword string) (bool, error)
@@ -543,6 +559,7 @@ type QueryResolver interface {
 	ReturnTickets(ctx context.Context, filter *model.ReturnTicketFilter, first *int, after *string) (*model.ReturnTicketConnection, error)
 	Scans(ctx context.Context, filter *model.ScanFilter, first *int, after *string) (*model.ScanConnection, error)
 	ScanSummary(ctx context.Context, groupBy model.ScanGrouping, from *time.Time, to *time.Time, areaCode *string) ([]*model.ScanAggregate, error)
+	LabelSeries(ctx context.Context) ([]*db.LabelSeries, error)
 	Stats(ctx context.Context, areaCode *string) (*db.Stats, error)
 	Integrity(ctx context.Context) (*model.IntegrityReport, error)
 	Me(ctx context.Context) (*db.User, error)
@@ -1333,6 +1350,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IntegrityReport.Problems(childComplexity), true
 
+	case "LabelSeries.createdAt":
+		if e.ComplexityRoot.LabelSeries.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LabelSeries.CreatedAt(childComplexity), true
+	case "LabelSeries.createdBy":
+		if e.ComplexityRoot.LabelSeries.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LabelSeries.CreatedBy(childComplexity), true
+	case "LabelSeries.digits":
+		if e.ComplexityRoot.LabelSeries.Digits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LabelSeries.Digits(childComplexity), true
+	case "LabelSeries.example":
+		if e.ComplexityRoot.LabelSeries.Example == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LabelSeries.Example(childComplexity), true
+	case "LabelSeries.prefix":
+		if e.ComplexityRoot.LabelSeries.Prefix == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LabelSeries.Prefix(childComplexity), true
+
 	case "LinkBagsResult.alreadyLinked":
 		if e.ComplexityRoot.LinkBagsResult.AlreadyLinked == nil {
 			break
@@ -1402,6 +1450,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateBill(childComplexity, args["input"].(model.CreateBillInput)), true
+	case "Mutation.createLabelSeries":
+		if e.ComplexityRoot.Mutation.CreateLabelSeries == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createLabelSeries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateLabelSeries(childComplexity, args["prefix"].(string), args["digits"].(int)), true
 	case "Mutation.createReturnTicket":
 		if e.ComplexityRoot.Mutation.CreateReturnTicket == nil {
 			break
@@ -1727,6 +1786,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Integrity(childComplexity), true
 
+	case "Query.labelSeries":
+		if e.ComplexityRoot.Query.LabelSeries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.LabelSeries(childComplexity), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -2543,7 +2608,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "bags.graphqls" "bills.graphqls" "imports.graphqls" "live.graphqls" "reports.graphqls" "returns.graphqls" "scans.graphqls" "schema.graphqls" "stats.graphqls" "users.graphqls"
+//go:embed "bags.graphqls" "bills.graphqls" "imports.graphqls" "live.graphqls" "reports.graphqls" "returns.graphqls" "scans.graphqls" "schema.graphqls" "series.graphqls" "stats.graphqls" "users.graphqls"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2563,6 +2628,7 @@ var sources = []*ast.Source{
 	{Name: "returns.graphqls", Input: sourceData("returns.graphqls"), BuiltIn: false},
 	{Name: "scans.graphqls", Input: sourceData("scans.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
+	{Name: "series.graphqls", Input: sourceData("series.graphqls"), BuiltIn: false},
 	{Name: "stats.graphqls", Input: sourceData("stats.graphqls"), BuiltIn: false},
 	{Name: "users.graphqls", Input: sourceData("users.graphqls"), BuiltIn: false},
 }
@@ -2920,6 +2986,22 @@ func (ec *executionContext) childFields_IntegrityReport(ctx context.Context, fie
 		return ec.fieldContext_IntegrityReport_problems(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IntegrityReport", field.Name)
+}
+
+func (ec *executionContext) childFields_LabelSeries(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "prefix":
+		return ec.fieldContext_LabelSeries_prefix(ctx, field)
+	case "digits":
+		return ec.fieldContext_LabelSeries_digits(ctx, field)
+	case "example":
+		return ec.fieldContext_LabelSeries_example(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_LabelSeries_createdBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_LabelSeries_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LabelSeries", field.Name)
 }
 
 func (ec *executionContext) childFields_LinkBagsResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3523,6 +3605,28 @@ func (ec *executionContext) field_Mutation_createBill_args(ctx context.Context, 
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createLabelSeries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "prefix",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["prefix"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "digits",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["digits"] = arg1
 	return args, nil
 }
 
@@ -7383,6 +7487,130 @@ func (ec *executionContext) fieldContext_IntegrityReport_problems(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _LabelSeries_prefix(ctx context.Context, field graphql.CollectedField, obj *db.LabelSeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LabelSeries_prefix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Prefix, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LabelSeries_prefix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LabelSeries", field, false, false, "String")
+}
+
+func (ec *executionContext) _LabelSeries_digits(ctx context.Context, field graphql.CollectedField, obj *db.LabelSeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LabelSeries_digits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Digits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LabelSeries_digits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LabelSeries", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LabelSeries_example(ctx context.Context, field graphql.CollectedField, obj *db.LabelSeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LabelSeries_example(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LabelSeries().Example(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LabelSeries_example(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LabelSeries", field, true, true, "String")
+}
+
+func (ec *executionContext) _LabelSeries_createdBy(ctx context.Context, field graphql.CollectedField, obj *db.LabelSeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LabelSeries_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LabelSeries().CreatedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *db.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖtracetrackᚋdbᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LabelSeries_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LabelSeries",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LabelSeries_createdAt(ctx context.Context, field graphql.CollectedField, obj *db.LabelSeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LabelSeries_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LabelSeries_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LabelSeries", field, false, false, "Time")
+}
+
 func (ec *executionContext) _LinkBagsResult_bill(ctx context.Context, field graphql.CollectedField, obj *db.BillLinkResult) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8465,6 +8693,68 @@ func (ec *executionContext) fieldContext_Mutation_cancelReturnTicket(ctx context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_cancelReturnTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createLabelSeries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createLabelSeries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateLabelSeries(ctx, fc.Args["prefix"].(string), fc.Args["digits"].(int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕtracetrackᚋdbᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal *db.LabelSeries
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal *db.LabelSeries
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *db.LabelSeries) graphql.Marshaler {
+			return ec.marshalNLabelSeries2ᚖtracetrackᚋdbᚐLabelSeries(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createLabelSeries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LabelSeries(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createLabelSeries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9783,6 +10073,56 @@ func (ec *executionContext) fieldContext_Query_scanSummary(ctx context.Context, 
 	if fc.Args, err = ec.field_Query_scanSummary_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_labelSeries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_labelSeries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().LabelSeries(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				roles, err := ec.unmarshalORole2ᚕtracetrackᚋdbᚐRoleᚄ(ctx, []any{"ADMIN"})
+				if err != nil {
+					var zeroVal []*db.LabelSeries
+					return zeroVal, err
+				}
+				if ec.Directives.Auth == nil {
+					var zeroVal []*db.LabelSeries
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0, roles)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*db.LabelSeries) graphql.Marshaler {
+			return ec.marshalNLabelSeries2ᚕᚖtracetrackᚋdbᚐLabelSeriesᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_labelSeries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LabelSeries(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -15698,6 +16038,61 @@ func (ec *executionContext) _IntegrityReport(ctx context.Context, sel ast.Select
 	return out
 }
 
+var labelSeriesImplementors = []string{"LabelSeries"}
+
+func (ec *executionContext) _LabelSeries(ctx context.Context, sel ast.SelectionSet, obj *db.LabelSeries) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, labelSeriesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LabelSeries")
+		case "prefix":
+			out.Values[i] = ec._LabelSeries_prefix(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "digits":
+			out.Values[i] = ec._LabelSeries_digits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "example":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LabelSeries_example(ctx, field, obj)
+				})
+		case "createdBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LabelSeries_createdBy(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._LabelSeries_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var linkBagsResultImplementors = []string{"LinkBagsResult"}
 
 func (ec *executionContext) _LinkBagsResult(ctx context.Context, sel ast.SelectionSet, obj *db.BillLinkResult) graphql.Marshaler {
@@ -15873,6 +16268,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "cancelReturnTicket":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_cancelReturnTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createLabelSeries":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createLabelSeries(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -16089,6 +16491,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_scanSummary(ctx, field)
+				})
+		case "labelSeries":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_labelSeries(ctx, field)
 				})
 		case "stats":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -18015,6 +18423,30 @@ func (ec *executionContext) marshalNIntegrityReport2ᚖtracetrackᚋgraphᚋmode
 		return graphql.Null
 	}
 	return ec._IntegrityReport(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLabelSeries2ᚕᚖtracetrackᚋdbᚐLabelSeriesᚄ(ctx context.Context, sel ast.SelectionSet, v []*db.LabelSeries) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLabelSeries2ᚖtracetrackᚋdbᚐLabelSeries(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLabelSeries2ᚖtracetrackᚋdbᚐLabelSeries(ctx context.Context, sel ast.SelectionSet, v *db.LabelSeries) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LabelSeries!")
+		return graphql.Null
+	}
+	return ec._LabelSeries(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNLinkBagsResult2ᚖtracetrackᚋdbᚐBillLinkResult(ctx context.Context, sel ast.SelectionSet, v *db.BillLinkResult) graphql.Marshaler {

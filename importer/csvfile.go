@@ -90,17 +90,17 @@ func bagRow(row *db.ImportRow, record []string) {
 	switch strings.ToUpper(strings.TrimSpace(record[1])) {
 	case string(db.BagTypeParent):
 		row.Kind, row.Parent = db.ImportParent, code
-		if qr.Classify(code) != qr.Parent {
-			row.Refusal = fmt.Sprintf("parent QR %q is invalid: %s", record[0], qr.Describe)
+		if qr.DefaultRules.Classify(code) != qr.Parent {
+			row.Refusal = fmt.Sprintf("parent QR %q is invalid: %s", record[0], qr.DefaultRules.Describe())
 		}
 	case string(db.BagTypeChild):
 		parent := qr.Normalize(record[2])
 		row.Kind, row.Child, row.Parent = db.ImportChild, code, parent
 		switch {
-		case qr.Classify(code) != qr.Child:
-			row.Refusal = fmt.Sprintf("child QR %q is invalid: %s", record[0], qr.Describe)
-		case qr.Classify(parent) != qr.Parent:
-			row.Refusal = fmt.Sprintf("parent QR %q of the child is invalid: %s", record[2], qr.Describe)
+		case qr.DefaultRules.Classify(code) != qr.Child:
+			row.Refusal = fmt.Sprintf("child QR %q is invalid: %s", record[0], qr.DefaultRules.Describe())
+		case qr.DefaultRules.Classify(parent) != qr.Parent:
+			row.Refusal = fmt.Sprintf("parent QR %q of the child is invalid: %s", record[2], qr.DefaultRules.Describe())
 		}
 	default:
 		row.Kind = db.ImportChild

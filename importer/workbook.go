@@ -91,7 +91,7 @@ func (r workbookRow) header() bool {
 	if _, err := strconv.ParseFloat(r.label, 64); err == nil {
 		return false
 	}
-	return qr.Classify(qr.Normalize(r.code)) == qr.Invalid
+	return qr.DefaultRules.Classify(qr.Normalize(r.code)) == qr.Invalid
 }
 
 // workbookFormat tells the two workbook formats apart by their first rows: a `Bill No.` row
@@ -124,10 +124,10 @@ func workbookFormat(path string) (db.ImportFormat, error) {
 			case isBillLabel(r.label):
 				rows.Close()
 				return db.ImportParentBillWorkbook, nil
-			case isParentLabel(r.label), qr.Classify(qr.Normalize(r.code)) == qr.Child:
+			case isParentLabel(r.label), qr.DefaultRules.Classify(qr.Normalize(r.code)) == qr.Child:
 				rows.Close()
 				return db.ImportChildParentWorkbook, nil
-			case qr.Classify(qr.Normalize(r.code)) == qr.Parent:
+			case qr.DefaultRules.Classify(qr.Normalize(r.code)) == qr.Parent:
 				parents++
 			}
 		}
@@ -284,19 +284,19 @@ func (g *grouper) row(rowNo int64, r workbookRow) error {
 // childParentRow: a parent row closes the children collected; any other row is a child.
 func (g *grouper) childParentRow(rowNo int64, r workbookRow) error {
 	code := qr.Normalize(r.code)
-	kind := qr.Classify(code)
+	kind := qr.DefaultRules.Classify(code)
 	row := g.base(rowNo, r)
 	if isParentLabel(r.label) || kind == qr.Parent {
 		row.Kind, row.Parent = db.ImportParent, code
 		if kind != qr.Parent {
-			row.Refusal = fmt.Sprintf("parent QR %q is invalid: %s", r.code, qr.Describe)
+			row.Refusal = fmt.Sprintf("parent QR %q is invalid: %s", r.code, qr.DefaultRules.Describe())
 			return g.closeParent(row, fmt.Sprintf("its parent row %d has no valid parent QR", rowNo))
 		}
 		return g.closeParent(row, "")
 	}
 	row.Kind, row.Child = db.ImportChild, code
 	if kind != qr.Child {
-		row.Refusal = fmt.Sprintf("child QR %q is invalid: %s", r.code, qr.Describe)
+		row.Refusal = fmt.Sprintf("child QR %q is invalid: %s", r.code, qr.DefaultRules.Describe())
 		return g.emit(row)
 	}
 	return g.hold(row)
@@ -315,8 +315,8 @@ func (g *grouper) parentBillRow(rowNo int64, r workbookRow) error {
 	code := qr.Normalize(r.code)
 	row := g.base(rowNo, r)
 	row.Kind, row.Parent = db.ImportParent, code
-	if qr.Classify(code) != qr.Parent {
-		row.Refusal = fmt.Sprintf("parent QR %q is invalid: %s", r.code, qr.Describe)
+	if qr.DefaultRules.Classify(code) != qr.Parent {
+		row.Refusal = fmt.Sprintf("parent QR %q is invalid: %s", r.code, qr.DefaultRules.Describe())
 		return g.emit(row)
 	}
 	return g.hold(row)

@@ -18,15 +18,14 @@ type Kind int
 const (
 	// Invalid is neither a parent nor a child code.
 	Invalid Kind = iota
-	// Parent is SB + 5 digits (mustard) or M444- + 5 digits (moong).
+	// Parent is a code of a label series in use (SB + 5 digits, M444- + 5 digits, ...).
 	Parent
-	// Child is 4-20 of A-Z and 0-9.
+	// Child is 4-20 of A-Z and 0-9, and of no label series.
 	Child
 )
 
 var (
-	parentPattern = regexp.MustCompile(`^(SB[0-9]{5}|M444-[0-9]{5})$`)
-	childPattern  = regexp.MustCompile(`^[A-Z0-9]{4,20}$`)
+	childPattern = regexp.MustCompile(`^[A-Z0-9]{4,20}$`)
 	// labelPrefix matches the printed "LABEL NO." with an optional colon and spaces.
 	labelPrefix = regexp.MustCompile(`^LABEL\s*NO\.?\s*:?\s*`)
 )
@@ -74,18 +73,3 @@ func Clean(raw string) string {
 func isInvisible(r rune) bool {
 	return unicode.Is(unicode.Cf, r) || r == unicode.ReplacementChar
 }
-
-// Classify tells what a normalised code is.
-func Classify(code string) Kind {
-	switch {
-	case parentPattern.MatchString(code):
-		return Parent
-	case childPattern.MatchString(code):
-		return Child
-	}
-	return Invalid
-}
-
-// Describe names the accepted formats, for error messages.
-const Describe = "a parent QR is SB + 5 digits (SB00860) or M444- + 5 digits (M444-00012); " +
-	"a child QR is 4-20 letters or digits (0016586, or the label text LABEL NO.0016586)"

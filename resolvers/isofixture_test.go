@@ -222,6 +222,11 @@ func (f *isoFixture) source(owner, name string, ty typeRef) ([]any, bool) {
 		values = []any{2}
 	case named == "Int" && key == "capacity":
 		values = []any{5}
+	case named == "Int" && key == "digits":
+		values = []any{6}
+	case key == "prefix":
+		// a label series over lucknow's child QRs, and one over none
+		values = []any{"LKO", "ISO"}
 	case named == "ID":
 		values = anys(f.ids)
 	case key == "after" || key == "before":

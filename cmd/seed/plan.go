@@ -6,15 +6,25 @@ import (
 	"time"
 )
 
-// The QR formats of SPEC.md allow 100,000 SB and 100,000 M444- parent QRs, each parent with
-// at most 30 children: no valid data set holds more bags than this.
+// The default label series (SPEC.md) hold 100,000 SB and 100,000 M444- parent QRs; a larger
+// data set needs more, so the seed adds the series SB + 7 digits (extraSeries) and numbers
+// the parents past the defaults in it. Each parent holds at most 30 children: no data set
+// the seed makes holds more bags than maxBags.
 const (
-	parentQRs       = 200_000
-	childrenPerFull = 30
-	maxBags         = parentQRs * (1 + childrenPerFull)
-	areaCount       = 10
-	history         = 90 * 24 * time.Hour
+	defaultParentQRs = 200_000
+	extraParentQRs   = 10_000_000
+	parentQRs        = defaultParentQRs + extraParentQRs
+	childrenPerFull  = 30
+	maxBags          = parentQRs * (1 + childrenPerFull)
+	areaCount        = 10
+	history          = 90 * 24 * time.Hour
 )
+
+// extraSeries is the label series the parents past the defaults are numbered in.
+var extraSeries = struct {
+	prefix string
+	digits int
+}{"SB", 7}
 
 // parentPlan is one parent bag to create and what hangs off it.
 type parentPlan struct {
@@ -40,13 +50,20 @@ type plan struct {
 	bags    int
 }
 
-// parentQR returns the i-th parent QR: SB00000..SB99999, then M444-00000..M444-99999.
+// parentQR returns the i-th parent QR: SB00000..SB99999, then M444-00000..M444-99999, then
+// SB0000000..SB9999999 (extraSeries).
 func parentQR(i int) string {
-	if i < 100_000 {
+	switch {
+	case i < 100_000:
 		return fmt.Sprintf("SB%05d", i)
+	case i < defaultParentQRs:
+		return fmt.Sprintf("M444-%05d", i-100_000)
 	}
-	return fmt.Sprintf("M444-%05d", i-100_000)
+	return fmt.Sprintf("%s%0*d", extraSeries.prefix, extraSeries.digits, i-defaultParentQRs)
 }
+
+// needsExtraSeries says whether the plan numbers parents in extraSeries.
+func (p *plan) needsExtraSeries() bool { return len(p.parents) > defaultParentQRs }
 
 // childQR returns the n-th child QR, a printed label number.
 func childQR(n int) string { return fmt.Sprintf("%08d", n) }

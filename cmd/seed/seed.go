@@ -18,7 +18,7 @@ import (
 // seed fills the database in cfg, reporting progress to out.
 func seed(ctx context.Context, cfg config, out io.Writer) error {
 	if cfg.Bags > maxBags {
-		fmt.Fprintf(out, "note: %d bags is more than the QR formats allow (%d parent QRs x (1 + %d children) = %d); seeding %d\n",
+		fmt.Fprintf(out, "note: %d bags is more than the label series of the seed allow (%d parent QRs x (1 + %d children) = %d); seeding %d\n",
 			cfg.Bags, parentQRs, childrenPerFull, maxBags, maxBags)
 		cfg.Bags = maxBags
 	}
@@ -41,6 +41,11 @@ func seed(ctx context.Context, cfg config, out io.Writer) error {
 	now := time.Now().UTC()
 	p := makePlan(cfg.Bags, rand.New(rand.NewPCG(uint64(cfg.Seed), 42)), now)
 	fmt.Fprintf(out, "plan: %d parents, %d children, %d bills\n", len(p.parents), p.bags-len(p.parents), len(p.bills))
+	if p.needsExtraSeries() {
+		if err := addExtraSeries(ctx, conn, out); err != nil {
+			return err
+		}
+	}
 
 	indexes, err := dropSecondaryIndexes(ctx, conn)
 	if err != nil {
@@ -63,6 +68,20 @@ func refuseNonEmpty(ctx context.Context, conn *sql.DB) error {
 	if any {
 		return fmt.Errorf("the database already holds bags; seed only an empty TraceTrack database (drop and recreate it, or point -database-url at a new one)")
 	}
+	return nil
+}
+
+// addExtraSeries adds the label series SB + 7 digits unless it is there; the database refuses
+// it should it clash with a child QR.
+func addExtraSeries(ctx context.Context, conn *sql.DB, out io.Writer) error {
+	_, err := conn.ExecContext(ctx, `
+		INSERT INTO label_series (prefix, digits)
+		SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM label_series WHERE prefix = $1 AND digits = $2)`,
+		extraSeries.prefix, extraSeries.digits)
+	if err != nil {
+		return fmt.Errorf("add label series %s + %d digits: %w", extraSeries.prefix, extraSeries.digits, err)
+	}
+	fmt.Fprintf(out, "label series: %s + %d digits for the parents past the default series\n", extraSeries.prefix, extraSeries.digits)
 	return nil
 }
 

@@ -53,16 +53,27 @@ func TestSeedSmallDatabasePassesIntegrity(t *testing.T) {
 }
 
 func TestPlanRespectsLimits(t *testing.T) {
-	p := makePlan(maxBags, rand.New(rand.NewPCG(1, 2)), time.Now())
-	if p.bags > maxBags || len(p.parents) > parentQRs {
-		t.Errorf("plan has %d bags and %d parents", p.bags, len(p.parents))
+	// past the default series' 200,000 parents, so extraSeries numbers some of them
+	const bags = 7_000_000
+	p := makePlan(bags, rand.New(rand.NewPCG(1, 2)), time.Now())
+	if p.bags != bags || len(p.parents) <= defaultParentQRs || !p.needsExtraSeries() {
+		t.Errorf("plan has %d bags and %d parents (extra series: %v)", p.bags, len(p.parents), p.needsExtraSeries())
+	}
+	seen := make(map[string]bool, len(p.parents))
+	for _, parent := range p.parents {
+		if seen[parent.QR] {
+			t.Fatalf("parent QR %s planned twice", parent.QR)
+		}
+		seen[parent.QR] = true
 	}
 	for _, b := range p.bills {
 		if len(b.Parents) > b.Capacity || (b.Completed && len(b.Parents) == 0) {
 			t.Fatalf("bill %s: %d parents, capacity %d, completed %v", b.Number, len(b.Parents), b.Capacity, b.Completed)
 		}
 	}
-	if parentQR(99_999) != "SB99999" || parentQR(100_000) != "M444-00000" {
-		t.Errorf("parent QRs: %s, %s", parentQR(99_999), parentQR(100_000))
+	for i, want := range map[int]string{99_999: "SB99999", 100_000: "M444-00000", 199_999: "M444-99999", 200_000: "SB0000000", 200_123: "SB0000123"} {
+		if got := parentQR(i); got != want {
+			t.Errorf("parentQR(%d) = %s, want %s", i, got, want)
+		}
 	}
 }
