@@ -248,3 +248,37 @@ func TestImportUpload(t *testing.T) {
 		t.Errorf("after: %+v", after)
 	}
 }
+
+// TestImportClassifiesWithStoreLabelSeries: the importer knows the label series an admin
+// added as scanning does (parents of SB + 7 digits are imported), and a parent QR of no
+// series is still refused with the formats in use.
+func TestImportClassifiesWithStoreLabelSeries(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	_, admin := env.NewUser(t, db.RoleAdmin, "")
+	var created struct{ CreateLabelSeries struct{ Prefix string } }
+	env.MustDo(t, admin, `mutation { createLabelSeries(prefix: "SB", digits: 7) { prefix } }`, nil, &created)
+	path := sheettest.Workbook(t, t.TempDir(), "added-series.xlsx", sheettest.Sheet{Name: "Sheet1", Rows: [][]string{
+		{"1", "0016586"}, {"2", "0016587"}, {"Parent Code", "SB0000001"}, // rows 1-3: a parent of the added series
+		{"1", "0016588"}, {"Parent Code", "SX00001"}, // rows 4-5: a parent QR of no series
+	}})
+
+	status, answer := upload(t, env, admin, "file", path, "?area=lucknow")
+	if status != http.StatusAccepted || answer["format"] != "CHILD_PARENT_WORKBOOK" {
+		t.Fatalf("upload: %d %v", status, answer)
+	}
+	job := awaitJob(t, env, admin, answer["id"].(string))
+	if job.Status != "DONE" || job.ParentsCreated != 1 || job.ChildrenCreated != 2 || job.RowsRefused != 2 {
+		t.Fatalf("job: %+v", job)
+	}
+	code, report := env.Get(t, admin, job.ReportCsvPath)
+	if code != 200 || !strings.Contains(report, `Sheet1,5,"Parent Code,SX00001","parent QR ""SX00001"" is invalid`) ||
+		!strings.Contains(report, "SB + 7 digits") {
+		t.Errorf("report.csv: %d %q", code, report)
+	}
+	var got struct{ Bag *struct{ ChildCount int } }
+	env.MustDo(t, admin, `{ bag(qr: "SB0000001") { childCount } }`, nil, &got)
+	if got.Bag == nil || got.Bag.ChildCount != 2 {
+		t.Errorf("bag SB0000001: %+v", got.Bag)
+	}
+}

@@ -136,7 +136,7 @@ func (s *Store) childCode(ctx context.Context, raw string) (string, error) {
 // BAD_USER_INPUT saying wrongKind (without the QR: it may be another area's bag), a malformed
 // one names the formats.
 func (s *Store) codeOfKind(ctx context.Context, raw string, want qr.Kind, wrongKind func(qr.Rules) string) (string, error) {
-	rules, err := s.qrRules(ctx)
+	rules, err := s.QRRules(ctx)
 	if err != nil {
 		return "", err
 	}

@@ -60,7 +60,7 @@ func checkBatchSize(n, most int, what string) error {
 // the wrong kind (want is qr.Child for child scans, qr.Parent for bill links). It returns the
 // QRs left, in batch order, and the rejections, in batch order.
 func (s *Store) triageBatch(ctx context.Context, raws []string, want qr.Kind) (codes []string, rejected []Rejection, err error) {
-	rules, err := s.qrRules(ctx)
+	rules, err := s.QRRules(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -45,8 +45,9 @@ type seriesCache struct {
 
 const labelSeriesColumns = `id, prefix, digits, created_by, created_at`
 
-// qrRules returns the rules of the label series in use, reading them when none are held.
-func (s *Store) qrRules(ctx context.Context) (qr.Rules, error) {
+// QRRules returns the rules of the label series in use, reading them when none are held: the
+// one classification of scanned and imported codes.
+func (s *Store) QRRules(ctx context.Context) (qr.Rules, error) {
 	if rules := s.series.rules.Load(); rules != nil {
 		return *rules, nil
 	}

@@ -23,7 +23,7 @@ import (
 // numbered by their line, the header being line 1.
 
 // readCSV hands every row after the header to emit.
-func readCSV(ctx context.Context, path string, format db.ImportFormat, emit func(db.ImportRow) error) error {
+func readCSV(ctx context.Context, path string, format db.ImportFormat, rules qr.Rules, emit func(db.ImportRow) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -33,7 +33,7 @@ func readCSV(ctx context.Context, path string, format db.ImportFormat, emit func
 	if _, err := r.Read(); err != nil {
 		return fmt.Errorf("read header: %w", err)
 	}
-	parse := bagRow
+	parse := func(row *db.ImportRow, record []string) { bagRow(rules, row, record) }
 	width := len(bagsColumns)
 	if format == db.ImportBillsCSV {
 		parse, width = billRow, len(billsColumns)
@@ -85,22 +85,22 @@ func blank(record []string) bool {
 }
 
 // bagRow reads qr_id,type,parent_qr_id.
-func bagRow(row *db.ImportRow, record []string) {
+func bagRow(rules qr.Rules, row *db.ImportRow, record []string) {
 	code := qr.Normalize(record[0])
 	switch strings.ToUpper(strings.TrimSpace(record[1])) {
 	case string(db.BagTypeParent):
 		row.Kind, row.Parent = db.ImportParent, code
-		if qr.DefaultRules.Classify(code) != qr.Parent {
-			row.Refusal = fmt.Sprintf("parent QR %q is invalid: %s", record[0], qr.DefaultRules.Describe())
+		if rules.Classify(code) != qr.Parent {
+			row.Refusal = fmt.Sprintf("parent QR %q is invalid: %s", record[0], rules.Describe())
 		}
 	case string(db.BagTypeChild):
 		parent := qr.Normalize(record[2])
 		row.Kind, row.Child, row.Parent = db.ImportChild, code, parent
 		switch {
-		case qr.DefaultRules.Classify(code) != qr.Child:
-			row.Refusal = fmt.Sprintf("child QR %q is invalid: %s", record[0], qr.DefaultRules.Describe())
-		case qr.DefaultRules.Classify(parent) != qr.Parent:
-			row.Refusal = fmt.Sprintf("parent QR %q of the child is invalid: %s", record[2], qr.DefaultRules.Describe())
+		case rules.Classify(code) != qr.Child:
+			row.Refusal = fmt.Sprintf("child QR %q is invalid: %s", record[0], rules.Describe())
+		case rules.Classify(parent) != qr.Parent:
+			row.Refusal = fmt.Sprintf("parent QR %q of the child is invalid: %s", record[2], rules.Describe())
 		}
 	default:
 		row.Kind = db.ImportChild

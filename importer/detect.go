@@ -18,6 +18,7 @@ import (
 
 	"tracetrack/apperr"
 	"tracetrack/db"
+	"tracetrack/qr"
 )
 
 // Columns of the old system's CSV exports, which tell the two CSV formats apart.
@@ -37,8 +38,9 @@ func errUnknownFormat(why string) error {
 }
 
 // Detect tells the format of the file from its content (never from its name): a workbook by
-// the zip signature and then by its rows (workbookFormat), a CSV by its header row.
-func Detect(path string) (db.ImportFormat, error) {
+// the zip signature and then by its rows (workbookFormat, classifying QRs by rules), a CSV by
+// its header row.
+func Detect(path string, rules qr.Rules) (db.ImportFormat, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
@@ -50,7 +52,7 @@ func Detect(path string) (db.ImportFormat, error) {
 		return "", err
 	}
 	if bytes.Equal(head[:n], zipMagic) {
-		return workbookFormat(path)
+		return workbookFormat(path, rules)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return "", err

@@ -9,7 +9,11 @@ import (
 
 	"tracetrack/db"
 	"tracetrack/internal/sheettest"
+	"tracetrack/qr"
 )
+
+// defaultRules are the rules of a database with only the default series.
+var defaultRules = qr.NewRules(qr.DefaultSeries)
 
 func TestSplitRow(t *testing.T) {
 	cases := []struct {
@@ -39,8 +43,8 @@ func TestSplitRow(t *testing.T) {
 		if !ok {
 			continue
 		}
-		if r.label != c.label || r.code != c.code || r.header() != c.header || isBillLabel(r.label) != c.bill {
-			t.Errorf("%q: label %q code %q header %v bill %v", c.cells, r.label, r.code, r.header(), isBillLabel(r.label))
+		if r.label != c.label || r.code != c.code || r.header(defaultRules) != c.header || isBillLabel(r.label) != c.bill {
+			t.Errorf("%q: label %q code %q header %v bill %v", c.cells, r.label, r.code, r.header(defaultRules), isBillLabel(r.label))
 		}
 		if c.bill && r.billNumber() != c.billNumber {
 			t.Errorf("%q: bill number %q, want %q", c.cells, r.billNumber(), c.billNumber)
@@ -50,21 +54,27 @@ func TestSplitRow(t *testing.T) {
 
 func TestDetect(t *testing.T) {
 	dir := t.TempDir()
+	added := qr.NewRules(append([]qr.Series{{Prefix: "SB", Digits: 7}}, qr.DefaultSeries...))
 	cases := []struct {
-		path string
-		want db.ImportFormat
+		path  string
+		rules qr.Rules
+		want  db.ImportFormat
 	}{
-		{sheettest.File(t, dir, "a.txt", "\ufeffQR_ID, Type ,parent_qr_id\r\nSB00001,PARENT,\r\n"), db.ImportBagsCSV},
-		{sheettest.File(t, dir, "b.xlsx", "bill_id,description,parent_bag_count,expected_weight_kg\n"), db.ImportBillsCSV},
-		{renamed(t, sheettest.Workbook(t, dir, "c.xlsx", sheettest.Sheet{Name: "S", Rows: [][]string{{"S.No", "QR"}, {"1", "0016586"}}}), "c.csv"), db.ImportChildParentWorkbook},
-		{sheettest.Workbook(t, dir, "d.xlsx", sheettest.Sheet{Name: "S", Rows: [][]string{{"1", "SB00001"}, {"Bill No.", "B-1"}}}), db.ImportParentBillWorkbook},
-		{sheettest.Workbook(t, dir, "e.xlsx", sheettest.Sheet{Name: "Empty"}, sheettest.Sheet{Name: "S", Rows: [][]string{{"1", "SB00001"}}}), db.ImportParentBillWorkbook},
-		{sheettest.File(t, dir, "f.csv", "qr_id,type\n"), ""},
-		{sheettest.File(t, dir, "g.xlsx", "PK\x03\x04 not really a zip"), ""},
-		{sheettest.Workbook(t, dir, "h.xlsx", sheettest.Sheet{Name: "S", Rows: [][]string{{"name", "age"}}}), ""},
+		{sheettest.File(t, dir, "a.txt", "\ufeffQR_ID, Type ,parent_qr_id\r\nSB00001,PARENT,\r\n"), defaultRules, db.ImportBagsCSV},
+		{sheettest.File(t, dir, "b.xlsx", "bill_id,description,parent_bag_count,expected_weight_kg\n"), defaultRules, db.ImportBillsCSV},
+		{renamed(t, sheettest.Workbook(t, dir, "c.xlsx", sheettest.Sheet{Name: "S", Rows: [][]string{{"S.No", "QR"}, {"1", "0016586"}}}), "c.csv"), defaultRules, db.ImportChildParentWorkbook},
+		{sheettest.Workbook(t, dir, "d.xlsx", sheettest.Sheet{Name: "S", Rows: [][]string{{"1", "SB00001"}, {"Bill No.", "B-1"}}}), defaultRules, db.ImportParentBillWorkbook},
+		{sheettest.Workbook(t, dir, "e.xlsx", sheettest.Sheet{Name: "Empty"}, sheettest.Sheet{Name: "S", Rows: [][]string{{"1", "SB00001"}}}), defaultRules, db.ImportParentBillWorkbook},
+		{sheettest.File(t, dir, "f.csv", "qr_id,type\n"), defaultRules, ""},
+		{sheettest.File(t, dir, "g.xlsx", "PK\x03\x04 not really a zip"), defaultRules, ""},
+		{sheettest.Workbook(t, dir, "h.xlsx", sheettest.Sheet{Name: "S", Rows: [][]string{{"name", "age"}}}), defaultRules, ""},
+		// parents of a series the store added are parents only under its rules (under the
+		// defaults they read as child labels)
+		{sheettest.Workbook(t, dir, "i.xlsx", sheettest.Sheet{Name: "S", Rows: [][]string{{"1", "SB0000001"}}}), added, db.ImportParentBillWorkbook},
+		{sheettest.Workbook(t, dir, "j.xlsx", sheettest.Sheet{Name: "S", Rows: [][]string{{"1", "SB0000001"}}}), defaultRules, db.ImportChildParentWorkbook},
 	}
 	for _, c := range cases {
-		got, err := Detect(c.path)
+		got, err := Detect(c.path, c.rules)
 		if got != c.want || (c.want == "") != (err != nil) {
 			t.Errorf("%s: %q, %v; want %q", c.path, got, err, c.want)
 		}

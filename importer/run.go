@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"tracetrack/db"
+	"tracetrack/qr"
 )
 
 // DefaultChunkRows is how many rows go to the store in one transaction: large enough that
@@ -52,6 +53,9 @@ type Job struct {
 	im     *Importer
 	req    Request
 	format db.ImportFormat
+	// rules classify the file's QRs: the store's label series when the job started, as
+	// scanning classifies them.
+	rules qr.Rules
 	// Started is the job as recorded at the start.
 	Started   *db.ImportJob
 	reporting sync.Mutex
@@ -60,7 +64,11 @@ type Job struct {
 // Start checks the file (its format, from its content), records the job and returns it,
 // ready to Run. A file of no known format is BAD_USER_INPUT, and no job is recorded.
 func (im *Importer) Start(ctx context.Context, req Request) (*Job, error) {
-	format, err := Detect(req.Path)
+	rules, err := im.Store.QRRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	format, err := Detect(req.Path, rules)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +85,7 @@ func (im *Importer) Start(ctx context.Context, req Request) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Job{im: im, req: req, format: format, Started: started}, nil
+	return &Job{im: im, req: req, format: format, rules: rules, Started: started}, nil
 }
 
 // Run reads the file and imports its rows chunk by chunk, then finishes the job (DONE, or
@@ -129,7 +137,7 @@ func (j *Job) readAll(ctx context.Context) error {
 		if j.format == db.ImportChildParentWorkbook || j.format == db.ImportParentBillWorkbook {
 			read = readWorkbook
 		}
-		if err := read(ctx, j.req.Path, j.format, emit); err != nil {
+		if err := read(ctx, j.req.Path, j.format, j.rules, emit); err != nil {
 			return err
 		}
 		if len(rows) == 0 {

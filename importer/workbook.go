@@ -84,20 +84,20 @@ func (r workbookRow) billNumber() string {
 
 // header reports a row that heads the sheet: a serial that is no number over a cell that
 // is no QR.
-func (r workbookRow) header() bool {
+func (r workbookRow) header(rules qr.Rules) bool {
 	if isParentLabel(r.label) || isBillLabel(r.label) || r.label == "" {
 		return false
 	}
 	if _, err := strconv.ParseFloat(r.label, 64); err == nil {
 		return false
 	}
-	return qr.DefaultRules.Classify(qr.Normalize(r.code)) == qr.Invalid
+	return rules.Classify(qr.Normalize(r.code)) == qr.Invalid
 }
 
 // workbookFormat tells the two workbook formats apart by their first rows: a `Bill No.` row
 // or parents only make a parent-to-bill workbook; a `Parent Code` row or a child QR a
 // child-to-parent one.
-func workbookFormat(path string) (db.ImportFormat, error) {
+func workbookFormat(path string, rules qr.Rules) (db.ImportFormat, error) {
 	book, err := openWorkbook(path)
 	if err != nil {
 		return "", errUnknownFormat("the file looks like a workbook but cannot be opened (" + err.Error() + ")")
@@ -124,10 +124,10 @@ func workbookFormat(path string) (db.ImportFormat, error) {
 			case isBillLabel(r.label):
 				rows.Close()
 				return db.ImportParentBillWorkbook, nil
-			case isParentLabel(r.label), qr.DefaultRules.Classify(qr.Normalize(r.code)) == qr.Child:
+			case isParentLabel(r.label), rules.Classify(qr.Normalize(r.code)) == qr.Child:
 				rows.Close()
 				return db.ImportChildParentWorkbook, nil
-			case qr.DefaultRules.Classify(qr.Normalize(r.code)) == qr.Parent:
+			case rules.Classify(qr.Normalize(r.code)) == qr.Parent:
 				parents++
 			}
 		}
@@ -209,14 +209,14 @@ func countRowTags(r io.Reader) (int64, error) {
 }
 
 // readWorkbook hands every row of every sheet to emit, as the format groups them.
-func readWorkbook(ctx context.Context, path string, format db.ImportFormat, emit func(db.ImportRow) error) error {
+func readWorkbook(ctx context.Context, path string, format db.ImportFormat, rules qr.Rules, emit func(db.ImportRow) error) error {
 	book, err := openWorkbook(path)
 	if err != nil {
 		return fmt.Errorf("open workbook: %w", err)
 	}
 	defer book.Close()
 	for i, sheet := range book.GetSheetList() {
-		g := &grouper{format: format, emit: emit, sheetNo: i + 1, sheet: sheet}
+		g := &grouper{format: format, rules: rules, emit: emit, sheetNo: i + 1, sheet: sheet}
 		if err := g.readSheet(ctx, book); err != nil {
 			return fmt.Errorf("sheet %s: %w", sheet, err)
 		}
@@ -227,6 +227,7 @@ func readWorkbook(ctx context.Context, path string, format db.ImportFormat, emit
 // grouper collects a sheet's rows until their closing row, then emits them.
 type grouper struct {
 	format  db.ImportFormat
+	rules   qr.Rules
 	emit    func(db.ImportRow) error
 	sheetNo int
 	sheet   string
@@ -256,7 +257,7 @@ func (g *grouper) readSheet(ctx context.Context, book *excelize.File) error {
 		}
 		if !headed {
 			headed = true
-			if r.header() {
+			if r.header(g.rules) {
 				continue
 			}
 		}
@@ -284,19 +285,19 @@ func (g *grouper) row(rowNo int64, r workbookRow) error {
 // childParentRow: a parent row closes the children collected; any other row is a child.
 func (g *grouper) childParentRow(rowNo int64, r workbookRow) error {
 	code := qr.Normalize(r.code)
-	kind := qr.DefaultRules.Classify(code)
+	kind := g.rules.Classify(code)
 	row := g.base(rowNo, r)
 	if isParentLabel(r.label) || kind == qr.Parent {
 		row.Kind, row.Parent = db.ImportParent, code
 		if kind != qr.Parent {
-			row.Refusal = fmt.Sprintf("parent QR %q is invalid: %s", r.code, qr.DefaultRules.Describe())
+			row.Refusal = fmt.Sprintf("parent QR %q is invalid: %s", r.code, g.rules.Describe())
 			return g.closeParent(row, fmt.Sprintf("its parent row %d has no valid parent QR", rowNo))
 		}
 		return g.closeParent(row, "")
 	}
 	row.Kind, row.Child = db.ImportChild, code
 	if kind != qr.Child {
-		row.Refusal = fmt.Sprintf("child QR %q is invalid: %s", r.code, qr.DefaultRules.Describe())
+		row.Refusal = fmt.Sprintf("child QR %q is invalid: %s", r.code, g.rules.Describe())
 		return g.emit(row)
 	}
 	return g.hold(row)
@@ -315,8 +316,8 @@ func (g *grouper) parentBillRow(rowNo int64, r workbookRow) error {
 	code := qr.Normalize(r.code)
 	row := g.base(rowNo, r)
 	row.Kind, row.Parent = db.ImportParent, code
-	if qr.DefaultRules.Classify(code) != qr.Parent {
-		row.Refusal = fmt.Sprintf("parent QR %q is invalid: %s", r.code, qr.DefaultRules.Describe())
+	if g.rules.Classify(code) != qr.Parent {
+		row.Refusal = fmt.Sprintf("parent QR %q is invalid: %s", r.code, g.rules.Describe())
 		return g.emit(row)
 	}
 	return g.hold(row)

@@ -26,10 +26,6 @@ const (
 // (mustard) and M444- + 5 digits (moong).
 var DefaultSeries = []Series{{"SB", 5}, {"M444-", 5}}
 
-// DefaultRules classify against DefaultSeries alone, for code that has no store to ask for
-// the series in use (the importer's reading of files, until it takes the store's rules).
-var DefaultRules = NewRules(DefaultSeries)
-
 // NewSeries cleans the prefix (as a scanned code is cleaned) and checks the series' format,
 // returning an error a person can act on.
 func NewSeries(prefix string, digits int) (Series, error) {
