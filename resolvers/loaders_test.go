@@ -45,14 +45,22 @@ func statements(t *testing.T, env *apitest.Env, token, query string) int {
 	return int(n)
 }
 
-// fewestStatements runs the query up to three times, until it takes at most most statements,
-// and returns the fewest it took. A loader whose goroutines start further apart than its wait
-// (a machine saturated by other test binaries) splits a batch now and then; an N+1 pattern
-// costs a statement per row on every run, so it still fails.
+// statementRuns is how often a statement count is measured before its fewest is taken.
+const statementRuns = 5
+
+// splitBatches is how many statements over its bound a query may take after statementRuns
+// runs: a loader whose goroutines start further apart than its wait (a machine saturated by
+// other test binaries) splits a batch now and then, costing one statement a split. It is far
+// below a statement per row of the rows the fixtures add between sizes (checkNoGrowth
+// insists), so an N+1 pattern, which costs its statements on every run, still fails.
+const splitBatches = 2
+
+// fewestStatements runs the query up to statementRuns times, until it takes at most most
+// statements, and returns the fewest it took.
 func fewestStatements(t *testing.T, env *apitest.Env, token, query string, most int) int {
 	t.Helper()
 	fewest := statements(t, env, token, query)
-	for range 2 {
+	for range statementRuns - 1 {
 		if fewest <= most {
 			break
 		}
@@ -61,7 +69,20 @@ func fewestStatements(t *testing.T, env *apitest.Env, token, query string, most 
 	return fewest
 }
 
-// fewestAgain measures the query over the larger fixture: up to three runs, until it takes no
+// checkAtMost fails when the fewest of the runs is over the bound by more than split batches
+// explain; a count over the bound but within them is logged.
+func checkAtMost(t *testing.T, what string, rows, n, most int) {
+	t.Helper()
+	switch {
+	case n > most+splitBatches:
+		t.Errorf("%s over %d: %d statements, want at most %d", what, rows, n, most)
+	case n > most:
+		t.Logf("%s over %d: %d statements in the best of %d runs, %d over the bound (batches split by a loaded machine)",
+			what, rows, n, statementRuns, n-most)
+	}
+}
+
+// fewestAgain measures the query over the larger fixture: up to statementRuns runs, until it takes no
 // more statements than the smaller fixture's fewest (smaller), or the at-most bound when it is
 // the first measure (smaller < 0). Stopping at the bound alone would stop at a split batch and
 // then compare it with an unsplit one.
@@ -73,12 +94,15 @@ func fewestAgain(t *testing.T, env *apitest.Env, token, query string, most, smal
 	return fewestStatements(t, env, token, query, most)
 }
 
-// checkNoGrowth fails when the larger fixture took more statements than the smaller one: a
-// statement per row costs tens more on every run, while a batch split by a loaded machine in
-// the smaller fixture only makes it dearer, which cannot hide a growth.
+// checkNoGrowth fails when the larger fixture took more statements than the smaller one,
+// beyond the batches a loaded machine may split: a statement per row costs one for each row
+// the larger fixture adds, on every run, which the fixtures make many times splitBatches.
 func checkNoGrowth(t *testing.T, what string, smallRows, largeRows, small, large int) {
 	t.Helper()
-	if large > small {
+	if largeRows-smallRows < 10*splitBatches {
+		t.Fatalf("%s: fixtures of %d and %d rows are too close to tell a statement per row from split batches", what, smallRows, largeRows)
+	}
+	if large > small+splitBatches {
 		t.Errorf("%s: %d statements over %d but %d over %d: the count depends on rows", what, small, smallRows, large, largeRows)
 	}
 }
@@ -111,9 +135,7 @@ func TestStatementsGrowWithDepthNotRows(t *testing.T) {
 				smaller = -1
 			}
 			n := fewestAgain(t, env, token, fmt.Sprintf(q.query, size), q.most, smaller)
-			if n > q.most {
-				t.Errorf("%s over %d parents: %d statements, want at most %d", q.name, size, n, q.most)
-			}
+			checkAtMost(t, q.name+" (parents)", size, n, q.most)
 			if measured {
 				checkNoGrowth(t, q.name, sizes[i-1], size, smaller, n)
 			}
@@ -189,7 +211,7 @@ const deepBillQueryCounted = `{ bills(first: 50) { edges { node { billNumber par
 
 func TestDeepBillQueryStatements(t *testing.T) {
 	t.Parallel()
-	smaller := -1
+	smaller, smallerScoped := -1, -1
 	sizes := []int{5, 50}
 	for i, bills := range sizes {
 		env := apitest.New(t, func(o *app.Options) {
@@ -199,26 +221,23 @@ func TestDeepBillQueryStatements(t *testing.T) {
 		_, token := env.NewUser(t, db.RoleAdmin, "")
 		billTreeFixture(t, env, bills, 20, 30)
 		n := fewestAgain(t, env, token, deepBillQuery, 6, smaller)
-		if n > 6 {
-			t.Errorf("bills -> parents -> children -> createdBy over %d bills: %d statements, want at most 6", bills, n)
-		}
+		checkAtMost(t, "bills -> parents -> children -> createdBy (bills)", bills, n, 6)
 		t.Logf("%d bills x 20 parents x 30 children: %d statements", bills, n)
 		// a dispatcher's scoped parentBags and their totalCount (counted over the area, one
-		// statement for every bill of the level): 6 at best; one batch split by a loaded
-		// machine is tolerated, while a count per bill would cost 50 more
+		// statement for every bill of the level): 6, as many at 50 bills as at 5, while a
+		// count per bill would cost 45 more
 		area, err := env.Store.AreaByID(context.Background(), 1)
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, dispatcher := env.NewUser(t, db.RoleDispatcher, area.Code)
-		scoped := fewestStatements(t, env, dispatcher, deepBillQueryCounted, 6)
-		if scoped > 7 {
-			t.Errorf("a dispatcher's bills -> parents (counted) -> children over %d bills: %d statements, want 6 (7 with one split batch)", bills, scoped)
-		}
+		scoped := fewestAgain(t, env, dispatcher, deepBillQueryCounted, 6, smallerScoped)
+		checkAtMost(t, "a dispatcher's bills -> parents (counted) -> children (bills)", bills, scoped, 6)
 		t.Logf("the same, a dispatcher with totalCounts: %d statements", scoped)
 		if i > 0 {
 			checkNoGrowth(t, "bills -> parents -> children -> createdBy", sizes[i-1], bills, smaller, n)
+			checkNoGrowth(t, "a dispatcher's bills -> parents (counted) -> children", sizes[i-1], bills, smallerScoped, scoped)
 		}
-		smaller = n
+		smaller, smallerScoped = n, scoped
 	}
 }

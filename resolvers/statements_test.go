@@ -73,7 +73,7 @@ func TestReadShapesRunOneStatement(t *testing.T) {
 	env := apitest.New(t, func(o *app.Options) {
 		o.DebugSQLCount = true
 		// a long loader wait: a batch split by a busy machine must not look like a plan
-		o.Loaders = loaders.Settings{Wait: 200 * time.Millisecond, MaxBatch: 1000}
+		o.Loaders = loaders.Settings{Wait: 500 * time.Millisecond, MaxBatch: 1000}
 	})
 	_, admin := env.NewUser(t, db.RoleAdmin, "")
 	other, err := env.Store.AreaByID(context.Background(), 2)
@@ -121,14 +121,21 @@ func TestReadShapesRunOneStatement(t *testing.T) {
 		{"no such bill", admin, `{bill(billNumber:"NOPE-1"){parentBags{edges{node{qr}}}}}`, nil, 2},
 		{"scans with their bags", admin, `{scans(first:50){edges{node{kind bag{qr}}}}}`, nil, 2},
 	} {
-		resp, whole := cs.do(t, c.token, c.query, c.variables)
-		if len(resp.Errors) > 0 {
-			t.Errorf("%s: %+v", c.name, resp.Errors)
-			continue
+		// the fewest of a few runs: past the plan's one statement, a shape's loader batches can
+		// split on a loaded machine; a plan that does not hold costs its statements every run
+		data, whole := -1, 0
+		for run := 0; run < statementRuns && data != c.data; run++ {
+			resp, around := cs.do(t, c.token, c.query, c.variables)
+			if len(resp.Errors) > 0 {
+				t.Fatalf("%s: %+v", c.name, resp.Errors)
+			}
+			n, _ := resp.Extensions["sqlStatements"].(float64)
+			if data < 0 || int(n) < data {
+				data, whole = int(n), around
+			}
 		}
-		data, _ := resp.Extensions["sqlStatements"].(float64)
 		// the operation counts its statements on its own counter, so around it only the rest
-		if int(data) != c.data || whole != auth {
+		if data != c.data || whole != auth {
 			t.Errorf("%s: %v data statements and %d around them; want %d and %d", c.name, data, whole, c.data, auth)
 		}
 	}
