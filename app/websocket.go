@@ -259,6 +259,13 @@ func (ws *websockets) hold(c *wsConn, s *auth.Session, max int) bool {
 	return true
 }
 
+// heldBy is how many open sockets hold a session of the user.
+func (ws *websockets) heldBy(userID int64) int {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	return ws.held[userID]
+}
+
 // release uncounts a socket of the user; ws.mu is held.
 func (ws *websockets) release(userID int64) {
 	if ws.held[userID]--; ws.held[userID] <= 0 {

@@ -218,5 +218,9 @@ func (a *App) recheckSessions() {
 // TokenCache returns the token cache (tests count its misses).
 func (a *App) TokenCache() *auth.TokenCache { return a.tokens }
 
+// SocketsOfUser returns how many open websockets hold a session of the user, as the
+// WS_MAX_PER_USER cap counts them (tests wait on it).
+func (a *App) SocketsOfUser(userID int64) int { return a.websockets.heldBy(userID) }
+
 // Hub returns the event hub (tests wait on its subscriber count).
 func (a *App) Hub() *live.Hub { return a.hub }
