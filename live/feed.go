@@ -95,9 +95,18 @@ func (f *feed) poke() {
 	}
 }
 
-func (f *feed) close() {
+// close stops the feed and reports whether it stopped within closeWait: a poll on a silent
+// network outlives its context (lib/pq's cancel request goes the same silent way), and a
+// shutdown must not wait for it.
+func (f *feed) close() bool {
 	close(f.stop)
-	<-f.stopped
+	select {
+	case <-f.stopped:
+		return true
+	case <-time.After(closeWait):
+		f.hub.opts.Logger.Warn("live: the feed's poll does not end; leaving it")
+		return false
+	}
 }
 
 func (f *feed) run() {

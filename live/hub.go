@@ -163,11 +163,13 @@ func (h *Hub) Close() {
 	}
 	h.subs = nil
 	h.mu.Unlock()
-	if h.feed != nil {
-		h.feed.close()
-	}
+	stopped := h.feed == nil || h.feed.close()
 	if h.ownStore {
-		h.store.Close()
+		if stopped {
+			h.store.Close()
+		} else {
+			go h.store.Close() // waits for the poll left behind
+		}
 	}
 }
 

@@ -279,6 +279,46 @@ func TestLostSessionsListenBypassesTheTokenCache(t *testing.T) {
 	}
 }
 
+// TestShutdownFinishesWhenTheDatabaseIsSilent: with the LISTEN connections' heartbeat pings
+// stuck on a silent network (lib/pq's Listener.Close then waits forever on the lock a ping
+// holds, as it did with a database dropped during shutdown), the instance still shuts down
+// within its deadline.
+func TestShutdownFinishesWhenTheDatabaseIsSilent(t *testing.T) {
+	t.Parallel()
+	proxy := newPGProxy(t)
+	env := apitest.New(t, func(o *app.Options) { o.Live.DatabaseURL = proxy.url(t, o.Live.DatabaseURL) })
+	_, token := env.NewUser(t, db.RoleAdmin, "")
+	warm(t, env, token)
+	proxy.silence()
+	// the token cache is bypassed once a heartbeat ping has been stuck for heartbeatTimeout
+	cache := env.App.TokenCache()
+	deadline := time.Now().Add(20 * time.Second)
+	for misses := cache.Misses(); ; misses = cache.Misses() {
+		me(t, env, token)
+		if cache.Misses() > misses {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the token cache still serves 20 s after the LISTEN connections went silent")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		_ = env.App.Shutdown(ctx)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("Shutdown with a silent database has not returned after a minute (its deadline was 5 s)")
+	}
+	proxy.restore() // let what was left behind end
+}
+
 // pgProxy forwards TCP connections to the PostgreSQL of a database URL, and can cut them
 // (close them and refuse new ones) or silence them (hold every byte, as a dead network does).
 type pgProxy struct {
