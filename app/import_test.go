@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -41,25 +40,12 @@ func upload(t *testing.T, env *apitest.Env, token, field, path, query string) (i
 
 func postImport(t *testing.T, env *apitest.Env, token, contentType string, body []byte, query string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, env.Server.URL+"/import"+query, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", contentType)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	status, _, raw := env.Send(t, http.MethodPost, token, "/import"+query, contentType, body)
 	var answer map[string]any
-	if err := json.Unmarshal(raw, &answer); err != nil {
-		t.Fatalf("POST /import answered %d, not JSON: %s", resp.StatusCode, raw)
+	if err := json.Unmarshal([]byte(raw), &answer); err != nil {
+		t.Fatalf("POST /import answered %d, not JSON: %s", status, raw)
 	}
-	return resp.StatusCode, answer
+	return status, answer
 }
 
 func errorCode(answer map[string]any) string {

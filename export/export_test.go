@@ -3,7 +3,6 @@ package export_test
 import (
 	"database/sql"
 	"encoding/csv"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,17 +15,8 @@ import (
 
 func get(t *testing.T, env *apitest.Env, token, path string) (int, string, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, env.Server.URL+path, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Content-Type"), string(body)
+	status, header, body := env.Send(t, http.MethodGet, token, path, "", nil)
+	return status, header.Get("Content-Type"), body
 }
 
 func records(t *testing.T, body string) [][]string {

@@ -185,9 +185,21 @@ func (e *Env) Post(t testing.TB, token, contentType string, body []byte) *Respon
 // export, and returns the status and the body.
 func (e *Env) Get(t testing.TB, token, path string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, e.Server.URL+path, nil)
+	status, _, body := e.Send(t, http.MethodGet, token, path, "", nil)
+	return status, body
+}
+
+// Send sends a request with the token (none when empty) and, when contentType is given, the
+// body to a path of the server, as a client other than GraphQL does (an upload, a download),
+// and returns the status, the response's headers and its body.
+func (e *Env) Send(t testing.TB, method, token, path, contentType string, body []byte) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, e.Server.URL+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -197,11 +209,11 @@ func (e *Env) Get(t testing.TB, token, path string) (int, string) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	answer, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, string(body)
+	return resp.StatusCode, resp.Header, string(answer)
 }
 
 // DoNoT is Do for goroutines other than the test's: a transport failure comes back as an
