@@ -127,11 +127,13 @@ func lockParent(ctx context.Context, tx *sqlx.Tx, code string) (*Bag, error) {
 	return &parent, nil
 }
 
-// bagByID reads a bag inside a transaction, or after one committed (after triggers have
-// updated its counters).
-func bagByID(ctx context.Context, q sqlx.QueryerContext, id int64) (*Bag, error) {
+// bagByIDSQL reads a bag by id.
+var bagByIDSQL = `SELECT ` + bagColumns + ` FROM bags WHERE id = $1`
+
+// bagByID reads a bag inside a transaction (after triggers have updated its counters).
+func bagByID(ctx context.Context, tx *sqlx.Tx, id int64) (*Bag, error) {
 	var bag Bag
-	if err := sqlx.GetContext(ctx, q, &bag, `SELECT `+bagColumns+` FROM bags WHERE id = $1`, id); err != nil {
+	if err := tx.GetContext(ctx, &bag, bagByIDSQL, id); err != nil {
 		return nil, wrap(err, "fetch bag")
 	}
 	return &bag, nil

@@ -167,7 +167,7 @@ var linkChildrenAtOnceSQL = `
 // some of the new ones first and so left room for codes that did not fit.
 func (s *Store) linkChildrenAtOnce(ctx context.Context, a Actor, code string, codes []string) (*LinkResult, []string, error) {
 	var rows []*batchRow
-	err := s.db.SelectContext(ctx, &rows, linkChildrenAtOnceSQL, code, pq.Array(codes), a.UserID, a.scopeParam())
+	err := s.selectPrepared(ctx, &rows, linkChildrenAtOnceSQL, code, pq.Array(codes), a.UserID, a.scopeParam())
 	if err != nil {
 		return nil, nil, wrap(err, "link children")
 	}
@@ -202,7 +202,8 @@ func (s *Store) linkChildrenAtOnce(ctx context.Context, a Actor, code string, co
 	result.Parent = &parent.Bag
 	if len(inserted) > 0 {
 		// the triggers updated the parent after the statement read it
-		result.Parent, err = bagByID(ctx, s.db, parent.ID)
+		result.Parent = &Bag{}
+		err = wrap(s.getPrepared(ctx, result.Parent, bagByIDSQL, parent.ID), "fetch bag")
 	}
 	return result, nil, err
 }

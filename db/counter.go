@@ -80,6 +80,35 @@ func (c *countingConn) QueryContext(ctx context.Context, query string, args []dr
 	return c.pqConn.QueryContext(ctx, query, args)
 }
 
+// PrepareContext counts each run of the prepared statement, not its preparation (once per
+// connection).
+func (c *countingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	st, err := c.pqConn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return countingStmt{pqStmt: st.(pqStmt)}, nil
+}
+
+// pqStmt is the part of lib/pq's prepared statement that database/sql uses.
+type pqStmt interface {
+	driver.Stmt
+	driver.StmtQueryContext
+	driver.StmtExecContext
+}
+
+type countingStmt struct{ pqStmt }
+
+func (s countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	countStatement(ctx)
+	return s.pqStmt.QueryContext(ctx, args)
+}
+
+func (s countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	countStatement(ctx)
+	return s.pqStmt.ExecContext(ctx, args)
+}
+
 func (c *countingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	countStatement(ctx)
 	return c.pqConn.ExecContext(ctx, query, args)

@@ -24,6 +24,8 @@ type Store struct {
 	areas   *areaCache
 	// exportQueries holds a slot for each export batch query running (db/export.go)
 	exportQueries chan struct{}
+	// statements are the prepared statements of the write path (db/prepared.go)
+	statements preparedStatements
 }
 
 // Open connects to PostgreSQL and checks the connection.
