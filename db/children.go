@@ -116,9 +116,8 @@ type batchRow struct {
 // It inserts only when the parent exists, is in the actor's scope, is on no completed bill, and
 // the version it locked is the one its snapshot saw ("current": no child of the parent and no
 // bill link of it changed while it waited for the lock, since each of those updates the parent
-// row). Then everything it read (the existing codes, the room) is as of that lock. The new
-// codes go in sorted by QR, so two batches sharing new QRs wait for each other in the same
-// order instead of deadlocking. The parent is locked before its bill: the lock order.
+// row). Then everything it read (the existing codes, the room) is as of that lock. The parent
+// is locked before its bill: the lock order.
 var linkChildrenAtOnceSQL = `
 	WITH parent AS (
 		SELECT ` + bagColumns + `, xmin AS version
@@ -142,16 +141,7 @@ var linkChildrenAtOnceSQL = `
 		WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.qr = c.qr)
 		ORDER BY c.n
 		LIMIT (SELECT coalesce(max(greatest(capacity - child_count, 0)), 0) FROM open)
-	), inserted AS (
-		INSERT INTO bags (qr, type, parent_id, area_id, created_by)
-		SELECT t.qr, 'CHILD', o.id, o.area_id, $3 FROM taken t CROSS JOIN open o
-		ORDER BY t.qr
-		ON CONFLICT (qr) DO NOTHING
-		RETURNING ` + bagColumns + `
-	), logged AS (
-		` + scanLogInsert(`(SELECT qr, id, parent_id, NULL::bigint AS bill_id, area_id, id AS ord FROM inserted) e`,
-	`'CHILD_LINKED'`, `$3::bigint`) + `
-	)
+	), ` + insertChildrenCTEs(`taken c CROSS JOIN open o`, `o.id`, `o.area_id`, `$3::bigint`) + `
 	SELECT 'parent' AS role, ` + bagColumns + `, NULL AS parent_qr, current,
 	       (SELECT bill_number FROM bill) AS bill_number, EXISTS (SELECT 1 FROM bill WHERE completed) AS bill_completed
 	FROM checked
@@ -271,25 +261,13 @@ func linkedElsewhere(a Actor, code string, e *existingBag) Rejection {
 // insertChildren inserts the new children and their CHILD_LINKED rows in one statement and
 // reports how many went in.
 // A code another transaction inserted meanwhile is skipped by ON CONFLICT and reported as
-// an existing code is (linkedElsewhere). Rows go in sorted by QR, so two batches sharing new QRs wait for each
-// other in the same order instead of deadlocking; Linked keeps the scan order.
+// an existing code is (linkedElsewhere). Linked keeps the scan order.
 func insertChildren(ctx context.Context, tx *sqlx.Tx, a Actor, parent *Bag, codes []string, result *LinkResult, rejected *[]Rejection) (int, error) {
-	sorted := slices.Sorted(slices.Values(codes))
 	var inserted []*Bag
 	err := tx.SelectContext(ctx, &inserted, `
-		WITH inserted AS (
-			INSERT INTO bags (qr, type, parent_id, area_id, created_by)
-			SELECT c.qr, 'CHILD', $2, $3, $4
-			FROM unnest($1::text[]) WITH ORDINALITY AS c(qr, n)
-			ORDER BY c.n
-			ON CONFLICT (qr) DO NOTHING
-			RETURNING `+bagColumns+`
-		), logged AS (
-			`+scanLogInsert(`(SELECT qr, id, parent_id, NULL::bigint AS bill_id, area_id, id AS ord FROM inserted) e`,
-		`'CHILD_LINKED'`, `$4::bigint`)+`
-		)
+		WITH `+insertChildrenCTEs(`unnest($1::text[]) AS c(qr)`, `$2::bigint`, `$3::integer`, `$4::bigint`)+`
 		SELECT `+bagColumns+` FROM inserted ORDER BY id`,
-		pq.Array(sorted), parent.ID, parent.AreaID, a.UserID)
+		pq.Array(codes), parent.ID, parent.AreaID, a.UserID)
 	if err != nil {
 		return 0, wrap(err, "link children")
 	}
@@ -305,6 +283,23 @@ func insertChildren(ctx context.Context, tx *sqlx.Tx, a Actor, parent *Bag, code
 		*rejected = append(*rejected, rejectTakenMeanwhile(c))
 	}
 	return len(inserted), err
+}
+
+// insertChildrenCTEs are the WITH queries "inserted", the children of the QRs of codes (a
+// relation c with a column qr) that are new, and "logged", their CHILD_LINKED rows. The rows go
+// in sorted by QR, so two batches sharing new QRs wait for each other in the same order instead
+// of deadlocking. parentID, areaID and userID are SQL expressions.
+func insertChildrenCTEs(codes, parentID, areaID, userID string) string {
+	return `inserted AS (
+			INSERT INTO bags (qr, type, parent_id, area_id, created_by)
+			SELECT c.qr, 'CHILD', ` + parentID + `, ` + areaID + `, ` + userID + ` FROM ` + codes + `
+			ORDER BY c.qr COLLATE "C"
+			ON CONFLICT (qr) DO NOTHING
+			RETURNING ` + bagColumns + `
+		), logged AS (
+			` + scanLogInsert(`(SELECT qr, id, parent_id, NULL::bigint AS bill_id, area_id, id AS ord FROM inserted) e`,
+		`'CHILD_LINKED'`, userID) + `
+		)`
 }
 
 // placeLinked appends the inserted children to result.Linked in the order of codes (the scan
