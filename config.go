@@ -56,6 +56,7 @@ type config struct {
 	DebugSQLCount     bool
 	Websocket         app.WebsocketOptions
 	Exports           export.Limits
+	EPCISURIBase      string
 }
 
 // setting is one configuration value. Its flag is the variable in lower case with dashes
@@ -168,6 +169,9 @@ func settings(cfg *config) []setting {
 		{env: "EXPORT_WRITE_TIMEOUT", def: shortDuration(exports.WriteTimeout),
 			usage: "most time an export download's client may take nothing; one that stops reading that long loses its download",
 			value: durationIn{&cfg.Exports.WriteTimeout, time.Second, time.Hour}},
+		{env: "EPCIS_URI_BASE", def: export.DefaultEPCISURIBase,
+			usage: "base of the identifiers in the EPCIS export (`/export/epcis.jsonld`): bags are `<base>/bag/<QR>`, bills `<base>/bill/<id>`, areas `<base>/area/<code>`; use a domain the business holds",
+			value: uriBase{&cfg.EPCISURIBase}},
 		{env: "DEBUG_SQL_COUNT", def: "false", usage: "add `extensions.sqlStatements` (SQL statements run) to responses",
 			value: boolean{&cfg.DebugSQLCount}},
 		{env: "DEBUG_ADDR", defaultDoc: "off",
@@ -428,6 +432,21 @@ func (v logLevel) set(raw string) error {
 }
 
 func (logLevel) accepts() string { return "debug, info, warn or error" }
+
+type uriBase struct{ p *string }
+
+func (v uriBase) set(raw string) error {
+	base, err := export.ParseURIBase(raw)
+	if err != nil {
+		return err
+	}
+	*v.p = base
+	return nil
+}
+
+func (uriBase) accepts() string {
+	return "an absolute http or https URL without query or fragment, such as https://tracetrack.example/epcis"
+}
 
 type timeZone struct{ p **time.Location }
 

@@ -58,6 +58,8 @@ func TestGoodValues(t *testing.T) {
 		{env: map[string]string{"LISTEN_ADDR": "127.0.0.1:0"}, check: func(c config) bool { return c.ListenAddr == "127.0.0.1:0" }},
 		{env: map[string]string{"DEBUG_ADDR": "127.0.0.1:6060"}, check: func(c config) bool { return c.DebugAddr == "127.0.0.1:6060" }},
 		{env: map[string]string{"MAX_BODY_BYTES": "2048"}, check: func(c config) bool { return c.Limits.MaxBodyBytes == 2048 }},
+		{env: map[string]string{"EPCIS_URI_BASE": "https://id.agro.example/tt/"}, check: func(c config) bool { return c.EPCISURIBase == "https://id.agro.example/tt" }},
+		{check: func(c config) bool { return c.EPCISURIBase == "https://tracetrack.example/epcis" }},
 		{env: map[string]string{"EMBEDDED_PG_DIR": "/srv/pg"}, check: func(c config) bool { return c.EmbeddedPGDir == "/srv/pg" }},
 	} {
 		cfg, err := loadConfig(tc.args, envOf(tc.env))
@@ -169,6 +171,9 @@ func malformed(t *testing.T, v settingValue) []string {
 		return []string{"ops.example.com", "https://ops.example.com/app", "ftp://ops.example.com", "https://", "https://a,b", "https://a?x=1"}
 	case folder:
 		return []string{"", " "}
+	case uriBase:
+		return []string{"", "tracetrack.example/epcis", "urn:tracetrack", "ftp://tracetrack.example", "https://", "https://tracetrack.example/a?b=1",
+			"https://tracetrack.example/#ids", "https://tracetrack.example/my ids", "https://u:p@tracetrack.example", "https://tracetrack .example"}
 	}
 	return nil
 }

@@ -84,6 +84,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Live:           live.Options{DatabaseURL: databaseURL},
 		Websocket:      cfg.Websocket,
 		Exports:        cfg.Exports,
+		EPCISURIBase:   cfg.EPCISURIBase,
 	})
 
 	return serve(ctx, cfg, application, bound, logger, "database", redactURL(databaseURL),

@@ -49,6 +49,8 @@ type Options struct {
 	Websocket WebsocketOptions
 	// Exports bound the CSV downloads (zero fields: export.DefaultLimits).
 	Exports export.Limits
+	// EPCISURIBase is the base of the EPCIS export's identifiers (empty: export.DefaultEPCISURIBase).
+	EPCISURIBase string
 }
 
 // App is the assembled server.
@@ -66,7 +68,7 @@ type App struct {
 	stopOnce     sync.Once
 }
 
-// New builds the routes: /graphql (POST, GET, websocket), /export/*.csv and *.xlsx, /healthz,
+// New builds the routes: /graphql (POST, GET, websocket), /export/*.csv and *.xlsx, /export/epcis.jsonld, /healthz,
 // /readyz, /metrics, and the console (/, /assets/, /graphiql).
 func New(opts Options) *App {
 	if opts.Limits == (Limits{}) {
@@ -85,7 +87,8 @@ func New(opts Options) *App {
 	limiter := newRateLimiter(opts.RateLimits)
 	a.mux.Handle("/graphql", countResponses("/graphql", withTimeout(opts.RequestTimeout,
 		checkBody(opts.Limits.MaxBodyBytes, a.checkWebsocket(a.sessions.middleware(limiter, limiter.middleware(a.graphQL())))))))
-	exports := export.New(export.Handler{Store: opts.Store, Weights: opts.Resolvers.Weights()}, opts.Exports)
+	exports := export.New(export.Handler{Store: opts.Store, Weights: opts.Resolvers.Weights(),
+		EPCIS: export.EPCIS{URIBase: opts.EPCISURIBase, Zone: opts.Resolvers.BusinessTimeZone}}, opts.Exports)
 	for _, format := range export.Formats {
 		for name, serve := range map[string]func(export.Format) http.HandlerFunc{
 			"bills": exports.Bills, "bags": exports.Bags, "scans": exports.Scans} {
@@ -93,6 +96,8 @@ func New(opts Options) *App {
 			a.mux.Handle("GET "+path, countResponses(path, a.sessions.middleware(limiter, limiter.middleware(serve(format)))))
 		}
 	}
+	const epcisPath = "/export/epcis.jsonld"
+	a.mux.Handle("GET "+epcisPath, countResponses(epcisPath, a.sessions.middleware(limiter, limiter.middleware(http.HandlerFunc(exports.EPCISDocument)))))
 	a.mux.HandleFunc("GET /healthz", a.healthz)
 	a.mux.HandleFunc("GET /readyz", a.readyz)
 	a.mux.Handle("GET /metrics", metrics.Handler())

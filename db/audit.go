@@ -24,6 +24,12 @@ const (
 	AuditUserUnlocked    AuditAction = "USER_UNLOCKED"
 	AuditBillCompleted   AuditAction = "BILL_COMPLETED"
 	AuditBillReopened    AuditAction = "BILL_REOPENED"
+	// Return tickets: created, closed either way, and each scanReturn call that returned bags
+	// (one entry per call, not per bag: the scan log has a RETURNED row per bag).
+	AuditReturnTicketCreated   AuditAction = "RETURN_TICKET_CREATED"
+	AuditReturnTicketFinalized AuditAction = "RETURN_TICKET_FINALIZED"
+	AuditReturnTicketCancelled AuditAction = "RETURN_TICKET_CANCELLED"
+	AuditBagsReturned          AuditAction = "BAGS_RETURNED"
 )
 
 // AuditTarget is the kind of thing an audit entry is about.
@@ -32,6 +38,8 @@ type AuditTarget string
 const (
 	AuditTargetUser AuditTarget = "user"
 	AuditTargetBill AuditTarget = "bill"
+	// AuditTargetReturnTicket names a return ticket.
+	AuditTargetReturnTicket AuditTarget = "return_ticket"
 )
 
 // auditEntry is one row of audit_log. Before and After are marshalled to JSON; they must
@@ -72,11 +80,37 @@ type billAudit struct {
 	ChildBagCount  int        `json:"childBagCount"`
 	CompletedAt    *time.Time `json:"completedAt,omitempty"`
 	CompletedByID  *int64     `json:"completedById,omitempty"`
+	// ReturnTicket is the ticket whose return took the bill's last parent, which ended its
+	// completion (a completed bill is never empty).
+	ReturnTicket string `json:"returnTicket,omitempty"`
 }
 
 func auditOfBill(b *Bill) *billAudit {
 	return &billAudit{BillNumber: b.BillNumber, Status: b.Status, ParentBagCount: b.ParentBagCount,
 		ChildBagCount: b.ChildBagCount, CompletedAt: b.CompletedAt, CompletedByID: b.CompletedByID}
+}
+
+// ticketAudit is what the audit log keeps of a return ticket; bags is what one scanReturn
+// call returned (BAGS_RETURNED only).
+type ticketAudit struct {
+	Code       string             `json:"code"`
+	CFLocation string             `json:"cfLocation"`
+	Notes      *string            `json:"notes,omitempty"`
+	Status     ReturnTicketStatus `json:"status"`
+	BagCount   int                `json:"bagCount"`
+	ChildCount int                `json:"childCount"`
+	Bags       []returnedAudit    `json:"bags,omitempty"`
+}
+
+type returnedAudit struct {
+	QR         string `json:"qr"`
+	BillNumber string `json:"billNumber"`
+	ChildCount int    `json:"childCount"`
+}
+
+func auditOfTicket(t *ReturnTicket) *ticketAudit {
+	return &ticketAudit{Code: t.Code, CFLocation: t.CFLocation, Notes: t.Notes, Status: t.Status,
+		BagCount: t.BagCount, ChildCount: t.ChildCount}
 }
 
 // audit appends an entry to the audit log inside the caller's transaction, so the entry

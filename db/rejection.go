@@ -179,10 +179,3 @@ func rejectAlreadyReturned(code, ticketCode string) Rejection {
 func rejectReturnedBefore(code, ticketCode, billNumber string) Rejection {
 	return Rejection{code, RejectAlreadyReturned, fmt.Sprintf("%s was returned on ticket %s before and is now on bill %s; return it on a new ticket", code, ticketCode, billNumber)}
 }
-
-// rejectEmptiesCompletedBill refuses the return of the last parent of a completed bill: a
-// completed bill is never empty.
-func rejectEmptiesCompletedBill(code, billNumber string) Rejection {
-	return Rejection{code, RejectBillCompleted, fmt.Sprintf("%s is the last parent bag on completed bill %s, and a completed bill cannot be empty; reopen bill %s first, then return %s",
-		code, billNumber, billNumber, code)}
-}

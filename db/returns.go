@@ -18,8 +18,12 @@ import (
 // IPT return tickets: parent bags that come back from a C&F location are scanned into an OPEN
 // ticket. Each leaves its bill in the same transaction (the bill's counters drop, also on a
 // COMPLETED bill: the one sanctioned exception to the freeze, see returnTicketSetting) and
-// logs a RETURNED scan. A ticket is then COMMITTED (finalize, with at least one bag) or
-// CANCELLED; either way its bags stay off their bills. Tickets are for admins and billers,
+// logs a RETURNED scan. A completed bill whose last parent is returned holds nothing, and a
+// completed bill is never empty (SPEC: COMPLETED needs a parent; OPEN is nothing linked): its
+// completion ends in that transaction and it is OPEN, which the audit log records as a
+// BILL_REOPENED by the returner, naming the ticket. A ticket is then COMMITTED (finalize,
+// with at least one bag) or CANCELLED; either way its bags stay off their bills. Creating,
+// closing and each scanReturn call that returned bags write an audit entry. Tickets are for admins and billers,
 // who see every area, so no bag on a ticket is out of the actor's scope.
 
 // Limits of a ticket's text (the return_tickets checks say the same).
@@ -71,11 +75,26 @@ func (s *Store) CreateReturnTicket(ctx context.Context, a Actor, n NewReturnTick
 		return nil, err
 	}
 	var t ReturnTicket
-	err = s.db.GetContext(ctx, &t, `
-		INSERT INTO return_tickets (cf_location, notes, created_by)
-		VALUES ($1, $2, $3)
-		RETURNING `+returnTicketColumns, n.CFLocation, n.Notes, a.UserID)
-	return &t, wrap(err, "create return ticket")
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &t, `
+			INSERT INTO return_tickets (cf_location, notes, created_by)
+			VALUES ($1, $2, $3)
+			RETURNING `+returnTicketColumns, n.CFLocation, n.Notes, a.UserID)
+		if err != nil {
+			return wrap(err, "create return ticket")
+		}
+		return auditTicket(ctx, tx, a, AuditReturnTicketCreated, t.ID, nil, auditOfTicket(&t))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// auditTicket writes an audit entry about the ticket (before: nil when it is new).
+func auditTicket(ctx context.Context, tx *sqlx.Tx, a Actor, action AuditAction, id int64, before, after *ticketAudit) error {
+	return audit(ctx, tx, auditEntry{Actor: a, Action: action, TargetType: AuditTargetReturnTicket, TargetID: &id,
+		Before: before, After: after})
 }
 
 // ReturnTicketByID returns the ticket with the id, or nil.
@@ -89,6 +108,17 @@ func (s *Store) ReturnTicketByID(ctx context.Context, a Actor, id int64) (*Retur
 		return nil, nil
 	}
 	return &t, wrap(err, "fetch return ticket")
+}
+
+// ReturnTicketsByIDs returns the tickets with the ids (missing ones are absent), for the
+// loaders (the audit log's targets).
+func (s *Store) ReturnTicketsByIDs(ctx context.Context, a Actor, ids []int64) ([]*ReturnTicket, error) {
+	if err := a.mayHandleReturns(); err != nil {
+		return nil, err
+	}
+	var tickets []*ReturnTicket
+	err := s.db.SelectContext(ctx, &tickets, `SELECT `+returnTicketColumns+` FROM return_tickets WHERE id = ANY($1)`, pq.Array(ids))
+	return tickets, wrap(err, "fetch return tickets by id")
 }
 
 // ReturnTicketPage is one keyset page of tickets, newest first, with the count of every match.
@@ -152,32 +182,44 @@ func (s *Store) ReturnedBagsOfTickets(ctx context.Context, a Actor, ticketIDs []
 
 // FinalizeReturnTicket commits an OPEN ticket that holds at least one bag.
 func (s *Store) FinalizeReturnTicket(ctx context.Context, a Actor, id int64) (*ReturnTicket, error) {
-	return s.closeReturnTicket(ctx, a, id, ReturnTicketCommitted)
+	return s.closeReturnTicket(ctx, a, id, ReturnTicketCommitted, AuditReturnTicketFinalized)
 }
 
 // CancelReturnTicket cancels an OPEN ticket; its bags stay off their bills.
 func (s *Store) CancelReturnTicket(ctx context.Context, a Actor, id int64) (*ReturnTicket, error) {
-	return s.closeReturnTicket(ctx, a, id, ReturnTicketCancelled)
+	return s.closeReturnTicket(ctx, a, id, ReturnTicketCancelled, AuditReturnTicketCancelled)
 }
 
-// closeReturnTicket moves an OPEN ticket to its final status. An empty ticket cannot be
-// committed (return_tickets_committed_not_empty decides, under the row lock).
-func (s *Store) closeReturnTicket(ctx context.Context, a Actor, id int64, status ReturnTicketStatus) (*ReturnTicket, error) {
+// closeReturnTicket moves an OPEN ticket to its final status and audits it. An empty ticket
+// cannot be committed (return_tickets_committed_not_empty decides, under the row lock).
+func (s *Store) closeReturnTicket(ctx context.Context, a Actor, id int64, status ReturnTicketStatus, action AuditAction) (*ReturnTicket, error) {
 	if err := a.mayHandleReturns(); err != nil {
 		return nil, err
 	}
 	var t ReturnTicket
-	err := s.db.GetContext(ctx, &t, `
-		UPDATE return_tickets SET status = $2, closed_by = $3, closed_at = now(), updated_at = now()
-		WHERE id = $1 AND status = 'OPEN'
-		RETURNING `+returnTicketColumns, id, status, a.UserID)
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &t, `
+			UPDATE return_tickets SET status = $2, closed_by = $3, closed_at = now(), updated_at = now()
+			WHERE id = $1 AND status = 'OPEN'
+			RETURNING `+returnTicketColumns, id, status, a.UserID)
+		if err != nil {
+			return err
+		}
+		// the update changes the status only: before it the ticket was OPEN with the same bags
+		before := auditOfTicket(&t)
+		before.Status = ReturnTicketOpen
+		return auditTicket(ctx, tx, a, action, t.ID, before, auditOfTicket(&t))
+	})
 	if code, constraint := constraintName(err); code == pqCheckViolation && constraint == "return_tickets_committed_not_empty" {
 		return nil, apperr.New(apperr.Conflict, "the ticket has no bags; scan at least one parent bag into it before finalizing, or cancel it")
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, s.ticketNotOpen(ctx, id)
 	}
-	return &t, wrap(err, "close return ticket")
+	if err != nil {
+		return nil, wrap(err, "close return ticket")
+	}
+	return &t, nil
 }
 
 // ticketNotOpen explains why a ticket change matched no OPEN ticket: NOT_FOUND or CONFLICT.
@@ -210,9 +252,10 @@ type ReturnScanResult struct {
 
 // ScanReturn returns parent bags on an OPEN ticket, each QR on its own: returned, already on
 // this ticket, or rejected (INVALID_QR, DUPLICATE_IN_BATCH, IS_CHILD, NOT_FOUND, NOT_ON_BILL,
-// ALREADY_RETURNED, BILL_COMPLETED for the last parent of a completed bill). Each returned
-// bag records its bill and children, leaves the bill and logs RETURNED, all in one
-// transaction. Locks: the ticket, then the parents (by id), then their bills (by id).
+// ALREADY_RETURNED). Each returned bag records its bill and children, leaves the bill and
+// logs RETURNED, all in one transaction with the call's audit entry; a completed bill that
+// loses its last parent ends OPEN. Locks: the ticket, then the parents (by id), then their
+// bills (by id).
 func (s *Store) ScanReturn(ctx context.Context, a Actor, ticketID int64, qrs []string) (*ReturnScanResult, error) {
 	if err := a.mayHandleReturns(); err != nil {
 		return nil, err
@@ -236,15 +279,17 @@ func (s *Store) ScanReturn(ctx context.Context, a Actor, ticketID int64, qrs []s
 			return err
 		}
 		res.Rejected = append(res.Rejected, missing...)
-		candidates, err := res.sortOutReturnable(ctx, tx, ticket, lookup, parents)
+		candidates, emptied, err := res.sortOutReturnable(ctx, tx, ticket, lookup, parents)
 		if err != nil {
 			return err
 		}
-		if err := res.returnBags(ctx, tx, a, ticket, candidates); err != nil {
+		if err := res.returnBags(ctx, tx, a, ticket, candidates, emptied); err != nil {
 			return err
 		}
-		res.Ticket, err = returnTicketInTx(ctx, tx, ticketID)
-		return err
+		if res.Ticket, err = returnTicketInTx(ctx, tx, ticketID); err != nil {
+			return err
+		}
+		return res.audit(ctx, tx, a, ticket)
 	})
 	if err != nil {
 		return nil, err
@@ -285,30 +330,31 @@ type lastReturn struct {
 	TicketCode string `db:"ticket_code"`
 }
 
-// sortOutReturnable files the locked parents: on this ticket already, returned before, on no
-// bill, or the last parent of a completed bill; it returns the rest in call order, with
-// their bills (locked here, after the parents).
-func (r *ReturnScanResult) sortOutReturnable(ctx context.Context, tx *sqlx.Tx, ticket *ReturnTicket, qrs []string, parents map[string]*Bag) ([]returnCandidate, error) {
+// sortOutReturnable files the locked parents: on this ticket already, returned before, or on
+// no bill; it returns the rest in call order, with their bills (locked here, after the
+// parents), and the completed bills the batch leaves empty.
+func (r *ReturnScanResult) sortOutReturnable(ctx context.Context, tx *sqlx.Tx, ticket *ReturnTicket, qrs []string, parents map[string]*Bag) ([]returnCandidate, []*billOfReturn, error) {
 	ids := make([]int64, 0, len(parents))
 	for _, p := range parents {
 		ids = append(ids, p.ID)
 	}
 	if len(ids) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	bills, err := lockBillsOfParents(ctx, tx, ids)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	returns, err := lastReturns(ctx, tx, ticket.ID, ids)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	left := map[int64]int{} // parents left on each bill as the batch goes
 	for _, b := range bills {
 		left[b.BillID] = b.ParentBagCount
 	}
 	var candidates []returnCandidate
+	var emptied []*billOfReturn
 	for _, code := range qrs {
 		p := parents[code]
 		if p == nil {
@@ -324,14 +370,14 @@ func (r *ReturnScanResult) sortOutReturnable(ctx context.Context, tx *sqlx.Tx, t
 			r.Rejected = append(r.Rejected, rejectAlreadyReturned(code, prev.TicketCode))
 		case bill == nil:
 			r.Rejected = append(r.Rejected, rejectNotOnBill(code))
-		case bill.Completed && left[bill.BillID] <= 1:
-			r.Rejected = append(r.Rejected, rejectEmptiesCompletedBill(code, bill.BillNumber))
 		default:
-			left[bill.BillID]--
+			if left[bill.BillID]--; left[bill.BillID] == 0 && bill.Completed {
+				emptied = append(emptied, bill)
+			}
 			candidates = append(candidates, returnCandidate{p, bill})
 		}
 	}
-	return candidates, nil
+	return candidates, emptied, nil
 }
 
 // returnCandidate is a parent that will be returned, with the bill it leaves.
@@ -378,9 +424,10 @@ func lastReturns(ctx context.Context, tx *sqlx.Tx, ticketID int64, parentIDs []i
 	return byBag, nil
 }
 
-// returnBags records the candidates on the ticket, takes them off their bills and logs a
-// RETURNED scan for each, in call order.
-func (r *ReturnScanResult) returnBags(ctx context.Context, tx *sqlx.Tx, a Actor, ticket *ReturnTicket, candidates []returnCandidate) error {
+// returnBags records the candidates on the ticket, takes them off their bills (ending the
+// completion of the completed bills they empty) and logs a RETURNED scan for each, in call
+// order.
+func (r *ReturnScanResult) returnBags(ctx context.Context, tx *sqlx.Tx, a Actor, ticket *ReturnTicket, candidates []returnCandidate, emptied []*billOfReturn) error {
 	if len(candidates) == 0 {
 		return nil
 	}
@@ -403,10 +450,68 @@ func (r *ReturnScanResult) returnBags(ctx context.Context, tx *sqlx.Tx, a Actor,
 	if err != nil {
 		return wrap(err, "record returned bags")
 	}
+	completed, err := endCompletions(ctx, tx, emptied)
+	if err != nil {
+		return err
+	}
 	if err := unlinkReturned(ctx, tx, ticket.ID, bagIDs); err != nil {
 		return err
 	}
+	if err := auditEndedCompletions(ctx, tx, a, ticket, completed); err != nil {
+		return err
+	}
 	return logScans(ctx, tx, entries)
+}
+
+// endCompletions clears the completion of the (locked) completed bills the return empties,
+// before their links go: a completed bill is never empty (bills_completed_not_empty), and
+// without its completion the freeze no longer holds it. It returns the bills as they were.
+func endCompletions(ctx context.Context, tx *sqlx.Tx, emptied []*billOfReturn) ([]*Bill, error) {
+	if len(emptied) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(emptied))
+	for i, b := range emptied {
+		ids[i] = b.BillID
+	}
+	var before []*Bill
+	if err := tx.SelectContext(ctx, &before, `SELECT `+billColumns+` FROM bills WHERE id = ANY($1) ORDER BY id`, pq.Array(ids)); err != nil {
+		return nil, wrap(err, "read the bills the return empties")
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE bills SET completed_at = NULL, completed_by = NULL, updated_at = now() WHERE id = ANY($1)`, pq.Array(ids))
+	return before, wrap(err, "end the completion of the bills the return empties")
+}
+
+// auditEndedCompletions records each bill whose completion the return ended as BILL_REOPENED
+// by the returner, its after state (OPEN, empty) naming the ticket.
+func auditEndedCompletions(ctx context.Context, tx *sqlx.Tx, a Actor, ticket *ReturnTicket, before []*Bill) error {
+	for _, b := range before {
+		var after Bill
+		if err := tx.GetContext(ctx, &after, `SELECT `+billColumns+` FROM bills WHERE id = $1`, b.ID); err != nil {
+			return wrap(err, "read a bill the return emptied")
+		}
+		state := auditOfBill(&after)
+		state.ReturnTicket = ticket.Code
+		err := audit(ctx, tx, auditEntry{Actor: a, Action: AuditBillReopened, TargetType: AuditTargetBill, TargetID: &b.ID,
+			Before: auditOfBill(b), After: state})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// audit records the call in the audit log when it returned bags (BAGS_RETURNED, one entry
+// per call): the ticket before, and after with the bags and the bills they left.
+func (r *ReturnScanResult) audit(ctx context.Context, tx *sqlx.Tx, a Actor, before *ReturnTicket) error {
+	if len(r.Returned) == 0 {
+		return nil
+	}
+	after := auditOfTicket(r.Ticket)
+	for _, b := range r.Returned {
+		after.Bags = append(after.Bags, returnedAudit{QR: b.BagQR, BillNumber: b.BillNumber, ChildCount: b.ChildCount})
+	}
+	return auditTicket(ctx, tx, a, AuditBagsReturned, before.ID, auditOfTicket(before), after)
 }
 
 // unlinkReturned takes the returned parents off their bills. It is the only place that sets

@@ -1,4 +1,5 @@
-// Package export serves the downloads GET /export/{bills,bags,scans}.{csv,xlsx}. They
+// Package export serves the downloads GET /export/{bills,bags,scans}.{csv,xlsx} and the
+// EPCIS 2.0 document GET /export/epcis.jsonld. They
 // take the GraphQL lists' filters as query parameters, use the lists' own store filters and
 // area scope, and stream row by row (the store reads keyset batches and hands one row at a
 // time to a csv.Writer that is flushed every flushEvery rows), so an export of a million bags
@@ -28,12 +29,20 @@ const flushEvery = 1000
 type Handler struct {
 	Store   *db.Store
 	Weights db.Weights
-	limits  *running
+	// EPCIS configures /export/epcis.jsonld (zero fields: DefaultEPCISURIBase, UTC).
+	EPCIS  EPCIS
+	limits *running
 }
 
 // New returns the handler of the exports under the limits (zero fields: DefaultLimits').
 func New(h Handler, limits Limits) *Handler {
 	h.limits = newRunning(limits.withDefaults())
+	if h.EPCIS.URIBase == "" {
+		h.EPCIS.URIBase = DefaultEPCISURIBase
+	}
+	if h.EPCIS.Zone == nil {
+		h.EPCIS.Zone = time.UTC
+	}
 	return &h
 }
 

@@ -89,27 +89,32 @@ func (s *csvStream) flush() error {
 	return s.control.Flush()
 }
 
-// finish flushes the rest. An export refused before its first row (a filter the store
-// refuses, a database that is down) is answered with the refusal's status and message; one
-// that failed midway (a client that stopped reading, a database error) aborts the
-// connection so the client sees a broken download instead of a file that silently lacks rows.
+// finish flushes the rest and ends the download (endDownload).
 func (s *csvStream) finish(r *http.Request, err error) {
 	if err == nil {
 		err = s.flush()
 	}
+	// until a row is written the header row is still in the CSV writer's buffer
+	endDownload(s.w, r, s.control, s.rows > 0, err, "rows", s.rows)
+}
+
+// endDownload ends a streamed download (CSV, EPCIS). An export refused before anything
+// reached the client (a filter the store refuses, a database that is down) is answered with
+// the refusal's status and message; one that failed midway (a client that stopped reading, a
+// database error) aborts the connection so the client sees a broken download instead of a
+// file that silently lacks rows. logged names what was written, for the log.
+func endDownload(w http.ResponseWriter, r *http.Request, control *http.ResponseController, sent bool, err error, logged ...any) {
 	if err == nil {
 		// the download is complete: its last deadline must not cut what the connection does next
-		err = s.control.SetWriteDeadline(time.Time{})
+		err = control.SetWriteDeadline(time.Time{})
 	}
-	if err != nil && s.rows == 0 {
-		// nothing has reached the client yet (the header row is still in the CSV writer's
-		// buffer): the refusal is answered as any other, with its status and message
-		s.w.Header().Del("Content-Disposition")
-		refuse(s.w, r, err)
+	if err != nil && !sent {
+		w.Header().Del("Content-Disposition")
+		refuse(w, r, err)
 		return
 	}
 	if err != nil {
-		slog.Default().WarnContext(r.Context(), "export aborted", "path", r.URL.Path, "rows", s.rows, "err", err)
+		slog.Default().WarnContext(r.Context(), "export aborted", append([]any{"path", r.URL.Path, "err", err}, logged...)...)
 		panic(http.ErrAbortHandler)
 	}
 }

@@ -47,12 +47,14 @@ type Page[T any] struct {
 
 // Loaders are the loaders of one request (or one subscription event).
 type Loaders struct {
-	BagByID    *dataloader.Loader[int64, *db.Bag]
-	BillByID   *dataloader.Loader[int64, *db.Bill]
-	UserByID   *dataloader.Loader[int64, *db.User]
-	BillOfBag  *dataloader.Loader[int64, *db.Bill]
-	Children   *dataloader.Loader[PageKey, Page[*db.Bag]]
-	ParentBags *dataloader.Loader[PageKey, Page[*db.Bag]]
+	BagByID  *dataloader.Loader[int64, *db.Bag]
+	BillByID *dataloader.Loader[int64, *db.Bill]
+	UserByID *dataloader.Loader[int64, *db.User]
+	// ReturnTicketByID: the audit log's ticket targets.
+	ReturnTicketByID *dataloader.Loader[int64, *db.ReturnTicket]
+	BillOfBag        *dataloader.Loader[int64, *db.Bill]
+	Children         *dataloader.Loader[PageKey, Page[*db.Bag]]
+	ParentBags       *dataloader.Loader[PageKey, Page[*db.Bag]]
 	// ParentBagCount is the totalCount of a bill's parentBags: the parents the actor sees.
 	ParentBagCount *dataloader.Loader[int64, int]
 	ScansOfBag     *dataloader.Loader[PageKey, Page[*db.Scan]]
@@ -65,9 +67,11 @@ type Loaders struct {
 // New builds a fresh set of loaders over the store for the actor.
 func New(store *db.Store, a db.Actor, s Settings) *Loaders {
 	return &Loaders{
-		BagByID:        newLoader(s, "bag_by_id", byKey(as(a, store.BagsByIDs), func(b *db.Bag) (int64, *db.Bag) { return b.ID, b })),
-		BillByID:       newLoader(s, "bill_by_id", byKey(store.BillsByIDs, func(b *db.Bill) (int64, *db.Bill) { return b.ID, b })),
-		UserByID:       newLoader(s, "user_by_id", byKey(as(a, store.UsersByIDs), func(u *db.User) (int64, *db.User) { return u.ID, u })),
+		BagByID:  newLoader(s, "bag_by_id", byKey(as(a, store.BagsByIDs), func(b *db.Bag) (int64, *db.Bag) { return b.ID, b })),
+		BillByID: newLoader(s, "bill_by_id", byKey(store.BillsByIDs, func(b *db.Bill) (int64, *db.Bill) { return b.ID, b })),
+		UserByID: newLoader(s, "user_by_id", byKey(as(a, store.UsersByIDs), func(u *db.User) (int64, *db.User) { return u.ID, u })),
+		ReturnTicketByID: newLoader(s, "return_ticket_by_id", byKey(as(a, store.ReturnTicketsByIDs),
+			func(t *db.ReturnTicket) (int64, *db.ReturnTicket) { return t.ID, t })),
 		BillOfBag:      newLoader(s, "bill_of_bag", byKey(as(a, store.BillsOfBags), billOfBag)),
 		Children:       newLoader(s, "children", ownedPages(pagesAs(a, store.ChildrenOfParents), ownedBag)),
 		ParentBags:     newLoader(s, "parent_bags", ownedPages(pagesAs(a, store.ParentBagsOfBills), ownedBag)),
@@ -83,6 +87,7 @@ func (l *Loaders) ClearAll() {
 	l.BagByID.ClearAll()
 	l.BillByID.ClearAll()
 	l.UserByID.ClearAll()
+	l.ReturnTicketByID.ClearAll()
 	l.BillOfBag.ClearAll()
 	l.Children.ClearAll()
 	l.ParentBags.ClearAll()

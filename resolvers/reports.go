@@ -54,7 +54,8 @@ func (r *Resolver) activityWindows(from, to *time.Time) (db.ActivityWindows, err
 	return w, nil
 }
 
-// auditFilter turns the GraphQL filter into the store's; targetId is a User's or a Bill's id.
+// auditFilter turns the GraphQL filter into the store's; targetId is a User's, a Bill's or a
+// ReturnTicket's id.
 func auditFilter(f *model.AuditFilter) (db.AuditFilter, error) {
 	if f == nil {
 		return db.AuditFilter{}, nil
@@ -74,7 +75,7 @@ func auditFilter(f *model.AuditFilter) (db.AuditFilter, error) {
 		}
 		target, ok := auditTargets[kind]
 		if !ok {
-			return db.AuditFilter{}, apperr.New(apperr.BadUserInput, "targetId must be the id of a User or a Bill, not of a %s", kind)
+			return db.AuditFilter{}, apperr.New(apperr.BadUserInput, "targetId must be the id of a User, a Bill or a ReturnTicket, not of a %s", kind)
 		}
 		out.TargetType, out.TargetID = &target, &id
 	}
@@ -82,9 +83,10 @@ func auditFilter(f *model.AuditFilter) (db.AuditFilter, error) {
 }
 
 // auditTargets are the kinds of global id an audit entry may be about.
-var auditTargets = map[string]db.AuditTarget{gid.User: db.AuditTargetUser, gid.Bill: db.AuditTargetBill}
+var auditTargets = map[string]db.AuditTarget{gid.User: db.AuditTargetUser, gid.Bill: db.AuditTargetBill,
+	gid.ReturnTicket: db.AuditTargetReturnTicket}
 
-// auditTarget is the user or bill an entry is about, while it exists.
+// auditTarget is the user, bill or return ticket an entry is about, while it exists.
 func (r *Resolver) auditTarget(ctx context.Context, e *db.AuditEntry) (db.Node, error) {
 	if e.TargetType == nil || e.TargetID == nil {
 		return nil, nil
@@ -94,6 +96,8 @@ func (r *Resolver) auditTarget(ctx context.Context, e *db.AuditEntry) (db.Node, 
 		return nodeOrNil(r.userOf(ctx, e.TargetID))
 	case db.AuditTargetBill:
 		return nodeOrNil(loaders.For(ctx).BillByID.Load(ctx, *e.TargetID)())
+	case db.AuditTargetReturnTicket:
+		return nodeOrNil(loaders.For(ctx).ReturnTicketByID.Load(ctx, *e.TargetID)())
 	}
 	return nil, nil
 }

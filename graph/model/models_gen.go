@@ -25,7 +25,7 @@ type AuditEntryEdge struct {
 type AuditFilter struct {
 	Actions []db.AuditAction `json:"actions,omitempty"`
 	ActorID *string          `json:"actorId,omitempty"`
-	// A User or Bill id: entries about it.
+	// A User, Bill or ReturnTicket id: entries about it.
 	TargetID *string    `json:"targetId,omitempty"`
 	After    *time.Time `json:"after,omitempty"`
 	Before   *time.Time `json:"before,omitempty"`

@@ -272,7 +272,7 @@ const billNumber = `BILL-${tag}`;
 let billId;
 let treeQr; // a parent with children, for the bag page
 
-test('bill desk: create, scan parents on, rejections explained, complete, reopen, CSV', async (t) => {
+test('bill desk: create, scan parents on, rejections explained, complete, reopen, CSV and Excel', async (t) => {
   // its own parents, made by another client: one full (30 kg), one with 5 children, one empty
   const biller = (await session('biller')).token;
   const full = `SB${String((Number(tag) + 5) % 100000).padStart(5, '0')}`;
@@ -314,6 +314,10 @@ test('bill desk: create, scan parents on, rejections explained, complete, reopen
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
   const csv = readFileSync(await download.path(), 'utf8');
   assert.match(csv, new RegExp(`^${billNumber},COMPLETED,2,2,35,`, 'm'));
+  const [workbook] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export Excel' }).click()]);
+  assert.equal(workbook.suggestedFilename(), `bill-${billNumber}.xlsx`);
+  // an .xlsx is a zip: it starts with the local file header PK\x03\x04
+  assert.deepEqual([...readFileSync(await workbook.path()).subarray(0, 4)], [0x50, 0x4b, 0x03, 0x04]);
   await page.getByRole('button', { name: 'Reopen bill' }).click();
   await page.getByTestId('bill-status').filter({ hasText: 'in progress' }).waitFor();
   await context.close();

@@ -115,18 +115,13 @@ export function subscribe<T>({ query: doc, variables, next, error }: Sub<T>): ()
   );
 }
 
-/** Downloads a CSV export with the bearer token (a plain link cannot send the header). */
+/** Downloads an export (CSV, Excel) with the bearer token (a plain link cannot send the header). */
 export async function download(path: string, filename: string): Promise<void> {
   const res = await fetch(path, { headers: authHeader() });
   if (!res.ok) {
-    let message = `The export failed (HTTP ${res.status}).`;
-    try {
-      const body = (await res.json()) as { errors?: { message: string }[] };
-      message = body.errors?.[0]?.message ?? message;
-    } catch {
-      // not JSON: keep the status
-    }
-    throw new ApiError(message, 'EXPORT');
+    // exports refuse with a plain-text reason
+    const reason = (await res.text().catch(() => '')).trim();
+    throw new ApiError(reason || `The export failed (HTTP ${res.status}).`, 'EXPORT');
   }
   const url = URL.createObjectURL(await res.blob());
   const a = document.createElement('a');

@@ -16,6 +16,20 @@ const billFields = `id billNumber status capacity parentBagCount childBagCount t
 
 const problem = (e: unknown) => `${errorText((e as ApiError).code)} ${(e as ApiError).message}`;
 
+/** The bills export (query: its parameters) as CSV and as Excel, saved as name.csv / name.xlsx. */
+function ExportButtons({ query: params, name, onError }: { query: string; name: string; onError: (message: string) => void }) {
+  return (
+    <>
+      {(['csv', 'xlsx'] as const).map((format) => (
+        <button key={format} type="button"
+          onClick={() => download(`/export/bills.${format}${params}`, `${name}.${format}`).catch((e) => onError(problem(e)))}>
+          {format === 'csv' ? 'Export CSV' : 'Export Excel'}
+        </button>
+      ))}
+    </>
+  );
+}
+
 export default function Bills({ args }: PageProps) {
   return args[0] ? <BillPage id={args[0]} /> : <BillList />;
 }
@@ -63,7 +77,7 @@ function BillList() {
       <div className="toolbar">
         <h2>Bills</h2>
         <label>Search <input type="search" value={search} onChange={(e) => setSearch(e.target.value)} /></label>
-        <button type="button" onClick={() => download('/export/bills.csv' + (search ? `?search=${encodeURIComponent(search)}` : ''), 'bills.csv').catch((e) => setError(problem(e)))}>Export CSV</button>
+        <ExportButtons query={search ? `?search=${encodeURIComponent(search)}` : ''} name="bills" onError={setError} />
       </div>
       <table>
         <thead><tr><th>Bill</th><th>Status</th><th>Parent bags</th><th>Weight</th><th>Destination</th></tr></thead>
@@ -174,7 +188,7 @@ function BillPage({ id }: { id: string }) {
         {completed
           ? <button type="button" onClick={() => act(`mutation($id: ID!) { reopenBill(id: $id) { id } }`, 'Bill reopened: parent bags can be added or removed again.')}>Reopen bill</button>
           : <button type="button" onClick={() => act(`mutation($id: ID!) { completeBill(id: $id) { id } }`, 'Bill completed: it is frozen until reopened.')} disabled={bill.parentBagCount === 0}>Complete bill</button>}
-        <button type="button" onClick={() => download(`/export/bills.csv?search=${encodeURIComponent(bill.billNumber)}`, `bill-${bill.billNumber}.csv`).catch((e) => setError(problem(e)))}>Export CSV</button>
+        <ExportButtons query={`?search=${encodeURIComponent(bill.billNumber)}`} name={`bill-${bill.billNumber}`} onError={setError} />
       </div>
       <h2>Parent bags on this bill</h2>
       <table data-testid="bill-parents">
