@@ -120,7 +120,7 @@ func (a *App) graphQL() http.Handler {
 	srv := handler.New(schema)
 	ws := a.opts.Websocket
 	srv.AddTransport(transport.Websocket{
-		Implementation:        gorillaWebsocket{conns: a.websockets, pingInterval: ws.PingInterval},
+		Implementation:        gorillaWebsocket{conns: a.websockets, pingInterval: ws.PingInterval, flushDelay: ws.FlushDelay},
 		InitFunc:              a.websocketInit,
 		InitTimeout:           10 * time.Second,
 		KeepAlivePingInterval: ws.PingInterval,
@@ -151,6 +151,7 @@ func (a *App) graphQL() http.Handler {
 	srv.AroundOperations(observe(a.opts.Logger))
 	srv.AroundResponses(a.withLoaders)
 	srv.Use(resolvers.LiveEndErrors{})
+	srv.Use(newLiveMux(a.opts.Live.Buffer, ws.FlushDelay)) // the last operation interceptor: see wsmux.go
 	srv.AroundRootFields(clearLoadersBeforeMutations)
 	srv.SetErrorPresenter(presentError(a.opts.Logger))
 	srv.SetRecoverFunc(recoverPanic(a.opts.Logger))

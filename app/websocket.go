@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -35,6 +36,7 @@ var writeBuffers = &sync.Pool{}
 type gorillaWebsocket struct {
 	conns        *websockets
 	pingInterval time.Duration
+	flushDelay   time.Duration
 }
 
 var _ transport.WebsocketImplementation = gorillaWebsocket{}
@@ -47,26 +49,33 @@ func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 		// websockets.middleware checked the origin before the request reached GraphQL.
 		CheckOrigin: func(*http.Request) bool { return true },
 	}
-	conn, err := upgrader.Upgrade(w, r, opts.ResponseHeader)
+	hijack := &coalescingHijacker{ResponseWriter: w}
+	conn, err := upgrader.Upgrade(hijack, r, opts.ResponseHeader)
 	if err != nil {
 		return nil, err
 	}
-	c := &wsConn{conn: conn, done: make(chan struct{}), conns: g.conns}
+	c := &wsConn{conn: conn, raw: hijack.conn, done: make(chan struct{}), conns: g.conns,
+		out: newOutbox()}
 	if slot := slotFrom(r.Context()); slot != nil {
 		slot.conn = c
 	}
 	g.conns.add(c)
+	go c.writeLoop(g.flushDelay)
 	if c.Subprotocol() != "graphql-transport-ws" {
 		c.pingFrames(g.pingInterval)
 	}
 	return c, nil
 }
 
-// wsConn is one websocket. gqlgen's transport serializes its writes; the ping and close
-// frames written from outside it use WriteControl, which gorilla allows concurrently.
+// wsConn is one websocket. Every message to the client goes through its outbox, which one
+// writer goroutine drains (wswrite.go): gqlgen's messages, the frames of shared
+// subscriptions and the close frame, in the order they were queued. Ping frames use
+// WriteControl, which gorilla allows concurrently.
 type wsConn struct {
 	conn  *websocket.Conn
+	raw   *coalescingConn
 	conns *websockets
+	out   outbox
 	done  chan struct{}
 	once  sync.Once
 	// session is the signed-in session, set by connection_init; nil before.
@@ -93,18 +102,18 @@ func (c *wsConn) NextReader() (int, io.Reader, error) {
 	return c.screen(kind, r)
 }
 
+// WriteJSON queues a message of gqlgen's transport. The transport waits here while the
+// socket is far behind, so a subscription executed for this subscriber alone falls behind in
+// its own buffer, and is cut there, not in this queue.
 func (c *wsConn) WriteJSON(v any) error {
-	_ = c.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-	err := c.conn.WriteJSON(v)
+	data, err := json.Marshal(v)
 	if err != nil {
-		// A peer that does not read for writeTimeout is gone: closing the socket ends the
-		// transport's read loop, which cancels every subscription of the connection.
-		_ = c.conn.Close()
+		return err
 	}
-	return err
+	return c.out.push(outgoing{data: data}, true, c.done)
 }
 
-// WriteClose sends the transport's close frame unless closeWith sent one already.
+// WriteClose queues the transport's close frame unless closeWith queued one already.
 func (c *wsConn) WriteClose(code int, reason string) error {
 	c.mu.Lock()
 	closing := c.closing
@@ -113,15 +122,14 @@ func (c *wsConn) WriteClose(code int, reason string) error {
 	if closing {
 		return nil
 	}
-	return c.writeClose(code, reason)
+	return c.queueClose(code, reason)
 }
 
-func (c *wsConn) writeClose(code int, reason string) error {
+func (c *wsConn) queueClose(code int, reason string) error {
 	if len(reason) > maxCloseReason {
 		reason = reason[:maxCloseReason]
 	}
-	return c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason),
-		time.Now().Add(writeTimeout))
+	return c.out.push(outgoing{data: websocket.FormatCloseMessage(code, reason), close: true}, false, c.done)
 }
 
 // closeWith closes the socket from outside the transport with a code and a reason; the
@@ -134,19 +142,28 @@ func (c *wsConn) closeWith(code int, reason string) {
 	if closing {
 		return
 	}
-	if c.writeClose(code, reason) != nil {
-		_ = c.conn.Close()
+	if c.queueClose(code, reason) != nil {
+		c.cut()
 		return
 	}
 	_ = c.conn.SetReadDeadline(time.Now().Add(closeGrace))
 }
 
+// Close (the transport's, when it is done with the socket) lets the writer send what is
+// queued, then closes the connection.
 func (c *wsConn) Close() error {
 	c.once.Do(func() {
 		close(c.done)
 		c.conns.remove(c)
 	})
-	return c.conn.Close()
+	c.out.shut()
+	return nil
+}
+
+// cut closes the connection at once, dropping what is queued.
+func (c *wsConn) cut() {
+	c.out.shut()
+	_ = c.conn.Close()
 }
 
 func (c *wsConn) Subprotocol() string { return c.conn.Subprotocol() }
@@ -277,6 +294,7 @@ func (ws *websockets) closeAll(ctx context.Context, code int, reason string) err
 		case <-ctx.Done():
 			for _, c := range ws.list() {
 				_ = c.Close()
+				c.cut()
 			}
 			return errors.New("app: websockets still open at the shutdown deadline were cut")
 		}

@@ -49,11 +49,18 @@ type clientMessage struct {
 // refusedPayloadKey marks a subscribe payload replaced because it was malformed: the key is
 // random per process, so no client can send it, and refusedPayloads turns it back into the
 // coded error.
-var refusedPayloadKey = func() string {
+var refusedPayloadKey = privateKey("tracetrack.refused.")
+
+// subscriptionIDKey carries a subscribe's id into its operation's extensions (gqlgen does
+// not hand the id to extensions), where the multiplexer reads it to frame the subscriber's
+// messages (wsmux.go); random per process like refusedPayloadKey.
+var subscriptionIDKey = privateKey("tracetrack.id.")
+
+func privateKey(prefix string) string {
 	raw := make([]byte, 12)
 	_, _ = rand.Read(raw)
-	return "tracetrack.refused." + hex.EncodeToString(raw)
-}()
+	return prefix + hex.EncodeToString(raw)
+}
 
 // screenClientMessage checks one message of the subprotocol. It returns the message for the
 // transport (the same bytes, or a subscribe whose bad payload was replaced by a marked one),
@@ -79,9 +86,11 @@ func screenClientMessage(subprotocol string, raw []byte) ([]byte, string) {
 		if m.ID == "" {
 			return nil, m.Type + " needs an id: a string naming the operation"
 		}
-		if _, err := decodeRequest(m.Payload); err != nil {
+		params, err := decodeRequest(m.Payload)
+		if err != nil {
 			return refusedSubscribe(m, err), ""
 		}
+		return withSubscriptionID(m, params), ""
 	case "complete", "stop":
 		if m.ID == "" {
 			return nil, m.Type + " needs the id of the operation to stop"
@@ -96,6 +105,20 @@ func refusedSubscribe(m clientMessage, err error) []byte {
 	e, _ := apperr.As(err)
 	payload, _ := json.Marshal(map[string]any{"extensions": map[string]any{refusedPayloadKey: e.Message}})
 	m.Payload = payload
+	out, _ := json.Marshal(m)
+	return out
+}
+
+// withSubscriptionID returns the subscribe message with its id in the payload's extensions
+// (subscriptionIDKey).
+func withSubscriptionID(m clientMessage, params *graphql.RawParams) []byte {
+	extensions := make(map[string]any, len(params.Extensions)+1)
+	for k, v := range params.Extensions {
+		extensions[k] = v
+	}
+	extensions[subscriptionIDKey] = m.ID
+	params.Extensions = extensions
+	m.Payload, _ = json.Marshal(params)
 	out, _ := json.Marshal(m)
 	return out
 }

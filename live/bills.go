@@ -9,13 +9,13 @@ import (
 // BillUpdated streams the new state of the bill with the id after each change (every bill's
 // when id is nil). A deleted bill has no state and sends nothing.
 func (h *Hub) BillUpdated(ctx context.Context, id *int64, fail Fail) (<-chan *db.Bill, error) {
-	sub := h.subscribe(func(ev Event) bool {
+	sub := h.subscribe(ctx, func(ev Event) bool {
 		return ev.Bill != nil && (id == nil || ev.Bill.ID == *id)
 	}, false)
 	if sub == nil {
 		return nil, ErrClosed
 	}
-	s := newStream[*db.Bill](h, "billUpdated", sub, fail)
+	s := newStream[*db.Bill](ctx, h, "billUpdated", sub, fail)
 	go func() {
 		defer s.end()
 		for {

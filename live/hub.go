@@ -33,7 +33,9 @@ type StatsSource func(ctx context.Context, areaID *int64) (*db.Stats, error)
 type Options struct {
 	// DatabaseURL is the database the LISTEN connection opens.
 	DatabaseURL string
-	// Buffer is how many events a subscriber may fall behind before it is ended (default 256).
+	// Buffer is how many events a subscriber may fall behind before it is ended (default
+	// DefaultBuffer); a subscriber of a shared subscription, how many frames its socket may
+	// have queued.
 	Buffer int
 	// CatchUpWindow is how far below the highest scan id seen the hub re-reads the log after a
 	// reconnect (default 10,000 ids); see seenWindow.
@@ -50,9 +52,12 @@ type Options struct {
 	Logger           *slog.Logger
 }
 
+// DefaultBuffer is Options.Buffer when unset.
+const DefaultBuffer = 256
+
 func (o *Options) defaults() {
 	if o.Buffer <= 0 {
-		o.Buffer = 256
+		o.Buffer = DefaultBuffer
 	}
 	if o.CatchUpWindow <= 0 {
 		o.CatchUpWindow = 10_000
@@ -100,16 +105,19 @@ type subscription struct {
 	overflow chan struct{}
 	gone     chan struct{}
 	once     sync.Once
+	// relay is set when the subscription feeds a shared one (its subscribers are counted
+	// there).
+	relay *Relay
 }
 
 // subscribe adds a subscriber; nil when the hub is closed.
-func (h *Hub) subscribe(match func(Event) bool, wakeOnly bool) *subscription {
+func (h *Hub) subscribe(ctx context.Context, match func(Event) bool, wakeOnly bool) *subscription {
 	size := h.opts.Buffer
 	if wakeOnly {
 		size = 1
 	}
 	s := &subscription{match: match, events: make(chan *Event, size), wakeOnly: wakeOnly,
-		overflow: make(chan struct{}), gone: make(chan struct{})}
+		overflow: make(chan struct{}), gone: make(chan struct{}), relay: relayFrom(ctx)}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -167,9 +175,26 @@ func (h *Hub) Close() {
 	}
 }
 
-// Subscribers returns how many subscriptions the hub serves now.
-func (h *Hub) Subscribers() int {
+// Streams returns how many event streams the hub runs now: one per subscriber, or one per
+// shared subscription however many subscribers share it.
+func (h *Hub) Streams() int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return len(h.subs)
+}
+
+// Subscribers returns how many subscriptions the hub serves now, counting each subscriber
+// of a shared subscription.
+func (h *Hub) Subscribers() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	n := 0
+	for s := range h.subs {
+		if s.relay != nil {
+			n += int(s.relay.members.Load())
+		} else {
+			n++
+		}
+	}
+	return n
 }

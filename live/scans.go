@@ -38,11 +38,11 @@ func (f ScanFilter) match(ev Event) bool {
 // id. Replayed ids can be forgotten once they fall below the hub's floor: the hub publishes
 // nothing at or below it (see seenWindow).
 func (h *Hub) ScanAdded(ctx context.Context, f ScanFilter, fail Fail) (<-chan *db.Scan, error) {
-	sub := h.subscribe(f.match, false)
+	sub := h.subscribe(ctx, f.match, false)
 	if sub == nil {
 		return nil, ErrClosed
 	}
-	s := newStream[*db.Scan](h, "scanAdded", sub, fail)
+	s := newStream[*db.Scan](ctx, h, "scanAdded", sub, fail)
 	go func() {
 		defer s.end()
 		replayed, ok := replayScans(ctx, s, f)
@@ -58,6 +58,7 @@ func (h *Hub) ScanAdded(ctx context.Context, f ScanFilter, fail Fail) (<-chan *d
 			if replayed.sent(ev.Scan.ID, h.floor.Load()) {
 				continue
 			}
+			s.handing(ev.Scan.ID)
 			if !s.send(ctx, ev.Scan) {
 				return
 			}
@@ -81,6 +82,7 @@ func replayScans(ctx context.Context, s *stream[*db.Scan], f ScanFilter) (*repla
 			return nil, false
 		}
 		for _, scan := range scans {
+			s.handing(scan.ID)
 			if !s.send(ctx, scan) {
 				return nil, false
 			}

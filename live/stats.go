@@ -11,7 +11,7 @@ import (
 // StatsUpdated streams the stats of an area (nil: all): the current ones at once, then fresh
 // ones after changes, at most once per StatsInterval. Changes in between are coalesced.
 func (h *Hub) StatsUpdated(ctx context.Context, areaID *int64, fail Fail) (<-chan *db.Stats, error) {
-	sub := h.subscribe(func(ev Event) bool {
+	sub := h.subscribe(ctx, func(ev Event) bool {
 		if ev.Scan != nil {
 			return areaID == nil || (ev.Scan.AreaID != nil && *ev.Scan.AreaID == *areaID)
 		}
@@ -20,7 +20,7 @@ func (h *Hub) StatsUpdated(ctx context.Context, areaID *int64, fail Fail) (<-cha
 	if sub == nil {
 		return nil, ErrClosed
 	}
-	s := newStream[*db.Stats](h, "statsUpdated", sub, fail)
+	s := newStream[*db.Stats](ctx, h, "statsUpdated", sub, fail)
 	go func() {
 		defer s.end()
 		changedAt := time.Now()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"tracetrack/metrics"
 )
@@ -33,25 +34,88 @@ type stream[T any] struct {
 	out   chan T
 	field string
 	fail  Fail
+	// relay is set when the stream feeds a subscription shared by many subscribers.
+	relay *Relay
 }
 
-func newStream[T any](h *Hub, field string, sub *subscription, fail Fail) *stream[T] {
-	metrics.Subscriptions.WithLabelValues(field).Inc()
-	return &stream[T]{hub: h, sub: sub, out: make(chan T), field: field, fail: fail}
+func newStream[T any](ctx context.Context, h *Hub, field string, sub *subscription, fail Fail) *stream[T] {
+	relay := relayFrom(ctx)
+	if relay == nil {
+		metrics.Subscriptions.WithLabelValues(field).Inc()
+	} else {
+		relay.started.Store(true) // its subscribers are counted where they join
+	}
+	return &stream[T]{hub: h, sub: sub, out: make(chan T), field: field, fail: fail, relay: relay}
 }
 
 // end releases the subscription; deferred by every stream goroutine.
 func (s *stream[T]) end() {
 	s.hub.unsubscribe(s.sub)
-	metrics.Subscriptions.WithLabelValues(s.field).Dec()
+	if s.relay == nil {
+		metrics.Subscriptions.WithLabelValues(s.field).Dec()
+	}
 	close(s.out)
 }
+
+// Relay tells the executor of a subscription shared by many subscribers (app's multiplexer)
+// what gqlgen's responses do not carry: whether the stream started, and which scan each
+// response is of (each subscriber's resume point when it is cut).
+type Relay struct {
+	started atomic.Bool
+	// scans holds the ids of the scans handed to the executor, in order: the stream pushes
+	// an id before it sends the scan, the executor pops one per response, so at most two wait.
+	scans chan int64
+	// members counts the subscribers sharing the stream (Hub.Subscribers).
+	members atomic.Int64
+}
+
+// Joined counts n subscribers more (or fewer) sharing the stream.
+func (r *Relay) Joined(n int) { r.members.Add(int64(n)) }
+
+type relayKey struct{}
+
+// WithRelay returns a context whose live stream reports to the relay.
+func WithRelay(ctx context.Context) (context.Context, *Relay) {
+	r := &Relay{scans: make(chan int64, 4)}
+	return context.WithValue(ctx, relayKey{}, r), r
+}
+
+func relayFrom(ctx context.Context) *Relay {
+	r, _ := ctx.Value(relayKey{}).(*Relay)
+	return r
+}
+
+// Started reports whether a live stream started under the relay's context (false: the
+// resolver refused, and its response is the error).
+func (r *Relay) Started() bool { return r.started.Load() }
+
+// NextScan returns the id of the scan of the response just executed (0: not a scan).
+func (r *Relay) NextScan() int64 {
+	select {
+	case id := <-r.scans:
+		return id
+	default:
+		return 0
+	}
+}
+
+// handing tells the relay which scan the stream sends next.
+func (s *stream[T]) handing(scanID int64) {
+	if s.relay != nil {
+		s.relay.scans <- scanID
+	}
+}
+
+// Delivered counts n deliveries made by a shared subscription.
+func Delivered(n int) { delivered.Add(float64(n)) }
 
 // send delivers v unless the client left or the hub closed first.
 func (s *stream[T]) send(ctx context.Context, v T) bool {
 	select {
 	case s.out <- v:
-		delivered.Inc()
+		if s.relay == nil {
+			delivered.Inc()
+		}
 		return true
 	case <-ctx.Done():
 		return false

@@ -46,7 +46,13 @@ func dialLegacy(t testing.TB, env *apitest.Env, header http.Header, initPayload 
 // dialProtocol opens a socket speaking the sub-protocol and sends connection_init.
 func dialProtocol(t testing.TB, env *apitest.Env, protocol string, header http.Header, initPayload any) *legacyClient {
 	t.Helper()
-	dialer := websocket.Dialer{Subprotocols: []string{protocol}, HandshakeTimeout: 5 * time.Second}
+	return dialWith(t, env, websocket.Dialer{Subprotocols: []string{protocol}, HandshakeTimeout: 5 * time.Second}, header, initPayload)
+}
+
+// dialWith opens a socket with the dialer (its first sub-protocol) and sends connection_init.
+func dialWith(t testing.TB, env *apitest.Env, dialer websocket.Dialer, header http.Header, initPayload any) *legacyClient {
+	t.Helper()
+	protocol := dialer.Subprotocols[0]
 	conn, resp, err := dialer.Dial(wsURL(env), header)
 	if err != nil {
 		status := 0

@@ -15,11 +15,12 @@ import (
 // liveFail turns the reason a subscription ended into the error its client receives.
 func liveFail(ctx context.Context) live.Fail {
 	return func(err error) {
-		parkEndError(ctx, liveError(ctx, err))
+		parkEndError(ctx, err, LiveError(ctx, err))
 	}
 }
 
-func liveError(ctx context.Context, err error) *gqlerror.Error {
+// LiveError is the error a client receives for the reason its subscription ended.
+func LiveError(ctx context.Context, err error) *gqlerror.Error {
 	var overflow *live.OverflowError
 	switch {
 	case errors.As(err, &overflow):

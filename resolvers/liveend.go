@@ -26,8 +26,12 @@ var _ interface {
 type endSlotKey struct{}
 
 type endSlot struct {
-	mu  sync.Mutex
-	err *gqlerror.Error
+	mu    sync.Mutex
+	err   *gqlerror.Error
+	cause error
+	// shared: the slot is a shared subscription's (ShareEnd), whose executor hands the
+	// reason to each of its subscribers itself.
+	shared bool
 }
 
 func (LiveEndErrors) ExtensionName() string                   { return "LiveEndErrors" }
@@ -45,7 +49,7 @@ func (LiveEndErrors) InterceptResponse(ctx context.Context, next graphql.Respons
 	if resp != nil {
 		return resp
 	}
-	if slot, ok := ctx.Value(endSlotKey{}).(*endSlot); ok {
+	if slot, ok := ctx.Value(endSlotKey{}).(*endSlot); ok && !slot.shared {
 		slot.mu.Lock()
 		err := slot.err
 		slot.err = nil
@@ -57,8 +61,9 @@ func (LiveEndErrors) InterceptResponse(ctx context.Context, next graphql.Respons
 	return nil
 }
 
-// parkEndError records why the subscription in ctx ended; the first reason wins.
-func parkEndError(ctx context.Context, err *gqlerror.Error) {
+// parkEndError records why the subscription in ctx ended (the cause and the error it is
+// presented as); the first reason wins.
+func parkEndError(ctx context.Context, cause error, err *gqlerror.Error) {
 	slot, ok := ctx.Value(endSlotKey{}).(*endSlot)
 	if !ok {
 		return
@@ -66,6 +71,23 @@ func parkEndError(ctx context.Context, err *gqlerror.Error) {
 	slot.mu.Lock()
 	defer slot.mu.Unlock()
 	if slot.err == nil {
-		slot.err = err
+		slot.err, slot.cause = err, cause
 	}
+}
+
+// ShareEnd gives a subscription executed once for many subscribers its own end slot: the
+// reason its stream ends is not added to any one subscriber's errors, but kept for EndCause.
+func ShareEnd(ctx context.Context) context.Context {
+	return context.WithValue(ctx, endSlotKey{}, &endSlot{shared: true})
+}
+
+// EndCause returns why the shared subscription in ctx (ShareEnd) ended; nil: it was not cut.
+func EndCause(ctx context.Context) error {
+	slot, ok := ctx.Value(endSlotKey{}).(*endSlot)
+	if !ok {
+		return nil
+	}
+	slot.mu.Lock()
+	defer slot.mu.Unlock()
+	return slot.cause
 }

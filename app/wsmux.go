@@ -1,0 +1,333 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"tracetrack/auth"
+	"tracetrack/db"
+	"tracetrack/live"
+	"tracetrack/metrics"
+	"tracetrack/resolvers"
+)
+
+// Multiplexed subscriptions. Subscribers whose subscription has the same document, operation
+// name, variables and scope share one execution per event: the group's leader runs gqlgen's
+// operation (the resolver with its scope checks, then the selection set per event with one
+// set of loaders), the response is encoded once, and each subscriber's socket is handed the
+// same payload bytes behind its own `{"id":...,"type":"next","payload":` prefix. gqlgen's
+// transport still reads, parses, validates and budgets each subscribe, and runs every
+// operation interceptor before this one (the last); only the execution is shared.
+//
+// The scope in the key is what the payload may depend on: role and area, and the user
+// unless the role sees every user's private fields (admins), so no subscriber ever gets a
+// payload executed for another scope. Shared are the live streams without a per-subscriber
+// start: scanAdded without `after` and billUpdated. scanAdded with `after` (a replay from
+// the subscriber's own point) and statsUpdated (the stats now, then changes) run per
+// subscriber as before.
+
+// liveMux is the operation interceptor that groups subscriptions.
+type liveMux struct {
+	mu     sync.Mutex
+	groups map[string]*liveGroup
+	// limit is how many frames a socket may have queued before a subscriber is cut.
+	limit int
+	// flushDelay is WebsocketOptions.FlushDelay (see sendLive).
+	flushDelay time.Duration
+}
+
+var (
+	_ graphql.HandlerExtension     = (*liveMux)(nil)
+	_ graphql.OperationInterceptor = (*liveMux)(nil)
+)
+
+func newLiveMux(limit int, flushDelay time.Duration) *liveMux {
+	if limit <= 0 {
+		limit = live.DefaultBuffer
+	}
+	return &liveMux{groups: make(map[string]*liveGroup), limit: limit, flushDelay: flushDelay}
+}
+
+func (*liveMux) ExtensionName() string                   { return "LiveMultiplexer" }
+func (*liveMux) Validate(graphql.ExecutableSchema) error { return nil }
+
+// liveGroup is one shared execution and its subscribers.
+type liveGroup struct {
+	key   string
+	field string
+	// ready is closed when the leader has run the resolver; started says whether a live
+	// stream began (else the leader answers its error alone and the others run their own).
+	ready   chan struct{}
+	started bool
+	cancel  context.CancelFunc
+	relay   *live.Relay
+
+	mu      sync.Mutex
+	members map[*groupMember]struct{}
+	// retired: the group takes no new members (it ended, or its last member left).
+	retired bool
+}
+
+// groupMember is one subscriber of a group.
+type groupMember struct {
+	conn *wsConn
+	// prefix opens each of its messages: {"id":<id>,"type":"next","payload": (or "data" in
+	// the legacy protocol).
+	prefix []byte
+	// lastScan is the last scan queued to it: where it resumes when cut.
+	lastScan int64
+	// done is closed when the group ends the member's subscription, err says why (nil: the
+	// stream ended normally).
+	done chan struct{}
+	err  error
+}
+
+func (m *liveMux) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	slot := slotFrom(ctx)
+	if slot == nil || slot.conn == nil {
+		return next(ctx)
+	}
+	rc := graphql.GetOperationContext(ctx)
+	key, field, prefix, ok := shareKey(ctx, rc, slot.conn.Subprotocol())
+	if !ok {
+		return next(ctx)
+	}
+	member := &groupMember{conn: slot.conn, prefix: prefix, done: make(chan struct{})}
+	g, leader := m.join(key, field, member)
+	if leader {
+		if handler, shared := m.lead(ctx, g, member, next); !shared {
+			return handler
+		}
+	}
+	<-g.ready
+	if !g.started {
+		m.leave(g, member)
+		return next(ctx)
+	}
+	metrics.Subscriptions.WithLabelValues(field).Inc()
+	g.relay.Joined(1)
+	// The handler waits on the interceptor's context, the subscriber's own: the transport
+	// calls it with the context the operation last ran under, the group's for the leader.
+	return func(context.Context) *graphql.Response {
+		defer metrics.Subscriptions.WithLabelValues(field).Dec()
+		defer g.relay.Joined(-1)
+		select {
+		case <-ctx.Done(): // the client completed it, or its socket closed
+			m.leave(g, member)
+		case <-member.done:
+			if member.err != nil {
+				err := resolvers.LiveError(ctx, member.err)
+				err.Path = ast.Path{ast.PathName(field)}
+				transport.AddSubscriptionError(ctx, err)
+			}
+		}
+		return nil
+	}
+}
+
+// shareKey says whether the subscription can be shared and under which key; field is its
+// root field, prefix the frame prefix of its messages.
+func shareKey(ctx context.Context, rc *graphql.OperationContext, subprotocol string) (key, field string, prefix []byte, ok bool) {
+	id, _ := rc.Extensions[subscriptionIDKey].(string)
+	if rc.Operation == nil || rc.Operation.Operation != ast.Subscription || id == "" || rc.RawQuery == "" {
+		return "", "", nil, false
+	}
+	fields := graphql.CollectFields(rc, rc.Operation.SelectionSet, nil)
+	if len(fields) != 1 {
+		return "", "", nil, false
+	}
+	f := fields[0]
+	switch f.Name {
+	case "billUpdated":
+	case "scanAdded":
+		if f.ArgumentMap(rc.Variables)["after"] != nil {
+			return "", "", nil, false
+		}
+	default:
+		return "", "", nil, false
+	}
+	variables, err := json.Marshal(rc.Variables) // map keys sorted: one spelling per value
+	if err != nil {
+		return "", "", nil, false
+	}
+	key = fmt.Sprintf("%s\x00%s\x00%s\x00%s", scopeKey(auth.ActorFrom(ctx)), rc.OperationName, variables, rc.RawQuery)
+	return key, f.Name, framePrefix(id, subprotocol), true
+}
+
+// scopeKey names what a payload may depend on of its subscriber.
+func scopeKey(a db.Actor) string {
+	area := "all"
+	if a.AreaID != nil {
+		area = fmt.Sprint(*a.AreaID)
+	}
+	user := "any"
+	if a.Role != db.RoleAdmin && a.UserID != nil {
+		user = fmt.Sprint(*a.UserID) // a user's own private fields (db.Actor.MaySeePrivate)
+	}
+	return fmt.Sprintf("%s/%s/%s", a.Role, area, user)
+}
+
+func framePrefix(id, subprotocol string) []byte {
+	kind := "data"
+	if subprotocol == "graphql-transport-ws" {
+		kind = "next"
+	}
+	quoted, _ := json.Marshal(id)
+	return fmt.Appendf(nil, `{"id":%s,"type":%q,"payload":`, quoted, kind)
+}
+
+// join adds the member to the group of the key, making the group when there is none (the
+// member then leads it).
+func (m *liveMux) join(key, field string, member *groupMember) (*liveGroup, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	g := m.groups[key]
+	leader := g == nil
+	if leader {
+		g = &liveGroup{key: key, field: field, ready: make(chan struct{}), members: make(map[*groupMember]struct{})}
+		m.groups[key] = g
+	}
+	g.mu.Lock()
+	g.members[member] = struct{}{}
+	g.mu.Unlock()
+	return g, leader
+}
+
+// leave removes the member; the group's last member retires it and stops its stream.
+func (m *liveMux) leave(g *liveGroup, member *groupMember) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.members, member)
+	if len(g.members) == 0 {
+		m.retireLocked(g)
+	}
+}
+
+// retireLocked takes the group out of the registry so that no one joins it; m.mu and g.mu
+// are held.
+func (m *liveMux) retireLocked(g *liveGroup) {
+	if g.retired {
+		return
+	}
+	g.retired = true
+	if m.groups[g.key] == g {
+		delete(m.groups, g.key)
+	}
+	if g.cancel != nil {
+		g.cancel()
+	}
+}
+
+// lead runs the resolver for the group with the leader's context, detached from the
+// leader's lifetime. When no stream started it returns the resolver's answer for the leader
+// alone (shared false).
+func (m *liveMux) lead(ctx context.Context, g *liveGroup, member *groupMember, next graphql.OperationHandler) (graphql.ResponseHandler, bool) {
+	groupCtx, cancel := context.WithCancel(resolvers.ShareEnd(context.WithoutCancel(ctx)))
+	groupCtx, relay := live.WithRelay(groupCtx)
+	handler := next(groupCtx)
+	m.mu.Lock()
+	g.started, g.cancel, g.relay = relay.Started(), cancel, relay
+	if !g.started {
+		m.retireLocked(g)
+	}
+	m.mu.Unlock()
+	close(g.ready)
+	if !g.started {
+		// The resolver refused (with the leader's scope, which is every member's): the
+		// leader answers that alone, and the members who joined meanwhile run their own.
+		m.leave(g, member)
+		return handler, false
+	}
+	go m.run(groupCtx, g, handler, relay)
+	return nil, true
+}
+
+// run executes the group's operation per event and hands each payload to every member.
+func (m *liveMux) run(ctx context.Context, g *liveGroup, handler graphql.ResponseHandler, relay *live.Relay) {
+	var cause error
+	defer func() {
+		if r := recover(); r != nil {
+			cause = fmt.Errorf("shared subscription panicked: %v", r)
+		}
+		m.end(g, cause)
+	}()
+	for {
+		resp := handler(ctx)
+		if resp == nil {
+			break
+		}
+		payload, err := json.Marshal(resp)
+		if err != nil {
+			cause = err
+			break
+		}
+		m.fanOut(g, payload, relay.NextScan())
+	}
+	if ctx.Err() == nil {
+		cause = resolvers.EndCause(ctx)
+	}
+}
+
+// fanOut queues the payload to every member; a member whose socket has limit frames queued
+// is cut (it resumes with after = the last scan it was given).
+func (m *liveMux) fanOut(g *liveGroup, payload []byte, scanID int64) {
+	g.mu.Lock()
+	sent := 0
+	for member := range g.members {
+		if !member.conn.sendLive(member.prefix, payload, m.limit, m.flushDelay) {
+			delete(g.members, member)
+			member.finish(&live.OverflowError{Buffer: m.limit, LastID: member.lastScan})
+			continue
+		}
+		if scanID != 0 {
+			member.lastScan = scanID
+		}
+		sent++
+	}
+	empty := len(g.members) == 0
+	g.mu.Unlock()
+	live.Delivered(sent)
+	if empty {
+		m.mu.Lock()
+		g.mu.Lock()
+		if len(g.members) == 0 {
+			m.retireLocked(g)
+		}
+		g.mu.Unlock()
+		m.mu.Unlock()
+	}
+}
+
+// end retires the group and ends every member's subscription with the cause (nil: none).
+func (m *liveMux) end(g *liveGroup, cause error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	m.retireLocked(g)
+	for member := range g.members {
+		delete(g.members, member)
+		err := cause
+		var overflow *live.OverflowError
+		if errors.As(cause, &overflow) {
+			// the shared stream fell behind: each member resumes from its own last scan
+			err = &live.OverflowError{Buffer: overflow.Buffer, LastID: member.lastScan}
+		}
+		member.finish(err)
+	}
+}
+
+func (member *groupMember) finish(err error) {
+	member.err = err
+	close(member.done)
+}

@@ -1,0 +1,421 @@
+package app
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// A socket's writes. Every message for the client is queued in the socket's outbox; one
+// writer goroutine per socket takes everything queued at once, has gorilla frame it into one
+// buffer (coalescingConn) and sends that buffer in one write when the queue is empty. A
+// dashboard receiving a burst of events costs one system call, not one per event, and the
+// goroutine that queued them never waits on the network.
+
+// outboxSoftLimit is how many queued messages make WriteJSON (gqlgen's writes) wait for the
+// writer: the transport then falls behind in the subscription's own bounded buffer.
+const outboxSoftLimit = 64
+
+var errSocketClosed = errors.New("websocket closed")
+
+// outgoing is one queued message: data whole, or a shared subscription's frame built from
+// its subscriber's prefix (`{"id":"1","type":"next","payload":`), the payload every
+// subscriber of the event shares, and a closing brace.
+type outgoing struct {
+	prefix, data []byte
+	// close marks a close frame (data is its body): nothing is written after it.
+	close bool
+	// live marks a shared subscription's frame, counted against the live limit.
+	live bool
+}
+
+var closingBrace = []byte("}")
+
+// outbox is a socket's queue of messages.
+type outbox struct {
+	mu    sync.Mutex
+	items []outgoing
+	spare []outgoing
+	// live counts the queued frames of shared subscriptions (pushLive's limit).
+	live   int
+	closed bool
+	// writing: the writer is taking and writing the queue; direct: a caller is writing a
+	// frame itself (sendLive); leftover: that write left bytes for the writer to send first.
+	writing, direct, leftover bool
+	// flushed is when the socket last wrote (the flush delay counts from it).
+	flushed time.Time
+	// wake holds a signal while the writer has something to take; urgent, while half the
+	// live limit is queued (the writer stops waiting for company); drained, made by a
+	// WriteJSON that waits, is closed when the writer takes the queue.
+	wake    chan struct{}
+	urgent  chan struct{}
+	drained chan struct{}
+}
+
+func newOutbox() outbox {
+	return outbox{wake: make(chan struct{}, 1), urgent: make(chan struct{}, 1)}
+}
+
+// push queues m. With wait, it first waits (until the writer takes the queue or done closes)
+// while outboxSoftLimit messages are queued.
+func (o *outbox) push(m outgoing, wait bool, done <-chan struct{}) error {
+	o.mu.Lock()
+	for wait && len(o.items) >= outboxSoftLimit && !o.closed {
+		if o.drained == nil {
+			o.drained = make(chan struct{})
+		}
+		drained := o.drained
+		o.mu.Unlock()
+		select {
+		case <-drained:
+		case <-done:
+			return errSocketClosed
+		}
+		o.mu.Lock()
+	}
+	defer o.mu.Unlock()
+	if o.closed {
+		return errSocketClosed
+	}
+	o.items = append(o.items, m)
+	o.signal()
+	return nil
+}
+
+// sendLive hands the socket a shared subscription's frame. When the socket is idle (nothing
+// queued or being written, its last write at least flushDelay ago) the caller writes the
+// frame itself with one non-blocking write: no goroutine is woken for the usual delivery.
+// Otherwise the frame is queued, unless limit frames are queued already (the subscriber is
+// then too slow and is cut: false) or the socket is closing.
+func (c *wsConn) sendLive(prefix, payload []byte, limit int, flushDelay time.Duration) bool {
+	o := &c.out
+	o.mu.Lock()
+	if o.closed || o.live >= limit {
+		o.mu.Unlock()
+		return false
+	}
+	now := time.Now()
+	if len(o.items) == 0 && !o.writing && !o.direct && !o.leftover && now.Sub(o.flushed) >= flushDelay {
+		o.direct = true
+		o.mu.Unlock()
+		whole := c.raw.writeNow(prefix, payload, closingBrace)
+		o.mu.Lock()
+		o.direct, o.flushed = false, now
+		o.leftover = !whole
+		if len(o.items) > 0 || o.leftover || o.closed {
+			o.signal()
+		}
+		o.mu.Unlock()
+		return true
+	}
+	o.items = append(o.items, outgoing{prefix: prefix, data: payload, live: true})
+	o.live++
+	o.signal()
+	if o.live >= limit/2 {
+		select {
+		case o.urgent <- struct{}{}:
+		default:
+		}
+	}
+	o.mu.Unlock()
+	return true
+}
+
+// signal wakes the writer; o.mu is held.
+func (o *outbox) signal() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// wait waits until there is something to write and no direct write is under way, and marks
+// the writer writing; false when the socket is shut and nothing is left.
+func (o *outbox) wait() bool {
+	for {
+		o.mu.Lock()
+		if !o.direct {
+			if len(o.items) > 0 || o.leftover {
+				o.writing = true
+				o.mu.Unlock()
+				return true
+			}
+			if o.closed {
+				o.mu.Unlock()
+				return false
+			}
+		}
+		o.mu.Unlock()
+		<-o.wake
+	}
+}
+
+// onlyLive reports whether everything queued is shared subscriptions' frames (which may wait
+// for company, see flushDelay).
+func (o *outbox) onlyLive() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.live == len(o.items) && !o.closed
+}
+
+func (o *outbox) lastFlush() time.Time {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.flushed
+}
+
+// take returns everything queued (the writer sends a direct write's leftover first).
+func (o *outbox) take() []outgoing {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	items := o.items
+	o.items, o.spare = o.spare[:0], nil
+	o.live = 0
+	o.leftover = false
+	select {
+	case <-o.urgent: // what made it urgent is taken
+	default:
+	}
+	if o.drained != nil {
+		close(o.drained)
+		o.drained = nil
+	}
+	return items
+}
+
+// written ends the writer's turn: it keeps a small taken slice to queue into next time (an
+// idle socket should not keep a burst's worth of memory).
+func (o *outbox) written(items []outgoing) {
+	if cap(items) <= 256 {
+		clear(items)
+	} else {
+		items = nil
+	}
+	o.mu.Lock()
+	o.spare = items[:0]
+	o.writing = false
+	o.flushed = time.Now()
+	o.mu.Unlock()
+}
+
+// shut stops queueing; the writer sends what is queued and closes the connection.
+func (o *outbox) shut() {
+	o.mu.Lock()
+	o.closed = true
+	o.signal()
+	o.mu.Unlock()
+}
+
+// writeLoop is the socket's writer: it runs from Accept until the socket is shut and its
+// queue written, then closes the connection. Frames of shared subscriptions wait until
+// flushDelay has passed since the last write, so a socket receiving a steady stream of
+// events writes several per system call; anything else is written at once.
+func (c *wsConn) writeLoop(flushDelay time.Duration) {
+	defer func() { _ = c.conn.Close() }()
+	var company *time.Timer
+	for c.out.wait() {
+		if flushDelay > 0 && c.out.onlyLive() {
+			if wait := time.Until(c.out.lastFlush().Add(flushDelay)); wait > 0 {
+				if company == nil {
+					company = time.NewTimer(wait)
+				} else {
+					company.Reset(wait)
+				}
+				select {
+				case <-company.C:
+				case <-c.out.urgent:
+					company.Stop()
+				}
+			}
+		}
+		items := c.out.take()
+		c.raw.batch()
+		err := c.writeAll(items)
+		if flushErr := c.raw.flush(); flushErr != nil {
+			err = flushErr
+		}
+		c.out.written(items)
+		if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
+			// A peer that does not read for writeTimeout is gone: closing the connection
+			// ends the transport's read loop, which cancels every subscription of the
+			// socket. (After a close frame nothing more is written, but the connection
+			// stays for the peer's answer until the transport is done with it.)
+			c.out.shut()
+			return
+		}
+	}
+}
+
+func (c *wsConn) writeAll(items []outgoing) error {
+	deadline := time.Now().Add(writeTimeout)
+	for _, m := range items {
+		var err error
+		switch {
+		case m.close:
+			err = c.conn.WriteControl(websocket.CloseMessage, m.data, deadline)
+		case m.live:
+			c.raw.appendTextFrame(m.prefix, m.data, closingBrace)
+		default:
+			err = c.conn.WriteMessage(websocket.TextMessage, m.data)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// coalescingConn is the hijacked connection under gorilla's Conn. While the socket's writer
+// drains its outbox (batch to flush), what gorilla writes collects in one buffer; otherwise
+// (the upgrade response, ping frames outside a batch) it goes straight through.
+type coalescingConn struct {
+	net.Conn
+	mu       sync.Mutex
+	batching bool
+	buf      *[]byte
+	// leftover is what writeNow could not send without waiting: the next batch starts with it.
+	leftover []byte
+}
+
+var batchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func (c *coalescingConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.batching:
+		*c.buf = append(*c.buf, p...)
+	case len(c.leftover) > 0: // behind the rest of a frame, which the writer is about to send
+		c.leftover = append(c.leftover, p...)
+	default:
+		return c.Conn.Write(p)
+	}
+	return len(p), nil
+}
+
+// SetWriteDeadline is gorilla's, before each frame: within a batch the frames only reach
+// the buffer, and flush sets the deadline of the one write.
+func (c *coalescingConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.batching {
+		return nil
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
+func (c *coalescingConn) batch() {
+	c.mu.Lock()
+	c.batching = true
+	c.buf = batchBuffers.Get().(*[]byte)
+	*c.buf = append(*c.buf, c.leftover...)
+	c.leftover = nil
+	c.mu.Unlock()
+}
+
+// writeNow sends one text frame made of the parts with a single non-blocking write and
+// reports whether it went out whole; what did not is kept for the writer's next batch.
+func (c *coalescingConn) writeNow(parts ...[]byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	buf := batchBuffers.Get().(*[]byte)
+	defer func() {
+		*buf = (*buf)[:0]
+		batchBuffers.Put(buf)
+	}()
+	*buf = appendTextFrame(*buf, parts...)
+	sent := 0
+	if raw, ok := c.Conn.(syscall.Conn); ok {
+		if rc, err := raw.SyscallConn(); err == nil {
+			_ = rc.Write(func(fd uintptr) bool {
+				if n, err := syscall.Write(int(fd), *buf); err == nil {
+					sent = n
+				}
+				return true // one attempt: never wait for the peer here
+			})
+		}
+	}
+	if sent < len(*buf) {
+		c.leftover = append([]byte(nil), (*buf)[sent:]...)
+		return false
+	}
+	return true
+}
+
+// appendTextFrame adds one unfragmented, unmasked text frame made of the parts to the batch
+// (RFC 6455 section 5.2), without gorilla's per-message writer. It is safe beside gorilla's
+// frames: within a batch the writer goroutine is the only one writing data frames, and any
+// control frame another goroutine writes meanwhile is one Write, appended whole.
+func (c *coalescingConn) appendTextFrame(parts ...[]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	*c.buf = appendTextFrame(*c.buf, parts...)
+}
+
+func appendTextFrame(b []byte, parts ...[]byte) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	b = append(b, 0x81) // FIN, opcode text
+	switch {
+	case n < 126:
+		b = append(b, byte(n))
+	case n <= 0xffff:
+		b = append(b, 126, byte(n>>8), byte(n))
+	default:
+		b = append(b, 127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return b
+}
+
+// flush sends the batch in one write (within writeTimeout) and ends it.
+func (c *coalescingConn) flush() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.batching = false
+	buf := c.buf
+	c.buf = nil
+	defer func() {
+		if cap(*buf) <= 64<<10 {
+			*buf = (*buf)[:0]
+			batchBuffers.Put(buf)
+		}
+	}()
+	if len(*buf) == 0 {
+		return nil
+	}
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_, err := c.Conn.Write(*buf)
+	return err
+}
+
+// coalescingHijacker hands gorilla's Upgrade a coalescingConn in place of the connection.
+type coalescingHijacker struct {
+	http.ResponseWriter
+	conn *coalescingConn
+}
+
+func (h *coalescingHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hijacker, ok := h.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("websocket: the response cannot be hijacked")
+	}
+	conn, brw, err := hijacker.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	h.conn = &coalescingConn{Conn: conn}
+	return h.conn, brw, nil
+}

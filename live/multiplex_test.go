@@ -1,0 +1,203 @@
+package live_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"tracetrack/app"
+	"tracetrack/db"
+	"tracetrack/internal/apitest"
+)
+
+// scanWithUser reaches a user's private field (email): the payload depends on who asks.
+const scanWithUser = `subscription($area: String) { scanAdded(areaCode: $area) { id bagQr area { code } user { email } } }`
+
+// Subscribers of the same document, variables and scope share one stream; another scope
+// (area, or the user for non-admins) gets its own, and no subscriber receives a scan outside
+// its scope, whichever protocol it speaks.
+func TestSharedSubscriptionsShareOneStreamPerScope(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	fx := newFixture(t, env)
+	_, admin1 := env.NewUser(t, db.RoleAdmin, "")
+	_, admin2 := env.NewUser(t, db.RoleAdmin, "")
+	_, jaipur1 := env.NewUser(t, db.RoleDispatcher, "jaipur")
+	_, jaipur2 := env.NewUser(t, db.RoleDispatcher, "jaipur")
+	_, indore := env.NewUser(t, db.RoleDispatcher, "indore")
+
+	admins := []*legacyClient{connectLegacy(t, env, admin1), connectProtocol(t, env, transportProtocol, admin2)}
+	admins[0].subscribe("a", scanWithUser, nil)
+	admins[1].subscribe("b", scanWithUser, nil)
+	waitSubscribed(t, env, 2)
+	if n := env.App.Hub().Streams(); n != 1 {
+		t.Fatalf("two admins with the same subscription run %d streams, want 1", n)
+	}
+	dispatchers := map[string]*legacyClient{
+		"jaipur1": connectLegacy(t, env, jaipur1), "jaipur2": connectProtocol(t, env, transportProtocol, jaipur2),
+		"indore": connectLegacy(t, env, indore),
+	}
+	for _, c := range dispatchers {
+		c.subscribe("d", scanWithUser, nil)
+	}
+	waitSubscribed(t, env, 5)
+	if n := env.App.Hub().Streams(); n != 4 {
+		t.Fatalf("admins + two jaipur dispatchers + an indore one run %d streams, want 4 (one per scope)", n)
+	}
+
+	inIndore := fx.scan("PARENT_SCANNED", "indore")
+	inJaipur := fx.scan("PARENT_SCANNED", "jaipur")
+	for i, c := range admins {
+		id := []string{"a", "b"}[i]
+		for _, want := range []int64{inIndore, inJaipur} {
+			m := c.nextFor(id)
+			if wantType := map[string]string{legacyProtocol: "data", transportProtocol: "next"}[c.protocol]; m.Type != wantType {
+				t.Fatalf("%s client got %s, want %s", c.protocol, m.Type, wantType)
+			}
+			if got := scanOf(t, m); scanID(t, got.ID) != want {
+				t.Fatalf("admin %s got scan %s, want %d", id, got.ID, want)
+			}
+		}
+	}
+	for name, c := range dispatchers {
+		want := map[bool]int64{true: inIndore, false: inJaipur}[name == "indore"]
+		if got := c.nextScan("d"); scanID(t, got.ID) != want {
+			t.Fatalf("dispatcher %s got scan %s, want only %d (own area)", name, got.ID, want)
+		}
+	}
+
+	admins[0].stop("a")
+	if m := admins[0].nextFor("a"); m.Type != "complete" {
+		t.Fatalf("stopped subscription got %s %s, want complete", m.Type, m.Payload)
+	}
+	waitSubscribed(t, env, 4)
+	later := fx.scan("PARENT_SCANNED", "jaipur")
+	if got := admins[1].nextScan("b"); scanID(t, got.ID) != later {
+		t.Fatalf("the remaining admin got %s, want %d", got.ID, later)
+	}
+	admins[1].stop("b")
+	waitFor(t, "the admins' stream to end", func() bool { return env.App.Hub().Streams() == 3 })
+}
+
+func scanOf(t *testing.T, m wsMessage) scanEvent {
+	t.Helper()
+	var p struct {
+		Data struct {
+			ScanAdded scanEvent `json:"scanAdded"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(m.Payload, &p); err != nil {
+		t.Fatalf("bad event %s: %v", m.Payload, err)
+	}
+	return p.Data.ScanAdded
+}
+
+// wideScanAdded makes each event about 4 KB, so that a subscriber that does not read fills
+// the socket buffers (up to 4 MB here) within the test's scans.
+var wideScanAdded = func() string {
+	var b strings.Builder
+	b.WriteString("subscription { scanAdded { id")
+	for i := range 100 {
+		fmt.Fprintf(&b, " at%d: at", i)
+	}
+	b.WriteString(" } }")
+	return b.String()
+}()
+
+// A subscriber that stops reading is cut from its shared subscription with a resume point,
+// while the one sharing it with it receives every scan; resuming with after loses nothing.
+func TestSlowSharedSubscriberIsCutAloneAndResumes(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, func(o *app.Options) { o.Live.Buffer = 64 })
+	fx := newFixture(t, env)
+	_, token := env.NewUser(t, db.RoleAdmin, "")
+	fast := connectLegacy(t, env, token)
+	slow := connectSmallWindow(t, env, token)
+	fast.subscribe("1", wideScanAdded, nil)
+	slow.subscribe("1", wideScanAdded, nil)
+	waitSubscribed(t, env, 2)
+
+	const batches, perBatch = 200, 5
+	fastGot := make(chan []string, 1)
+	go func() { // the fast subscriber reads as the scans come
+		var ids []string
+		for len(ids) < batches*perBatch {
+			m, err := fast.read(20 * time.Second)
+			if err != nil || !fast.isResult(m) {
+				break
+			}
+			var p struct{ Data struct{ ScanAdded scanEvent } }
+			if json.Unmarshal(m.Payload, &p) != nil {
+				break
+			}
+			ids = append(ids, p.Data.ScanAdded.ID)
+		}
+		fastGot <- ids
+	}()
+	var want []int64
+	for range batches {
+		first, last := fx.bulkScans(perBatch, "jaipur")
+		for id := first; id <= last; id++ {
+			want = append(want, id)
+		}
+		time.Sleep(15 * time.Millisecond) // the shared stream keeps up; only the socket falls behind
+	}
+	var fastIDs []int64
+	for _, id := range <-fastGot {
+		fastIDs = append(fastIDs, scanID(t, id))
+	}
+	if !slices.Equal(fastIDs, want) {
+		t.Fatalf("the fast subscriber got %d scans, want all %d in order", len(fastIDs), len(want))
+	}
+
+	var got []int64
+	var resume string
+	for resume == "" {
+		m := slow.nextFor("1")
+		switch m.Type {
+		case "data":
+			got = append(got, scanID(t, scanOf(t, m).ID))
+		case "error":
+			if !strings.Contains(string(m.Payload), "SLOW_SUBSCRIBER") {
+				t.Fatalf("slow subscriber ended with %s, want SLOW_SUBSCRIBER", m.Payload)
+			}
+			var errs []apitest.Error
+			if err := json.Unmarshal(m.Payload, &errs); err != nil || len(errs) == 0 || errs[0].Extensions["after"] == nil {
+				t.Fatalf("overflow error %s: want extensions.after", m.Payload)
+			}
+			resume = errs[0].Extensions["after"].(string)
+		default:
+			t.Fatalf("slow subscriber got %s %s before the overflow error", m.Type, m.Payload)
+		}
+	}
+	if len(got) == 0 || len(got) == len(want) || scanID(t, resume) != got[len(got)-1] {
+		t.Fatalf("slow subscriber got %d of %d scans before the cut, resume point %s", len(got), len(want), resume)
+	}
+	slow.subscribe("2", scanAdded, map[string]any{"after": resume})
+	for len(got) < len(want) {
+		got = append(got, scanID(t, slow.nextScan("2").ID))
+	}
+	assertSameIDs(t, got, want)
+}
+
+// connectSmallWindow connects with a tiny receive buffer, so that a client that does not read
+// fills the server's socket buffers after a few kilobytes.
+func connectSmallWindow(t *testing.T, env *apitest.Env, token string) *legacyClient {
+	t.Helper()
+	dialer := websocket.Dialer{Subprotocols: []string{legacyProtocol}, HandshakeTimeout: 5 * time.Second,
+		NetDialContext: (&net.Dialer{Control: func(_, _ string, raw syscall.RawConn) error {
+			return raw.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 1024) })
+		}}).DialContext}
+	c := dialWith(t, env, dialer, nil, map[string]string{"Authorization": "Bearer " + token})
+	if m := c.next(); m.Type != "connection_ack" {
+		t.Fatalf("got %s, want connection_ack", m.Type)
+	}
+	return c
+}
