@@ -44,7 +44,7 @@ type Options struct {
 	// DebugSQLCount adds extensions.sqlStatements (statements run for the request) to responses.
 	DebugSQLCount bool
 	Logger        *slog.Logger
-	// Live configures the event hub of subscriptions (Live.DatabaseURL: its LISTEN connection).
+	// Live configures the event hub of subscriptions (Live.DatabaseURL: its own pool).
 	Live      live.Options
 	Websocket WebsocketOptions
 	// Exports bound the CSV downloads (zero fields: export.DefaultLimits).

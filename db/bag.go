@@ -51,6 +51,7 @@ func (s *Store) ScanParent(ctx context.Context, a Actor, rawQR string, capacity 
 	if err != nil {
 		return nil, wrap(err, "register parent bag")
 	}
+	s.afterCommit()
 	if err := a.checkBag(&bag); err != nil {
 		return nil, err
 	}

@@ -184,6 +184,7 @@ func (s *Store) linkChildrenAtOnce(ctx context.Context, a Actor, code string, co
 	taken, rest := fresh[:min(room, len(fresh))], fresh[min(room, len(fresh)):]
 	skipped := placeLinked(taken, inserted, result)
 	if len(skipped) > 0 {
+		s.afterCommit()
 		return result, append(skipped, rest...), nil
 	}
 	for _, c := range rest {
@@ -191,6 +192,7 @@ func (s *Store) linkChildrenAtOnce(ctx context.Context, a Actor, code string, co
 	}
 	result.Parent = &parent.Bag
 	if len(inserted) > 0 {
+		s.afterCommit()
 		// the triggers updated the parent after the statement read it
 		result.Parent = &Bag{}
 		err = wrap(s.getPrepared(ctx, result.Parent, bagByIDSQL, parent.ID), "fetch bag")

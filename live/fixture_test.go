@@ -12,7 +12,7 @@ import (
 )
 
 // fixture writes scan-log rows and bills with plain SQL: the same INSERT and UPDATE
-// statements the scanning and billing code runs, so they fire the same NOTIFY triggers.
+// statements the scanning and billing code runs, so they fire the same triggers.
 type fixture struct {
 	t  testing.TB
 	db *sql.DB
@@ -73,23 +73,19 @@ func (f *fixture) describe(billID int64, text string) {
 	}
 }
 
-// describeInOneTransaction updates the bills' descriptions, in the order given, with one
-// statement each in one transaction: their notifications arrive together, in that order.
-func (f *fixture) describeInOneTransaction(billIDs []int64, texts []string) {
+// heldDescribe updates a bill's description in a transaction it leaves open for the caller
+// to commit.
+func (f *fixture) heldDescribe(billID int64, text string) *sql.Tx {
 	f.t.Helper()
 	tx, err := f.db.BeginTx(context.Background(), nil)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	defer tx.Rollback()
-	for i, id := range billIDs {
-		if _, err := tx.Exec(`UPDATE bills SET description = $2, updated_at = now() WHERE id = $1`, id, texts[i]); err != nil {
-			f.t.Fatalf("fixture: update bill: %v", err)
-		}
+	f.t.Cleanup(func() { _ = tx.Rollback() })
+	if _, err := tx.Exec(`UPDATE bills SET description = $2, updated_at = now() WHERE id = $1`, billID, text); err != nil {
+		f.t.Fatalf("fixture: update bill: %v", err)
 	}
-	if err := tx.Commit(); err != nil {
-		f.t.Fatal(err)
-	}
+	return tx
 }
 
 // rolledBack logs a scan and updates a bill in a transaction that rolls back.

@@ -1,6 +1,6 @@
 // Package live publishes committed changes to subscribers: scans logged, bills changed, and
-// the stats they move. Each instance holds one LISTEN connection (listener.go) that turns the
-// NOTIFYs of migration 00006 into events, and a hub that fans them out in process. A slow
+// the stats they move. Each instance reads committed changes from the database with a feed
+// (feed.go: snapshots compared, no NOTIFY) and a hub fans them out in process. A slow
 // subscriber never blocks the hub or the others: each has a bounded buffer and is ended with
 // a reason when it overflows (it can resume scanAdded with `after`).
 package live
@@ -9,20 +9,20 @@ import (
 	"context"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"tracetrack/db"
 	"tracetrack/metrics"
 )
 
-// Event is one committed change: a scan logged or a bill's new state. Resync says the hub
-// may have missed changes it cannot name (its connection was lost): views derived from many
-// rows, such as stats, must refresh.
+// Event is one committed change: a scan logged or a bill's new state. Resync says something
+// changed that has no event of its own (a bill was deleted): views derived from many rows,
+// such as stats, must refresh. Pos is the event's place in the feed (position.go).
 type Event struct {
 	Scan   *db.Scan
 	Bill   *db.Bill
 	Resync bool
+	Pos    Position
 }
 
 // StatsSource computes the stats of an area (nil: all areas); the subscriber's scope was
@@ -31,15 +31,15 @@ type StatsSource func(ctx context.Context, areaID *int64) (*db.Stats, error)
 
 // Options configure the hub.
 type Options struct {
-	// DatabaseURL is the database the LISTEN connection opens.
+	// DatabaseURL is the database the hub's own pool opens.
 	DatabaseURL string
 	// Buffer is how many events a subscriber may fall behind before it is ended (default
 	// DefaultBuffer); a subscriber of a shared subscription, how many frames its socket may
 	// have queued.
 	Buffer int
-	// CatchUpWindow is how far below the highest scan id seen the hub re-reads the log after a
-	// reconnect (default 10,000 ids); see seenWindow.
-	CatchUpWindow int64
+	// PollInterval is how often the feed looks for changes committed through other instances
+	// or other clients (default 50ms); this instance's own commits wake it at once.
+	PollInterval time.Duration
 	// StatsInterval is the shortest time between two statsUpdated events (default 1s).
 	StatsInterval time.Duration
 	// Stats computes statsUpdated's payload (default: the store's stats of the business day
@@ -59,8 +59,8 @@ func (o *Options) defaults() {
 	if o.Buffer <= 0 {
 		o.Buffer = DefaultBuffer
 	}
-	if o.CatchUpWindow <= 0 {
-		o.CatchUpWindow = 10_000
+	if o.PollInterval <= 0 {
+		o.PollInterval = 50 * time.Millisecond
 	}
 	if o.StatsInterval <= 0 {
 		o.StatsInterval = time.Second
@@ -88,11 +88,7 @@ type Hub struct {
 	subs   map[*subscription]struct{}
 	closed bool
 
-	// floor mirrors the listener's seenWindow floor: the hub never publishes a scan id at or
-	// below it, so a resumed subscriber may forget replayed ids below it.
-	floor atomic.Int64
-
-	listen *listener
+	feed *feed
 }
 
 // subscription is one subscriber's queue.
@@ -154,7 +150,7 @@ func (h *Hub) publish(event Event) {
 	}
 }
 
-// Close ends every subscription and the LISTEN connection.
+// Close ends every subscription and the feed.
 func (h *Hub) Close() {
 	h.mu.Lock()
 	if h.closed {
@@ -167,8 +163,8 @@ func (h *Hub) Close() {
 	}
 	h.subs = nil
 	h.mu.Unlock()
-	if h.listen != nil {
-		h.listen.close()
+	if h.feed != nil {
+		h.feed.close()
 	}
 	if h.ownStore {
 		h.store.Close()
