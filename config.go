@@ -56,6 +56,7 @@ type config struct {
 	DebugSQLCount     bool
 	Websocket         app.WebsocketOptions
 	Exports           export.Limits
+	Imports           app.ImportOptions
 	EPCISURIBase      string
 }
 
@@ -169,6 +170,9 @@ func settings(cfg *config) []setting {
 		{env: "EXPORT_WRITE_TIMEOUT", def: shortDuration(exports.WriteTimeout),
 			usage: "most time an export download's client may take nothing; one that stops reading that long loses its download",
 			value: durationIn{&cfg.Exports.WriteTimeout, time.Second, time.Hour}},
+		{env: "IMPORT_MAX_BYTES", def: strconv.Itoa(app.DefaultImportMaxBytes),
+			usage: "largest file `POST /import` takes, in bytes (streamed to a temporary file, never held in memory); larger gets HTTP 413",
+			value: wholeNumber[int64]{&cfg.Imports.MaxBytes, 1, 1 << 40}},
 		{env: "EPCIS_URI_BASE", def: export.DefaultEPCISURIBase,
 			usage: "base of the identifiers in the EPCIS export (`/export/epcis.jsonld`): bags are `<base>/bag/<QR>`, bills `<base>/bill/<id>`, areas `<base>/area/<code>`; use a domain the business holds",
 			value: uriBase{&cfg.EPCISURIBase}},

@@ -84,6 +84,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Live:           live.Options{DatabaseURL: databaseURL},
 		Websocket:      cfg.Websocket,
 		Exports:        cfg.Exports,
+		Imports:        cfg.Imports,
 		EPCISURIBase:   cfg.EPCISURIBase,
 	})
 

@@ -49,6 +49,8 @@ type Options struct {
 	Websocket WebsocketOptions
 	// Exports bound the CSV downloads (zero fields: export.DefaultLimits).
 	Exports export.Limits
+	// Imports bound the uploads of POST /import.
+	Imports ImportOptions
 	// EPCISURIBase is the base of the EPCIS export's identifiers (empty: export.DefaultEPCISURIBase).
 	EPCISURIBase string
 }
@@ -66,9 +68,11 @@ type App struct {
 	sessionWatch *live.SessionWatcher
 	stop         chan struct{}
 	stopOnce     sync.Once
+	imports      *imports
 }
 
-// New builds the routes: /graphql (POST, GET, websocket), /export/*.csv and *.xlsx, /export/epcis.jsonld, /healthz,
+// New builds the routes: /graphql (POST, GET, websocket), /export/*.csv and *.xlsx, /export/epcis.jsonld,
+// /import and /import/{id}/report.csv and .xlsx, /healthz,
 // /readyz, /metrics, and the console (/, /assets/, /graphiql).
 func New(opts Options) *App {
 	if opts.Limits == (Limits{}) {
@@ -96,6 +100,8 @@ func New(opts Options) *App {
 			a.mux.Handle("GET "+path, countResponses(path, a.sessions.middleware(limiter, limiter.middleware(serve(format)))))
 		}
 	}
+	a.imports = newImports(opts.Store, opts.Imports, opts.Resolvers.ChildrenPerParent, opts.Logger)
+	a.routeImports(limiter, exports)
 	const epcisPath = "/export/epcis.jsonld"
 	a.mux.Handle("GET "+epcisPath, countResponses(epcisPath, a.sessions.middleware(limiter, limiter.middleware(http.HandlerFunc(exports.EPCISDocument)))))
 	a.mux.HandleFunc("GET /healthz", a.healthz)

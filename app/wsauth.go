@@ -108,6 +108,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 	if a.hub != nil {
 		a.hub.Close()
 	}
+	a.imports.stop()
 	return err
 }
 

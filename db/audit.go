@@ -30,6 +30,8 @@ const (
 	AuditReturnTicketFinalized AuditAction = "RETURN_TICKET_FINALIZED"
 	AuditReturnTicketCancelled AuditAction = "RETURN_TICKET_CANCELLED"
 	AuditBagsReturned          AuditAction = "BAGS_RETURNED"
+	// AuditImported: an import job finished (one entry per job, its counters in after).
+	AuditImported AuditAction = "IMPORTED"
 )
 
 // AuditTarget is the kind of thing an audit entry is about.
@@ -40,6 +42,8 @@ const (
 	AuditTargetBill AuditTarget = "bill"
 	// AuditTargetReturnTicket names a return ticket.
 	AuditTargetReturnTicket AuditTarget = "return_ticket"
+	// AuditTargetImportJob names an import job.
+	AuditTargetImportJob AuditTarget = "import_job"
 )
 
 // auditEntry is one row of audit_log. Before and After are marshalled to JSON; they must

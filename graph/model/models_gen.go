@@ -137,6 +137,16 @@ type HourCount struct {
 	Count int `json:"count"`
 }
 
+type ImportJobConnection struct {
+	Edges    []*ImportJobEdge `json:"edges"`
+	PageInfo *PageInfo        `json:"pageInfo"`
+}
+
+type ImportJobEdge struct {
+	Cursor string        `json:"cursor"`
+	Node   *db.ImportJob `json:"node"`
+}
+
 type IntegrityProblem struct {
 	// e.g. CHILD_COUNT_MISMATCH, BILL_COUNTER_MISMATCH, PARENT_OVER_CAPACITY, BILL_OVER_CAPACITY
 	Kind     string `json:"kind"`

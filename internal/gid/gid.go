@@ -21,6 +21,7 @@ const (
 	AuditEntry = "AuditEntry"
 	// ReturnTicket is an IPT return ticket.
 	ReturnTicket = "ReturnTicket"
+	ImportJob    = "ImportJob"
 )
 
 // Encode returns the global id of the object of the kind with the database id.
