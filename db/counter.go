@@ -81,13 +81,16 @@ func (c *countingConn) QueryContext(ctx context.Context, query string, args []dr
 }
 
 // PrepareContext counts each run of the prepared statement, not its preparation (once per
-// connection).
+// connection). A COPY (pq.CopyIn) is lib/pq's own kind of statement and is not counted.
 func (c *countingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
 	st, err := c.pqConn.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	return countingStmt{pqStmt: st.(pqStmt)}, nil
+	if counted, ok := st.(pqStmt); ok {
+		return countingStmt{pqStmt: counted}, nil
+	}
+	return st, nil
 }
 
 // pqStmt is the part of lib/pq's prepared statement that database/sql uses.
