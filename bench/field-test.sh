@@ -2,7 +2,8 @@
 # The field-test load against a seeded database, with everything the bench README reports:
 # the loadgen table and JSON, the server's RSS every 2 s, CPU, block and mutex profiles taken
 # in the middle of the run, and (when the extension is loaded) pg_stat_statements' top
-# statements. Results go to OUT (default /tmp/field-test).
+# statements, and the wait events of the database's active backends (pg_stat_activity every
+# 0.2 s over the loop). Results go to OUT (default /tmp/field-test).
 # Usage: DATABASE_URL=postgres://.../tt_bench bench/field-test.sh [loadgen flags...]
 #   e.g. bench/field-test.sh -users 1000 -duration 60s -subscribers 50
 set -eu
@@ -51,7 +52,20 @@ run=$!
    echo "$(date +%s.%N) $(cpu_seconds $server) $(cpu_seconds $(pgrep -x postgres)) $(cpu_seconds "$loadgen")" >"$OUT/cpu.end"
    sleep 1
  done) &
-wait $run $profiles
+# what the database's active backends wait for, every 0.2 s while loadgen runs ("CPU": nothing)
+(until grep -q requests "$OUT/progress.log"; do sleep 0.2; done
+ while kill -0 $run 2>/dev/null; do
+   psql -qAt "$DATABASE_URL" -c "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') || ' | ' ||
+       left(regexp_replace(query, '\s+', ' ', 'g'), 60) FROM pg_stat_activity
+     WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()"
+   sleep 0.2
+ done) >"$OUT/waits.txt" 2>/dev/null &
+waits=$!
+wait $run $profiles $waits
+echo "wait events of active backends ($(wc -l <"$OUT/waits.txt") samples over the loop):" | tee "$OUT/waits.top"
+cut -d'|' -f1 "$OUT/waits.txt" | sort | uniq -c | sort -rn | head -8 | tee -a "$OUT/waits.top"
+echo "lock waits by statement:" | tee -a "$OUT/waits.top"
+grep '^Lock' "$OUT/waits.txt" | sort | uniq -c | sort -rn | head -5 | tee -a "$OUT/waits.top"
 read -r t0 s0 p0 l0 <"$OUT/cpu.start"; read -r t1 s1 p1 l1 <"$OUT/cpu.end"
 awk -v t="$(echo "$t1 - $t0" | bc)" -v s="$(echo "$s1 - $s0" | bc)" -v p="$(echo "$p1 - $p0" | bc)" -v l="$(echo "$l1 - $l0" | bc)" \
   'BEGIN {printf "CPU over the loop (%.0f s, 2 cores = 200 %%): server %.0f %%, PostgreSQL %.0f %%, loadgen %.0f %%\n", t, 100*s/t, 100*p/t, 100*l/t}' | tee "$OUT/cpu.txt"

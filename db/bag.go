@@ -85,38 +85,43 @@ var bagWithChildrenQuery = `
 		ORDER BY depth, id`
 
 // ScanParent registers the parent bag if it is new (in the scanning user's area; none for
-// admins and billers) and logs PARENT_SCANNED, in one transaction. A parent of an area the
-// actor may not see is FORBIDDEN and nothing is logged.
+// admins and billers) and logs PARENT_SCANNED, in one statement. A parent of an area the
+// actor may not see is FORBIDDEN and nothing is logged (a new parent is always in the actor's
+// own scope, so a refused scan never inserts).
 func (s *Store) ScanParent(ctx context.Context, a Actor, rawQR string, capacity int) (*Bag, error) {
 	code, err := s.parentCode(ctx, rawQR)
 	if err != nil {
 		return nil, err
 	}
-	var bag *Bag
-	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var row Bag
-		err := tx.GetContext(ctx, &row, `
-			WITH inserted AS (
-				INSERT INTO bags (qr, type, area_id, capacity, created_by)
-				VALUES ($1, 'PARENT', $2, $3, $4)
-				ON CONFLICT (qr) DO NOTHING
-				RETURNING `+bagColumns+`
-			)
-			SELECT `+bagColumns+` FROM inserted
-			UNION ALL
-			SELECT `+bagColumns+` FROM bags WHERE qr = $1 AND NOT EXISTS (SELECT 1 FROM inserted)`,
-			code, a.AreaID, capacity, a.UserID)
-		if err != nil {
-			return wrap(err, "register parent bag")
-		}
-		if err := a.checkBag(&row); err != nil {
-			return err
-		}
-		bag = &row
-		return logScans(ctx, tx, []scanEntry{{Kind: ScanParentScanned, Bag: &row, UserID: a.UserID}})
-	})
-	return bag, err
+	var bag Bag
+	err = s.db.GetContext(ctx, &bag, scanParentSQL, code, a.AreaID, capacity, a.UserID, a.scopeParam())
+	if err != nil {
+		return nil, wrap(err, "register parent bag")
+	}
+	s.afterCommit()
+	if err := a.checkBag(&bag); err != nil {
+		return nil, err
+	}
+	return &bag, nil
 }
+
+// scanParentSQL inserts the parent $1 or finds it, and logs PARENT_SCANNED when it is in the
+// actor's scope ($5).
+var scanParentSQL = `
+	WITH inserted AS (
+		INSERT INTO bags (qr, type, area_id, capacity, created_by)
+		VALUES ($1, 'PARENT', $2, $3, $4)
+		ON CONFLICT (qr) DO NOTHING
+		RETURNING ` + bagColumns + `
+	), bag AS (
+		SELECT ` + bagColumns + ` FROM inserted
+		UNION ALL
+		SELECT ` + bagColumns + ` FROM bags WHERE qr = $1 AND NOT EXISTS (SELECT 1 FROM inserted)
+	), logged AS (
+		` + scanLogInsert(`(SELECT qr, id, parent_id, NULL::bigint AS bill_id, area_id, id AS ord FROM bag
+			WHERE $5::bigint IS NULL OR area_id = $5) e`, `'PARENT_SCANNED'`, `$4::bigint`) + `
+	)
+	SELECT ` + bagColumns + ` FROM bag`
 
 // parentCode normalises a parent QR, refusing anything else with BAD_USER_INPUT.
 func (s *Store) parentCode(ctx context.Context, raw string) (string, error) {
@@ -158,6 +163,12 @@ func lockParentForChildren(ctx context.Context, tx *sqlx.Tx, a Actor, code strin
 	if err != nil {
 		return nil, nil, err
 	}
+	return admitChildChange(ctx, tx, a, parent)
+}
+
+// admitChildChange refuses the locked parent when the actor may not see it, and locks its
+// bill (nil: none).
+func admitChildChange(ctx context.Context, tx *sqlx.Tx, a Actor, parent *Bag) (*Bag, *lockedBill, error) {
 	if err := a.checkBag(parent); err != nil {
 		return nil, nil, err
 	}
@@ -182,10 +193,13 @@ func lockParent(ctx context.Context, tx *sqlx.Tx, code string) (*Bag, error) {
 	return &parent, nil
 }
 
+// bagByIDSQL reads a bag by id.
+var bagByIDSQL = `SELECT ` + bagColumns + ` FROM bags WHERE id = $1`
+
 // bagByID reads a bag inside a transaction (after triggers have updated its counters).
 func bagByID(ctx context.Context, tx *sqlx.Tx, id int64) (*Bag, error) {
 	var bag Bag
-	if err := tx.GetContext(ctx, &bag, `SELECT `+bagColumns+` FROM bags WHERE id = $1`, id); err != nil {
+	if err := tx.GetContext(ctx, &bag, bagByIDSQL, id); err != nil {
 		return nil, wrap(err, "fetch bag")
 	}
 	return &bag, nil

@@ -183,7 +183,8 @@ func (r *BillLinkResult) sortOutBilled(ctx context.Context, tx *sqlx.Tx, billID 
 	return candidates, nil
 }
 
-// insertLinks links the candidates in call order and logs a BILL_LINKED scan for each.
+// insertLinks links the candidates in call order and logs a BILL_LINKED scan for each, in
+// one statement.
 func (r *BillLinkResult) insertLinks(ctx context.Context, tx *sqlx.Tx, billID int64, candidates []*Bag, userID *int64) error {
 	if len(candidates) == 0 {
 		return nil
@@ -194,12 +195,18 @@ func (r *BillLinkResult) insertLinks(ctx context.Context, tx *sqlx.Tx, billID in
 	}
 	var inserted []int64
 	err := tx.SelectContext(ctx, &inserted, `
-		INSERT INTO bill_bags (bag_id, bill_id, linked_by)
-		SELECT u.id, $2, $3
-		FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord)
-		ORDER BY u.ord
-		ON CONFLICT (bag_id) DO NOTHING
-		RETURNING bag_id`, pq.Array(ids), billID, userID)
+		WITH linked AS (
+			INSERT INTO bill_bags (bag_id, bill_id, linked_by)
+			SELECT u.id, $2, $3
+			FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord)
+			ORDER BY u.ord
+			ON CONFLICT (bag_id) DO NOTHING
+			RETURNING id, bag_id
+		), logged AS (
+			`+scanLogInsert(`(SELECT g.qr, g.id, g.parent_id, $2::bigint AS bill_id, g.area_id, l.id AS ord
+				FROM linked l JOIN bags g ON g.id = l.bag_id) e`, `'BILL_LINKED'`, `$3::bigint`)+`
+		)
+		SELECT bag_id FROM linked`, pq.Array(ids), billID, userID)
 	if code, constraint := constraintName(err); code == pqCheckViolation && constraint == "bills_parent_count_range" {
 		return apperr.New(apperr.Conflict, "the bill filled up while linking; try again")
 	}
@@ -217,7 +224,7 @@ func (r *BillLinkResult) insertLinks(ctx context.Context, tx *sqlx.Tx, billID in
 			r.Rejected = append(r.Rejected, rejectOnOtherBillMeanwhile(p.QR))
 		}
 	}
-	return logScans(ctx, tx, entriesFor(ScanBillLinked, r.Linked, &billID, userID))
+	return nil
 }
 
 // UnlinkBagFromBill takes a parent bag off a bill and logs BILL_UNLINKED. An unknown QR,
@@ -245,15 +252,20 @@ func (s *Store) UnlinkBagFromBill(ctx context.Context, a Actor, billID int64, ra
 		if err := a.checkBag(p); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM bill_bags WHERE bag_id = $1 AND bill_id = $2`, p.ID, billID)
+		var unlinked int
+		err = tx.GetContext(ctx, &unlinked, `
+			WITH unlinked AS (
+				DELETE FROM bill_bags WHERE bag_id = $1 AND bill_id = $2 RETURNING bag_id
+			), logged AS (
+				`+scanLogInsert(`(SELECT g.qr, g.id, g.parent_id, $2::bigint AS bill_id, g.area_id, g.id AS ord
+					FROM unlinked u JOIN bags g ON g.id = u.bag_id) e`, `'BILL_UNLINKED'`, `$3::bigint`)+`
+			)
+			SELECT count(*) FROM unlinked`, p.ID, billID, a.UserID)
 		if err != nil {
 			return wrap(err, "unlink parent bag")
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if unlinked == 0 {
 			return apperr.New(apperr.NotFound, "parent bag %s is not on bill %s", code, locked.BillNumber)
-		}
-		if err := logScans(ctx, tx, entriesFor(ScanBillUnlinked, []*Bag{p}, &billID, a.UserID)); err != nil {
-			return err
 		}
 		bill, err = billByID(ctx, tx, billID)
 		return err

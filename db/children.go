@@ -18,12 +18,15 @@ type LinkResult struct {
 	Rejected      []Rejection
 }
 
-// LinkChildren links a batch of child QRs to a parent in one transaction: the parent row is
-// locked once, existing children are classified, and the new ones that fit are inserted with
-// their CHILD_LINKED log rows in one statement. A retried batch changes and logs nothing.
-// Capacity, one parent per child and unique QRs are enforced by the lock and constraints.
-// A parent of an area the actor may not see is FORBIDDEN as a whole: the call returns
-// nothing of it (the contract's result has a non-null parent, so there is no result).
+// LinkChildren links a batch of child QRs to a parent. The usual batch is one statement
+// (linkChildrenAtOnce): the parent row is locked, existing children are classified, and the
+// new ones that fit are inserted with their CHILD_LINKED log rows. Whatever that statement
+// cannot settle on its own (no such parent, another area's, a completed bill, a parent changed
+// while the statement waited for its lock) it leaves untouched, and the batch runs as a
+// transaction of several statements instead (linkChildrenInTx). A retried batch changes and
+// logs nothing. Capacity, one parent per child and unique QRs are enforced by the lock and
+// constraints. A parent of an area the actor may not see is FORBIDDEN as a whole: the call
+// returns nothing of it (the contract's result has a non-null parent, so there is no result).
 func (s *Store) LinkChildren(ctx context.Context, a Actor, parentQR string, childQRs []string) (*LinkResult, error) {
 	if err := checkBatchSize(len(childQRs), MaxChildrenPerScanBatch, "child QRs"); err != nil {
 		return nil, err
@@ -36,8 +39,28 @@ func (s *Store) LinkChildren(ctx context.Context, a Actor, parentQR string, chil
 	if err != nil {
 		return nil, err
 	}
-	result := &LinkResult{}
-	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+	result, rest, err := s.linkChildrenAtOnce(ctx, a, code, codes)
+	switch {
+	case err != nil:
+		return nil, err
+	case result == nil:
+		return s.linkChildrenInTx(ctx, a, code, codes, &LinkResult{Rejected: rejected})
+	case len(rest) > 0:
+		// codes a concurrent scan inserted first left room: the rest goes in as a batch of its own
+		result.Rejected = append(rejected, result.Rejected...)
+		return s.linkChildrenInTx(ctx, a, code, rest, result)
+	}
+	result.Rejected = append(rejected, result.Rejected...)
+	return result, nil
+}
+
+// linkChildrenInTx links the codes to the parent in one transaction of a few statements, adding
+// to result (Rejected holds the rejections so far): the parent row is locked once, existing
+// children are classified, and the new ones that fit are inserted with their CHILD_LINKED log
+// rows in one statement.
+func (s *Store) linkChildrenInTx(ctx context.Context, a Actor, code string, codes []string, result *LinkResult) (*LinkResult, error) {
+	rejected := result.Rejected
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		parent, bill, err := lockParentForChildren(ctx, tx, a, code)
 		if err != nil {
 			return err
@@ -78,6 +101,108 @@ func (s *Store) LinkChildren(ctx context.Context, a Actor, parentQR string, chil
 	return result, nil
 }
 
+// batchRow is one row of linkChildrenAtOnce's answer: the parent (Role "parent", as locked,
+// with whether the statement's snapshot saw that version and the bill it is on), a code of
+// the batch that already exists ("existing", with its parent's QR) or a child it linked
+// ("linked").
+type batchRow struct {
+	Role string `db:"role"`
+	Bag
+	ParentQR      *string `db:"parent_qr"`
+	Current       *bool   `db:"current"`
+	BillNumber    *string `db:"bill_number"`
+	BillCompleted *bool   `db:"bill_completed"`
+}
+
+// linkChildrenAtOnceSQL is the whole of a usual child batch in one statement, committed on its
+// own: $1 the parent's QR, $2 the codes in batch order, $3 the user, $4 the actor's area scope.
+// It inserts only when the parent exists, is in the actor's scope, is on no completed bill, and
+// the version it locked is the one its snapshot saw ("current": no child of the parent and no
+// bill link of it changed while it waited for the lock, since each of those updates the parent
+// row). Then everything it read (the existing codes, the room) is as of that lock. The parent
+// is locked before its bill: the lock order.
+var linkChildrenAtOnceSQL = `
+	WITH parent AS (
+		SELECT ` + bagColumns + `, xmin AS version
+		FROM bags WHERE qr = $1 AND type = 'PARENT'
+		FOR NO KEY UPDATE
+	), bill AS (
+		SELECT b.bill_number, b.completed_at IS NOT NULL AS completed
+		FROM parent p JOIN bill_bags bb ON bb.bag_id = p.id JOIN bills b ON b.id = bb.bill_id
+		FOR NO KEY UPDATE OF b
+	), checked AS (
+		SELECT p.*, p.version = (SELECT xmin FROM bags WHERE id = p.id) AS current FROM parent p
+	), open AS (
+		SELECT * FROM checked
+		WHERE current AND ($4::bigint IS NULL OR area_id = $4) AND NOT EXISTS (SELECT 1 FROM bill WHERE completed)
+	), existing AS (
+		SELECT ` + qualified("b", bagColumns) + `, p.qr AS parent_qr
+		FROM bags b LEFT JOIN bags p ON p.id = b.parent_id
+		WHERE b.qr = ANY($2)
+	), taken AS (
+		SELECT c.qr FROM unnest($2::text[]) WITH ORDINALITY AS c(qr, n)
+		WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.qr = c.qr)
+		ORDER BY c.n
+		LIMIT (SELECT coalesce(max(greatest(capacity - child_count, 0)), 0) FROM open)
+	), ` + insertChildrenCTEs(`taken c CROSS JOIN open o`, `o.id`, `o.area_id`, `$3::bigint`) + `
+	SELECT 'parent' AS role, ` + bagColumns + `, NULL AS parent_qr, current,
+	       (SELECT bill_number FROM bill) AS bill_number, EXISTS (SELECT 1 FROM bill WHERE completed) AS bill_completed
+	FROM checked
+	UNION ALL
+	SELECT 'existing', ` + bagColumns + `, parent_qr, NULL, NULL, NULL FROM existing
+	UNION ALL
+	SELECT 'linked', ` + bagColumns + `, NULL, NULL, NULL, NULL FROM inserted`
+
+// linkChildrenAtOnce runs linkChildrenAtOnceSQL. It returns a nil result when the statement
+// changed nothing because the batch needs the transaction (an error to tell, or a parent that
+// changed meanwhile). Otherwise the batch is committed: the result holds its rejections (after
+// the triage's), and rest the codes to link in a second round, when a concurrent scan took
+// some of the new ones first and so left room for codes that did not fit.
+func (s *Store) linkChildrenAtOnce(ctx context.Context, a Actor, code string, codes []string) (*LinkResult, []string, error) {
+	var rows []*batchRow
+	err := s.db.SelectContext(ctx, &rows, linkChildrenAtOnceSQL, code, pq.Array(codes), a.UserID, a.scopeParam())
+	if err != nil {
+		return nil, nil, wrap(err, "link children")
+	}
+	var parent *batchRow
+	var existing []existingBag
+	var inserted []*Bag
+	for _, r := range rows {
+		switch r.Role {
+		case "parent":
+			parent = r
+		case "existing":
+			existing = append(existing, existingBag{Bag: r.Bag, ParentQR: r.ParentQR})
+		default:
+			bag := r.Bag
+			inserted = append(inserted, &bag)
+		}
+	}
+	if parent == nil || !*parent.Current || !a.MaySeeArea(parent.AreaID) || *parent.BillCompleted {
+		return nil, nil, nil
+	}
+	result := &LinkResult{}
+	fresh := classify(a, &parent.Bag, codes, existing, result, &result.Rejected)
+	room := max(0, parent.Capacity-parent.ChildCount)
+	taken, rest := fresh[:min(room, len(fresh))], fresh[min(room, len(fresh)):]
+	skipped := placeLinked(taken, inserted, result)
+	if len(skipped) > 0 {
+		s.afterCommit()
+		return result, append(skipped, rest...), nil
+	}
+	for _, c := range rest {
+		result.Rejected = append(result.Rejected, rejectParentFull(c, code, parent.Capacity))
+	}
+	result.Parent = &parent.Bag
+	if len(inserted) > 0 {
+		s.afterCommit()
+		// the triggers updated the parent after the statement read it
+		result.Parent = &Bag{}
+		err = wrap(s.db.GetContext(ctx, result.Parent, bagByIDSQL, parent.ID), "fetch bag")
+	}
+	return result, nil, err
+}
+
 // existingBag is a bag of the batch that already exists, with its parent's QR.
 type existingBag struct {
 	Bag
@@ -99,6 +224,12 @@ func classifyExisting(ctx context.Context, tx *sqlx.Tx, a Actor, parent *Bag, co
 	if err != nil {
 		return nil, wrap(err, "look up children")
 	}
+	return classify(a, parent, codes, existing, result, rejected), nil
+}
+
+// classify files the codes that exist (already linked to parent, or rejected as linked
+// elsewhere) and returns the others, in batch order.
+func classify(a Actor, parent *Bag, codes []string, existing []existingBag, result *LinkResult, rejected *[]Rejection) []string {
 	byQR := make(map[string]*existingBag, len(existing))
 	for i := range existing {
 		byQR[existing[i].QR] = &existing[i]
@@ -116,7 +247,7 @@ func classifyExisting(ctx context.Context, tx *sqlx.Tx, a Actor, parent *Bag, co
 			*rejected = append(*rejected, linkedElsewhere(a, c, e))
 		}
 	}
-	return fresh, nil
+	return fresh
 }
 
 // linkedElsewhere is the rejection of a code that exists outside this parent: a parent bag
@@ -135,46 +266,19 @@ func linkedElsewhere(a Actor, code string, e *existingBag) Rejection {
 // insertChildren inserts the new children and their CHILD_LINKED rows in one statement and
 // reports how many went in.
 // A code another transaction inserted meanwhile is skipped by ON CONFLICT and reported as
-// an existing code is (linkedElsewhere). Rows go in sorted by QR, so two batches sharing new QRs wait for each
-// other in the same order instead of deadlocking; Linked keeps the scan order.
+// an existing code is (linkedElsewhere). Linked keeps the scan order.
 func insertChildren(ctx context.Context, tx *sqlx.Tx, a Actor, parent *Bag, codes []string, result *LinkResult, rejected *[]Rejection) (int, error) {
-	sorted := slices.Sorted(slices.Values(codes))
 	var inserted []*Bag
 	err := tx.SelectContext(ctx, &inserted, `
-		WITH inserted AS (
-			INSERT INTO bags (qr, type, parent_id, area_id, created_by)
-			SELECT c.qr, 'CHILD', $2, $3, $4
-			FROM unnest($1::text[]) WITH ORDINALITY AS c(qr, n)
-			ORDER BY c.n
-			ON CONFLICT (qr) DO NOTHING
-			RETURNING `+bagColumns+`
-		), logged AS (
-			`+scanLogInsert(`(SELECT qr, id, parent_id, NULL::bigint AS bill_id, area_id, id AS ord FROM inserted) e`,
-		`'CHILD_LINKED'`, `$4::bigint`)+`
-		)
+		WITH `+insertChildrenCTEs(`unnest($1::text[]) AS c(qr)`, `$2::bigint`, `$3::integer`, `$4::bigint`)+`
 		SELECT `+bagColumns+` FROM inserted ORDER BY id`,
-		pq.Array(sorted), parent.ID, parent.AreaID, a.UserID)
+		pq.Array(codes), parent.ID, parent.AreaID, a.UserID)
 	if err != nil {
 		return 0, wrap(err, "link children")
 	}
-	position := make(map[string]int, len(codes))
-	for i, c := range codes {
-		position[c] = i
-	}
-	slices.SortFunc(inserted, func(a, b *Bag) int { return position[a.QR] - position[b.QR] })
-	result.Linked = append(result.Linked, inserted...)
-	if len(inserted) == len(codes) {
+	skipped := placeLinked(codes, inserted, result)
+	if len(skipped) == 0 {
 		return len(inserted), nil
-	}
-	done := make(map[string]bool, len(inserted))
-	for _, b := range inserted {
-		done[b.QR] = true
-	}
-	var skipped []string
-	for _, c := range codes {
-		if !done[c] {
-			skipped = append(skipped, c)
-		}
 	}
 	// The concurrent scan has committed (ON CONFLICT waited for it), so this statement sees
 	// where the code went: told as if it had been there before, the parent named when the
@@ -184,4 +288,45 @@ func insertChildren(ctx context.Context, tx *sqlx.Tx, a Actor, parent *Bag, code
 		*rejected = append(*rejected, rejectTakenMeanwhile(c))
 	}
 	return len(inserted), err
+}
+
+// insertChildrenCTEs are the WITH queries "inserted", the children of the QRs of codes (a
+// relation c with a column qr) that are new, and "logged", their CHILD_LINKED rows. The rows go
+// in sorted by QR, so two batches sharing new QRs wait for each other in the same order instead
+// of deadlocking. parentID, areaID and userID are SQL expressions.
+func insertChildrenCTEs(codes, parentID, areaID, userID string) string {
+	return `inserted AS (
+			INSERT INTO bags (qr, type, parent_id, area_id, created_by)
+			SELECT c.qr, 'CHILD', ` + parentID + `, ` + areaID + `, ` + userID + ` FROM ` + codes + `
+			ORDER BY c.qr COLLATE "C"
+			ON CONFLICT (qr) DO NOTHING
+			RETURNING ` + bagColumns + `
+		), logged AS (
+			` + scanLogInsert(`(SELECT qr, id, parent_id, NULL::bigint AS bill_id, area_id, id AS ord FROM inserted) e`,
+		`'CHILD_LINKED'`, userID) + `
+		)`
+}
+
+// placeLinked appends the inserted children to result.Linked in the order of codes (the scan
+// order) and returns the codes that were not inserted (a concurrent scan inserted them first).
+func placeLinked(codes []string, inserted []*Bag, result *LinkResult) (skipped []string) {
+	position := make(map[string]int, len(codes))
+	for i, c := range codes {
+		position[c] = i
+	}
+	slices.SortFunc(inserted, func(a, b *Bag) int { return position[a.QR] - position[b.QR] })
+	result.Linked = append(result.Linked, inserted...)
+	if len(inserted) == len(codes) {
+		return nil
+	}
+	done := make(map[string]bool, len(inserted))
+	for _, b := range inserted {
+		done[b.QR] = true
+	}
+	for _, c := range codes {
+		if !done[c] {
+			skipped = append(skipped, c)
+		}
+	}
+	return skipped
 }

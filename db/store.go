@@ -33,8 +33,8 @@ type Store struct {
 	committed atomic.Pointer[[]func()]
 }
 
-// OnCommit has f called after every transaction of the store commits, in the committing
-// goroutine: the live feed uses it to read the change at once instead of at its next poll.
+// OnCommit has f called after every transaction of the store commits (and every write
+// statement that commits on its own, such as a child batch), in the committing goroutine: the live feed uses it to read the change at once instead of at its next poll.
 // f must return at once.
 func (s *Store) OnCommit(f func()) {
 	for {
@@ -128,12 +128,18 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return wrap(err, "commit")
 	}
+	s.afterCommit()
+	return nil
+}
+
+// afterCommit calls the OnCommit functions: after a transaction, or a statement that
+// committed on its own, changed something.
+func (s *Store) afterCommit() {
 	if fs := s.committed.Load(); fs != nil {
 		for _, f := range *fs {
 			f()
 		}
 	}
-	return nil
 }
 
 // PostgreSQL error codes the store turns into domain errors.

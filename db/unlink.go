@@ -20,16 +20,23 @@ func (s *Store) UnlinkChild(ctx context.Context, a Actor, childQR string) (*Bag,
 	}
 	var parent *Bag
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var parentQR string
-		err := tx.GetContext(ctx, &parentQR, `
-			SELECT p.qr FROM bags c JOIN bags p ON p.id = c.parent_id WHERE c.qr = $1`, code)
+		var locked Bag
+		err := tx.GetContext(ctx, &locked, `
+			SELECT `+qualified("p", bagColumns)+`
+			FROM bags c JOIN bags p ON p.id = c.parent_id
+			WHERE c.qr = $1
+			FOR NO KEY UPDATE OF p`, code)
 		if errors.Is(err, sql.ErrNoRows) {
 			return apperr.New(apperr.NotFound, "no child bag %s", code)
 		}
 		if err != nil {
-			return wrap(err, "find child")
+			return wrap(err, "lock the parent of the child")
 		}
-		parent, err = unlinkLocked(ctx, tx, a, parentQR, code)
+		_, bill, err := admitChildChange(ctx, tx, a, &locked)
+		if err != nil {
+			return err
+		}
+		parent, err = unlinkAdmitted(ctx, tx, a, &locked, bill, code)
 		return err
 	})
 	return parent, err
@@ -75,28 +82,36 @@ func (s *Store) UndoLastChildScan(ctx context.Context, a Actor) (*UndoResult, er
 }
 
 // unlinkLocked locks the parent, checks the actor's area (FORBIDDEN naming nothing of a
-// parent of another area) and the parent's bill (a completed bill is frozen: CONFLICT),
-// deletes the child if it is still in that parent, logs CHILD_UNLINKED, and returns the
-// parent as it is now.
+// parent of another area) and the parent's bill, and unlinks the child (unlinkAdmitted).
 func unlinkLocked(ctx context.Context, tx *sqlx.Tx, a Actor, parentQR, childQR string) (*Bag, error) {
 	parent, bill, err := lockParentForChildren(ctx, tx, a, parentQR)
 	if err != nil {
 		return nil, err
 	}
+	return unlinkAdmitted(ctx, tx, a, parent, bill, childQR)
+}
+
+// unlinkAdmitted refuses the unlink when the locked parent's bill is completed (frozen:
+// CONFLICT), deletes the child if it is still in that parent and logs CHILD_UNLINKED in one
+// statement, and returns the parent as it is now.
+func unlinkAdmitted(ctx context.Context, tx *sqlx.Tx, a Actor, parent *Bag, bill *lockedBill, childQR string) (*Bag, error) {
 	if bill.completed() {
-		return nil, errBillCompleted(fmt.Sprintf("child %s stays in parent %s", childQR, parentQR), bill.BillNumber)
+		return nil, errBillCompleted(fmt.Sprintf("child %s stays in parent %s", childQR, parent.QR), bill.BillNumber)
 	}
 	var child Bag
-	err = tx.GetContext(ctx, &child, `
-		DELETE FROM bags WHERE qr = $1 AND parent_id = $2 RETURNING `+bagColumns, childQR, parent.ID)
+	err := tx.GetContext(ctx, &child, `
+		WITH deleted AS (
+			DELETE FROM bags WHERE qr = $1 AND parent_id = $2 RETURNING `+bagColumns+`
+		), logged AS (
+			`+scanLogInsert(`(SELECT qr, id, parent_id, NULL::bigint AS bill_id, area_id, id AS ord FROM deleted) e`,
+		`'CHILD_UNLINKED'`, `$3::bigint`)+`
+		)
+		SELECT `+bagColumns+` FROM deleted`, childQR, parent.ID, a.UserID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, apperr.New(apperr.Conflict, "child %s left parent %s meanwhile; scan again", childQR, parentQR)
+		return nil, apperr.New(apperr.Conflict, "child %s left parent %s meanwhile; scan again", childQR, parent.QR)
 	}
 	if err != nil {
 		return nil, wrap(err, "unlink child")
-	}
-	if err := logScans(ctx, tx, []scanEntry{{Kind: ScanChildUnlinked, Bag: &child, ParentID: &parent.ID, UserID: a.UserID}}); err != nil {
-		return nil, err
 	}
 	return bagByID(ctx, tx, parent.ID)
 }
