@@ -95,7 +95,7 @@ type ComplexityRoot struct {
 		Children   func(childComplexity int, first *int, after *string) int
 		CreatedAt  func(childComplexity int) int
 		CreatedBy  func(childComplexity int) int
-		ID         func(childComplexity int) int
+		GlobalID   func(childComplexity int) int
 		Parent     func(childComplexity int) int
 		QR         func(childComplexity int) int
 		Scans      func(childComplexity int, first *int, after *string) int
@@ -127,7 +127,7 @@ type ComplexityRoot struct {
 		Description      func(childComplexity int) int
 		Destination      func(childComplexity int) int
 		ExpectedWeightKg func(childComplexity int) int
-		ID               func(childComplexity int) int
+		GlobalID         func(childComplexity int) int
 		ParentBagCount   func(childComplexity int) int
 		ParentBags       func(childComplexity int, first *int, after *string) int
 		Status           func(childComplexity int) int
@@ -351,15 +351,15 @@ type ComplexityRoot struct {
 	}
 
 	Scan struct {
-		Area   func(childComplexity int) int
-		At     func(childComplexity int) int
-		Bag    func(childComplexity int) int
-		BagQR  func(childComplexity int) int
-		Bill   func(childComplexity int) int
-		ID     func(childComplexity int) int
-		Kind   func(childComplexity int) int
-		Parent func(childComplexity int) int
-		User   func(childComplexity int) int
+		Area     func(childComplexity int) int
+		At       func(childComplexity int) int
+		Bag      func(childComplexity int) int
+		BagQR    func(childComplexity int) int
+		Bill     func(childComplexity int) int
+		GlobalID func(childComplexity int) int
+		Kind     func(childComplexity int) int
+		Parent   func(childComplexity int) int
+		User     func(childComplexity int) int
 	}
 
 	ScanAggregate struct {
@@ -470,8 +470,6 @@ type AuditEntryResolver interface {
 	Target(ctx context.Context, obj *db.AuditEntry) (db.Node, error)
 }
 type BagResolver interface {
-	ID(ctx context.Context, obj *db.Bag) (string, error)
-
 	Area(ctx context.Context, obj *db.Bag) (*db.Area, error)
 	WeightKg(ctx context.Context, obj *db.Bag) (float64, error)
 
@@ -486,8 +484,6 @@ type BagConnectionResolver interface {
 	TotalCount(ctx context.Context, obj *model.BagConnection) (int, error)
 }
 type BillResolver interface {
-	ID(ctx context.Context, obj *db.Bill) (string, error)
-
 	TotalWeightKg(ctx context.Context, obj *db.Bill) (float64, error)
 	ExpectedWeightKg(ctx context.Context, obj *db.Bill) (float64, error)
 	ParentBags(ctx context.Context, obj *db.Bill, first *int, after *string) (*model.BagConnection, error)
@@ -583,8 +579,6 @@ type ReturnedBagResolver interface {
 	ReturnedBy(ctx context.Context, obj *db.ReturnedBag) (*db.User, error)
 }
 type ScanResolver interface {
-	ID(ctx context.Context, obj *db.Scan) (string, error)
-
 	Bag(ctx context.Context, obj *db.Scan) (*db.Bag, error)
 	Parent(ctx context.Context, obj *db.Scan) (*db.Bag, error)
 	Bill(ctx context.Context, obj *db.Scan) (*db.Bill, error)
@@ -781,11 +775,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Bag.CreatedBy(childComplexity), true
 	case "Bag.id":
-		if e.ComplexityRoot.Bag.ID == nil {
+		if e.ComplexityRoot.Bag.GlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Bag.ID(childComplexity), true
+		return e.ComplexityRoot.Bag.GlobalID(childComplexity), true
 	case "Bag.parent":
 		if e.ComplexityRoot.Bag.Parent == nil {
 			break
@@ -927,11 +921,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Bill.ExpectedWeightKg(childComplexity), true
 	case "Bill.id":
-		if e.ComplexityRoot.Bill.ID == nil {
+		if e.ComplexityRoot.Bill.GlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Bill.ID(childComplexity), true
+		return e.ComplexityRoot.Bill.GlobalID(childComplexity), true
 	case "Bill.parentBagCount":
 		if e.ComplexityRoot.Bill.ParentBagCount == nil {
 			break
@@ -2121,11 +2115,11 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Scan.Bill(childComplexity), true
 	case "Scan.id":
-		if e.ComplexityRoot.Scan.ID == nil {
+		if e.ComplexityRoot.Scan.GlobalID == nil {
 			break
 		}
 
-		return e.ComplexityRoot.Scan.ID(childComplexity), true
+		return e.ComplexityRoot.Scan.GlobalID(childComplexity), true
 	case "Scan.kind":
 		if e.ComplexityRoot.Scan.Kind == nil {
 			break
@@ -5006,7 +5000,7 @@ func (ec *executionContext) _Bag_id(ctx context.Context, field graphql.Collected
 			return ec.fieldContext_Bag_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Bag().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -5017,7 +5011,7 @@ func (ec *executionContext) _Bag_id(ctx context.Context, field graphql.Collected
 	)
 }
 func (ec *executionContext) fieldContext_Bag_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Bag", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Bag", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Bag_qr(ctx context.Context, field graphql.CollectedField, obj *db.Bag) (ret graphql.Marshaler) {
@@ -5548,7 +5542,7 @@ func (ec *executionContext) _Bill_id(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_Bill_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Bill().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -5559,7 +5553,7 @@ func (ec *executionContext) _Bill_id(ctx context.Context, field graphql.Collecte
 	)
 }
 func (ec *executionContext) fieldContext_Bill_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Bill", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Bill", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Bill_billNumber(ctx context.Context, field graphql.CollectedField, obj *db.Bill) (ret graphql.Marshaler) {
@@ -11314,7 +11308,7 @@ func (ec *executionContext) _Scan_id(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_Scan_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Scan().ID(ctx, obj)
+			return obj.GlobalID(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -11325,7 +11319,7 @@ func (ec *executionContext) _Scan_id(ctx context.Context, field graphql.Collecte
 	)
 }
 func (ec *executionContext) fieldContext_Scan_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Scan", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Scan", field, true, false, "ID")
 }
 
 func (ec *executionContext) _Scan_kind(ctx context.Context, field graphql.CollectedField, obj *db.Scan) (ret graphql.Marshaler) {
@@ -15126,11 +15120,10 @@ func (ec *executionContext) _Bag(ctx context.Context, sel ast.SelectionSet, obj 
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Bag")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Bag_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Bag_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "qr":
 			out.Values[i] = ec._Bag_qr(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -15314,11 +15307,10 @@ func (ec *executionContext) _Bill(ctx context.Context, sel ast.SelectionSet, obj
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Bill")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Bill_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Bill_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "billNumber":
 			out.Values[i] = ec._Bill_billNumber(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -16908,11 +16900,10 @@ func (ec *executionContext) _Scan(ctx context.Context, sel ast.SelectionSet, obj
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Scan")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Scan_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Scan_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "kind":
 			out.Values[i] = ec._Scan_kind(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

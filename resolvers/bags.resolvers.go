@@ -11,14 +11,8 @@ import (
 	"tracetrack/db"
 	"tracetrack/graph"
 	"tracetrack/graph/model"
-	"tracetrack/internal/gid"
 	"tracetrack/loaders"
 )
-
-// ID is the resolver for the id field.
-func (r *bagResolver) ID(ctx context.Context, obj *db.Bag) (string, error) {
-	return gid.Encode(gid.Bag, obj.ID), nil
-}
 
 // Area is the resolver for the area field.
 func (r *bagResolver) Area(ctx context.Context, obj *db.Bag) (*db.Area, error) {

@@ -16,11 +16,6 @@ import (
 	"tracetrack/loaders"
 )
 
-// ID is the resolver for the id field.
-func (r *billResolver) ID(ctx context.Context, obj *db.Bill) (string, error) {
-	return gid.Encode(gid.Bill, obj.ID), nil
-}
-
 // TotalWeightKg is the resolver for the totalWeightKg field.
 func (r *billResolver) TotalWeightKg(ctx context.Context, obj *db.Bill) (float64, error) {
 	return r.Config.Weights().BillTotal(obj.ChildBagCount), nil

@@ -12,7 +12,6 @@ import (
 	"tracetrack/db"
 	"tracetrack/graph"
 	"tracetrack/graph/model"
-	"tracetrack/internal/gid"
 	"tracetrack/loaders"
 )
 
@@ -48,11 +47,6 @@ func (r *queryResolver) ScanSummary(ctx context.Context, groupBy model.ScanGroup
 		return nil, err
 	}
 	return scanAggregates(rows), nil
-}
-
-// ID is the resolver for the id field.
-func (r *scanResolver) ID(ctx context.Context, obj *db.Scan) (string, error) {
-	return gid.Encode(gid.Scan, obj.ID), nil
 }
 
 // Bag is the resolver for the bag field.
