@@ -27,9 +27,9 @@ import (
 // transport still reads, parses, validates and budgets each subscribe, and runs every
 // operation interceptor before this one (the last); only the execution is shared.
 //
-// The scope in the key is what the payload may depend on: role and area, and the user
-// unless the role sees every user's private fields (admins), so no subscriber ever gets a
-// payload executed for another scope. Shared are the live streams without a per-subscriber
+// The scope in the key is what the payload may depend on: role and area, and the user when
+// the selection reaches a User and the role does not see every user's private fields
+// (admins), so no subscriber ever gets a payload executed for another scope. Shared are the live streams without a per-subscriber
 // start: scanAdded without `after` and billUpdated. scanAdded with `after` (a replay from
 // the subscriber's own point) and statsUpdated (the stats now, then changes) run per
 // subscriber as before.
@@ -158,21 +158,51 @@ func shareKey(ctx context.Context, rc *graphql.OperationContext, subprotocol str
 	if err != nil {
 		return "", "", nil, false
 	}
-	key = fmt.Sprintf("%s\x00%s\x00%s\x00%s", scopeKey(auth.ActorFrom(ctx)), rc.OperationName, variables, rc.RawQuery)
+	scope := scopeKey(auth.ActorFrom(ctx), reachesUser(rc.Operation.SelectionSet))
+	key = fmt.Sprintf("%s\x00%s\x00%s\x00%s", scope, rc.OperationName, variables, rc.RawQuery)
 	return key, f.Name, framePrefix(id, subprotocol), true
 }
 
-// scopeKey names what a payload may depend on of its subscriber.
-func scopeKey(a db.Actor) string {
+// scopeKey names what a payload may depend on of its subscriber: the role and area, and the
+// user when the selection reaches a User (a user's own private fields, db.Actor.MaySeePrivate)
+// and the role does not see everyone's.
+func scopeKey(a db.Actor, selectsUser bool) string {
 	area := "all"
 	if a.AreaID != nil {
 		area = fmt.Sprint(*a.AreaID)
 	}
 	user := "any"
-	if a.Role != db.RoleAdmin && a.UserID != nil {
-		user = fmt.Sprint(*a.UserID) // a user's own private fields (db.Actor.MaySeePrivate)
+	if selectsUser && a.Role != db.RoleAdmin && a.UserID != nil {
+		user = fmt.Sprint(*a.UserID)
 	}
 	return fmt.Sprintf("%s/%s/%s", a.Role, area, user)
+}
+
+// reachesUser reports whether the selection can return a User anywhere in it (through a
+// field of type User or of an abstract type, which might resolve to one). Only then can the
+// payload differ between two subscribers of one role and area, so only then is the user part
+// of the key: billers watching `scanAdded { id at }` share one execution.
+func reachesUser(set ast.SelectionSet) bool {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.Definition == nil || s.Definition.Type.Name() == "User" || s.Definition.Type.Name() == "Node" ||
+				reachesUser(s.SelectionSet) {
+				return true
+			}
+		case *ast.InlineFragment:
+			if reachesUser(s.SelectionSet) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if s.Definition == nil || reachesUser(s.Definition.SelectionSet) {
+				return true
+			}
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 func framePrefix(id, subprotocol string) []byte {

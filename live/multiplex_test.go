@@ -86,6 +86,44 @@ func TestSharedSubscriptionsShareOneStreamPerScope(t *testing.T) {
 	waitFor(t, "the admins' stream to end", func() bool { return env.App.Hub().Streams() == 3 })
 }
 
+// A selection that reaches no User cannot differ between two users of one role and area, so
+// their subscribers share a stream; one that reaches a User (by a field or inside a fragment)
+// keeps a stream per user, since each sees their own private fields.
+func TestSubscriptionsWithoutUsersShareAcrossUsers(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	fx := newFixture(t, env)
+	_, jaipur1 := env.NewUser(t, db.RoleDispatcher, "jaipur")
+	_, jaipur2 := env.NewUser(t, db.RoleDispatcher, "jaipur")
+	plain := []*legacyClient{connectLegacy(t, env, jaipur1), connectProtocol(t, env, transportProtocol, jaipur2)}
+	for _, c := range plain {
+		c.subscribe("p", `subscription { scanAdded { id at bagQr area { code } } }`, nil)
+	}
+	waitSubscribed(t, env, 2)
+	if n := env.App.Hub().Streams(); n != 1 {
+		t.Fatalf("two jaipur dispatchers selecting no user run %d streams, want 1", n)
+	}
+	withUser := []*legacyClient{connectLegacy(t, env, jaipur1), connectLegacy(t, env, jaipur2)}
+	for _, c := range withUser {
+		c.subscribe("u", `subscription { scanAdded { ...who } } fragment who on Scan { id user { username } }`, nil)
+	}
+	waitSubscribed(t, env, 4)
+	if n := env.App.Hub().Streams(); n != 3 {
+		t.Fatalf("adding two users' subscriptions reaching a User through a fragment: %d streams, want 3 (one shared, one per user)", n)
+	}
+	want := fx.scan("PARENT_SCANNED", "jaipur")
+	for i, c := range plain {
+		if got := c.nextScan("p"); scanID(t, got.ID) != want {
+			t.Fatalf("plain subscriber %d got scan %s, want %d", i, got.ID, want)
+		}
+	}
+	for i, c := range withUser {
+		if got := c.nextScan("u"); scanID(t, got.ID) != want {
+			t.Fatalf("user-reaching subscriber %d got scan %s, want %d", i, got.ID, want)
+		}
+	}
+}
+
 func scanOf(t *testing.T, m wsMessage) scanEvent {
 	t.Helper()
 	var p struct {
