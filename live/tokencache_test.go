@@ -323,7 +323,6 @@ func TestShutdownFinishesWhenTheDatabaseIsSilent(t *testing.T) {
 // (close them and refuse new ones) or silence them (hold every byte, as a dead network does).
 type pgProxy struct {
 	listener net.Listener
-	target   string
 
 	mu       sync.Mutex
 	changed  *sync.Cond

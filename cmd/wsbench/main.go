@@ -37,11 +37,11 @@ import (
 )
 
 type options struct {
-	servers, pids                []string
-	databaseURL, password, query string
-	subscribers, rate            int
-	perArea                      bool
-	duration                     time.Duration
+	servers, pids         []string
+	databaseURL, password string
+	subscribers, rate     int
+	perArea               bool
+	duration              time.Duration
 }
 
 func main() {
