@@ -4,6 +4,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -44,6 +45,9 @@ type Options struct {
 	// TokenCacheSize is the most sessions the token cache holds (0: auth.DefaultTokenCacheSize;
 	// negative: no cache, every request reads its token).
 	TokenCacheSize int
+	// QueryCacheSize is the most document shapes the query cache holds (0: 1,000; negative:
+	// no cache, every request parses and validates its text), see documentCache.
+	QueryCacheSize int
 	// DebugSQLCount adds extensions.sqlStatements (statements run for the request) to responses.
 	DebugSQLCount bool
 	Logger        *slog.Logger
@@ -153,8 +157,11 @@ func (a *App) graphQL() http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	queries := newBoundedCache(1000, func(query string, _ *ast.QueryDocument) string { return query })
-	srv.SetQueryCache(queries)
+	var queries *documentCache // nil: every request parses and validates its text
+	if a.opts.QueryCacheSize >= 0 {
+		queries = newDocumentCache(cmp.Or(a.opts.QueryCacheSize, defaultQueryCacheSize))
+		srv.SetQueryCache(queries)
+	}
 	srv.Use(persistedQueries{cache: newBoundedCache(1000, func(_, query string) string { return query })})
 	srv.Use(refusedPayloads{})
 	// after persisted queries (which fill in the text of a hash), before parsing and validation

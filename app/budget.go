@@ -95,11 +95,12 @@ func pageCost(child int, first *int, defaultSize, most int) int {
 // validation rules are quadratic in the fields of a selection set (overlapping fields are
 // compared pairwise), so a few documents repeating one field thousands of times would tie up
 // the cores for seconds before a limit checked after validation refused them. The document is
-// parsed here once more (linear, under the token limit); one already in the query cache passed
-// this check when it was first seen and is not parsed again.
+// parsed here once more (linear, under the token limit); one whose shape is in the query cache
+// passed this check when the shape was first seen (depth and fields do not depend on the
+// strings) and is not parsed again.
 type shapeLimit struct {
 	limits Limits
-	cache  graphql.Cache[*ast.QueryDocument]
+	cache  *documentCache
 }
 
 var _ interface {
@@ -114,7 +115,7 @@ func (l shapeLimit) MutateOperationParameters(ctx context.Context, params *graph
 	if params.Query == "" {
 		return nil
 	}
-	if _, cached := l.cache.Get(ctx, params.Query); cached {
+	if l.cache.knows(ctx, params.Query) {
 		return nil
 	}
 	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: params.Query}, l.limits.MaxTokens)

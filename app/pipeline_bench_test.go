@@ -52,8 +52,8 @@ func BenchmarkPipeline(b *testing.B) {
 }
 
 // seedTree makes parent SB00001 with 30 children.
-func seedTree(b *testing.B, env *apitest.Env) {
-	b.Helper()
+func seedTree(t testing.TB, env *apitest.Env) {
+	t.Helper()
 	ctx := context.Background()
 	for _, q := range []string{
 		`INSERT INTO bags (qr, type, area_id, created_by) VALUES ('SB00001', 'PARENT', 1, (SELECT min(id) FROM users))`,
@@ -61,7 +61,7 @@ func seedTree(b *testing.B, env *apitest.Env) {
 		 SELECT 'K1X'||k, 'CHILD', p.id, 1, p.created_by FROM bags p, generate_series(1, 30) k WHERE p.qr = 'SB00001'`,
 	} {
 		if _, err := env.Store.DB().ExecContext(ctx, q); err != nil {
-			b.Fatal(err)
+			t.Fatal(err)
 		}
 	}
 }

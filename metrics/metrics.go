@@ -36,6 +36,13 @@ var (
 		Help: "HTTP responses by route and status code.",
 	}, []string{"route", "code"})
 
+	// QueryCache counts the query cache's lookups by result (hit: the document's shape was
+	// cached, so the request was neither parsed nor validated; miss).
+	QueryCache = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "query_cache_lookups_total",
+		Help: "Query cache lookups by result (hit or miss).",
+	}, []string{"result"})
+
 	// LoaderBatchSize is the number of keys per dataloader batch.
 	LoaderBatchSize = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: namespace, Name: "dataloader_batch_size",
@@ -78,7 +85,7 @@ var (
 var Registry = prometheus.NewRegistry()
 
 func init() {
-	Registry.MustRegister(Requests, Duration, HTTPResponses, LoaderBatchSize, Websockets, Subscriptions,
+	Registry.MustRegister(Requests, Duration, HTTPResponses, QueryCache, LoaderBatchSize, Websockets, Subscriptions,
 		Events, LoginFailures, Lockouts, RateLimited,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 }

@@ -124,21 +124,43 @@ func readShapeFixture(t testing.TB, env *apitest.Env) {
 // client or socket in the figures), so allocs/op and B/op are the server's per request:
 //
 //	go test -run XXX -bench ReadShapes -benchmem -count 3 ./resolvers
+//
+// It cycles through 4 keys, so each text repeats; BenchmarkReadShapesLiterals through 1,200.
 func BenchmarkReadShapes(b *testing.B) {
 	env := apitest.New(b)
 	_, token := env.NewUser(b, db.RoleAdmin, "")
 	readShapeFixture(b, env)
-	handler := env.App.Handler()
+	benchReadShapes(b, env.App.Handler(), token, readShapeKeys)
+}
+
+// literalShapeKeys is more texts than a query cache keyed by the text holds (1,000), so that
+// there, as in side-by-side.sh (33,333 parents), every request would be parsed and validated.
+const literalShapeKeys = 1200
+
+// BenchmarkReadShapesLiterals is BenchmarkReadShapes with a new key in each request of 1,200
+// in turn: 1,200 bills of 50 parents, the first 1,200 parents with 30 children each.
+func BenchmarkReadShapesLiterals(b *testing.B) {
+	env := apitest.New(b)
+	_, token := env.NewUser(b, db.RoleAdmin, "")
+	billTreeFixture(b, env, literalShapeKeys, 50, 0)
+	mustExec(b, env, `
+		INSERT INTO bags (qr, type, parent_id, area_id, created_by)
+		SELECT 'K'||p.id||'X'||k, 'CHILD', p.id, 1, p.created_by
+		FROM bags p, generate_series(1, 30) k WHERE p.type = 'PARENT' AND p.qr <= $1`, fmt.Sprintf("SB%05d", literalShapeKeys))
+	benchReadShapes(b, env.App.Handler(), token, literalShapeKeys)
+}
+
+func benchReadShapes(b *testing.B, handler http.Handler, token string, keys int) {
 	for _, shape := range readShapes {
 		b.Run(shape.name, func(b *testing.B) {
-			bodies := make([][]byte, readShapeKeys)
+			bodies := make([][]byte, keys)
 			for k := range bodies {
 				bodies[k], _ = json.Marshal(map[string]string{"query": readShapeQuery(shape.query, k+1)})
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
-				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(bodies[i%readShapeKeys]))
+				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(bodies[i%keys]))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Authorization", "Bearer "+token)
 				rec := httptest.NewRecorder()
