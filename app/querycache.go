@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"reflect"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -209,28 +210,31 @@ type liftedQuery struct {
 // block) is the number of its distinct value in order of appearance.
 func liftQuery(text string) (*liftedQuery, bool) {
 	lx := lexer.New(&ast.Source{Input: text})
-	lifted := &liftedQuery{text: text, tokens: make([]lexer.Token, 0, len(text)/4+2)}
-	key := make([]byte, 0, len(text)+8)
+	// a token for every three bytes or so: a compact text is mostly one-letter punctuation
+	lifted := &liftedQuery{text: text, tokens: make([]lexer.Token, 0, len(text)/3+8)}
+	var key strings.Builder
+	key.Grow(len(text) + 8)
 	var strs distinctStrings
+	var number [binary.MaxVarintLen64]byte
 	for {
 		tok, err := lx.ReadToken()
 		if err != nil {
 			return nil, false
 		}
 		lifted.tokens = append(lifted.tokens, tok)
-		key = append(key, byte(tok.Kind))
+		key.WriteByte(byte(tok.Kind))
 		switch {
 		case isString(tok.Kind):
-			key = binary.AppendUvarint(key, uint64(strs.number(tok.Kind, tok.Value)))
+			key.Write(binary.AppendUvarint(number[:0], uint64(strs.number(tok.Kind, tok.Value))))
 		case tok.Value != "":
-			key = binary.AppendUvarint(key, uint64(len(tok.Value)))
-			key = append(key, tok.Value...)
+			key.Write(binary.AppendUvarint(number[:0], uint64(len(tok.Value))))
+			key.WriteString(tok.Value)
 		}
 		if tok.Kind == lexer.EOF {
 			break
 		}
 	}
-	lifted.key = string(key)
+	lifted.key = key.String()
 	return lifted, true
 }
 

@@ -250,3 +250,35 @@ func alphanumeric(s string) string {
 		return -1
 	}, s)
 }
+
+// BenchmarkDocumentCache compares a hit (lex, key, copy) with what a miss costs (parse and
+// validate) for the bag tree of side-by-side.sh, a new QR in each text:
+//
+//	go test -run XXX -bench DocumentCache -benchmem ./app
+func BenchmarkDocumentCache(b *testing.B) {
+	const tree = `{bag(qr:"SB%05d"){qr childCount children(first:30){edges{node{qr createdAt}}}}}`
+	texts := make([]string, 1000)
+	for i := range texts {
+		texts[i] = fmt.Sprintf(tree, i)
+	}
+	b.Run("hit", func(b *testing.B) {
+		ctx := context.Background()
+		cache := newDocumentCache(10)
+		doc, _ := parseAndValidate(testSchema, texts[0])
+		cache.Add(ctx, texts[0], doc)
+		b.ReportAllocs()
+		for i := range b.N {
+			if _, hit := cache.Get(ctx, texts[i%len(texts)]); !hit {
+				b.Fatal("miss")
+			}
+		}
+	})
+	b.Run("parse-and-validate", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := range b.N {
+			if _, errs := parseAndValidate(testSchema, texts[i%len(texts)]); len(errs) > 0 {
+				b.Fatal(errs)
+			}
+		}
+	})
+}
