@@ -72,6 +72,11 @@ func newDocumentCache(size int) *documentCache {
 	return &documentCache{shapes: lru.New[*documentShape](size)}
 }
 
+var (
+	queryCacheHits   = metrics.QueryCache.WithLabelValues("hit")
+	queryCacheMisses = metrics.QueryCache.WithLabelValues("miss")
+)
+
 // documentShape is a validated document and what copying it for another text needs.
 type documentShape struct {
 	doc *ast.QueryDocument
@@ -96,15 +101,15 @@ type fixedString struct {
 func (c *documentCache) Get(ctx context.Context, query string) (*ast.QueryDocument, bool) {
 	lifted, shape := c.lookup(ctx, query)
 	if shape == nil {
-		metrics.QueryCache.WithLabelValues("miss").Inc()
+		queryCacheMisses.Inc()
 		return nil, false
 	}
 	doc, ok := shape.copyFor(lifted)
 	if !ok {
-		metrics.QueryCache.WithLabelValues("miss").Inc()
+		queryCacheMisses.Inc()
 		return nil, false
 	}
-	metrics.QueryCache.WithLabelValues("hit").Inc()
+	queryCacheHits.Inc()
 	return doc, true
 }
 
