@@ -64,12 +64,16 @@ func (c boundedCache[T]) Add(ctx context.Context, key string, value T) {
 // request's own copy.
 type documentCache struct {
 	shapes *lru.LRU[*documentShape]
+	// texts are the documents of the texts gqlgen parsed, by their text: a client that sends
+	// one text again (variables, persisted queries) gets the document itself, neither lexed
+	// nor copied, as from a cache keyed by the text.
+	texts *lru.LRU[*ast.QueryDocument]
 }
 
 var _ graphql.Cache[*ast.QueryDocument] = (*documentCache)(nil)
 
 func newDocumentCache(size int) *documentCache {
-	return &documentCache{shapes: lru.New[*documentShape](size)}
+	return &documentCache{shapes: lru.New[*documentShape](size), texts: lru.New[*ast.QueryDocument](size)}
 }
 
 var (
@@ -99,6 +103,10 @@ type fixedString struct {
 // Get returns a copy of the cached document of query's shape with query's strings and
 // positions, if the shape is cached.
 func (c *documentCache) Get(ctx context.Context, query string) (*ast.QueryDocument, bool) {
+	if doc, ok := c.texts.Get(ctx, query); ok {
+		queryCacheHits.Inc()
+		return doc, true
+	}
 	lifted, shape := c.lookup(ctx, query)
 	if shape == nil {
 		queryCacheMisses.Inc()
@@ -113,10 +121,14 @@ func (c *documentCache) Get(ctx context.Context, query string) (*ast.QueryDocume
 	return doc, true
 }
 
-// Add keeps a document gqlgen has just parsed and validated as its shape's, once a copy of
-// it made from its own text is exactly the document: so a copy for any other text of the
-// shape is exactly what parsing and validating that text gives.
+// Add keeps a document gqlgen has just parsed and validated for its text, and as its shape's
+// once a copy of it made from its own text is exactly the document: so a copy for any other
+// text of the shape is exactly what parsing and validating that text gives.
 func (c *documentCache) Add(ctx context.Context, query string, doc *ast.QueryDocument) {
+	if len(query) > maxCachedQueryBytes {
+		return
+	}
+	c.texts.Add(ctx, query, doc)
 	lifted, _ := c.lookup(ctx, query)
 	if lifted == nil {
 		return
@@ -144,6 +156,9 @@ func (c *documentCache) Add(ctx context.Context, query string, doc *ast.QueryDoc
 func (c *documentCache) knows(ctx context.Context, query string) bool {
 	if c == nil {
 		return false
+	}
+	if _, ok := c.texts.Get(ctx, query); ok {
+		return true
 	}
 	_, shape := c.lookup(ctx, query)
 	return shape != nil
