@@ -64,9 +64,9 @@ func (c boundedCache[T]) Add(ctx context.Context, key string, value T) {
 // request's own copy.
 type documentCache struct {
 	shapes *lru.LRU[*documentShape]
-	// texts are the documents of the texts gqlgen parsed, by their text: a client that sends
-	// one text again (variables, persisted queries) gets the document itself, neither lexed
-	// nor copied, as from a cache keyed by the text.
+	// texts are the documents of the texts seen last, by their text: a client that sends one
+	// text again (variables, persisted queries) gets the same document, neither lexed nor
+	// copied, as from a cache keyed by the text.
 	texts *lru.LRU[*ast.QueryDocument]
 }
 
@@ -118,6 +118,7 @@ func (c *documentCache) Get(ctx context.Context, query string) (*ast.QueryDocume
 		return nil, false
 	}
 	queryCacheHits.Inc()
+	c.texts.Add(ctx, query, doc) // should the client send this text again
 	return doc, true
 }
 
