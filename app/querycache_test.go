@@ -261,30 +261,26 @@ func BenchmarkDocumentCache(b *testing.B) {
 	for i := range texts {
 		texts[i] = fmt.Sprintf(tree, i)
 	}
-	b.Run("hit", func(b *testing.B) {
-		ctx := context.Background()
-		cache := newDocumentCache(10)
-		doc, _ := parseAndValidate(testSchema, texts[0])
-		cache.Add(ctx, texts[0], doc)
-		b.ReportAllocs()
-		for i := range b.N {
-			if _, hit := cache.Get(ctx, texts[i%len(texts)]); !hit {
-				b.Fatal("miss")
+	for _, run := range []struct {
+		name string
+		text func(i int) string
+	}{
+		{"hit", func(i int) string { return texts[i%len(texts)] }},
+		{"same-text", func(int) string { return texts[0] }},
+	} {
+		b.Run(run.name, func(b *testing.B) {
+			ctx := context.Background()
+			cache := newDocumentCache(10)
+			doc, _ := parseAndValidate(testSchema, texts[0])
+			cache.Add(ctx, texts[0], doc)
+			b.ReportAllocs()
+			for i := range b.N {
+				if _, hit := cache.Get(ctx, run.text(i)); !hit {
+					b.Fatal("miss")
+				}
 			}
-		}
-	})
-	b.Run("same-text", func(b *testing.B) {
-		ctx := context.Background()
-		cache := newDocumentCache(10)
-		doc, _ := parseAndValidate(testSchema, texts[0])
-		cache.Add(ctx, texts[0], doc)
-		b.ReportAllocs()
-		for range b.N {
-			if _, hit := cache.Get(ctx, texts[0]); !hit {
-				b.Fatal("miss")
-			}
-		}
-	})
+		})
+	}
 	b.Run("parse-and-validate", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := range b.N {
