@@ -45,8 +45,8 @@ type Options struct {
 	// TokenCacheSize is the most sessions the token cache holds (0: auth.DefaultTokenCacheSize;
 	// negative: no cache, every request reads its token).
 	TokenCacheSize int
-	// QueryCacheSize is the most document shapes the query cache holds (0: 1,000; negative:
-	// no cache, every request parses and validates its text), see documentCache.
+	// QueryCacheSize is the most document shapes (and texts) the query cache holds (0: 1,000;
+	// negative: no cache, every request parses and validates its text), see documentCache.
 	QueryCacheSize int
 	// DebugSQLCount adds extensions.sqlStatements (statements run for the request) to responses.
 	DebugSQLCount bool

@@ -100,8 +100,8 @@ type fixedString struct {
 	value string
 }
 
-// Get returns a copy of the cached document of query's shape with query's strings and
-// positions, if the shape is cached.
+// Get returns the document of a text seen before, or else a copy of the cached document of
+// query's shape with query's strings and positions, if the shape is cached.
 func (c *documentCache) Get(ctx context.Context, query string) (*ast.QueryDocument, bool) {
 	if doc, ok := c.texts.Get(ctx, query); ok {
 		queryCacheHits.Inc()
