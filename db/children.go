@@ -294,8 +294,8 @@ func insertChildren(ctx context.Context, tx *sqlx.Tx, a Actor, parent *Bag, code
 // concurrent scan inserted first (ON CONFLICT DO NOTHING); without it that code fails the
 // statement on bags_qr_key. ON CONFLICT costs every row a speculative insertion (a probe of
 // bags_qr_key before the insert, a speculative-insertion lock, one more WAL record): about a
-// tenth of PostgreSQL's CPU per 30-child batch (bench/README.md), so the one-statement batch,
-// which meets such a race rarely and can start over, goes without.
+// tenth of the 30-child statement's PostgreSQL CPU measured on its own (bench/README.md), so
+// the one-statement batch, which meets such a race rarely and can start over, goes without.
 func insertChildrenCTEs(codes, parentID, areaID, userID string, skipTaken bool) string {
 	conflict := ""
 	if skipTaken {
