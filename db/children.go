@@ -22,8 +22,9 @@ type LinkResult struct {
 // (linkChildrenAtOnce): the parent row is locked, existing children are classified, and the
 // new ones that fit are inserted with their CHILD_LINKED log rows. Whatever that statement
 // cannot settle on its own (no such parent, another area's, a completed bill, a parent changed
-// while the statement waited for its lock) it leaves untouched, and the batch runs as a
-// transaction of several statements instead (linkChildrenInTx). A retried batch changes and
+// while the statement waited for its lock, a new code a concurrent scan inserted first) it
+// leaves untouched, and the batch runs as a transaction of several statements instead
+// (linkChildrenInTx). A retried batch changes and
 // logs nothing. Capacity, one parent per child and unique QRs are enforced by the lock and
 // constraints. A parent of an area the actor may not see is FORBIDDEN as a whole: the call
 // returns nothing of it (the contract's result has a non-null parent, so there is no result).
@@ -39,16 +40,12 @@ func (s *Store) LinkChildren(ctx context.Context, a Actor, parentQR string, chil
 	if err != nil {
 		return nil, err
 	}
-	result, rest, err := s.linkChildrenAtOnce(ctx, a, code, codes)
+	result, err := s.linkChildrenAtOnce(ctx, a, code, codes)
 	switch {
 	case err != nil:
 		return nil, err
 	case result == nil:
 		return s.linkChildrenInTx(ctx, a, code, codes, &LinkResult{Rejected: rejected})
-	case len(rest) > 0:
-		// codes a concurrent scan inserted first left room: the rest goes in as a batch of its own
-		result.Rejected = append(rejected, result.Rejected...)
-		return s.linkChildrenInTx(ctx, a, code, rest, result)
 	}
 	result.Rejected = append(rejected, result.Rejected...)
 	return result, nil
@@ -144,7 +141,7 @@ var linkChildrenAtOnceSQL = `
 		WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.qr = c.qr)
 		ORDER BY c.n
 		LIMIT (SELECT coalesce(max(greatest(capacity - child_count, 0)), 0) FROM open)
-	), ` + insertChildrenCTEs(`taken c CROSS JOIN open o`, `o.id`, `o.area_id`, `$3::bigint`) + `
+	), ` + insertChildrenCTEs(`taken c CROSS JOIN open o`, `o.id`, `o.area_id`, `$3::bigint`, false) + `
 	SELECT 'parent' AS role, ` + bagColumns + `, NULL AS parent_qr, current,
 	       (SELECT bill_number FROM bill) AS bill_number, EXISTS (SELECT 1 FROM bill WHERE completed) AS bill_completed
 	FROM checked
@@ -154,15 +151,19 @@ var linkChildrenAtOnceSQL = `
 	SELECT 'linked', ` + bagColumns + `, NULL, NULL, NULL, NULL FROM inserted`
 
 // linkChildrenAtOnce runs linkChildrenAtOnceSQL. It returns a nil result when the statement
-// changed nothing because the batch needs the transaction (an error to tell, or a parent that
-// changed meanwhile). Otherwise the batch is committed: the result holds its rejections (after
-// the triage's), and rest the codes to link in a second round, when a concurrent scan took
-// some of the new ones first and so left room for codes that did not fit.
-func (s *Store) linkChildrenAtOnce(ctx context.Context, a Actor, code string, codes []string) (*LinkResult, []string, error) {
+// changed nothing because the batch needs the transaction (an error to tell, a parent that
+// changed meanwhile, or a new code that a concurrent scan inserted first: the statement's
+// plain INSERT fails on bags_qr_key and rolls back, and the transaction classifies that code
+// as it finds it). Otherwise the batch is committed and the result holds its rejections
+// (after the triage's).
+func (s *Store) linkChildrenAtOnce(ctx context.Context, a Actor, code string, codes []string) (*LinkResult, error) {
 	var rows []*batchRow
 	err := s.db.SelectContext(ctx, &rows, linkChildrenAtOnceSQL, code, pq.Array(codes), a.UserID, a.scopeParam())
+	if pgCode, constraint := constraintName(err); pgCode == pqUniqueViolation && constraint == "bags_qr_key" {
+		return nil, nil
+	}
 	if err != nil {
-		return nil, nil, wrap(err, "link children")
+		return nil, wrap(err, "link children")
 	}
 	var parent *batchRow
 	var existing []existingBag
@@ -179,17 +180,13 @@ func (s *Store) linkChildrenAtOnce(ctx context.Context, a Actor, code string, co
 		}
 	}
 	if parent == nil || !*parent.Current || !a.MaySeeArea(parent.AreaID) || *parent.BillCompleted {
-		return nil, nil, nil
+		return nil, nil
 	}
 	result := &LinkResult{}
 	fresh := classify(a, &parent.Bag, codes, existing, result, &result.Rejected)
 	room := max(0, parent.Capacity-parent.ChildCount)
 	taken, rest := fresh[:min(room, len(fresh))], fresh[min(room, len(fresh)):]
-	skipped := placeLinked(taken, inserted, result)
-	if len(skipped) > 0 {
-		s.afterCommit()
-		return result, append(skipped, rest...), nil
-	}
+	placeLinked(taken, inserted, result) // all of taken went in: the INSERT skips none
 	for _, c := range rest {
 		result.Rejected = append(result.Rejected, rejectParentFull(c, code, parent.Capacity))
 	}
@@ -200,7 +197,7 @@ func (s *Store) linkChildrenAtOnce(ctx context.Context, a Actor, code string, co
 		result.Parent = &Bag{}
 		err = wrap(s.db.GetContext(ctx, result.Parent, bagByIDSQL, parent.ID), "fetch bag")
 	}
-	return result, nil, err
+	return result, err
 }
 
 // existingBag is a bag of the batch that already exists, with its parent's QR.
@@ -270,7 +267,7 @@ func linkedElsewhere(a Actor, code string, e *existingBag) Rejection {
 func insertChildren(ctx context.Context, tx *sqlx.Tx, a Actor, parent *Bag, codes []string, result *LinkResult, rejected *[]Rejection) (int, error) {
 	var inserted []*Bag
 	err := tx.SelectContext(ctx, &inserted, `
-		WITH `+insertChildrenCTEs(`unnest($1::text[]) AS c(qr)`, `$2::bigint`, `$3::integer`, `$4::bigint`)+`
+		WITH `+insertChildrenCTEs(`unnest($1::text[]) AS c(qr)`, `$2::bigint`, `$3::integer`, `$4::bigint`, true)+`
 		SELECT `+bagColumns+` FROM inserted ORDER BY id`,
 		pq.Array(codes), parent.ID, parent.AreaID, a.UserID)
 	if err != nil {
@@ -293,13 +290,22 @@ func insertChildren(ctx context.Context, tx *sqlx.Tx, a Actor, parent *Bag, code
 // insertChildrenCTEs are the WITH queries "inserted", the children of the QRs of codes (a
 // relation c with a column qr) that are new, and "logged", their CHILD_LINKED rows. The rows go
 // in sorted by QR, so two batches sharing new QRs wait for each other in the same order instead
-// of deadlocking. parentID, areaID and userID are SQL expressions.
-func insertChildrenCTEs(codes, parentID, areaID, userID string) string {
+// of deadlocking. parentID, areaID and userID are SQL expressions. skipTaken skips a code a
+// concurrent scan inserted first (ON CONFLICT DO NOTHING); without it that code fails the
+// statement on bags_qr_key. ON CONFLICT costs every row a speculative insertion (a probe of
+// bags_qr_key before the insert, a speculative-insertion lock, one more WAL record): about a
+// tenth of the 30-child statement's PostgreSQL CPU measured on its own (bench/README.md), so
+// the one-statement batch, which meets such a race rarely and can start over, goes without.
+func insertChildrenCTEs(codes, parentID, areaID, userID string, skipTaken bool) string {
+	conflict := ""
+	if skipTaken {
+		conflict = "ON CONFLICT (qr) DO NOTHING"
+	}
 	return `inserted AS (
 			INSERT INTO bags (qr, type, parent_id, area_id, created_by)
 			SELECT c.qr, 'CHILD', ` + parentID + `, ` + areaID + `, ` + userID + ` FROM ` + codes + `
 			ORDER BY c.qr COLLATE "C"
-			ON CONFLICT (qr) DO NOTHING
+			` + conflict + `
 			RETURNING ` + bagColumns + `
 		), logged AS (
 			` + scanLogInsert(`(SELECT qr, id, parent_id, NULL::bigint AS bill_id, area_id, id AS ord FROM inserted) e`,
