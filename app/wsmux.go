@@ -40,8 +40,8 @@ type liveMux struct {
 	groups map[string]*liveGroup
 	// limit is how many frames a socket may have queued before a subscriber is cut.
 	limit int
-	// flushDelay is WebsocketOptions.FlushDelay (see sendLive).
-	flushDelay time.Duration
+	// pacer sets how long frames wait for company (WebsocketOptions.FlushDelay at most).
+	pacer *flushPacer
 }
 
 var (
@@ -53,7 +53,7 @@ func newLiveMux(limit int, flushDelay time.Duration) *liveMux {
 	if limit <= 0 {
 		limit = live.DefaultBuffer
 	}
-	return &liveMux{groups: make(map[string]*liveGroup), limit: limit, flushDelay: flushDelay}
+	return &liveMux{groups: make(map[string]*liveGroup), limit: limit, pacer: &flushPacer{max: flushDelay}}
 }
 
 func (*liveMux) ExtensionName() string                   { return "LiveMultiplexer" }
@@ -311,10 +311,11 @@ func (m *liveMux) run(ctx context.Context, g *liveGroup, handler graphql.Respons
 // fanOut queues the payload to every member; a member whose socket has limit frames queued
 // is cut (it resumes with after = the last scan it was given).
 func (m *liveMux) fanOut(g *liveGroup, payload []byte, scanID int64) {
+	now, delay := time.Now(), m.pacer.current()
 	g.mu.Lock()
 	sent := 0
 	for member := range g.members {
-		if !member.conn.sendLive(member.prefix, payload, m.limit, m.flushDelay) {
+		if !member.conn.sendLive(member.prefix, payload, m.limit, delay, now) {
 			delete(g.members, member)
 			member.finish(&live.OverflowError{Buffer: m.limit, LastID: member.lastScan})
 			continue
@@ -327,6 +328,7 @@ func (m *liveMux) fanOut(g *liveGroup, payload []byte, scanID int64) {
 	empty := len(g.members) == 0
 	g.mu.Unlock()
 	live.Delivered(sent)
+	m.pacer.count(sent, now)
 	if empty {
 		m.mu.Lock()
 		g.mu.Lock()

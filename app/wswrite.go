@@ -7,17 +7,19 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
 )
 
-// A socket's writes. Every message for the client is queued in the socket's outbox; one
-// writer goroutine per socket takes everything queued at once, has gorilla frame it into one
+// A socket's writes. Every message for the client is queued in the socket's outbox; the
+// socket's writer goroutine takes everything queued at once, has gorilla frame it into one
 // buffer (coalescingConn) and sends that buffer in one write when the queue is empty. A
 // dashboard receiving a burst of events costs one system call, not one per event, and the
-// goroutine that queued them never waits on the network.
+// goroutine that queued them never waits on the network. The writer runs only while there
+// is something to write: an idle socket holds no goroutine of its own.
 
 // outboxSoftLimit is how many queued messages make WriteJSON (gqlgen's writes) wait for the
 // writer: the transport then falls behind in the subscription's own bounded buffer.
@@ -38,6 +40,50 @@ type outgoing struct {
 
 var closingBrace = []byte("}")
 
+// flushPacer decides how long live frames wait for company: what a write costs is mostly the
+// system call and the TCP work behind it (~5 µs of kernel time a write on this machine, see
+// bench/README.md), whatever it carries, so a busy server should send several frames a write,
+// and a quiet one each frame at once. The delay grows with the frames the server delivers a
+// second, from none to max (WS_FLUSH_DELAY) at fullRate and above. A socket whose events come
+// further apart than the delay never waits either way.
+type flushPacer struct {
+	max time.Duration
+
+	mu     sync.Mutex
+	since  time.Time
+	frames int
+	delay  atomic.Int64
+}
+
+const (
+	// fullRate is the rate of live frames from which the delay is max: 20,000 writes a second
+	// take a tenth of a core; below it writing each frame at once costs less than that.
+	fullRate = 20000
+	// pacerWindow is how often the rate is measured.
+	pacerWindow = 100 * time.Millisecond
+)
+
+// count records n frames handed to sockets at now.
+func (p *flushPacer) count(n int, now time.Time) {
+	if p.max <= 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.frames += n
+	if p.since.IsZero() {
+		p.since = now
+	}
+	if elapsed := now.Sub(p.since); elapsed >= pacerWindow {
+		rate := float64(p.frames) / elapsed.Seconds()
+		p.delay.Store(int64(float64(p.max) * min(1, rate/fullRate)))
+		p.since, p.frames = now, 0
+	}
+}
+
+// current is the delay for the frames handed out now.
+func (p *flushPacer) current() time.Duration { return time.Duration(p.delay.Load()) }
+
 // outbox is a socket's queue of messages.
 type outbox struct {
 	mu    sync.Mutex
@@ -49,18 +95,23 @@ type outbox struct {
 	// writing: the writer is taking and writing the queue; direct: a caller is writing a
 	// frame itself (sendLive); leftover: that write left bytes for the writer to send first.
 	writing, direct, leftover bool
-	// flushed is when the socket last wrote (the flush delay counts from it).
+	// flushed is when the socket last wrote; delay is how long after it live frames wait
+	// (the pacer's delay when the last one was queued).
 	flushed time.Time
-	// wake holds a signal while the writer has something to take; urgent, while half the
-	// live limit is queued (the writer stops waiting for company); drained, made by a
-	// WriteJSON that waits, is closed when the writer takes the queue.
-	wake    chan struct{}
+	delay   time.Duration
+	// running: a writer goroutine (start) is running; signal starts one when none is.
+	running bool
+	start   func()
+	// urgent holds a signal while half the live limit is queued (the writer stops waiting
+	// for company); drained, made by a WriteJSON that waits, is closed when the writer takes
+	// the queue.
 	urgent  chan struct{}
 	drained chan struct{}
 }
 
-func newOutbox() outbox {
-	return outbox{wake: make(chan struct{}, 1), urgent: make(chan struct{}, 1)}
+// newOutbox returns an empty outbox whose writer is start.
+func newOutbox(start func()) outbox {
+	return outbox{urgent: make(chan struct{}, 1), start: start}
 }
 
 // push queues m. With wait, it first waits (until the writer takes the queue or done closes)
@@ -92,16 +143,17 @@ func (o *outbox) push(m outgoing, wait bool, done <-chan struct{}) error {
 // sendLive hands the socket a shared subscription's frame. When the socket is idle (nothing
 // queued or being written, its last write at least flushDelay ago) the caller writes the
 // frame itself with one non-blocking write: no goroutine is woken for the usual delivery.
-// Otherwise the frame is queued, unless limit frames are queued already (the subscriber is
-// then too slow and is cut: false) or the socket is closing.
-func (c *wsConn) sendLive(prefix, payload []byte, limit int, flushDelay time.Duration) bool {
+// Otherwise the frame is queued (to be written flushDelay after the last write), unless
+// limit frames are queued already (the subscriber is then too slow and is cut: false) or the
+// socket is closing. now is the fan-out's clock, read once for all its sockets.
+func (c *wsConn) sendLive(prefix, payload []byte, limit int, flushDelay time.Duration, now time.Time) bool {
 	o := &c.out
 	o.mu.Lock()
 	if o.closed || o.live >= limit {
 		o.mu.Unlock()
 		return false
 	}
-	now := time.Now()
+	o.delay = flushDelay
 	if len(o.items) == 0 && !o.writing && !o.direct && !o.leftover && now.Sub(o.flushed) >= flushDelay {
 		o.direct = true
 		o.mu.Unlock()
@@ -128,33 +180,33 @@ func (c *wsConn) sendLive(prefix, payload []byte, limit int, flushDelay time.Dur
 	return true
 }
 
-// signal wakes the writer; o.mu is held.
+// signal starts the writer unless it is running (it looks at the queue again before it
+// ends); o.mu is held.
 func (o *outbox) signal() {
-	select {
-	case o.wake <- struct{}{}:
-	default:
+	if !o.running {
+		o.running = true
+		go o.start()
 	}
 }
 
-// wait waits until there is something to write and no direct write is under way, and marks
-// the writer writing; false when the socket is shut and nothing is left.
-func (o *outbox) wait() bool {
-	for {
-		o.mu.Lock()
-		if !o.direct {
-			if len(o.items) > 0 || o.leftover {
-				o.writing = true
-				o.mu.Unlock()
-				return true
-			}
-			if o.closed {
-				o.mu.Unlock()
-				return false
-			}
+// next is the writer's turn: write when there is something to write and no direct write is
+// under way (it is then marked writing); closed when the socket is shut and nothing is left
+// (the writer closes the connection, and no other starts). Otherwise the writer ends: the
+// direct write, or the next message, signals another.
+func (o *outbox) next() (write, closed bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.direct {
+		if len(o.items) > 0 || o.leftover {
+			o.writing = true
+			return true, false
 		}
-		o.mu.Unlock()
-		<-o.wake
+		if o.closed {
+			return false, true
+		}
 	}
+	o.running = false
+	return false, false
 }
 
 // onlyLive reports whether everything queued is shared subscriptions' frames (which may wait
@@ -165,10 +217,11 @@ func (o *outbox) onlyLive() bool {
 	return o.live == len(o.items) && !o.closed
 }
 
-func (o *outbox) lastFlush() time.Time {
+// flushAt is when queued live frames are due: the pacer's delay after the last write.
+func (o *outbox) flushAt() time.Time {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.flushed
+	return o.flushed.Add(o.delay)
 }
 
 // take returns everything queued (the writer sends a direct write's leftover first).
@@ -213,16 +266,22 @@ func (o *outbox) shut() {
 	o.mu.Unlock()
 }
 
-// writeLoop is the socket's writer: it runs from Accept until the socket is shut and its
-// queue written, then closes the connection. Frames of shared subscriptions wait until
-// flushDelay has passed since the last write, so a socket receiving a steady stream of
-// events writes several per system call; anything else is written at once.
-func (c *wsConn) writeLoop(flushDelay time.Duration) {
-	defer func() { _ = c.conn.Close() }()
+// writeLoop is the socket's writer: it runs while something is queued, and closes the
+// connection once the socket is shut and its queue written. Frames of shared subscriptions
+// wait until the pacer's delay has passed since the last write, so a socket receiving a
+// steady stream of events writes several per system call; anything else is written at once.
+func (c *wsConn) writeLoop() {
 	var company *time.Timer
-	for c.out.wait() {
-		if flushDelay > 0 && c.out.onlyLive() {
-			if wait := time.Until(c.out.lastFlush().Add(flushDelay)); wait > 0 {
+	for {
+		write, closed := c.out.next()
+		if closed {
+			_ = c.conn.Close()
+		}
+		if !write {
+			return
+		}
+		if c.out.onlyLive() {
+			if wait := time.Until(c.out.flushAt()); wait > 0 {
 				if company == nil {
 					company = time.NewTimer(wait)
 				} else {
@@ -246,8 +305,10 @@ func (c *wsConn) writeLoop(flushDelay time.Duration) {
 			// A peer that does not read for writeTimeout is gone: closing the connection
 			// ends the transport's read loop, which cancels every subscription of the
 			// socket. (After a close frame nothing more is written, but the connection
-			// stays for the peer's answer until the transport is done with it.)
+			// stays for the peer's answer until the transport is done with it.) The
+			// writer stays marked running: none starts after it.
 			c.out.shut()
+			_ = c.conn.Close()
 			return
 		}
 	}
