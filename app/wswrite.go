@@ -343,6 +343,29 @@ type coalescingConn struct {
 	buf      *[]byte
 	// leftover is what writeNow could not send without waiting: the next batch starts with it.
 	leftover []byte
+	// raw and tryWrite are writeNow's, made once per socket (not per frame): the
+	// connection's file descriptor, and the one non-blocking write it makes of pending
+	// (how much went out in sent). nil raw: the connection has no descriptor.
+	raw      syscall.RawConn
+	tryWrite func(fd uintptr) bool
+	pending  []byte
+	sent     int
+}
+
+func newCoalescingConn(conn net.Conn) *coalescingConn {
+	c := &coalescingConn{Conn: conn}
+	if sc, ok := conn.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			c.raw = raw
+		}
+	}
+	c.tryWrite = func(fd uintptr) bool {
+		if n, err := syscall.Write(int(fd), c.pending); err == nil {
+			c.sent = n
+		}
+		return true // one attempt: never wait for the peer here
+	}
+	return c
 }
 
 var batchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
@@ -392,17 +415,12 @@ func (c *coalescingConn) writeNow(parts ...[]byte) bool {
 		batchBuffers.Put(buf)
 	}()
 	*buf = appendTextFrame(*buf, parts...)
-	sent := 0
-	if raw, ok := c.Conn.(syscall.Conn); ok {
-		if rc, err := raw.SyscallConn(); err == nil {
-			_ = rc.Write(func(fd uintptr) bool {
-				if n, err := syscall.Write(int(fd), *buf); err == nil {
-					sent = n
-				}
-				return true // one attempt: never wait for the peer here
-			})
-		}
+	c.pending, c.sent = *buf, 0
+	if c.raw != nil {
+		_ = c.raw.Write(c.tryWrite)
 	}
+	sent := c.sent
+	c.pending = nil
 	if sent < len(*buf) {
 		c.leftover = append([]byte(nil), (*buf)[sent:]...)
 		return false
@@ -477,6 +495,6 @@ func (h *coalescingHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	h.conn = &coalescingConn{Conn: conn}
+	h.conn = newCoalescingConn(conn)
 	return h.conn, brw, nil
 }
