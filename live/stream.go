@@ -129,7 +129,7 @@ func (s *stream[T]) send(ctx context.Context, v T) bool {
 func (s *stream[T]) next(ctx context.Context, lastID int64) (ev *Event, ok bool) {
 	select {
 	case <-s.sub.overflow: // checked first: a full buffer must not hide it
-		s.fail(&OverflowError{Buffer: s.hub.opts.Buffer, LastID: lastID})
+		s.fail(&OverflowError{Buffer: cap(s.sub.events), LastID: lastID})
 		return nil, false
 	default:
 	}
@@ -140,7 +140,7 @@ func (s *stream[T]) next(ctx context.Context, lastID int64) (ev *Event, ok bool)
 	case <-s.sub.gone:
 		s.fail(ErrClosed)
 	case <-s.sub.overflow:
-		s.fail(&OverflowError{Buffer: s.hub.opts.Buffer, LastID: lastID})
+		s.fail(&OverflowError{Buffer: cap(s.sub.events), LastID: lastID})
 	}
 	return nil, false
 }
