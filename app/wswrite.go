@@ -89,11 +89,12 @@ type outbox struct {
 	mu    sync.Mutex
 	items []outgoing
 	spare []outgoing
-	// live counts the queued frames of shared subscriptions (pushLive's limit).
-	live   int
-	closed bool
-	// writing: the writer is taking and writing the queue; direct: a caller is writing a
-	// frame itself (sendLive); leftover: that write left bytes for the writer to send first.
+	// live counts the queued frames of shared subscriptions (sendLive's limit); from
+	// urgentAt (half that limit) they go out without waiting for company.
+	live, urgentAt int
+	closed         bool
+	// writing: the writer is taking and writing the queue; direct: a fan-out is writing
+	// frames itself (sendLive); leftover: that write left bytes for the writer to send first.
 	writing, direct, leftover bool
 	// flushed is when the socket last wrote; delay is how long after it live frames wait
 	// (the pacer's delay when the last one was queued).
@@ -102,20 +103,20 @@ type outbox struct {
 	// running: a writer goroutine (start) is running; signal starts one when none is.
 	running bool
 	start   func()
-	// urgent holds a signal while half the live limit is queued (the writer stops waiting
-	// for company); drained, made by a WriteJSON that waits, is closed when the writer takes
-	// the queue.
-	urgent  chan struct{}
+	// due starts the writer when queued live frames have waited their delay and no later
+	// frame came to take them along (made on first use).
+	due *time.Timer
+	// drained, made by a WriteJSON that waits, is closed when the queue is taken.
 	drained chan struct{}
 }
 
 // newOutbox returns an empty outbox whose writer is start.
 func newOutbox(start func()) outbox {
-	return outbox{urgent: make(chan struct{}, 1), start: start}
+	return outbox{start: start}
 }
 
-// push queues m. With wait, it first waits (until the writer takes the queue or done closes)
-// while outboxSoftLimit messages are queued.
+// push queues m. With wait, it first waits (until the queue is taken or done closes) while
+// outboxSoftLimit messages are queued.
 func (o *outbox) push(m outgoing, wait bool, done <-chan struct{}) error {
 	o.mu.Lock()
 	for wait && len(o.items) >= outboxSoftLimit && !o.closed {
@@ -140,44 +141,71 @@ func (o *outbox) push(m outgoing, wait bool, done <-chan struct{}) error {
 	return nil
 }
 
-// sendLive hands the socket a shared subscription's frame. When the socket is idle (nothing
-// queued or being written, its last write at least flushDelay ago) the caller writes the
-// frame itself with one non-blocking write: no goroutine is woken for the usual delivery.
-// Otherwise the frame is queued (to be written flushDelay after the last write), unless
-// limit frames are queued already (the subscriber is then too slow and is cut: false) or the
-// socket is closing. now is the fan-out's clock, read once for all its sockets.
+// sendLive hands the socket a shared subscription's frame, unless limit frames are queued
+// already (the subscriber is then too slow and is cut: false) or the socket is closing.
+// When the socket's last write is at least flushDelay old and only live frames are queued,
+// the caller (the fan-out) writes them and this one itself, in one non-blocking write: the
+// usual delivery wakes no goroutine and arms no timer. Otherwise the frame waits for
+// company: the next frame after the delay takes it along, or the due timer starts the
+// writer at the delay. now is the fan-out's clock, read once for all its sockets.
 func (c *wsConn) sendLive(prefix, payload []byte, limit int, flushDelay time.Duration, now time.Time) bool {
 	o := &c.out
 	o.mu.Lock()
+	defer o.mu.Unlock()
 	if o.closed || o.live >= limit {
-		o.mu.Unlock()
 		return false
 	}
-	o.delay = flushDelay
-	if len(o.items) == 0 && !o.writing && !o.direct && !o.leftover && now.Sub(o.flushed) >= flushDelay {
-		o.direct = true
-		o.mu.Unlock()
-		whole := c.raw.writeNow(prefix, payload, closingBrace)
-		o.mu.Lock()
-		o.direct, o.flushed = false, now
-		o.leftover = !whole
-		if len(o.items) > 0 || o.leftover || o.closed {
-			o.signal()
-		}
-		o.mu.Unlock()
-		return true
-	}
+	o.delay, o.urgentAt = flushDelay, limit/2
 	o.items = append(o.items, outgoing{prefix: prefix, data: payload, live: true})
 	o.live++
-	o.signal()
-	if o.live >= limit/2 {
-		select {
-		case o.urgent <- struct{}{}:
-		default:
-		}
+	switch {
+	case o.writing || o.direct || o.leftover || o.live < len(o.items):
+		o.signal() // a write is under way or due: the writer looks at the queue after it
+	case now.Sub(o.flushed) >= flushDelay:
+		o.writeQueued(c.raw, now)
+	case o.live >= o.urgentAt:
+		o.signal()
+	default:
+		o.armDue(o.flushed.Add(flushDelay).Sub(now))
+	}
+	return true
+}
+
+// writeQueued writes the queued frames (all live) in one non-blocking write from the
+// caller's goroutine; what does not go out is left for the writer. o.mu is held, and let go
+// during the write.
+func (o *outbox) writeQueued(raw *coalescingConn, now time.Time) {
+	items := o.takeLocked()
+	o.direct = true
+	if o.due != nil {
+		o.due.Stop()
 	}
 	o.mu.Unlock()
-	return true
+	whole := raw.writeNow(items)
+	o.mu.Lock()
+	o.direct, o.flushed, o.leftover = false, now, !whole
+	o.recycle(items)
+	if len(o.items) > 0 || o.leftover || o.closed {
+		o.signal()
+	}
+}
+
+// armDue makes the due timer look at the queue in d; o.mu is held.
+func (o *outbox) armDue(d time.Duration) {
+	if o.due == nil {
+		o.due = time.AfterFunc(d, o.fire)
+	} else {
+		o.due.Reset(d)
+	}
+}
+
+// fire is the due timer's: the frames that waited for company go out with the writer.
+func (o *outbox) fire() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.items) > 0 || o.leftover {
+		o.signal()
+	}
 }
 
 // signal starts the writer unless it is running (it looks at the queue again before it
@@ -189,19 +217,22 @@ func (o *outbox) signal() {
 	}
 }
 
-// next is the writer's turn: write when there is something to write and no direct write is
-// under way (it is then marked writing); closed when the socket is shut and nothing is left
-// (the writer closes the connection, and no other starts). Otherwise the writer ends: the
-// direct write, or the next message, signals another.
+// next is the writer's turn: write when there is something to write now and no direct
+// write is under way (it is then marked writing); closed when the socket is shut and nothing
+// is left (the writer closes the connection, and no other starts). Live frames within their
+// delay wait for company on the due timer. Otherwise the writer ends: the direct write, the
+// due timer or the next message starts another.
 func (o *outbox) next() (write, closed bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if !o.direct {
-		if len(o.items) > 0 || o.leftover {
+		now := o.leftover || o.closed || o.live < len(o.items) || o.live >= o.urgentAt
+		if wait := time.Until(o.flushed.Add(o.delay)); !now && len(o.items) > 0 && wait > 0 {
+			o.armDue(wait)
+		} else if o.leftover || len(o.items) > 0 {
 			o.writing = true
 			return true, false
-		}
-		if o.closed {
+		} else if o.closed {
 			return false, true
 		}
 	}
@@ -209,33 +240,18 @@ func (o *outbox) next() (write, closed bool) {
 	return false, false
 }
 
-// onlyLive reports whether everything queued is shared subscriptions' frames (which may wait
-// for company, see flushDelay).
-func (o *outbox) onlyLive() bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.live == len(o.items) && !o.closed
-}
-
-// flushAt is when queued live frames are due: the pacer's delay after the last write.
-func (o *outbox) flushAt() time.Time {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.flushed.Add(o.delay)
-}
-
 // take returns everything queued (the writer sends a direct write's leftover first).
 func (o *outbox) take() []outgoing {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.leftover = false
+	return o.takeLocked()
+}
+
+func (o *outbox) takeLocked() []outgoing {
 	items := o.items
 	o.items, o.spare = o.spare[:0], nil
 	o.live = 0
-	o.leftover = false
-	select {
-	case <-o.urgent: // what made it urgent is taken
-	default:
-	}
 	if o.drained != nil {
 		close(o.drained)
 		o.drained = nil
@@ -243,16 +259,19 @@ func (o *outbox) take() []outgoing {
 	return items
 }
 
-// written ends the writer's turn: it keeps a small taken slice to queue into next time (an
-// idle socket should not keep a burst's worth of memory).
-func (o *outbox) written(items []outgoing) {
+// recycle keeps a small taken slice to queue into next time (an idle socket should not keep
+// a burst's worth of memory); o.mu is held.
+func (o *outbox) recycle(items []outgoing) {
 	if cap(items) <= 256 {
 		clear(items)
-	} else {
-		items = nil
+		o.spare = items[:0]
 	}
+}
+
+// written ends the writer's turn.
+func (o *outbox) written(items []outgoing) {
 	o.mu.Lock()
-	o.spare = items[:0]
+	o.recycle(items)
 	o.writing = false
 	o.flushed = time.Now()
 	o.mu.Unlock()
@@ -266,12 +285,9 @@ func (o *outbox) shut() {
 	o.mu.Unlock()
 }
 
-// writeLoop is the socket's writer: it runs while something is queued, and closes the
-// connection once the socket is shut and its queue written. Frames of shared subscriptions
-// wait until the pacer's delay has passed since the last write, so a socket receiving a
-// steady stream of events writes several per system call; anything else is written at once.
+// writeLoop is the socket's writer: it runs while something is to be written, and closes
+// the connection once the socket is shut and its queue written.
 func (c *wsConn) writeLoop() {
-	var company *time.Timer
 	for {
 		write, closed := c.out.next()
 		if closed {
@@ -279,20 +295,6 @@ func (c *wsConn) writeLoop() {
 		}
 		if !write {
 			return
-		}
-		if c.out.onlyLive() {
-			if wait := time.Until(c.out.flushAt()); wait > 0 {
-				if company == nil {
-					company = time.NewTimer(wait)
-				} else {
-					company.Reset(wait)
-				}
-				select {
-				case <-company.C:
-				case <-c.out.urgent:
-					company.Stop()
-				}
-			}
 		}
 		items := c.out.take()
 		c.raw.batch()
@@ -370,6 +372,14 @@ func newCoalescingConn(conn net.Conn) *coalescingConn {
 
 var batchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
+// putBatchBuffer returns a buffer to the pool unless a burst made it large.
+func putBatchBuffer(buf *[]byte) {
+	if cap(*buf) <= 64<<10 {
+		*buf = (*buf)[:0]
+		batchBuffers.Put(buf)
+	}
+}
+
 func (c *coalescingConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -404,17 +414,16 @@ func (c *coalescingConn) batch() {
 	c.mu.Unlock()
 }
 
-// writeNow sends one text frame made of the parts with a single non-blocking write and
-// reports whether it went out whole; what did not is kept for the writer's next batch.
-func (c *coalescingConn) writeNow(parts ...[]byte) bool {
+// writeNow sends the frames (shared subscriptions' frames) with a single non-blocking write
+// and reports whether they went out whole; what did not is kept for the writer's next batch.
+func (c *coalescingConn) writeNow(frames []outgoing) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	buf := batchBuffers.Get().(*[]byte)
-	defer func() {
-		*buf = (*buf)[:0]
-		batchBuffers.Put(buf)
-	}()
-	*buf = appendTextFrame(*buf, parts...)
+	defer putBatchBuffer(buf)
+	for _, f := range frames {
+		*buf = appendTextFrame(*buf, f.prefix, f.data, closingBrace)
+	}
 	c.pending, c.sent = *buf, 0
 	if c.raw != nil {
 		_ = c.raw.Write(c.tryWrite)
@@ -466,12 +475,7 @@ func (c *coalescingConn) flush() error {
 	c.batching = false
 	buf := c.buf
 	c.buf = nil
-	defer func() {
-		if cap(*buf) <= 64<<10 {
-			*buf = (*buf)[:0]
-			batchBuffers.Put(buf)
-		}
-	}()
+	defer putBatchBuffer(buf)
 	if len(*buf) == 0 {
 		return nil
 	}
