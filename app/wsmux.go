@@ -301,7 +301,8 @@ func (m *liveMux) run(ctx context.Context, g *liveGroup, handler graphql.Respons
 			cause = err
 			break
 		}
-		m.fanOut(g, payload, relay.NextScan())
+		scanID, published := relay.Next()
+		m.fanOut(g, payload, scanID, published)
 	}
 	if ctx.Err() == nil {
 		cause = resolvers.EndCause(ctx)
@@ -309,9 +310,14 @@ func (m *liveMux) run(ctx context.Context, g *liveGroup, handler graphql.Respons
 }
 
 // fanOut queues the payload to every member; a member whose socket has limit frames queued
-// is cut (it resumes with after = the last scan it was given).
-func (m *liveMux) fanOut(g *liveGroup, payload []byte, scanID int64) {
+// is cut (it resumes with after = the last scan it was given). published is when the hub
+// published the event (zero: unknown): how far behind the fan-out is tells the pacer.
+func (m *liveMux) fanOut(g *liveGroup, payload []byte, scanID int64, published time.Time) {
 	now, delay := time.Now(), m.pacer.current()
+	var behind time.Duration
+	if !published.IsZero() {
+		behind = now.Sub(published)
+	}
 	g.mu.Lock()
 	sent := 0
 	for member := range g.members {
@@ -328,7 +334,7 @@ func (m *liveMux) fanOut(g *liveGroup, payload []byte, scanID int64) {
 	empty := len(g.members) == 0
 	g.mu.Unlock()
 	live.Delivered(sent)
-	m.pacer.count(sent, now)
+	m.pacer.count(sent, now, behind)
 	if empty {
 		m.mu.Lock()
 		g.mu.Lock()

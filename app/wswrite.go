@@ -45,13 +45,16 @@ var closingBrace = []byte("}")
 // bench/README.md), whatever it carries, so a busy server should send several frames a write,
 // and a quiet one each frame at once. The delay grows with the frames the server delivers a
 // second, from none to max (WS_FLUSH_DELAY) at fullRate and above. A socket whose events come
-// further apart than the delay never waits either way.
+// further apart than the delay never waits, unless the fan-out falls behind: when events
+// reach it late (the server is short of CPU), frames wait as long as they were late, up to
+// lagFactor times max, so that the writes saved give it the CPU to catch up.
 type flushPacer struct {
 	max time.Duration
 
 	mu     sync.Mutex
 	since  time.Time
 	frames int
+	behind time.Duration
 	delay  atomic.Int64
 }
 
@@ -61,23 +64,31 @@ const (
 	fullRate = 20000
 	// pacerWindow is how often the rate is measured.
 	pacerWindow = 100 * time.Millisecond
+	// lagFactor bounds the delay of a fan-out that is behind: 10 x 50 ms.
+	lagFactor = 10
 )
 
-// count records n frames handed to sockets at now.
-func (p *flushPacer) count(n int, now time.Time) {
+// count records n frames of an event handed to sockets at now, behind after the hub
+// published it.
+func (p *flushPacer) count(n int, now time.Time, behind time.Duration) {
 	if p.max <= 0 {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.frames += n
+	p.behind = max(p.behind, behind)
 	if p.since.IsZero() {
 		p.since = now
 	}
 	if elapsed := now.Sub(p.since); elapsed >= pacerWindow {
 		rate := float64(p.frames) / elapsed.Seconds()
-		p.delay.Store(int64(float64(p.max) * min(1, rate/fullRate)))
-		p.since, p.frames = now, 0
+		delay := time.Duration(float64(p.max) * min(1, rate/fullRate))
+		if p.behind > delay {
+			delay = min(p.behind, lagFactor*p.max)
+		}
+		p.delay.Store(int64(delay))
+		p.since, p.frames, p.behind = now, 0, 0
 	}
 }
 

@@ -23,6 +23,8 @@ type Event struct {
 	Bill   *db.Bill
 	Resync bool
 	Pos    Position
+	// published is when the hub handed it out (how far behind a shared stream is).
+	published time.Time
 }
 
 // StatsSource computes the stats of an area (nil: all areas); the subscriber's scope was
@@ -144,6 +146,7 @@ func (h *Hub) unsubscribe(s *subscription) {
 // publish hands ev to every matching subscriber without ever waiting on one.
 func (h *Hub) publish(event Event) {
 	published.Inc()
+	event.published = time.Now()
 	ev := &event // one copy shared by every subscriber's buffer
 	h.mu.RLock()
 	defer h.mu.RUnlock()
