@@ -154,9 +154,9 @@ func (o *outbox) push(m outgoing, wait bool, done <-chan struct{}) error {
 
 // sendLive hands the socket a shared subscription's frame, unless limit frames are queued
 // already (the subscriber is then too slow and is cut: false) or the socket is closing.
-// When the socket's last write is at least flushDelay old and only live frames are queued,
-// the caller (the fan-out) writes them and this one itself, in one non-blocking write: the
-// usual delivery wakes no goroutine and arms no timer. Otherwise the frame waits for
+// When the socket's last write is at least flushDelay old (or half the limit is queued) and
+// only live frames are queued, the caller (the fan-out) writes them and this one itself, in
+// one non-blocking write: the usual delivery wakes no goroutine and arms no timer. Otherwise the frame waits for
 // company: the next frame after the delay takes it along, or the due timer starts the
 // writer at the delay. now is the fan-out's clock, read once for all its sockets.
 func (c *wsConn) sendLive(prefix, payload []byte, limit int, flushDelay time.Duration, now time.Time) bool {
@@ -172,10 +172,11 @@ func (c *wsConn) sendLive(prefix, payload []byte, limit int, flushDelay time.Dur
 	switch {
 	case o.writing || o.direct || o.leftover || o.live < len(o.items):
 		o.signal() // a write is under way or due: the writer looks at the queue after it
-	case now.Sub(o.flushed) >= flushDelay:
+	case now.Sub(o.flushed) >= flushDelay || o.live >= o.urgentAt:
+		// Written here, not by the writer: on a server short of CPU a goroutine started now
+		// may run only after a round of all the others, while this fan-out goes on queueing
+		// (4,000 events a second fill a socket's 256 in 64 ms).
 		o.writeQueued(c.raw, now)
-	case o.live >= o.urgentAt:
-		o.signal()
 	default:
 		o.armDue(o.flushed.Add(flushDelay).Sub(now))
 	}
