@@ -147,7 +147,7 @@ func (a *App) graphQL() http.Handler {
 	srv := handler.New(schema)
 	ws := a.opts.Websocket
 	srv.AddTransport(transport.Websocket{
-		Implementation:        gorillaWebsocket{conns: a.websockets, pingInterval: ws.PingInterval, flushDelay: ws.FlushDelay},
+		Implementation:        gorillaWebsocket{conns: a.websockets, pingInterval: ws.PingInterval},
 		InitFunc:              a.websocketInit,
 		InitTimeout:           10 * time.Second,
 		KeepAlivePingInterval: ws.PingInterval,

@@ -36,7 +36,6 @@ var writeBuffers = &sync.Pool{}
 type gorillaWebsocket struct {
 	conns        *websockets
 	pingInterval time.Duration
-	flushDelay   time.Duration
 }
 
 var _ transport.WebsocketImplementation = gorillaWebsocket{}
@@ -54,21 +53,20 @@ func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 	if err != nil {
 		return nil, err
 	}
-	c := &wsConn{conn: conn, raw: hijack.conn, done: make(chan struct{}), conns: g.conns,
-		out: newOutbox()}
+	c := &wsConn{conn: conn, raw: hijack.conn, done: make(chan struct{}), conns: g.conns}
+	c.out = newOutbox(c.writeLoop)
 	if slot := slotFrom(r.Context()); slot != nil {
 		slot.conn = c
 	}
 	g.conns.add(c)
-	go c.writeLoop(g.flushDelay)
 	if c.Subprotocol() != "graphql-transport-ws" {
 		c.pingFrames(g.pingInterval)
 	}
 	return c, nil
 }
 
-// wsConn is one websocket. Every message to the client goes through its outbox, which one
-// writer goroutine drains (wswrite.go): gqlgen's messages, the frames of shared
+// wsConn is one websocket. Every message to the client goes through its outbox, which a
+// writer goroutine drains while something is queued (wswrite.go): gqlgen's messages, the frames of shared
 // subscriptions and the close frame, in the order they were queued. Ping frames use
 // WriteControl, which gorilla allows concurrently.
 type wsConn struct {

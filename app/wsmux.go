@@ -40,8 +40,8 @@ type liveMux struct {
 	groups map[string]*liveGroup
 	// limit is how many frames a socket may have queued before a subscriber is cut.
 	limit int
-	// flushDelay is WebsocketOptions.FlushDelay (see sendLive).
-	flushDelay time.Duration
+	// pacer sets how long frames wait for company (WebsocketOptions.FlushDelay at most).
+	pacer *flushPacer
 }
 
 var (
@@ -53,7 +53,7 @@ func newLiveMux(limit int, flushDelay time.Duration) *liveMux {
 	if limit <= 0 {
 		limit = live.DefaultBuffer
 	}
-	return &liveMux{groups: make(map[string]*liveGroup), limit: limit, flushDelay: flushDelay}
+	return &liveMux{groups: make(map[string]*liveGroup), limit: limit, pacer: &flushPacer{max: flushDelay}}
 }
 
 func (*liveMux) ExtensionName() string                   { return "LiveMultiplexer" }
@@ -301,7 +301,8 @@ func (m *liveMux) run(ctx context.Context, g *liveGroup, handler graphql.Respons
 			cause = err
 			break
 		}
-		m.fanOut(g, payload, relay.NextScan())
+		scanID, published := relay.Next()
+		m.fanOut(g, payload, scanID, published)
 	}
 	if ctx.Err() == nil {
 		cause = resolvers.EndCause(ctx)
@@ -309,12 +310,18 @@ func (m *liveMux) run(ctx context.Context, g *liveGroup, handler graphql.Respons
 }
 
 // fanOut queues the payload to every member; a member whose socket has limit frames queued
-// is cut (it resumes with after = the last scan it was given).
-func (m *liveMux) fanOut(g *liveGroup, payload []byte, scanID int64) {
+// is cut (it resumes with after = the last scan it was given). published is when the hub
+// published the event (zero: unknown): how far behind the fan-out is tells the pacer.
+func (m *liveMux) fanOut(g *liveGroup, payload []byte, scanID int64, published time.Time) {
+	now, delay := time.Now(), m.pacer.current()
+	var behind time.Duration
+	if !published.IsZero() {
+		behind = now.Sub(published)
+	}
 	g.mu.Lock()
 	sent := 0
 	for member := range g.members {
-		if !member.conn.sendLive(member.prefix, payload, m.limit, m.flushDelay) {
+		if !member.conn.sendLive(member.prefix, payload, m.limit, delay, now) {
 			delete(g.members, member)
 			member.finish(&live.OverflowError{Buffer: m.limit, LastID: member.lastScan})
 			continue
@@ -327,6 +334,7 @@ func (m *liveMux) fanOut(g *liveGroup, payload []byte, scanID int64) {
 	empty := len(g.members) == 0
 	g.mu.Unlock()
 	live.Delivered(sent)
+	m.pacer.count(sent, now, behind)
 	if empty {
 		m.mu.Lock()
 		g.mu.Lock()

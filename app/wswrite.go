@@ -7,17 +7,19 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
 )
 
-// A socket's writes. Every message for the client is queued in the socket's outbox; one
-// writer goroutine per socket takes everything queued at once, has gorilla frame it into one
+// A socket's writes. Every message for the client is queued in the socket's outbox; the
+// socket's writer goroutine takes everything queued at once, has gorilla frame it into one
 // buffer (coalescingConn) and sends that buffer in one write when the queue is empty. A
 // dashboard receiving a burst of events costs one system call, not one per event, and the
-// goroutine that queued them never waits on the network.
+// goroutine that queued them never waits on the network. The writer runs only while there
+// is something to write: an idle socket holds no goroutine of its own.
 
 // outboxSoftLimit is how many queued messages make WriteJSON (gqlgen's writes) wait for the
 // writer: the transport then falls behind in the subscription's own bounded buffer.
@@ -38,33 +40,94 @@ type outgoing struct {
 
 var closingBrace = []byte("}")
 
+// flushPacer decides how long live frames wait for company: what a write costs is mostly the
+// system call and the TCP work behind it (~5 µs of kernel time a write on this machine, see
+// bench/README.md), whatever it carries, so a busy server should send several frames a write,
+// and a quiet one each frame at once. The delay grows with the frames the server delivers a
+// second, from none to max (WS_FLUSH_DELAY) at fullRate and above. A socket whose events come
+// further apart than the delay never waits, unless the fan-out falls behind: when events
+// reach it late (the server is short of CPU), frames wait as long as they were late, up to
+// lagFactor times max, so that the writes saved give it the CPU to catch up.
+type flushPacer struct {
+	max time.Duration
+
+	mu     sync.Mutex
+	since  time.Time
+	frames int
+	behind time.Duration
+	delay  atomic.Int64
+}
+
+const (
+	// fullRate is the rate of live frames from which the delay is max: 20,000 writes a second
+	// take a tenth of a core; below it writing each frame at once costs less than that.
+	fullRate = 20000
+	// pacerWindow is how often the rate is measured.
+	pacerWindow = 100 * time.Millisecond
+	// lagFactor bounds the delay of a fan-out that is behind: 10 x 50 ms.
+	lagFactor = 10
+)
+
+// count records n frames of an event handed to sockets at now, behind after the hub
+// published it.
+func (p *flushPacer) count(n int, now time.Time, behind time.Duration) {
+	if p.max <= 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.frames += n
+	p.behind = max(p.behind, behind)
+	if p.since.IsZero() {
+		p.since = now
+	}
+	if elapsed := now.Sub(p.since); elapsed >= pacerWindow {
+		rate := float64(p.frames) / elapsed.Seconds()
+		delay := time.Duration(float64(p.max) * min(1, rate/fullRate))
+		if p.behind > delay {
+			delay = min(p.behind, lagFactor*p.max)
+		}
+		p.delay.Store(int64(delay))
+		p.since, p.frames, p.behind = now, 0, 0
+	}
+}
+
+// current is the delay for the frames handed out now.
+func (p *flushPacer) current() time.Duration { return time.Duration(p.delay.Load()) }
+
 // outbox is a socket's queue of messages.
 type outbox struct {
 	mu    sync.Mutex
 	items []outgoing
 	spare []outgoing
-	// live counts the queued frames of shared subscriptions (pushLive's limit).
-	live   int
-	closed bool
-	// writing: the writer is taking and writing the queue; direct: a caller is writing a
-	// frame itself (sendLive); leftover: that write left bytes for the writer to send first.
+	// live counts the queued frames of shared subscriptions (sendLive's limit); from
+	// urgentAt (half that limit) they go out without waiting for company.
+	live, urgentAt int
+	closed         bool
+	// writing: the writer is taking and writing the queue; direct: a fan-out is writing
+	// frames itself (sendLive); leftover: that write left bytes for the writer to send first.
 	writing, direct, leftover bool
-	// flushed is when the socket last wrote (the flush delay counts from it).
+	// flushed is when the socket last wrote; delay is how long after it live frames wait
+	// (the pacer's delay when the last one was queued).
 	flushed time.Time
-	// wake holds a signal while the writer has something to take; urgent, while half the
-	// live limit is queued (the writer stops waiting for company); drained, made by a
-	// WriteJSON that waits, is closed when the writer takes the queue.
-	wake    chan struct{}
-	urgent  chan struct{}
+	delay   time.Duration
+	// running: a writer goroutine (start) is running; signal starts one when none is.
+	running bool
+	start   func()
+	// due starts the writer when queued live frames have waited their delay and no later
+	// frame came to take them along (made on first use).
+	due *time.Timer
+	// drained, made by a WriteJSON that waits, is closed when the queue is taken.
 	drained chan struct{}
 }
 
-func newOutbox() outbox {
-	return outbox{wake: make(chan struct{}, 1), urgent: make(chan struct{}, 1)}
+// newOutbox returns an empty outbox whose writer is start.
+func newOutbox(start func()) outbox {
+	return outbox{start: start}
 }
 
-// push queues m. With wait, it first waits (until the writer takes the queue or done closes)
-// while outboxSoftLimit messages are queued.
+// push queues m. With wait, it first waits (until the queue is taken or done closes) while
+// outboxSoftLimit messages are queued.
 func (o *outbox) push(m outgoing, wait bool, done <-chan struct{}) error {
 	o.mu.Lock()
 	for wait && len(o.items) >= outboxSoftLimit && !o.closed {
@@ -89,100 +152,118 @@ func (o *outbox) push(m outgoing, wait bool, done <-chan struct{}) error {
 	return nil
 }
 
-// sendLive hands the socket a shared subscription's frame. When the socket is idle (nothing
-// queued or being written, its last write at least flushDelay ago) the caller writes the
-// frame itself with one non-blocking write: no goroutine is woken for the usual delivery.
-// Otherwise the frame is queued, unless limit frames are queued already (the subscriber is
-// then too slow and is cut: false) or the socket is closing.
-func (c *wsConn) sendLive(prefix, payload []byte, limit int, flushDelay time.Duration) bool {
+// sendLive hands the socket a shared subscription's frame, unless limit frames are queued
+// already (the subscriber is then too slow and is cut: false) or the socket is closing.
+// When the socket's last write is at least flushDelay old (or half the limit is queued) and
+// only live frames are queued, the caller (the fan-out) writes them and this one itself, in
+// one non-blocking write: the usual delivery wakes no goroutine and arms no timer. Otherwise the frame waits for
+// company: the next frame after the delay takes it along, or the due timer starts the
+// writer at the delay. now is the fan-out's clock, read once for all its sockets.
+func (c *wsConn) sendLive(prefix, payload []byte, limit int, flushDelay time.Duration, now time.Time) bool {
 	o := &c.out
 	o.mu.Lock()
+	defer o.mu.Unlock()
 	if o.closed || o.live >= limit {
-		o.mu.Unlock()
 		return false
 	}
-	now := time.Now()
-	if len(o.items) == 0 && !o.writing && !o.direct && !o.leftover && now.Sub(o.flushed) >= flushDelay {
-		o.direct = true
-		o.mu.Unlock()
-		whole := c.raw.writeNow(prefix, payload, closingBrace)
-		o.mu.Lock()
-		o.direct, o.flushed = false, now
-		o.leftover = !whole
-		if len(o.items) > 0 || o.leftover || o.closed {
-			o.signal()
-		}
-		o.mu.Unlock()
-		return true
-	}
+	o.delay, o.urgentAt = flushDelay, limit/2
 	o.items = append(o.items, outgoing{prefix: prefix, data: payload, live: true})
 	o.live++
-	o.signal()
-	if o.live >= limit/2 {
-		select {
-		case o.urgent <- struct{}{}:
-		default:
-		}
+	switch {
+	case o.writing || o.direct || o.leftover || o.live < len(o.items):
+		o.signal() // a write is under way or due: the writer looks at the queue after it
+	case now.Sub(o.flushed) >= flushDelay || o.live >= o.urgentAt:
+		// Written here, not by the writer: on a server short of CPU a goroutine started now
+		// may run only after a round of all the others, while this fan-out goes on queueing
+		// (4,000 events a second fill a socket's 256 in 64 ms).
+		o.writeQueued(c.raw, now)
+	default:
+		o.armDue(o.flushed.Add(flushDelay).Sub(now))
 	}
-	o.mu.Unlock()
 	return true
 }
 
-// signal wakes the writer; o.mu is held.
+// writeQueued writes the queued frames (all live) in one non-blocking write from the
+// caller's goroutine; what does not go out is left for the writer. o.mu is held, and let go
+// during the write.
+func (o *outbox) writeQueued(raw *coalescingConn, now time.Time) {
+	items := o.takeLocked()
+	o.direct = true
+	if o.due != nil {
+		o.due.Stop()
+	}
+	o.mu.Unlock()
+	whole := raw.writeNow(items)
+	o.mu.Lock()
+	o.direct, o.flushed, o.leftover = false, now, !whole
+	o.recycle(items)
+	if len(o.items) > 0 || o.leftover || o.closed {
+		o.signal()
+	}
+}
+
+// armDue makes the due timer look at the queue in d; o.mu is held.
+func (o *outbox) armDue(d time.Duration) {
+	if o.due == nil {
+		o.due = time.AfterFunc(d, o.fire)
+	} else {
+		o.due.Reset(d)
+	}
+}
+
+// fire is the due timer's: the frames that waited for company go out with the writer.
+func (o *outbox) fire() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.items) > 0 || o.leftover {
+		o.signal()
+	}
+}
+
+// signal starts the writer unless it is running (it looks at the queue again before it
+// ends); o.mu is held.
 func (o *outbox) signal() {
-	select {
-	case o.wake <- struct{}{}:
-	default:
+	if !o.running {
+		o.running = true
+		go o.start()
 	}
 }
 
-// wait waits until there is something to write and no direct write is under way, and marks
-// the writer writing; false when the socket is shut and nothing is left.
-func (o *outbox) wait() bool {
-	for {
-		o.mu.Lock()
-		if !o.direct {
-			if len(o.items) > 0 || o.leftover {
-				o.writing = true
-				o.mu.Unlock()
-				return true
-			}
-			if o.closed {
-				o.mu.Unlock()
-				return false
-			}
+// next is the writer's turn: write when there is something to write now and no direct
+// write is under way (it is then marked writing); closed when the socket is shut and nothing
+// is left (the writer closes the connection, and no other starts). Live frames within their
+// delay wait for company on the due timer. Otherwise the writer ends: the direct write, the
+// due timer or the next message starts another.
+func (o *outbox) next() (write, closed bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.direct {
+		now := o.leftover || o.closed || o.live < len(o.items) || o.live >= o.urgentAt
+		if wait := time.Until(o.flushed.Add(o.delay)); !now && len(o.items) > 0 && wait > 0 {
+			o.armDue(wait)
+		} else if o.leftover || len(o.items) > 0 {
+			o.writing = true
+			return true, false
+		} else if o.closed {
+			return false, true
 		}
-		o.mu.Unlock()
-		<-o.wake
 	}
-}
-
-// onlyLive reports whether everything queued is shared subscriptions' frames (which may wait
-// for company, see flushDelay).
-func (o *outbox) onlyLive() bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.live == len(o.items) && !o.closed
-}
-
-func (o *outbox) lastFlush() time.Time {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.flushed
+	o.running = false
+	return false, false
 }
 
 // take returns everything queued (the writer sends a direct write's leftover first).
 func (o *outbox) take() []outgoing {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.leftover = false
+	return o.takeLocked()
+}
+
+func (o *outbox) takeLocked() []outgoing {
 	items := o.items
 	o.items, o.spare = o.spare[:0], nil
 	o.live = 0
-	o.leftover = false
-	select {
-	case <-o.urgent: // what made it urgent is taken
-	default:
-	}
 	if o.drained != nil {
 		close(o.drained)
 		o.drained = nil
@@ -190,16 +271,19 @@ func (o *outbox) take() []outgoing {
 	return items
 }
 
-// written ends the writer's turn: it keeps a small taken slice to queue into next time (an
-// idle socket should not keep a burst's worth of memory).
-func (o *outbox) written(items []outgoing) {
+// recycle keeps a small taken slice to queue into next time (an idle socket should not keep
+// a burst's worth of memory); o.mu is held.
+func (o *outbox) recycle(items []outgoing) {
 	if cap(items) <= 256 {
 		clear(items)
-	} else {
-		items = nil
+		o.spare = items[:0]
 	}
+}
+
+// written ends the writer's turn.
+func (o *outbox) written(items []outgoing) {
 	o.mu.Lock()
-	o.spare = items[:0]
+	o.recycle(items)
 	o.writing = false
 	o.flushed = time.Now()
 	o.mu.Unlock()
@@ -213,27 +297,16 @@ func (o *outbox) shut() {
 	o.mu.Unlock()
 }
 
-// writeLoop is the socket's writer: it runs from Accept until the socket is shut and its
-// queue written, then closes the connection. Frames of shared subscriptions wait until
-// flushDelay has passed since the last write, so a socket receiving a steady stream of
-// events writes several per system call; anything else is written at once.
-func (c *wsConn) writeLoop(flushDelay time.Duration) {
-	defer func() { _ = c.conn.Close() }()
-	var company *time.Timer
-	for c.out.wait() {
-		if flushDelay > 0 && c.out.onlyLive() {
-			if wait := time.Until(c.out.lastFlush().Add(flushDelay)); wait > 0 {
-				if company == nil {
-					company = time.NewTimer(wait)
-				} else {
-					company.Reset(wait)
-				}
-				select {
-				case <-company.C:
-				case <-c.out.urgent:
-					company.Stop()
-				}
-			}
+// writeLoop is the socket's writer: it runs while something is to be written, and closes
+// the connection once the socket is shut and its queue written.
+func (c *wsConn) writeLoop() {
+	for {
+		write, closed := c.out.next()
+		if closed {
+			_ = c.conn.Close()
+		}
+		if !write {
+			return
 		}
 		items := c.out.take()
 		c.raw.batch()
@@ -246,8 +319,10 @@ func (c *wsConn) writeLoop(flushDelay time.Duration) {
 			// A peer that does not read for writeTimeout is gone: closing the connection
 			// ends the transport's read loop, which cancels every subscription of the
 			// socket. (After a close frame nothing more is written, but the connection
-			// stays for the peer's answer until the transport is done with it.)
+			// stays for the peer's answer until the transport is done with it.) The
+			// writer stays marked running: none starts after it.
 			c.out.shut()
+			_ = c.conn.Close()
 			return
 		}
 	}
@@ -282,9 +357,40 @@ type coalescingConn struct {
 	buf      *[]byte
 	// leftover is what writeNow could not send without waiting: the next batch starts with it.
 	leftover []byte
+	// raw and tryWrite are writeNow's, made once per socket (not per frame): the
+	// connection's file descriptor, and the one non-blocking write it makes of pending
+	// (how much went out in sent). nil raw: the connection has no descriptor.
+	raw      syscall.RawConn
+	tryWrite func(fd uintptr) bool
+	pending  []byte
+	sent     int
+}
+
+func newCoalescingConn(conn net.Conn) *coalescingConn {
+	c := &coalescingConn{Conn: conn}
+	if sc, ok := conn.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			c.raw = raw
+		}
+	}
+	c.tryWrite = func(fd uintptr) bool {
+		if n, err := syscall.Write(int(fd), c.pending); err == nil {
+			c.sent = n
+		}
+		return true // one attempt: never wait for the peer here
+	}
+	return c
 }
 
 var batchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// putBatchBuffer returns a buffer to the pool unless a burst made it large.
+func putBatchBuffer(buf *[]byte) {
+	if cap(*buf) <= 64<<10 {
+		*buf = (*buf)[:0]
+		batchBuffers.Put(buf)
+	}
+}
 
 func (c *coalescingConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
@@ -320,28 +426,22 @@ func (c *coalescingConn) batch() {
 	c.mu.Unlock()
 }
 
-// writeNow sends one text frame made of the parts with a single non-blocking write and
-// reports whether it went out whole; what did not is kept for the writer's next batch.
-func (c *coalescingConn) writeNow(parts ...[]byte) bool {
+// writeNow sends the frames (shared subscriptions' frames) with a single non-blocking write
+// and reports whether they went out whole; what did not is kept for the writer's next batch.
+func (c *coalescingConn) writeNow(frames []outgoing) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	buf := batchBuffers.Get().(*[]byte)
-	defer func() {
-		*buf = (*buf)[:0]
-		batchBuffers.Put(buf)
-	}()
-	*buf = appendTextFrame(*buf, parts...)
-	sent := 0
-	if raw, ok := c.Conn.(syscall.Conn); ok {
-		if rc, err := raw.SyscallConn(); err == nil {
-			_ = rc.Write(func(fd uintptr) bool {
-				if n, err := syscall.Write(int(fd), *buf); err == nil {
-					sent = n
-				}
-				return true // one attempt: never wait for the peer here
-			})
-		}
+	defer putBatchBuffer(buf)
+	for _, f := range frames {
+		*buf = appendTextFrame(*buf, f.prefix, f.data, closingBrace)
 	}
+	c.pending, c.sent = *buf, 0
+	if c.raw != nil {
+		_ = c.raw.Write(c.tryWrite)
+	}
+	sent := c.sent
+	c.pending = nil
 	if sent < len(*buf) {
 		c.leftover = append([]byte(nil), (*buf)[sent:]...)
 		return false
@@ -387,12 +487,7 @@ func (c *coalescingConn) flush() error {
 	c.batching = false
 	buf := c.buf
 	c.buf = nil
-	defer func() {
-		if cap(*buf) <= 64<<10 {
-			*buf = (*buf)[:0]
-			batchBuffers.Put(buf)
-		}
-	}()
+	defer putBatchBuffer(buf)
 	if len(*buf) == 0 {
 		return nil
 	}
@@ -416,6 +511,6 @@ func (h *coalescingHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	h.conn = &coalescingConn{Conn: conn}
+	h.conn = newCoalescingConn(conn)
 	return h.conn, brw, nil
 }

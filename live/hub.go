@@ -23,6 +23,8 @@ type Event struct {
 	Bill   *db.Bill
 	Resync bool
 	Pos    Position
+	// published is when the hub handed it out (how far behind a shared stream is).
+	published time.Time
 }
 
 // StatsSource computes the stats of an area (nil: all areas); the subscriber's scope was
@@ -35,7 +37,7 @@ type Options struct {
 	DatabaseURL string
 	// Buffer is how many events a subscriber may fall behind before it is ended (default
 	// DefaultBuffer); a subscriber of a shared subscription, how many frames its socket may
-	// have queued.
+	// have queued (the shared stream itself may fall sharedBacklog times as far behind).
 	Buffer int
 	// PollInterval is how often the feed looks for changes committed through other instances
 	// or other clients (default 50ms); this instance's own commits wake it at once.
@@ -54,6 +56,14 @@ type Options struct {
 
 // DefaultBuffer is Options.Buffer when unset.
 const DefaultBuffer = 256
+
+// sharedBacklog is how many times Buffer a shared stream (one execution for many
+// subscribers) may fall behind. The feed publishes a batch of events at once, faster than any
+// stream can take them: at 4,000 scans a second a poll delayed by 70 ms is a burst of 280,
+// which cut every subscriber of a shared stream at once when it was held to 256. Its buffer
+// is one per group, not per subscriber (16 x 256 pointers: 32 KiB), and each subscriber is
+// still cut alone when its own socket has Buffer frames queued.
+const sharedBacklog = 16
 
 func (o *Options) defaults() {
 	if o.Buffer <= 0 {
@@ -108,12 +118,16 @@ type subscription struct {
 
 // subscribe adds a subscriber; nil when the hub is closed.
 func (h *Hub) subscribe(ctx context.Context, match func(Event) bool, wakeOnly bool) *subscription {
+	relay := relayFrom(ctx)
 	size := h.opts.Buffer
-	if wakeOnly {
+	switch {
+	case wakeOnly:
 		size = 1
+	case relay != nil:
+		size *= sharedBacklog
 	}
 	s := &subscription{match: match, events: make(chan *Event, size), wakeOnly: wakeOnly,
-		overflow: make(chan struct{}), gone: make(chan struct{}), relay: relayFrom(ctx)}
+		overflow: make(chan struct{}), gone: make(chan struct{}), relay: relay}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -132,6 +146,7 @@ func (h *Hub) unsubscribe(s *subscription) {
 // publish hands ev to every matching subscriber without ever waiting on one.
 func (h *Hub) publish(event Event) {
 	published.Inc()
+	event.published = time.Now()
 	ev := &event // one copy shared by every subscriber's buffer
 	h.mu.RLock()
 	defer h.mu.RUnlock()

@@ -239,3 +239,33 @@ func connectSmallWindow(t *testing.T, env *apitest.Env, token string) *legacyCli
 	}
 	return c
 }
+
+// A feed batch larger than the buffer reaches every subscriber of a shared subscription: the
+// feed publishes a batch at once, faster than the one execution takes it, so the shared
+// stream holds more than one subscriber's buffer (each socket is still held to it).
+func TestBatchLargerThanBufferReachesSharedSubscribers(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, func(o *app.Options) { o.Live.Buffer = 64 })
+	fx := newFixture(t, env)
+	_, token := env.NewUser(t, db.RoleAdmin, "")
+	clients := []*legacyClient{connectLegacy(t, env, token), connectLegacy(t, env, token)}
+	for _, c := range clients {
+		c.subscribe("1", `subscription { scanAdded { id } }`, nil)
+	}
+	waitSubscribed(t, env, 2)
+	if streams := env.App.Hub().Streams(); streams != 1 {
+		t.Fatalf("%d streams for two subscribers of one subscription, want 1 shared", streams)
+	}
+	first, last := fx.bulkScans(500, "jaipur") // one transaction: one batch of the feed
+	want := make([]int64, 0, last-first+1)
+	for id := first; id <= last; id++ {
+		want = append(want, id)
+	}
+	for _, c := range clients {
+		got := make([]int64, 0, len(want))
+		for len(got) < len(want) {
+			got = append(got, scanID(t, c.nextScan("1").ID))
+		}
+		assertSameIDs(t, got, want)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"tracetrack/db"
 )
@@ -51,7 +52,7 @@ func (h *Hub) ScanAdded(ctx context.Context, f ScanFilter, fail Fail) (<-chan *d
 			var err error
 			replayed, err = h.replayScans(ctx, f, func(scan *db.Scan) bool {
 				last = scan.ID
-				s.handing(scan.ID)
+				s.handing(scan.ID, time.Time{})
 				return s.send(ctx, scan)
 			})
 			if err != nil {
@@ -69,7 +70,7 @@ func (h *Hub) ScanAdded(ctx context.Context, f ScanFilter, fail Fail) (<-chan *d
 			if !ev.Pos.after(replayed) {
 				continue
 			}
-			s.handing(ev.Scan.ID)
+			s.handing(ev.Scan.ID, ev.published)
 			if !s.send(ctx, ev.Scan) {
 				return
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"tracetrack/metrics"
 )
@@ -62,9 +63,9 @@ func (s *stream[T]) end() {
 // response is of (each subscriber's resume point when it is cut).
 type Relay struct {
 	started atomic.Bool
-	// scans holds the ids of the scans handed to the executor, in order: the stream pushes
-	// an id before it sends the scan, the executor pops one per response, so at most two wait.
-	scans chan int64
+	// scans holds the scans handed to the executor, in order: the stream pushes one before
+	// it sends the scan, the executor pops one per response, so at most two wait.
+	scans chan handed
 	// members counts the subscribers sharing the stream (Hub.Subscribers).
 	members atomic.Int64
 }
@@ -76,7 +77,7 @@ type relayKey struct{}
 
 // WithRelay returns a context whose live stream reports to the relay.
 func WithRelay(ctx context.Context) (context.Context, *Relay) {
-	r := &Relay{scans: make(chan int64, 4)}
+	r := &Relay{scans: make(chan handed, 4)}
 	return context.WithValue(ctx, relayKey{}, r), r
 }
 
@@ -89,20 +90,28 @@ func relayFrom(ctx context.Context) *Relay {
 // resolver refused, and its response is the error).
 func (r *Relay) Started() bool { return r.started.Load() }
 
-// NextScan returns the id of the scan of the response just executed (0: not a scan).
-func (r *Relay) NextScan() int64 {
+// handed is a scan handed to a shared stream's executor: its id, and when the hub
+// published it (zero: replayed).
+type handed struct {
+	scanID    int64
+	published time.Time
+}
+
+// Next returns the id of the scan of the response just executed (0: not a scan) and when
+// the hub published it (zero: unknown).
+func (r *Relay) Next() (scanID int64, published time.Time) {
 	select {
-	case id := <-r.scans:
-		return id
+	case h := <-r.scans:
+		return h.scanID, h.published
 	default:
-		return 0
+		return 0, time.Time{}
 	}
 }
 
-// handing tells the relay which scan the stream sends next.
-func (s *stream[T]) handing(scanID int64) {
+// handing tells the relay which scan the stream sends next, and when it was published.
+func (s *stream[T]) handing(scanID int64, published time.Time) {
 	if s.relay != nil {
-		s.relay.scans <- scanID
+		s.relay.scans <- handed{scanID, published}
 	}
 }
 
@@ -129,7 +138,7 @@ func (s *stream[T]) send(ctx context.Context, v T) bool {
 func (s *stream[T]) next(ctx context.Context, lastID int64) (ev *Event, ok bool) {
 	select {
 	case <-s.sub.overflow: // checked first: a full buffer must not hide it
-		s.fail(&OverflowError{Buffer: s.hub.opts.Buffer, LastID: lastID})
+		s.fail(&OverflowError{Buffer: cap(s.sub.events), LastID: lastID})
 		return nil, false
 	default:
 	}
@@ -140,7 +149,7 @@ func (s *stream[T]) next(ctx context.Context, lastID int64) (ev *Event, ok bool)
 	case <-s.sub.gone:
 		s.fail(ErrClosed)
 	case <-s.sub.overflow:
-		s.fail(&OverflowError{Buffer: s.hub.opts.Buffer, LastID: lastID})
+		s.fail(&OverflowError{Buffer: cap(s.sub.events), LastID: lastID})
 	}
 	return nil, false
 }
