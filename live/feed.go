@@ -174,6 +174,14 @@ func (f *feed) poll(ctx context.Context) error {
 		f.hub.publish(Event{Resync: true})
 		return nil
 	}
+	if f.hub.idle() {
+		// Nobody here to publish to: what committed up to the tick committed before any
+		// subscription of this instance began, so none of them is owed it (a resumed one
+		// replays from the database). Skipping the read saves the write path's database and
+		// this server the scan log's every row when no screen is open.
+		f.last = latest
+		return nil
+	}
 	for f.last.ID < latest.ID {
 		ticks := []db.Tick{latest} // the usual case: the one tick just taken
 		if latest.ID != f.last.ID+1 {

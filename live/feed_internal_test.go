@@ -84,6 +84,26 @@ func TestIdlePollIsOneStatement(t *testing.T) {
 	}
 }
 
+// With no subscription on the instance a poll that finds a change reads nothing of it (the
+// tick only), and the first subscription gets what commits after it began.
+func TestPollWithoutSubscribersReadsNoRows(t *testing.T) {
+	t.Parallel()
+	f, sub, store := newTestFeed(t)
+	f.hub.unsubscribe(sub)
+	exec(t, store, `INSERT INTO scans (kind, bag_qr) VALUES ('PARENT_SCANNED', 'SB00001')`)
+	if n := pollCounted(t, f); n != 1 {
+		t.Fatalf("a poll with nobody subscribed ran %d statements, want 1 (the tick)", n)
+	}
+	sub = f.hub.subscribe(context.Background(), func(Event) bool { return true }, false)
+	exec(t, store, `INSERT INTO scans (kind, bag_qr) VALUES ('PARENT_SCANNED', 'SB00002')`)
+	if n := pollCounted(t, f); n != 2 {
+		t.Fatalf("a poll that finds a scan for a subscriber ran %d statements, want 2", n)
+	}
+	if events := drain(sub); len(events) != 1 || events[0].Scan == nil || events[0].Scan.BagQR != "SB00002" {
+		t.Fatalf("published %+v, want the one scan committed after the subscription", events)
+	}
+}
+
 // Batches larger than one read, over several ticks and within one tick, are read in parts
 // and published whole, in feed order, each scan once.
 func TestLargeBatchesArePublishedWholeInOrder(t *testing.T) {

@@ -196,6 +196,13 @@ func (h *Hub) Streams() int {
 	return len(h.subs)
 }
 
+// idle reports whether the hub has no subscription at all (shared ones and stats included).
+func (h *Hub) idle() bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.subs) == 0
+}
+
 // Subscribers returns how many subscriptions the hub serves now, counting each subscriber
 // of a shared subscription.
 func (h *Hub) Subscribers() int {
