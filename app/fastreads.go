@@ -1,0 +1,334 @@
+package app
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"tracetrack/db"
+	"tracetrack/graph"
+	"tracetrack/graph/model"
+	"tracetrack/metrics"
+)
+
+// fastReads is the last operation interceptor: it executes the commonest read queries itself
+// and hands everything else to gqlgen untouched. gqlgen's execution costs the bag tree, the
+// bill page and the newest scans most of their CPU: a goroutine per element of every list of
+// objects (MarshalSliceConcurrently), and a FieldContext, closures and a context per field
+// (about 4,750 allocations for a page of 50 scans), where a page is one SQL statement.
+//
+// A query is served here when every field it selects (after gqlgen's own field collection:
+// fragments, aliases, @skip and @include) is one of the plain fields of Bag, Bill and Scan,
+// __typename, or the connections Query.scans, Bag.children and Bill.parentBags of a root
+// Query.bag, Query.bill or Query.scans. What is not changed: the data comes from the same
+// resolvers (so the same store calls, scope, loaders and one-statement plans), the root
+// fields pass the same @auth directive, arguments are coerced and scalars written by the
+// functions gqlgen's generated code calls (graph/model's), and every limit ran before
+// (complexity, shape, budget: operation-context mutators and the interceptors before this
+// one). Anything else, any error, and any null where the schema forbids one go to gqlgen, so
+// errors stay exactly gqlgen's; the differential tests (fastreads_test.go) hold the two
+// executions to byte-identical responses. No field middleware (AroundFields) may be added
+// while this runs: these fields would skip it.
+type fastReads struct {
+	query      graph.QueryResolver
+	bag        graph.BagResolver
+	bill       graph.BillResolver
+	connection graph.BagConnectionResolver
+	directives graph.DirectiveRoot
+	// withLoaders gives the operation the loaders of its actor, as gqlgen's execution gets
+	// them from the response interceptor (which the fast path does not pass).
+	withLoaders func(context.Context) context.Context
+	// served and declined count the operations (the tests check which execution ran).
+	served, declined atomic.Int64
+}
+
+func newFastReads(cfg graph.Config, withLoaders func(context.Context) context.Context) *fastReads {
+	return &fastReads{query: cfg.Resolvers.Query(), bag: cfg.Resolvers.Bag(), bill: cfg.Resolvers.Bill(),
+		connection: cfg.Resolvers.BagConnection(), directives: cfg.Directives, withLoaders: withLoaders}
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationInterceptor
+} = (*fastReads)(nil)
+
+func (*fastReads) ExtensionName() string                   { return "FastReads" }
+func (*fastReads) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (f *fastReads) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	opCtx := graphql.GetOperationContext(ctx)
+	if opCtx.Operation == nil || opCtx.Operation.Operation != ast.Query {
+		return next(ctx)
+	}
+	if data, ok := f.execute(ctx, opCtx); ok {
+		f.served.Add(1)
+		metrics.FastReads.WithLabelValues("served").Inc()
+		return graphql.OneShot(&graphql.Response{Data: data})
+	}
+	f.declined.Add(1)
+	metrics.FastReads.WithLabelValues("declined").Inc()
+	return next(ctx)
+}
+
+// execute plans the operation and runs it; ok is false when the plan does not cover the
+// operation or the execution met what gqlgen must answer (an error, a forbidden null, a
+// panic).
+func (f *fastReads) execute(ctx context.Context, opCtx *graphql.OperationContext) (data []byte, ok bool) {
+	p := planner{opCtx: opCtx}
+	roots, planned := p.roots(opCtx.Operation.SelectionSet)
+	if !planned {
+		return nil, false
+	}
+	defer func() {
+		if recover() != nil { // gqlgen runs it again and presents the panic its way
+			data, ok = nil, false
+		}
+	}()
+	e := &execution{f: f, ctx: f.withLoaders(ctx), w: writer{buf: make([]byte, 0, 4096)}}
+	e.roots(roots)
+	return e.w.buf, !e.failed && !e.w.invalid
+}
+
+// execution writes one operation's data.
+type execution struct {
+	f   *fastReads
+	ctx context.Context
+	w   writer
+	// failed: gqlgen must answer (a resolver's error, a null a non-null field may not hold).
+	failed bool
+}
+
+func (e *execution) roots(roots []planField) {
+	e.w.open()
+	for i, root := range roots {
+		e.w.key(i, root.alias)
+		switch root.kind {
+		case kindTypename:
+			e.w.value(graphql.MarshalString(root.typename), true)
+		case kindRootBag:
+			bag, err := e.resolveRoot(root, func(ctx context.Context) (any, error) { return e.f.query.Bag(ctx, *root.qr) })
+			e.object(bag, err, func(b any) { e.bagObject(root.fields, b.(*db.Bag)) })
+		case kindRootBill:
+			bill, err := e.resolveRoot(root, func(ctx context.Context) (any, error) {
+				return e.f.query.Bill(ctx, root.id, root.billNumber)
+			})
+			e.object(bill, err, func(b any) { e.billObject(root.fields, b.(*db.Bill)) })
+		case kindRootScans:
+			conn, err := e.resolveRoot(root, func(ctx context.Context) (any, error) {
+				return e.f.query.Scans(ctx, nil, root.first, root.after)
+			})
+			e.object(conn, err, func(c any) { e.scanConnection(root.fields, c.(*model.ScanConnection)) })
+		}
+		if e.failed {
+			return
+		}
+	}
+	e.w.close()
+}
+
+// resolveRoot runs a root field's resolver behind the field's @auth directive, with the
+// field context gqlgen gives it (the resolvers look ahead into their selection).
+func (e *execution) resolveRoot(root planField, resolve graphql.Resolver) (any, error) {
+	ctx := graphql.WithFieldContext(e.ctx, &graphql.FieldContext{Object: "Query", Field: root.field,
+		IsMethod: true, IsResolver: true})
+	return e.f.directives.Auth(ctx, nil, resolve, nil)
+}
+
+// object writes a nullable root object, or fails on the resolver's error. A typed nil
+// (a *db.Bag that is nil) is null.
+func (e *execution) object(v any, err error, write func(any)) {
+	switch {
+	case err != nil:
+		e.failed = true
+	case v == nil || v == (*db.Bag)(nil) || v == (*db.Bill)(nil) || v == (*model.ScanConnection)(nil):
+		e.w.value(graphql.Null, false)
+	default:
+		write(v)
+	}
+}
+
+func (e *execution) bagObject(fields []planField, b *db.Bag) {
+	e.w.open()
+	for i, f := range fields {
+		e.w.key(i, f.alias)
+		switch f.kind {
+		case kindTypename:
+			e.w.value(graphql.MarshalString(f.typename), true)
+		case kindScalar:
+			e.w.value(f.bag(b), f.nonNull)
+		case kindConnection:
+			conn, err := e.f.bag.Children(e.ctx, b, f.first, f.after)
+			if err != nil {
+				e.failed = true
+				return
+			}
+			e.bagConnection(f.fields, conn)
+		}
+	}
+	e.w.close()
+}
+
+func (e *execution) billObject(fields []planField, b *db.Bill) {
+	e.w.open()
+	for i, f := range fields {
+		e.w.key(i, f.alias)
+		switch f.kind {
+		case kindTypename:
+			e.w.value(graphql.MarshalString(f.typename), true)
+		case kindScalar:
+			e.w.value(f.bill(b), f.nonNull)
+		case kindConnection:
+			conn, err := e.f.bill.ParentBags(e.ctx, b, f.first, f.after)
+			if err != nil {
+				e.failed = true
+				return
+			}
+			e.bagConnection(f.fields, conn)
+		}
+	}
+	e.w.close()
+}
+
+func (e *execution) scanObject(fields []planField, s *db.Scan) {
+	e.w.open()
+	for i, f := range fields {
+		e.w.key(i, f.alias)
+		if f.kind == kindTypename {
+			e.w.value(graphql.MarshalString(f.typename), true)
+		} else {
+			e.w.value(f.scan(s), f.nonNull)
+		}
+	}
+	e.w.close()
+}
+
+func (e *execution) bagConnection(fields []planField, c *model.BagConnection) {
+	e.w.open()
+	for i, f := range fields {
+		e.w.key(i, f.alias)
+		switch f.kind {
+		case kindTypename:
+			e.w.value(graphql.MarshalString(f.typename), true)
+		case kindEdges:
+			writeEdges(e, f.fields, c.Edges, (*model.BagEdge).Cursor, bagEdgeNode)
+		case kindPageInfo:
+			e.pageInfo(f.fields, c.PageInfo)
+		case kindTotalCount:
+			n, err := e.f.connection.TotalCount(e.ctx, c)
+			if err != nil {
+				e.failed = true
+				return
+			}
+			e.w.value(model.MarshalInt(n), true)
+		}
+	}
+	e.w.close()
+}
+
+func (e *execution) scanConnection(fields []planField, c *model.ScanConnection) {
+	e.w.open()
+	for i, f := range fields {
+		e.w.key(i, f.alias)
+		switch f.kind {
+		case kindTypename:
+			e.w.value(graphql.MarshalString(f.typename), true)
+		case kindEdges:
+			writeEdges(e, f.fields, c.Edges, (*model.ScanEdge).Cursor, scanEdgeNode)
+		case kindPageInfo:
+			e.pageInfo(f.fields, c.PageInfo)
+		}
+	}
+	e.w.close()
+}
+
+// writeEdges writes a connection's edges: each one's cursor (encoded only when selected, as
+// gqlgen calls Cursor) and node.
+func writeEdges[E any](e *execution, fields []planField, edges []*E, cursor func(*E) string,
+	node func(*execution, []planField, *E)) {
+	e.w.openList()
+	for j, edge := range edges {
+		e.w.item(j)
+		e.w.open()
+		for i, f := range fields {
+			e.w.key(i, f.alias)
+			switch f.kind {
+			case kindTypename:
+				e.w.value(graphql.MarshalString(f.typename), true)
+			case kindCursor:
+				e.w.value(model.MarshalString(cursor(edge)), true)
+			case kindNode:
+				node(e, f.fields, edge)
+			}
+		}
+		e.w.close()
+	}
+	e.w.closeList()
+}
+
+func bagEdgeNode(e *execution, fields []planField, edge *model.BagEdge) {
+	e.bagObject(fields, edge.Node)
+}
+
+func scanEdgeNode(e *execution, fields []planField, edge *model.ScanEdge) {
+	e.scanObject(fields, edge.Node)
+}
+
+func (e *execution) pageInfo(fields []planField, p *model.PageInfo) {
+	e.w.open()
+	for i, f := range fields {
+		e.w.key(i, f.alias)
+		switch f.kind {
+		case kindTypename:
+			e.w.value(graphql.MarshalString(f.typename), true)
+		case kindHasNextPage:
+			e.w.value(graphql.MarshalBoolean(p.HasNextPage), true)
+		case kindEndCursor:
+			e.w.value(optionalString(p.EndCursor), false)
+		}
+	}
+	e.w.close()
+}
+
+// writer collects the data's JSON. It is an io.Writer for gqlgen's marshalers.
+type writer struct {
+	buf []byte
+	// invalid: a non-null field got null, which gqlgen answers with an error.
+	invalid bool
+}
+
+func (w *writer) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	return len(p), nil
+}
+
+func (w *writer) WriteString(s string) (int, error) {
+	w.buf = append(w.buf, s...)
+	return len(s), nil
+}
+
+func (w *writer) open()      { w.buf = append(w.buf, '{') }
+func (w *writer) close()     { w.buf = append(w.buf, '}') }
+func (w *writer) openList()  { w.buf = append(w.buf, '[') }
+func (w *writer) closeList() { w.buf = append(w.buf, ']') }
+
+// key writes the i-th key of an object. A response key is a GraphQL name
+// ([_A-Za-z][_0-9A-Za-z]*), which JSON needs no escape for.
+func (w *writer) key(i int, name string) {
+	w.item(i)
+	w.buf = append(append(append(w.buf, '"'), name...), '"', ':')
+}
+
+func (w *writer) item(i int) {
+	if i > 0 {
+		w.buf = append(w.buf, ',')
+	}
+}
+
+func (w *writer) value(m graphql.Marshaler, nonNull bool) {
+	if m == graphql.Null && nonNull {
+		w.invalid = true
+	}
+	m.MarshalGQL(w)
+}
