@@ -109,17 +109,17 @@ func (e *execution) roots(roots []planField) {
 			e.w.value(graphql.MarshalString(root.typename), true)
 		case kindRootBag:
 			bag, err := e.resolveRoot(root, func(ctx context.Context) (any, error) { return e.f.query.Bag(ctx, *root.qr) })
-			e.object(bag, err, func(b any) { e.bagObject(root.fields, b.(*db.Bag)) })
+			e.object(root, bag, err, func(b any) { e.bagObject(root.fields, b.(*db.Bag)) })
 		case kindRootBill:
 			bill, err := e.resolveRoot(root, func(ctx context.Context) (any, error) {
 				return e.f.query.Bill(ctx, root.id, root.billNumber)
 			})
-			e.object(bill, err, func(b any) { e.billObject(root.fields, b.(*db.Bill)) })
+			e.object(root, bill, err, func(b any) { e.billObject(root.fields, b.(*db.Bill)) })
 		case kindRootScans:
 			conn, err := e.resolveRoot(root, func(ctx context.Context) (any, error) {
 				return e.f.query.Scans(ctx, nil, root.first, root.after)
 			})
-			e.object(conn, err, func(c any) { e.scanConnection(root.fields, c.(*model.ScanConnection)) })
+			e.object(root, conn, err, func(c any) { e.scanConnection(root.fields, c.(*model.ScanConnection)) })
 		}
 		if e.failed {
 			return
@@ -136,14 +136,14 @@ func (e *execution) resolveRoot(root planField, resolve graphql.Resolver) (any, 
 	return e.f.directives.Auth(ctx, nil, resolve, nil)
 }
 
-// object writes a nullable root object, or fails on the resolver's error. A typed nil
-// (a *db.Bag that is nil) is null.
-func (e *execution) object(v any, err error, write func(any)) {
+// object writes a root field's object, or fails on the resolver's error. A typed nil (a
+// *db.Bag that is nil) is null, which a non-null field may not be.
+func (e *execution) object(root planField, v any, err error, write func(any)) {
 	switch {
 	case err != nil:
 		e.failed = true
 	case v == nil || v == (*db.Bag)(nil) || v == (*db.Bill)(nil) || v == (*model.ScanConnection)(nil):
-		e.w.value(graphql.Null, false)
+		e.w.value(graphql.Null, root.field.Definition.Type.NonNull)
 	default:
 		write(v)
 	}
@@ -160,7 +160,7 @@ func (e *execution) bagObject(fields []planField, b *db.Bag) {
 			e.w.value(f.bag(b), f.nonNull)
 		case kindConnection:
 			conn, err := e.f.bag.Children(e.ctx, b, f.first, f.after)
-			if err != nil {
+			if err != nil || conn == nil {
 				e.failed = true
 				return
 			}
@@ -181,7 +181,7 @@ func (e *execution) billObject(fields []planField, b *db.Bill) {
 			e.w.value(f.bill(b), f.nonNull)
 		case kindConnection:
 			conn, err := e.f.bill.ParentBags(e.ctx, b, f.first, f.after)
-			if err != nil {
+			if err != nil || conn == nil {
 				e.failed = true
 				return
 			}
