@@ -86,7 +86,7 @@ func (f *fastReads) execute(ctx context.Context, opCtx *graphql.OperationContext
 			data, ok = nil, false
 		}
 	}()
-	e := &execution{f: f, ctx: f.withLoaders(ctx), w: writer{buf: make([]byte, 0, 4096)}}
+	e := &execution{f: f, ctx: f.withLoaders(ctx), w: writer{buf: make([]byte, 0, 8192)}}
 	e.roots(roots)
 	return e.w.buf, !e.failed && !e.w.invalid
 }
