@@ -146,7 +146,8 @@ func (a *App) graphQL() http.Handler {
 		Directives: graph.DirectiveRoot{Auth: resolvers.AuthDirective},
 		Complexity: complexity(),
 	}
-	srv := handler.New(graph.NewExecutableSchema(config))
+	schema := graph.NewExecutableSchema(config)
+	srv := handler.New(schema)
 	ws := a.opts.Websocket
 	srv.AddTransport(transport.Websocket{
 		Implementation:        gorillaWebsocket{conns: a.websockets, pingInterval: ws.PingInterval, flushDelay: ws.FlushDelay},
@@ -183,7 +184,7 @@ func (a *App) graphQL() http.Handler {
 	srv.Use(newLiveMux(a.opts.Live.Buffer, ws.FlushDelay)) // the last interceptor of subscriptions: see wsmux.go
 	if !a.opts.DisableFastReads {
 		// after every check of the operation: it executes what it serves itself
-		a.fastReads = newFastReads(config, a.loadersFor)
+		a.fastReads = newFastReads(config, schema.Schema(), a.loadersFor)
 		srv.Use(a.fastReads)
 	}
 	srv.AroundRootFields(clearLoadersBeforeMutations)

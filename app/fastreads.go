@@ -40,13 +40,23 @@ type fastReads struct {
 	// withLoaders gives the operation the loaders of its actor, as gqlgen's execution gets
 	// them from the response interceptor (which the fast path does not pass).
 	withLoaders func(context.Context) context.Context
+	// satisfies are the types a selection's fragments may name on an object of each type of
+	// the schema: the type and its interfaces, as gqlgen's field collection is given them
+	satisfies map[string][]string
 	// served and declined count the operations (the tests check which execution ran).
 	served, declined atomic.Int64
 }
 
-func newFastReads(cfg graph.Config, withLoaders func(context.Context) context.Context) *fastReads {
+func newFastReads(cfg graph.Config, schema *ast.Schema, withLoaders func(context.Context) context.Context) *fastReads {
+	satisfies := map[string][]string{}
+	for name, def := range schema.Types {
+		if def.Kind == ast.Object {
+			satisfies[name] = append([]string{name}, def.Interfaces...)
+		}
+	}
 	return &fastReads{query: cfg.Resolvers.Query(), bag: cfg.Resolvers.Bag(), bill: cfg.Resolvers.Bill(),
-		connection: cfg.Resolvers.BagConnection(), directives: cfg.Directives, withLoaders: withLoaders}
+		connection: cfg.Resolvers.BagConnection(), directives: cfg.Directives, withLoaders: withLoaders,
+		satisfies: satisfies}
 }
 
 var _ interface {
@@ -76,7 +86,7 @@ func (f *fastReads) InterceptOperation(ctx context.Context, next graphql.Operati
 // operation or the execution met what gqlgen must answer (an error, a forbidden null, a
 // panic).
 func (f *fastReads) execute(ctx context.Context, opCtx *graphql.OperationContext) (data []byte, ok bool) {
-	p := planner{opCtx: opCtx}
+	p := planner{opCtx: opCtx, satisfies: f.satisfies}
 	roots, planned := p.roots(opCtx.Operation.SelectionSet)
 	if !planned {
 		return nil, false

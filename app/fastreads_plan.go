@@ -54,19 +54,6 @@ type planField struct {
 	fields []planField
 }
 
-// The types a selection's fragments may name on each object (gqlgen's "implementors").
-var (
-	queryTypes          = []string{"Query"}
-	bagTypes            = []string{"Bag", "Node"}
-	billTypes           = []string{"Bill", "Node"}
-	scanTypes           = []string{"Scan", "Node"}
-	bagConnectionTypes  = []string{"BagConnection"}
-	bagEdgeTypes        = []string{"BagEdge"}
-	scanConnectionTypes = []string{"ScanConnection"}
-	scanEdgeTypes       = []string{"ScanEdge"}
-	pageInfoTypes       = []string{"PageInfo"}
-)
-
 // The plain fields (no resolver, loader or directive) and how gqlgen's generated code
 // writes each: graph/model's marshalers, and the ids of db/globalid.go.
 var (
@@ -120,6 +107,9 @@ func optionalTime(t *time.Time) graphql.Marshaler {
 // fast path leaves to gqlgen.
 type planner struct {
 	opCtx *graphql.OperationContext
+	// satisfies are the types a selection's fragments may name on an object of each type
+	// (gqlgen's "implementors": the type and its interfaces)
+	satisfies map[string][]string
 }
 
 // collect is gqlgen's field collection of a selection set on an object that satisfies the
@@ -127,9 +117,9 @@ type planner struct {
 // instead). Left to gqlgen: deferred fields, two fields under one response key (which gqlgen
 // resolves both of and writes the first of), and below the root fields with a directive in
 // the schema.
-func (p planner) collect(sel ast.SelectionSet, satisfies []string) ([]graphql.CollectedField, bool) {
-	fields := graphql.CollectFields(p.opCtx, sel, satisfies)
-	root := satisfies[0] == "Query"
+func (p planner) collect(sel ast.SelectionSet, typename string) ([]graphql.CollectedField, bool) {
+	fields := graphql.CollectFields(p.opCtx, sel, p.satisfies[typename])
+	root := typename == "Query"
 	for i, f := range fields {
 		if len(f.Deferrables) > 0 || (!root && f.Name != "__typename" && len(f.Definition.Directives) > 0) {
 			return nil, false
@@ -144,7 +134,7 @@ func (p planner) collect(sel ast.SelectionSet, satisfies []string) ([]graphql.Co
 }
 
 func (p planner) roots(sel ast.SelectionSet) ([]planField, bool) {
-	fields, ok := p.collect(sel, queryTypes)
+	fields, ok := p.collect(sel, "Query")
 	if !ok {
 		return nil, false
 	}
@@ -168,7 +158,7 @@ func (p planner) roots(sel ast.SelectionSet) ([]planField, bool) {
 			if err != nil {
 				return nil, false
 			}
-			root.fields, ok = p.object(f.Selections, bagTypes, "Bag", "children", bagScalarPlan)
+			root.fields, ok = p.object(f.Selections, "Bag", "children", bagScalarPlan)
 		case "bill":
 			root.kind = kindRootBill
 			if root.id, ok = optionalArgument(args, "id", model.UnmarshalID); !ok {
@@ -177,7 +167,7 @@ func (p planner) roots(sel ast.SelectionSet) ([]planField, bool) {
 			if root.billNumber, ok = optionalArgument(args, "billNumber", model.UnmarshalString); !ok {
 				return nil, false
 			}
-			root.fields, ok = p.object(f.Selections, billTypes, "Bill", "parentBags", billScalarPlan)
+			root.fields, ok = p.object(f.Selections, "Bill", "parentBags", billScalarPlan)
 		case "scans":
 			root.kind = kindRootScans
 			if args["filter"] != nil {
@@ -186,10 +176,8 @@ func (p planner) roots(sel ast.SelectionSet) ([]planField, bool) {
 			if root.first, root.after, ok = pageArguments(args); !ok {
 				return nil, false
 			}
-			root.fields, ok = p.connection(f.Selections, scanConnectionTypes, "ScanConnection", false,
-				scanEdgeTypes, "ScanEdge", func(sel ast.SelectionSet) ([]planField, bool) {
-					return p.object(sel, scanTypes, "Scan", "", scanScalarPlan)
-				})
+			root.fields, ok = p.connection(f.Selections, "ScanConnection", false, "ScanEdge",
+				func(sel ast.SelectionSet) ([]planField, bool) { return p.object(sel, "Scan", "", scanScalarPlan) })
 		default:
 			return nil, false
 		}
@@ -209,9 +197,9 @@ func onlyAuth(def *ast.FieldDefinition) bool {
 // object plans the selection of a Bag, Bill or Scan: its plain fields, __typename, and the
 // connection of a root bag or bill (children, parentBags; "" for other objects), whose page
 // the root's resolver fetches in its own statement.
-func (p planner) object(sel ast.SelectionSet, satisfies []string, typename, connection string,
+func (p planner) object(sel ast.SelectionSet, typename, connection string,
 	scalar func(name string, f *planField) bool) ([]planField, bool) {
-	fields, ok := p.collect(sel, satisfies)
+	fields, ok := p.collect(sel, typename)
 	if !ok {
 		return nil, false
 	}
@@ -227,10 +215,8 @@ func (p planner) object(sel ast.SelectionSet, satisfies []string, typename, conn
 			if pf.first, pf.after, ok = pageArguments(f.ArgumentMap(p.opCtx.Variables)); !ok {
 				return nil, false
 			}
-			if pf.fields, ok = p.connection(f.Selections, bagConnectionTypes, "BagConnection", true,
-				bagEdgeTypes, "BagEdge", func(sel ast.SelectionSet) ([]planField, bool) {
-					return p.object(sel, bagTypes, "Bag", "", bagScalarPlan)
-				}); !ok {
+			if pf.fields, ok = p.connection(f.Selections, "BagConnection", true, "BagEdge",
+				func(sel ast.SelectionSet) ([]planField, bool) { return p.object(sel, "Bag", "", bagScalarPlan) }); !ok {
 				return nil, false
 			}
 		case scalar(f.Name, pf):
@@ -259,9 +245,9 @@ func scanScalarPlan(name string, f *planField) bool {
 
 // connection plans a BagConnection or ScanConnection: edges (cursor, node), pageInfo, and
 // totalCount where the type has it.
-func (p planner) connection(sel ast.SelectionSet, satisfies []string, typename string, counted bool,
-	edgeTypes []string, edgeName string, node func(ast.SelectionSet) ([]planField, bool)) ([]planField, bool) {
-	fields, ok := p.collect(sel, satisfies)
+func (p planner) connection(sel ast.SelectionSet, typename string, counted bool, edgeName string,
+	node func(ast.SelectionSet) ([]planField, bool)) ([]planField, bool) {
+	fields, ok := p.collect(sel, typename)
 	if !ok {
 		return nil, false
 	}
@@ -274,7 +260,7 @@ func (p planner) connection(sel ast.SelectionSet, satisfies []string, typename s
 			pf.kind, pf.typename = kindTypename, typename
 		case "edges":
 			pf.kind = kindEdges
-			pf.fields, ok = p.edge(f.Selections, edgeTypes, edgeName, node)
+			pf.fields, ok = p.edge(f.Selections, edgeName, node)
 		case "pageInfo":
 			pf.kind = kindPageInfo
 			pf.fields, ok = p.pageInfo(f.Selections)
@@ -290,9 +276,9 @@ func (p planner) connection(sel ast.SelectionSet, satisfies []string, typename s
 	return out, true
 }
 
-func (p planner) edge(sel ast.SelectionSet, satisfies []string, typename string,
+func (p planner) edge(sel ast.SelectionSet, typename string,
 	node func(ast.SelectionSet) ([]planField, bool)) ([]planField, bool) {
-	fields, ok := p.collect(sel, satisfies)
+	fields, ok := p.collect(sel, typename)
 	if !ok {
 		return nil, false
 	}
@@ -318,7 +304,7 @@ func (p planner) edge(sel ast.SelectionSet, satisfies []string, typename string,
 }
 
 func (p planner) pageInfo(sel ast.SelectionSet) ([]planField, bool) {
-	fields, ok := p.collect(sel, pageInfoTypes)
+	fields, ok := p.collect(sel, "PageInfo")
 	if !ok {
 		return nil, false
 	}
