@@ -119,12 +119,12 @@ func (e *execution) roots(roots []planField) {
 			e.w.value(graphql.MarshalString(root.typename), true)
 		case kindRootBag:
 			bag, err := e.resolveRoot(root, func(ctx context.Context) (any, error) { return e.f.query.Bag(ctx, *root.qr) })
-			e.object(root, bag, err, func(b any) { e.bagObject(root.fields, b.(*db.Bag)) })
+			e.object(root, bag, err, func(b any) { writeObject(e, root.fields, b.(*db.Bag), children) })
 		case kindRootBill:
 			bill, err := e.resolveRoot(root, func(ctx context.Context) (any, error) {
 				return e.f.query.Bill(ctx, root.id, root.billNumber)
 			})
-			e.object(root, bill, err, func(b any) { e.billObject(root.fields, b.(*db.Bill)) })
+			e.object(root, bill, err, func(b any) { writeObject(e, root.fields, b.(*db.Bill), parentBags) })
 		case kindRootScans:
 			conn, err := e.resolveRoot(root, func(ctx context.Context) (any, error) {
 				return e.f.query.Scans(ctx, nil, root.first, root.after)
@@ -159,7 +159,10 @@ func (e *execution) object(root planField, v any, err error, write func(any)) {
 	}
 }
 
-func (e *execution) bagObject(fields []planField, b *db.Bag) {
+// writeObject writes a Bag, Bill or Scan; connection fetches the connection a root bag or
+// bill selects (nil for other objects).
+func writeObject[T any](e *execution, fields []planField, obj *T,
+	connection func(*execution, *T, planField) (*model.BagConnection, error)) {
 	e.w.open()
 	for i, f := range fields {
 		e.w.key(i, f.alias)
@@ -167,9 +170,9 @@ func (e *execution) bagObject(fields []planField, b *db.Bag) {
 		case kindTypename:
 			e.w.value(graphql.MarshalString(f.typename), true)
 		case kindScalar:
-			e.w.value(f.bag(b), f.nonNull)
+			e.w.value(f.scalar.(func(*T) graphql.Marshaler)(obj), f.nonNull)
 		case kindConnection:
-			conn, err := e.f.bag.Children(e.ctx, b, f.first, f.after)
+			conn, err := connection(e, obj, f)
 			if err != nil || conn == nil {
 				e.failed = true
 				return
@@ -180,41 +183,27 @@ func (e *execution) bagObject(fields []planField, b *db.Bag) {
 	e.w.close()
 }
 
-func (e *execution) billObject(fields []planField, b *db.Bill) {
-	e.w.open()
-	for i, f := range fields {
-		e.w.key(i, f.alias)
-		switch f.kind {
-		case kindTypename:
-			e.w.value(graphql.MarshalString(f.typename), true)
-		case kindScalar:
-			e.w.value(f.bill(b), f.nonNull)
-		case kindConnection:
-			conn, err := e.f.bill.ParentBags(e.ctx, b, f.first, f.after)
-			if err != nil || conn == nil {
-				e.failed = true
-				return
-			}
-			e.bagConnection(f.fields, conn)
-		}
-	}
-	e.w.close()
+func children(e *execution, b *db.Bag, f planField) (*model.BagConnection, error) {
+	return e.f.bag.Children(e.ctx, b, f.first, f.after)
 }
 
-func (e *execution) scanObject(fields []planField, s *db.Scan) {
-	e.w.open()
-	for i, f := range fields {
-		e.w.key(i, f.alias)
-		if f.kind == kindTypename {
-			e.w.value(graphql.MarshalString(f.typename), true)
-		} else {
-			e.w.value(f.scan(s), f.nonNull)
-		}
-	}
-	e.w.close()
+func parentBags(e *execution, b *db.Bill, f planField) (*model.BagConnection, error) {
+	return e.f.bill.ParentBags(e.ctx, b, f.first, f.after)
 }
 
 func (e *execution) bagConnection(fields []planField, c *model.BagConnection) {
+	writeConnection(e, fields, c.Edges, c.PageInfo, (*model.BagEdge).Cursor, bagEdgeNode,
+		func() (int, error) { return e.f.connection.TotalCount(e.ctx, c) })
+}
+
+func (e *execution) scanConnection(fields []planField, c *model.ScanConnection) {
+	writeConnection(e, fields, c.Edges, c.PageInfo, (*model.ScanEdge).Cursor, scanEdgeNode, nil)
+}
+
+// writeConnection writes a connection: its edges, page info and, when it has one (the plan
+// selects it only then), its count.
+func writeConnection[E any](e *execution, fields []planField, edges []*E, info *model.PageInfo,
+	cursor func(*E) string, node func(*execution, []planField, *E), count func() (int, error)) {
 	e.w.open()
 	for i, f := range fields {
 		e.w.key(i, f.alias)
@@ -222,32 +211,16 @@ func (e *execution) bagConnection(fields []planField, c *model.BagConnection) {
 		case kindTypename:
 			e.w.value(graphql.MarshalString(f.typename), true)
 		case kindEdges:
-			writeEdges(e, f.fields, c.Edges, (*model.BagEdge).Cursor, bagEdgeNode)
+			writeEdges(e, f.fields, edges, cursor, node)
 		case kindPageInfo:
-			e.pageInfo(f.fields, c.PageInfo)
+			e.pageInfo(f.fields, info)
 		case kindTotalCount:
-			n, err := e.f.connection.TotalCount(e.ctx, c)
+			n, err := count()
 			if err != nil {
 				e.failed = true
 				return
 			}
 			e.w.value(model.MarshalInt(n), true)
-		}
-	}
-	e.w.close()
-}
-
-func (e *execution) scanConnection(fields []planField, c *model.ScanConnection) {
-	e.w.open()
-	for i, f := range fields {
-		e.w.key(i, f.alias)
-		switch f.kind {
-		case kindTypename:
-			e.w.value(graphql.MarshalString(f.typename), true)
-		case kindEdges:
-			writeEdges(e, f.fields, c.Edges, (*model.ScanEdge).Cursor, scanEdgeNode)
-		case kindPageInfo:
-			e.pageInfo(f.fields, c.PageInfo)
 		}
 	}
 	e.w.close()
@@ -278,11 +251,11 @@ func writeEdges[E any](e *execution, fields []planField, edges []*E, cursor func
 }
 
 func bagEdgeNode(e *execution, fields []planField, edge *model.BagEdge) {
-	e.bagObject(fields, edge.Node)
+	writeObject(e, fields, edge.Node, nil)
 }
 
 func scanEdgeNode(e *execution, fields []planField, edge *model.ScanEdge) {
-	e.scanObject(fields, edge.Node)
+	writeObject(e, fields, edge.Node, nil)
 }
 
 func (e *execution) pageInfo(fields []planField, p *model.PageInfo) {

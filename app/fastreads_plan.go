@@ -38,10 +38,9 @@ type planField struct {
 	alias    string
 	kind     fieldKind
 	typename string // kindTypename: the object's type
-	// kindScalar: the value of the object's field, and whether the schema forbids null
-	bag     func(*db.Bag) graphql.Marshaler
-	bill    func(*db.Bill) graphql.Marshaler
-	scan    func(*db.Scan) graphql.Marshaler
+	// kindScalar: the value of the object's field (a func(*T) graphql.Marshaler of the
+	// object's type T), and whether the schema forbids null
+	scalar  any
 	nonNull bool
 	// the root fields' collected field (their resolvers look ahead into it) and the
 	// arguments of roots and connections, coerced as gqlgen coerces them
@@ -133,59 +132,66 @@ func (p planner) collect(sel ast.SelectionSet, typename string) ([]graphql.Colle
 	return fields, true
 }
 
-func (p planner) roots(sel ast.SelectionSet) ([]planField, bool) {
-	fields, ok := p.collect(sel, "Query")
+// selection plans the fields of a selection set on an object of the type: __typename here,
+// every other field by plan, which is false for a field the fast path leaves to gqlgen.
+func (p planner) selection(sel ast.SelectionSet, typename string,
+	plan func(f graphql.CollectedField, pf *planField) bool) ([]planField, bool) {
+	fields, ok := p.collect(sel, typename)
 	if !ok {
 		return nil, false
 	}
-	roots := make([]planField, len(fields))
+	out := make([]planField, len(fields))
 	for i, f := range fields {
-		root := &roots[i]
-		root.alias, root.field = f.Alias, f
+		pf := &out[i]
+		pf.alias = f.Alias
 		if f.Name == "__typename" {
-			root.kind, root.typename = kindTypename, "Query"
-			continue
-		}
-		if !onlyAuth(f.Definition) {
+			pf.kind, pf.typename = kindTypename, typename
+		} else if !plan(f, pf) {
 			return nil, false
 		}
+	}
+	return out, true
+}
+
+func (p planner) roots(sel ast.SelectionSet) ([]planField, bool) {
+	return p.selection(sel, "Query", func(f graphql.CollectedField, root *planField) bool {
+		if !onlyAuth(f.Definition) {
+			return false
+		}
+		root.field = f
 		args := f.ArgumentMap(p.opCtx.Variables)
+		ok := false
 		switch f.Name {
 		case "bag":
 			root.kind = kindRootBag
 			qr, err := model.UnmarshalString(args["qr"])
-			root.qr = &qr
 			if err != nil {
-				return nil, false
+				return false
 			}
-			root.fields, ok = p.object(f.Selections, "Bag", "children", bagScalarPlan)
+			root.qr = &qr
+			root.fields, ok = planObject(p, f.Selections, "Bag", "children", bagScalars)
 		case "bill":
 			root.kind = kindRootBill
 			if root.id, ok = optionalArgument(args, "id", model.UnmarshalID); !ok {
-				return nil, false
+				return false
 			}
 			if root.billNumber, ok = optionalArgument(args, "billNumber", model.UnmarshalString); !ok {
-				return nil, false
+				return false
 			}
-			root.fields, ok = p.object(f.Selections, "Bill", "parentBags", billScalarPlan)
+			root.fields, ok = planObject(p, f.Selections, "Bill", "parentBags", billScalars)
 		case "scans":
 			root.kind = kindRootScans
 			if args["filter"] != nil {
-				return nil, false
+				return false
 			}
 			if root.first, root.after, ok = pageArguments(args); !ok {
-				return nil, false
+				return false
 			}
 			root.fields, ok = p.connection(f.Selections, "ScanConnection", false, "ScanEdge",
-				func(sel ast.SelectionSet) ([]planField, bool) { return p.object(sel, "Scan", "", scanScalarPlan) })
-		default:
-			return nil, false
+				func(sel ast.SelectionSet) ([]planField, bool) { return planObject(p, sel, "Scan", "", scanScalars) })
 		}
-		if !ok {
-			return nil, false
-		}
-	}
-	return roots, true
+		return ok
+	})
 }
 
 // onlyAuth: the root field's one directive is @auth open to every signed-in user, the one
@@ -194,70 +200,36 @@ func onlyAuth(def *ast.FieldDefinition) bool {
 	return len(def.Directives) == 1 && def.Directives[0].Name == "auth" && len(def.Directives[0].Arguments) == 0
 }
 
-// object plans the selection of a Bag, Bill or Scan: its plain fields, __typename, and the
+// planObject plans the selection of a Bag, Bill or Scan: its plain fields, and the
 // connection of a root bag or bill (children, parentBags; "" for other objects), whose page
 // the root's resolver fetches in its own statement.
-func (p planner) object(sel ast.SelectionSet, typename, connection string,
-	scalar func(name string, f *planField) bool) ([]planField, bool) {
-	fields, ok := p.collect(sel, typename)
-	if !ok {
-		return nil, false
-	}
-	out := make([]planField, len(fields))
-	for i, f := range fields {
-		pf := &out[i]
-		pf.alias = f.Alias
-		switch {
-		case f.Name == "__typename":
-			pf.kind, pf.typename = kindTypename, typename
-		case connection != "" && f.Name == connection:
-			pf.kind = kindConnection
-			if pf.first, pf.after, ok = pageArguments(f.ArgumentMap(p.opCtx.Variables)); !ok {
-				return nil, false
-			}
-			if pf.fields, ok = p.connection(f.Selections, "BagConnection", true, "BagEdge",
-				func(sel ast.SelectionSet) ([]planField, bool) { return p.object(sel, "Bag", "", bagScalarPlan) }); !ok {
-				return nil, false
-			}
-		case scalar(f.Name, pf):
-			pf.kind, pf.nonNull = kindScalar, f.Definition.Type.NonNull
-		default:
-			return nil, false
+func planObject[T any](p planner, sel ast.SelectionSet, typename, connection string,
+	scalars map[string]func(*T) graphql.Marshaler) ([]planField, bool) {
+	return p.selection(sel, typename, func(f graphql.CollectedField, pf *planField) bool {
+		if marshal, ok := scalars[f.Name]; ok {
+			pf.kind, pf.scalar, pf.nonNull = kindScalar, marshal, f.Definition.Type.NonNull
+			return true
 		}
-	}
-	return out, true
-}
-
-func bagScalarPlan(name string, f *planField) bool {
-	f.bag = bagScalars[name]
-	return f.bag != nil
-}
-
-func billScalarPlan(name string, f *planField) bool {
-	f.bill = billScalars[name]
-	return f.bill != nil
-}
-
-func scanScalarPlan(name string, f *planField) bool {
-	f.scan = scanScalars[name]
-	return f.scan != nil
+		if connection == "" || f.Name != connection {
+			return false
+		}
+		pf.kind = kindConnection
+		ok := false
+		if pf.first, pf.after, ok = pageArguments(f.ArgumentMap(p.opCtx.Variables)); !ok {
+			return false
+		}
+		pf.fields, ok = p.connection(f.Selections, "BagConnection", true, "BagEdge",
+			func(sel ast.SelectionSet) ([]planField, bool) { return planObject(p, sel, "Bag", "", bagScalars) })
+		return ok
+	})
 }
 
 // connection plans a BagConnection or ScanConnection: edges (cursor, node), pageInfo, and
 // totalCount where the type has it.
 func (p planner) connection(sel ast.SelectionSet, typename string, counted bool, edgeName string,
 	node func(ast.SelectionSet) ([]planField, bool)) ([]planField, bool) {
-	fields, ok := p.collect(sel, typename)
-	if !ok {
-		return nil, false
-	}
-	out := make([]planField, len(fields))
-	for i, f := range fields {
-		pf := &out[i]
-		pf.alias = f.Alias
+	return p.selection(sel, typename, func(f graphql.CollectedField, pf *planField) (ok bool) {
 		switch f.Name {
-		case "__typename":
-			pf.kind, pf.typename = kindTypename, typename
 		case "edges":
 			pf.kind = kindEdges
 			pf.fields, ok = p.edge(f.Selections, edgeName, node)
@@ -266,64 +238,35 @@ func (p planner) connection(sel ast.SelectionSet, typename string, counted bool,
 			pf.fields, ok = p.pageInfo(f.Selections)
 		case "totalCount":
 			pf.kind, ok = kindTotalCount, counted
-		default:
-			ok = false
 		}
-		if !ok {
-			return nil, false
-		}
-	}
-	return out, true
+		return ok
+	})
 }
 
 func (p planner) edge(sel ast.SelectionSet, typename string,
 	node func(ast.SelectionSet) ([]planField, bool)) ([]planField, bool) {
-	fields, ok := p.collect(sel, typename)
-	if !ok {
-		return nil, false
-	}
-	out := make([]planField, len(fields))
-	for i, f := range fields {
-		pf := &out[i]
-		pf.alias = f.Alias
+	return p.selection(sel, typename, func(f graphql.CollectedField, pf *planField) (ok bool) {
 		switch f.Name {
-		case "__typename":
-			pf.kind, pf.typename = kindTypename, typename
 		case "cursor":
-			pf.kind = kindCursor
+			pf.kind, ok = kindCursor, true
 		case "node":
 			pf.kind = kindNode
-			if pf.fields, ok = node(f.Selections); !ok {
-				return nil, false
-			}
-		default:
-			return nil, false
+			pf.fields, ok = node(f.Selections)
 		}
-	}
-	return out, true
+		return ok
+	})
 }
 
 func (p planner) pageInfo(sel ast.SelectionSet) ([]planField, bool) {
-	fields, ok := p.collect(sel, "PageInfo")
-	if !ok {
-		return nil, false
-	}
-	out := make([]planField, len(fields))
-	for i, f := range fields {
-		pf := &out[i]
-		pf.alias = f.Alias
+	return p.selection(sel, "PageInfo", func(f graphql.CollectedField, pf *planField) (ok bool) {
 		switch f.Name {
-		case "__typename":
-			pf.kind, pf.typename = kindTypename, "PageInfo"
 		case "hasNextPage":
-			pf.kind = kindHasNextPage
+			pf.kind, ok = kindHasNextPage, true
 		case "endCursor":
-			pf.kind = kindEndCursor
-		default:
-			return nil, false
+			pf.kind, ok = kindEndCursor, true
 		}
-	}
-	return out, true
+		return ok
+	})
 }
 
 // pageArguments coerces first and after as gqlgen's generated code does (graph/model's Int
