@@ -36,6 +36,7 @@ type config struct {
 	TokenTTL          time.Duration
 	AdminPassword     string
 	Introspection     bool
+	FastReads         bool
 	LogLevel          slog.Level
 	LogFormat         string
 	MaxDBConns        int
@@ -117,6 +118,8 @@ func settings(cfg *config) []setting {
 			value: optional{adminPassword{&cfg.AdminPassword}, "empty (generated)"}},
 		{env: "INTROSPECTION", def: "true", usage: "serve GraphQL introspection",
 			value: boolean{&cfg.Introspection}},
+		{env: "FAST_READS", def: "true", usage: "execute the commonest read queries (bags, bills and scans with their lists) without gqlgen's field execution, byte for byte the same answers (false: gqlgen executes every operation)",
+			value: boolean{&cfg.FastReads}},
 		{env: "LOG_LEVEL", def: "info", usage: "least important log lines written",
 			value: logLevel{&cfg.LogLevel}},
 		{env: "LOG_FORMAT", def: "text", usage: "log line format",

@@ -60,6 +60,9 @@ type Options struct {
 	Imports ImportOptions
 	// EPCISURIBase is the base of the EPCIS export's identifiers (empty: export.DefaultEPCISURIBase).
 	EPCISURIBase string
+	// DisableFastReads turns the fast path of read queries off (fastreads.go): gqlgen executes
+	// every operation. The differential tests compare the two executions.
+	DisableFastReads bool
 }
 
 // App is the assembled server.
@@ -80,6 +83,9 @@ type App struct {
 	stop        chan struct{}
 	stopOnce    sync.Once
 	imports     *imports
+	// fastReads executes the commonest read queries without gqlgen's field execution (nil
+	// when Options.DisableFastReads).
+	fastReads *fastReads
 }
 
 // New builds the routes: /graphql (POST, GET, websocket), /export/*.csv and *.xlsx, /export/epcis.jsonld,
@@ -139,11 +145,12 @@ func (a *App) Handler() http.Handler {
 }
 
 func (a *App) graphQL() http.Handler {
-	schema := graph.NewExecutableSchema(graph.Config{
+	config := graph.Config{
 		Resolvers:  a.resolver,
 		Directives: graph.DirectiveRoot{Auth: resolvers.AuthDirective},
 		Complexity: complexity(),
-	})
+	}
+	schema := graph.NewExecutableSchema(config)
 	srv := handler.New(schema)
 	ws := a.opts.Websocket
 	srv.AddTransport(transport.Websocket{
@@ -181,7 +188,12 @@ func (a *App) graphQL() http.Handler {
 	srv.AroundOperations(observe(a.opts.Logger))
 	srv.AroundResponses(a.withLoaders)
 	srv.Use(resolvers.LiveEndErrors{})
-	srv.Use(newLiveMux(a.opts.Live.Buffer, ws.FlushDelay)) // the last operation interceptor: see wsmux.go
+	srv.Use(newLiveMux(a.opts.Live.Buffer, ws.FlushDelay)) // the last interceptor of subscriptions: see wsmux.go
+	if !a.opts.DisableFastReads {
+		// after every check of the operation: it executes what it serves itself
+		a.fastReads = newFastReads(config, schema.Schema(), a.loadersFor)
+		srv.Use(a.fastReads)
+	}
 	srv.AroundRootFields(clearLoadersBeforeMutations)
 	srv.SetErrorPresenter(presentError(a.opts.Logger))
 	srv.SetRecoverFunc(recoverPanic(a.opts.Logger))
@@ -212,7 +224,21 @@ func isWebsocket(r *http.Request) bool {
 // request, and one per event of a subscription (with the subscriber's actor as it is then),
 // so a dashboard never sees data cached from an earlier event nor outside its scope.
 func (a *App) withLoaders(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	return next(loaders.With(ctx, loaders.New(a.opts.Store, auth.ActorFrom(ctx), a.opts.Loaders)))
+	return next(a.loadersFor(ctx))
+}
+
+// loadersFor returns ctx with new loaders for its actor.
+func (a *App) loadersFor(ctx context.Context) context.Context {
+	return loaders.With(ctx, loaders.New(a.opts.Store, auth.ActorFrom(ctx), a.opts.Loaders))
+}
+
+// FastReads tells how many query operations the fast path of reads served and how many it
+// left to gqlgen (both 0 when Options.DisableFastReads).
+func (a *App) FastReads() (served, declined int64) {
+	if a.fastReads == nil {
+		return 0, 0
+	}
+	return a.fastReads.served.Load(), a.fastReads.declined.Load()
 }
 
 // clearLoadersBeforeMutations drops cached answers before each mutation field runs: the

@@ -29,6 +29,13 @@ var (
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	}, []string{"operation"})
 
+	// FastReads counts read queries by execution: served (by the fast path of app/fastreads.go)
+	// or declined (left to gqlgen).
+	FastReads = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: namespace, Name: "graphql_fast_reads_total",
+		Help: "Read queries by execution: served by the fast path, or declined to gqlgen.",
+	}, []string{"execution"})
+
 	// HTTPResponses counts every HTTP response by route and status (parse errors, 413s and
 	// rate-limited requests never reach a GraphQL operation).
 	HTTPResponses = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -85,7 +92,7 @@ var (
 var Registry = prometheus.NewRegistry()
 
 func init() {
-	Registry.MustRegister(Requests, Duration, HTTPResponses, QueryCache, LoaderBatchSize, Websockets, Subscriptions,
+	Registry.MustRegister(Requests, Duration, FastReads, HTTPResponses, QueryCache, LoaderBatchSize, Websockets, Subscriptions,
 		Events, LoginFailures, Lockouts, RateLimited,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 }

@@ -1,0 +1,317 @@
+package app
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"tracetrack/db"
+	"tracetrack/graph"
+	"tracetrack/graph/model"
+	"tracetrack/metrics"
+)
+
+// fastReads is the last operation interceptor: it executes the commonest read queries itself
+// and hands everything else to gqlgen untouched. gqlgen's execution costs the bag tree, the
+// bill page and the newest scans most of their CPU: a goroutine per element of every list of
+// objects (MarshalSliceConcurrently), and a FieldContext, closures and a context per field
+// (about 4,750 allocations for a page of 50 scans), where a page is one SQL statement.
+//
+// A query is served here when every field it selects (after gqlgen's own field collection:
+// fragments, aliases, @skip and @include) is one of the plain fields of Bag, Bill and Scan,
+// __typename, or the connections Query.scans, Bag.children and Bill.parentBags of a root
+// Query.bag, Query.bill or Query.scans. What is not changed: the data comes from the same
+// resolvers (so the same store calls, scope, loaders and one-statement plans), the root
+// fields pass the same @auth directive, arguments are coerced and scalars written by the
+// functions gqlgen's generated code calls (graph/model's), and every limit ran before
+// (complexity, shape, budget: operation-context mutators and the interceptors before this
+// one). Anything else, any error, and any null where the schema forbids one go to gqlgen, so
+// errors stay exactly gqlgen's; the differential tests (fastreads_test.go) hold the two
+// executions to byte-identical responses. No field middleware (AroundFields) may be added
+// while this runs: these fields would skip it.
+type fastReads struct {
+	query      graph.QueryResolver
+	bag        graph.BagResolver
+	bill       graph.BillResolver
+	connection graph.BagConnectionResolver
+	directives graph.DirectiveRoot
+	// withLoaders gives the operation the loaders of its actor, as gqlgen's execution gets
+	// them from the response interceptor (which the fast path does not pass).
+	withLoaders func(context.Context) context.Context
+	// satisfies are the types a selection's fragments may name on an object of each type of
+	// the schema: the type and its interfaces, as gqlgen's field collection is given them
+	satisfies map[string][]string
+	// served and declined count the operations (the tests check which execution ran).
+	served, declined atomic.Int64
+}
+
+func newFastReads(cfg graph.Config, schema *ast.Schema, withLoaders func(context.Context) context.Context) *fastReads {
+	satisfies := map[string][]string{}
+	for name, def := range schema.Types {
+		if def.Kind == ast.Object {
+			satisfies[name] = append([]string{name}, def.Interfaces...)
+		}
+	}
+	return &fastReads{query: cfg.Resolvers.Query(), bag: cfg.Resolvers.Bag(), bill: cfg.Resolvers.Bill(),
+		connection: cfg.Resolvers.BagConnection(), directives: cfg.Directives, withLoaders: withLoaders,
+		satisfies: satisfies}
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationInterceptor
+} = (*fastReads)(nil)
+
+func (*fastReads) ExtensionName() string                   { return "FastReads" }
+func (*fastReads) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (f *fastReads) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	opCtx := graphql.GetOperationContext(ctx)
+	if opCtx.Operation == nil || opCtx.Operation.Operation != ast.Query {
+		return next(ctx)
+	}
+	if data, ok := f.execute(ctx, opCtx); ok {
+		f.served.Add(1)
+		metrics.FastReads.WithLabelValues("served").Inc()
+		return graphql.OneShot(&graphql.Response{Data: data})
+	}
+	f.declined.Add(1)
+	metrics.FastReads.WithLabelValues("declined").Inc()
+	return next(ctx)
+}
+
+// execute plans the operation and runs it; ok is false when the plan does not cover the
+// operation or the execution met what gqlgen must answer (an error, a forbidden null, a
+// panic).
+func (f *fastReads) execute(ctx context.Context, opCtx *graphql.OperationContext) (data []byte, ok bool) {
+	p := planner{opCtx: opCtx, satisfies: f.satisfies}
+	roots, planned := p.roots(opCtx.Operation.SelectionSet)
+	if !planned {
+		return nil, false
+	}
+	defer func() {
+		if recover() != nil { // gqlgen runs it again and presents the panic its way
+			data, ok = nil, false
+		}
+	}()
+	e := &execution{f: f, ctx: f.withLoaders(ctx), w: writer{buf: make([]byte, 0, 8192)}}
+	e.roots(roots)
+	return e.w.buf, !e.failed && !e.w.invalid
+}
+
+// execution writes one operation's data.
+type execution struct {
+	f   *fastReads
+	ctx context.Context
+	w   writer
+	// failed: gqlgen must answer (a resolver's error, a null a non-null field may not hold).
+	failed bool
+}
+
+func (e *execution) roots(roots []planField) {
+	e.w.open()
+	for i, root := range roots {
+		e.w.key(i, root.alias)
+		switch root.kind {
+		case kindTypename:
+			e.w.value(graphql.MarshalString(root.typename), true)
+		case kindRootBag:
+			bag, err := e.resolveRoot(root, func(ctx context.Context) (any, error) { return e.f.query.Bag(ctx, *root.qr) })
+			e.object(root, bag, err, func(b any) { writeObject(e, root.fields, b.(*db.Bag), children) })
+		case kindRootBill:
+			bill, err := e.resolveRoot(root, func(ctx context.Context) (any, error) {
+				return e.f.query.Bill(ctx, root.id, root.billNumber)
+			})
+			e.object(root, bill, err, func(b any) { writeObject(e, root.fields, b.(*db.Bill), parentBags) })
+		case kindRootScans:
+			conn, err := e.resolveRoot(root, func(ctx context.Context) (any, error) {
+				return e.f.query.Scans(ctx, nil, root.first, root.after)
+			})
+			e.object(root, conn, err, func(c any) { e.scanConnection(root.fields, c.(*model.ScanConnection)) })
+		}
+		if e.failed {
+			return
+		}
+	}
+	e.w.close()
+}
+
+// resolveRoot runs a root field's resolver behind the field's @auth directive, with the
+// field context gqlgen gives it (the resolvers look ahead into their selection).
+func (e *execution) resolveRoot(root planField, resolve graphql.Resolver) (any, error) {
+	ctx := graphql.WithFieldContext(e.ctx, &graphql.FieldContext{Object: "Query", Field: root.field,
+		IsMethod: true, IsResolver: true})
+	return e.f.directives.Auth(ctx, nil, resolve, nil)
+}
+
+// object writes a root field's object, or fails on the resolver's error. A typed nil (a
+// *db.Bag that is nil) is null, which a non-null field may not be.
+func (e *execution) object(root planField, v any, err error, write func(any)) {
+	switch {
+	case err != nil:
+		e.failed = true
+	case v == nil || v == (*db.Bag)(nil) || v == (*db.Bill)(nil) || v == (*model.ScanConnection)(nil):
+		e.w.value(graphql.Null, root.field.Definition.Type.NonNull)
+	default:
+		write(v)
+	}
+}
+
+// writeObject writes a Bag, Bill or Scan; connection fetches the connection a root bag or
+// bill selects (nil for other objects).
+func writeObject[T any](e *execution, fields []planField, obj *T,
+	connection func(*execution, *T, planField) (*model.BagConnection, error)) {
+	e.w.open()
+	for i, f := range fields {
+		e.w.key(i, f.alias)
+		switch f.kind {
+		case kindTypename:
+			e.w.value(graphql.MarshalString(f.typename), true)
+		case kindScalar:
+			e.w.value(f.scalar.(func(*T) graphql.Marshaler)(obj), f.nonNull)
+		case kindConnection:
+			conn, err := connection(e, obj, f)
+			if err != nil || conn == nil {
+				e.failed = true
+				return
+			}
+			e.bagConnection(f.fields, conn)
+		}
+	}
+	e.w.close()
+}
+
+func children(e *execution, b *db.Bag, f planField) (*model.BagConnection, error) {
+	return e.f.bag.Children(e.ctx, b, f.first, f.after)
+}
+
+func parentBags(e *execution, b *db.Bill, f planField) (*model.BagConnection, error) {
+	return e.f.bill.ParentBags(e.ctx, b, f.first, f.after)
+}
+
+func (e *execution) bagConnection(fields []planField, c *model.BagConnection) {
+	writeConnection(e, fields, c.Edges, c.PageInfo, (*model.BagEdge).Cursor, bagEdgeNode,
+		func() (int, error) { return e.f.connection.TotalCount(e.ctx, c) })
+}
+
+func (e *execution) scanConnection(fields []planField, c *model.ScanConnection) {
+	writeConnection(e, fields, c.Edges, c.PageInfo, (*model.ScanEdge).Cursor, scanEdgeNode, nil)
+}
+
+// writeConnection writes a connection: its edges, page info and, when it has one (the plan
+// selects it only then), its count.
+func writeConnection[E any](e *execution, fields []planField, edges []*E, info *model.PageInfo,
+	cursor func(*E) string, node func(*execution, []planField, *E), count func() (int, error)) {
+	e.w.open()
+	for i, f := range fields {
+		e.w.key(i, f.alias)
+		switch f.kind {
+		case kindTypename:
+			e.w.value(graphql.MarshalString(f.typename), true)
+		case kindEdges:
+			writeEdges(e, f.fields, edges, cursor, node)
+		case kindPageInfo:
+			e.pageInfo(f.fields, info)
+		case kindTotalCount:
+			n, err := count()
+			if err != nil {
+				e.failed = true
+				return
+			}
+			e.w.value(model.MarshalInt(n), true)
+		}
+	}
+	e.w.close()
+}
+
+// writeEdges writes a connection's edges: each one's cursor (encoded only when selected, as
+// gqlgen calls Cursor) and node.
+func writeEdges[E any](e *execution, fields []planField, edges []*E, cursor func(*E) string,
+	node func(*execution, []planField, *E)) {
+	e.w.openList()
+	for j, edge := range edges {
+		e.w.item(j)
+		e.w.open()
+		for i, f := range fields {
+			e.w.key(i, f.alias)
+			switch f.kind {
+			case kindTypename:
+				e.w.value(graphql.MarshalString(f.typename), true)
+			case kindCursor:
+				e.w.value(model.MarshalString(cursor(edge)), true)
+			case kindNode:
+				node(e, f.fields, edge)
+			}
+		}
+		e.w.close()
+	}
+	e.w.closeList()
+}
+
+func bagEdgeNode(e *execution, fields []planField, edge *model.BagEdge) {
+	writeObject(e, fields, edge.Node, nil)
+}
+
+func scanEdgeNode(e *execution, fields []planField, edge *model.ScanEdge) {
+	writeObject(e, fields, edge.Node, nil)
+}
+
+func (e *execution) pageInfo(fields []planField, p *model.PageInfo) {
+	e.w.open()
+	for i, f := range fields {
+		e.w.key(i, f.alias)
+		switch f.kind {
+		case kindTypename:
+			e.w.value(graphql.MarshalString(f.typename), true)
+		case kindHasNextPage:
+			e.w.value(graphql.MarshalBoolean(p.HasNextPage), true)
+		case kindEndCursor:
+			e.w.value(optionalString(p.EndCursor), false)
+		}
+	}
+	e.w.close()
+}
+
+// writer collects the data's JSON. It is an io.Writer for gqlgen's marshalers.
+type writer struct {
+	buf []byte
+	// invalid: a non-null field got null, which gqlgen answers with an error.
+	invalid bool
+}
+
+func (w *writer) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	return len(p), nil
+}
+
+func (w *writer) WriteString(s string) (int, error) {
+	w.buf = append(w.buf, s...)
+	return len(s), nil
+}
+
+func (w *writer) open()      { w.buf = append(w.buf, '{') }
+func (w *writer) close()     { w.buf = append(w.buf, '}') }
+func (w *writer) openList()  { w.buf = append(w.buf, '[') }
+func (w *writer) closeList() { w.buf = append(w.buf, ']') }
+
+// key writes the i-th key of an object. A response key is a GraphQL name
+// ([_A-Za-z][_0-9A-Za-z]*), which JSON needs no escape for.
+func (w *writer) key(i int, name string) {
+	w.item(i)
+	w.buf = append(append(append(w.buf, '"'), name...), '"', ':')
+}
+
+func (w *writer) item(i int) {
+	if i > 0 {
+		w.buf = append(w.buf, ',')
+	}
+}
+
+func (w *writer) value(m graphql.Marshaler, nonNull bool) {
+	if m == graphql.Null && nonNull {
+		w.invalid = true
+	}
+	m.MarshalGQL(w)
+}

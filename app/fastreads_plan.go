@@ -1,0 +1,290 @@
+package app
+
+import (
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"tracetrack/db"
+	"tracetrack/graph/model"
+)
+
+// The fast path's plan of an operation: built per request from the operation's document
+// (a walk over its few selections, with gqlgen's own field collection), so nothing is keyed
+// by a document or held across requests.
+
+type fieldKind uint8
+
+const (
+	kindTypename fieldKind = iota
+	kindScalar
+	kindRootBag
+	kindRootBill
+	kindRootScans
+	// kindConnection: Bag.children or Bill.parentBags of a root bag or bill.
+	kindConnection
+	kindEdges
+	kindNode
+	kindCursor
+	kindPageInfo
+	kindHasNextPage
+	kindEndCursor
+	kindTotalCount
+)
+
+// planField is one selected field: its response key, what it is, and what it needs.
+type planField struct {
+	alias    string
+	kind     fieldKind
+	typename string // kindTypename: the object's type
+	// kindScalar: the value of the object's field (a func(*T) graphql.Marshaler of the
+	// object's type T), and whether the schema forbids null
+	scalar  any
+	nonNull bool
+	// the root fields' collected field (their resolvers look ahead into it) and the
+	// arguments of roots and connections, coerced as gqlgen coerces them
+	field          graphql.CollectedField
+	qr             *string
+	id, billNumber *string
+	first          *int
+	after          *string
+	// the selection of an object, connection, edge or page info
+	fields []planField
+}
+
+// The plain fields (no resolver, loader or directive) and how gqlgen's generated code
+// writes each: graph/model's marshalers, and the ids of db/globalid.go.
+var (
+	bagScalars = map[string]func(*db.Bag) graphql.Marshaler{
+		"id":         func(b *db.Bag) graphql.Marshaler { return model.MarshalID(b.GlobalID()) },
+		"qr":         func(b *db.Bag) graphql.Marshaler { return model.MarshalString(b.QR) },
+		"type":       func(b *db.Bag) graphql.Marshaler { return model.MarshalString(string(b.Type)) },
+		"status":     func(b *db.Bag) graphql.Marshaler { return model.MarshalString(string(b.Status)) },
+		"childCount": func(b *db.Bag) graphql.Marshaler { return model.MarshalInt(b.ChildCount) },
+		"createdAt":  func(b *db.Bag) graphql.Marshaler { return model.MarshalTime(b.CreatedAt) },
+		"updatedAt":  func(b *db.Bag) graphql.Marshaler { return model.MarshalTime(b.UpdatedAt) },
+	}
+	billScalars = map[string]func(*db.Bill) graphql.Marshaler{
+		"id":             func(b *db.Bill) graphql.Marshaler { return model.MarshalID(b.GlobalID()) },
+		"billNumber":     func(b *db.Bill) graphql.Marshaler { return model.MarshalString(b.BillNumber) },
+		"description":    func(b *db.Bill) graphql.Marshaler { return optionalString(b.Description) },
+		"destination":    func(b *db.Bill) graphql.Marshaler { return optionalString(b.Destination) },
+		"vehicleNumber":  func(b *db.Bill) graphql.Marshaler { return optionalString(b.VehicleNumber) },
+		"capacity":       func(b *db.Bill) graphql.Marshaler { return model.MarshalInt(b.Capacity) },
+		"status":         func(b *db.Bill) graphql.Marshaler { return model.MarshalString(string(b.Status)) },
+		"parentBagCount": func(b *db.Bill) graphql.Marshaler { return model.MarshalInt(b.ParentBagCount) },
+		"childBagCount":  func(b *db.Bill) graphql.Marshaler { return model.MarshalInt(b.ChildBagCount) },
+		"createdAt":      func(b *db.Bill) graphql.Marshaler { return model.MarshalTime(b.CreatedAt) },
+		"updatedAt":      func(b *db.Bill) graphql.Marshaler { return model.MarshalTime(b.UpdatedAt) },
+		"completedAt":    func(b *db.Bill) graphql.Marshaler { return optionalTime(b.CompletedAt) },
+	}
+	scanScalars = map[string]func(*db.Scan) graphql.Marshaler{
+		"id":    func(s *db.Scan) graphql.Marshaler { return model.MarshalID(s.GlobalID()) },
+		"kind":  func(s *db.Scan) graphql.Marshaler { return model.MarshalString(string(s.Kind)) },
+		"at":    func(s *db.Scan) graphql.Marshaler { return model.MarshalTime(s.At) },
+		"bagQr": func(s *db.Scan) graphql.Marshaler { return model.MarshalString(s.BagQR) },
+	}
+)
+
+// optionalString and optionalTime are gqlgen's writing of a nullable String and Time.
+func optionalString(s *string) graphql.Marshaler {
+	if s == nil {
+		return graphql.Null
+	}
+	return model.MarshalString(*s)
+}
+
+func optionalTime(t *time.Time) graphql.Marshaler {
+	if t == nil {
+		return graphql.Null
+	}
+	return model.MarshalTime(*t)
+}
+
+// planner builds the plan of one operation; each method's ok is false for a selection the
+// fast path leaves to gqlgen.
+type planner struct {
+	opCtx *graphql.OperationContext
+	// satisfies are the types a selection's fragments may name on an object of each type
+	// (gqlgen's "implementors": the type and its interfaces)
+	satisfies map[string][]string
+}
+
+// collect is gqlgen's field collection of a selection set on an object that satisfies the
+// types (the result is cached on the operation, where gqlgen's execution finds it if it runs
+// instead). Left to gqlgen: deferred fields, two fields under one response key (which gqlgen
+// resolves both of and writes the first of), and below the root fields with a directive in
+// the schema.
+func (p planner) collect(sel ast.SelectionSet, typename string) ([]graphql.CollectedField, bool) {
+	fields := graphql.CollectFields(p.opCtx, sel, p.satisfies[typename])
+	root := typename == "Query"
+	for i, f := range fields {
+		if len(f.Deferrables) > 0 || (!root && f.Name != "__typename" && len(f.Definition.Directives) > 0) {
+			return nil, false
+		}
+		for _, g := range fields[:i] {
+			if g.Alias == f.Alias {
+				return nil, false
+			}
+		}
+	}
+	return fields, true
+}
+
+// selection plans the fields of a selection set on an object of the type: __typename here,
+// every other field by plan, which is false for a field the fast path leaves to gqlgen.
+func (p planner) selection(sel ast.SelectionSet, typename string,
+	plan func(f graphql.CollectedField, pf *planField) bool) ([]planField, bool) {
+	fields, ok := p.collect(sel, typename)
+	if !ok {
+		return nil, false
+	}
+	out := make([]planField, len(fields))
+	for i, f := range fields {
+		pf := &out[i]
+		pf.alias = f.Alias
+		if f.Name == "__typename" {
+			pf.kind, pf.typename = kindTypename, typename
+		} else if !plan(f, pf) {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+func (p planner) roots(sel ast.SelectionSet) ([]planField, bool) {
+	return p.selection(sel, "Query", func(f graphql.CollectedField, root *planField) bool {
+		if !onlyAuth(f.Definition) {
+			return false
+		}
+		root.field = f
+		args := f.ArgumentMap(p.opCtx.Variables)
+		ok := false
+		switch f.Name {
+		case "bag":
+			root.kind = kindRootBag
+			qr, err := model.UnmarshalString(args["qr"])
+			if err != nil {
+				return false
+			}
+			root.qr = &qr
+			root.fields, ok = planObject(p, f.Selections, "Bag", "children", bagScalars)
+		case "bill":
+			root.kind = kindRootBill
+			if root.id, ok = optionalArgument(args, "id", model.UnmarshalID); !ok {
+				return false
+			}
+			if root.billNumber, ok = optionalArgument(args, "billNumber", model.UnmarshalString); !ok {
+				return false
+			}
+			root.fields, ok = planObject(p, f.Selections, "Bill", "parentBags", billScalars)
+		case "scans":
+			root.kind = kindRootScans
+			if args["filter"] != nil {
+				return false
+			}
+			if root.first, root.after, ok = pageArguments(args); !ok {
+				return false
+			}
+			root.fields, ok = p.connection(f.Selections, "ScanConnection", false, "ScanEdge",
+				func(sel ast.SelectionSet) ([]planField, bool) { return planObject(p, sel, "Scan", "", scanScalars) })
+		}
+		return ok
+	})
+}
+
+// onlyAuth: the root field's one directive is @auth open to every signed-in user, the one
+// the fast path runs.
+func onlyAuth(def *ast.FieldDefinition) bool {
+	return len(def.Directives) == 1 && def.Directives[0].Name == "auth" && len(def.Directives[0].Arguments) == 0
+}
+
+// planObject plans the selection of a Bag, Bill or Scan: its plain fields, and the
+// connection of a root bag or bill (children, parentBags; "" for other objects), whose page
+// the root's resolver fetches in its own statement.
+func planObject[T any](p planner, sel ast.SelectionSet, typename, connection string,
+	scalars map[string]func(*T) graphql.Marshaler) ([]planField, bool) {
+	return p.selection(sel, typename, func(f graphql.CollectedField, pf *planField) bool {
+		if marshal, ok := scalars[f.Name]; ok {
+			pf.kind, pf.scalar, pf.nonNull = kindScalar, marshal, f.Definition.Type.NonNull
+			return true
+		}
+		if connection == "" || f.Name != connection {
+			return false
+		}
+		pf.kind = kindConnection
+		ok := false
+		if pf.first, pf.after, ok = pageArguments(f.ArgumentMap(p.opCtx.Variables)); !ok {
+			return false
+		}
+		pf.fields, ok = p.connection(f.Selections, "BagConnection", true, "BagEdge",
+			func(sel ast.SelectionSet) ([]planField, bool) { return planObject(p, sel, "Bag", "", bagScalars) })
+		return ok
+	})
+}
+
+// connection plans a BagConnection or ScanConnection: edges (cursor, node), pageInfo, and
+// totalCount where the type has it.
+func (p planner) connection(sel ast.SelectionSet, typename string, counted bool, edgeName string,
+	node func(ast.SelectionSet) ([]planField, bool)) ([]planField, bool) {
+	return p.selection(sel, typename, func(f graphql.CollectedField, pf *planField) (ok bool) {
+		switch f.Name {
+		case "edges":
+			pf.kind = kindEdges
+			pf.fields, ok = p.edge(f.Selections, edgeName, node)
+		case "pageInfo":
+			pf.kind = kindPageInfo
+			pf.fields, ok = p.pageInfo(f.Selections)
+		case "totalCount":
+			pf.kind, ok = kindTotalCount, counted
+		}
+		return ok
+	})
+}
+
+func (p planner) edge(sel ast.SelectionSet, typename string,
+	node func(ast.SelectionSet) ([]planField, bool)) ([]planField, bool) {
+	return p.selection(sel, typename, func(f graphql.CollectedField, pf *planField) (ok bool) {
+		switch f.Name {
+		case "cursor":
+			pf.kind, ok = kindCursor, true
+		case "node":
+			pf.kind = kindNode
+			pf.fields, ok = node(f.Selections)
+		}
+		return ok
+	})
+}
+
+func (p planner) pageInfo(sel ast.SelectionSet) ([]planField, bool) {
+	return p.selection(sel, "PageInfo", func(f graphql.CollectedField, pf *planField) (ok bool) {
+		switch f.Name {
+		case "hasNextPage":
+			pf.kind, ok = kindHasNextPage, true
+		case "endCursor":
+			pf.kind, ok = kindEndCursor, true
+		}
+		return ok
+	})
+}
+
+// pageArguments coerces first and after as gqlgen's generated code does (graph/model's Int
+// and String); ok is false for a value gqlgen refuses.
+func pageArguments(args map[string]any) (first *int, after *string, ok bool) {
+	if first, ok = optionalArgument(args, "first", model.UnmarshalInt); !ok {
+		return nil, nil, false
+	}
+	after, ok = optionalArgument(args, "after", model.UnmarshalString)
+	return first, after, ok
+}
+
+// optionalArgument is a nullable argument: nil when absent or null, else the coerced value.
+func optionalArgument[T any](args map[string]any, name string, unmarshal func(any) (T, error)) (*T, bool) {
+	v := args[name]
+	if v == nil {
+		return nil, true
+	}
+	value, err := unmarshal(v)
+	return &value, err == nil
+}
