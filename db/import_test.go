@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"tracetrack/db"
 )
@@ -153,5 +154,72 @@ func checkRefusals(t *testing.T, store *db.Store, job *db.ImportJob, want map[in
 		if _, ok := want[row]; !ok {
 			t.Errorf("row %d refused (%q), want it not refused", row, reason)
 		}
+	}
+}
+
+// A child a concurrent scan links while the chunk is judged (committed after the judging,
+// before the chunk's insert) is refused as taken meanwhile; the rest of the chunk goes in, and a
+// repeat of the taken child's row is refused with it.
+func TestImportChunkLosesChildToConcurrentScan(t *testing.T) {
+	t.Parallel()
+	store := openStore(t)
+	ctx := context.Background()
+	if _, err := store.ScanParent(ctx, db.System, "SB00030", 30); err != nil {
+		t.Fatal(err)
+	}
+	// the scan's insert holds 5000001 uncommitted: the chunk does not see it when judging,
+	// and its insert waits for the scan's transaction and then leaves the code to it
+	scan, err := store.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer scan.Rollback()
+	if _, err := scan.ExecContext(ctx, `INSERT INTO bags (qr, type, parent_id)
+		SELECT '5000001', 'CHILD', id FROM bags WHERE qr = 'SB00030'`); err != nil {
+		t.Fatal(err)
+	}
+	rows := []db.ImportRow{
+		{SheetNo: 1, RowNo: 1, Input: "a", Kind: db.ImportChild, Parent: "SB00031", Child: "5000001"},
+		{SheetNo: 1, RowNo: 2, Input: "b", Kind: db.ImportChild, Parent: "SB00031", Child: "5000002"},
+		{SheetNo: 1, RowNo: 3, Input: "c", Kind: db.ImportChild, Parent: "SB00031", Child: "5000001"},
+		{SheetNo: 1, RowNo: 4, Input: "d", Kind: db.ImportParent, Parent: "SB00031"},
+	}
+	started, err := store.StartImportJob(ctx, db.System, db.NewImportJob{FileName: "rows", SHA256: make([]byte, 32),
+		Format: db.ImportBagsCSV})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- store.ImportChunk(ctx, db.System, started.ID, db.ImportSettings{ChildrenPerParent: 30}, nil, rows, db.LockTurn{})
+	}()
+	for waiting := false; !waiting; {
+		err := store.DB().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO bags%')`).Scan(&waiting)
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the chunk finished (%v) without waiting for the scan", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if err := scan.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	job, err := store.FinishImportJob(ctx, db.System, started.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRefusals(t, store, job, map[int64]string{
+		1: "child 5000001 was scanned into a bag while the import ran; import the file again to see where",
+		3: "child 5000001 did not go into parent SB00031: an earlier row naming it was refused",
+	})
+	if job.ChildrenCreated != 1 || job.ParentsCreated != 1 || job.RowsAlreadyThere != 0 || job.RowsRefused != 2 {
+		t.Errorf("job %+v: want 1 child and 1 parent created, 2 refused, none there", job)
 	}
 }
