@@ -102,7 +102,12 @@ func TestCountRowTags(t *testing.T) {
 	}
 	path := sheettest.Workbook(t, t.TempDir(), "w.xlsx", sheettest.Sheet{Name: "A", Rows: [][]string{{"1", "x"}, nil, {"3", "y"}}},
 		sheettest.Sheet{Name: "B", Rows: [][]string{{"1", "z"}}})
-	if got := workbookRows(path); got == nil || *got != 3 {
+	book, err := openWorkbook(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Close()
+	if got := workbookRows(book, path); got == nil || *got != 3 {
 		t.Errorf("workbook rows: %v", got)
 	}
 }
