@@ -141,11 +141,16 @@ func (j *Job) readAll(ctx context.Context) error {
 				return ctx.Err()
 			}
 		}
+		// A full chunk ends where a parent's (or a bill's) rows end, up to twice its size: a
+		// parent split over two chunks makes the second wait, at the parent's creation, for
+		// the first to commit, and two workers then take turns instead of working at once.
 		emit := func(row db.ImportRow) error {
-			rows = append(rows, row)
-			if len(rows) == size {
-				return send()
+			if n := len(rows); n >= size && (!sameGroup(rows[n-1], row) || n >= 2*size) {
+				if err := send(); err != nil {
+					return err
+				}
 			}
+			rows = append(rows, row)
 			return nil
 		}
 		read := func() error { return readCSV(ctx, j.req.Path, j.format, j.rules, emit) }
@@ -174,6 +179,20 @@ func (j *Job) readAll(ctx context.Context) error {
 		})
 	}
 	return group.Wait()
+}
+
+// sameGroup reports rows of one parent (its row and its children's) or of one bill (its row
+// and its parents').
+func sameGroup(a, b db.ImportRow) bool {
+	return billOf(a) == billOf(b) && (billOf(a) != "" || a.Parent == b.Parent)
+}
+
+// billOf is the bill a row creates or puts its parent on ("" for none).
+func billOf(r db.ImportRow) string {
+	if r.Kind == db.ImportBill || r.Kind == db.ImportParent {
+		return r.Bill
+	}
+	return ""
 }
 
 // chunk is a chunk of rows on its way to a worker, with its place in the file's order.
