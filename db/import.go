@@ -340,9 +340,9 @@ func (s *Store) ImportChunk(ctx context.Context, a Actor, jobID int64, settings 
 		if err := runImportSteps(ctx, tx, stepsJudging, params); err != nil {
 			return err
 		}
-		var allIn bool
-		if err := tx.GetContext(ctx, &allIn, createChildren, params.user); err != nil {
-			return wrap(err, "import: create children")
+		allIn, err := importChildren(ctx, tx, params.user)
+		if err != nil {
+			return err
 		}
 		steps := stepsClosing
 		if !allIn {
@@ -684,10 +684,30 @@ var stepsJudging = []importStep{
 		WHERE s.seq = j.seq AND (j.refusal IS NOT NULL OR j.outcome IS NOT NULL)`, withArea},
 }
 
-// createChildren inserts the children still undecided and answers whether every one went in.
-// One that did not lost its code to a concurrent scan (ON CONFLICT), or had no parent left
-// (refuseChildrenNotIn says which).
-const createChildren = `
+// importChildren inserts the children still undecided and answers whether every one went
+// in. It tries a plain INSERT first: ON CONFLICT's speculative insertion costs a tenth of the
+// children's insert, and a conflict (a code a concurrent scan linked after the judging) is
+// rare; on one, the INSERT is undone to a savepoint and run again with ON CONFLICT DO NOTHING.
+func importChildren(ctx context.Context, tx *sqlx.Tx, user *int64) (bool, error) {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT import_children`); err != nil {
+		return false, wrap(err, "import: create children")
+	}
+	var allIn bool
+	err := tx.GetContext(ctx, &allIn, createChildren(""), user)
+	if code, constraint := constraintName(err); code == pqUniqueViolation && constraint == "bags_qr_key" {
+		if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT import_children`); err != nil {
+			return false, wrap(err, "import: create children")
+		}
+		err = tx.GetContext(ctx, &allIn, createChildren("ON CONFLICT (qr) DO NOTHING"), user)
+	}
+	return allIn, wrap(err, "import: create children")
+}
+
+// createChildren is the INSERT of the children still undecided, with the conflict clause
+// given, answering whether every one went in. One that did not lost its code to a concurrent
+// scan, or had no parent left (refuseChildrenNotIn says which).
+func createChildren(onConflict string) string {
+	return `
 	WITH undecided AS MATERIALIZED (
 		SELECT s.child, p.id AS parent_id, p.area_id
 		FROM import_staging s LEFT JOIN import_parents p ON p.qr = s.parent AND p.type = 'PARENT'
@@ -698,12 +718,13 @@ const createChildren = `
 		FROM undecided u
 		WHERE u.parent_id IS NOT NULL
 		ORDER BY u.child
-		ON CONFLICT (qr) DO NOTHING
+		` + onConflict + `
 		RETURNING 1
 	), counted AS (
 		UPDATE import_counts SET children = children + (SELECT count(*) FROM created)
 	)
 	SELECT (SELECT count(*) FROM undecided) = (SELECT count(*) FROM created)`
+}
 
 // A child row still undecided that is not in its parent lost its code to a concurrent scan; one
 // judged there already by an earlier row of the chunk is not, if that row was refused.
