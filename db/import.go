@@ -340,6 +340,10 @@ func (s *Store) ImportChunk(ctx context.Context, a Actor, jobID int64, settings 
 		if err := runImportSteps(ctx, tx, stepsJudging, params); err != nil {
 			return err
 		}
+		shape := shapeOf(rows)
+		if _, err := tx.ExecContext(ctx, judgeRows(shape.repeatedChildren), params.area); err != nil {
+			return wrap(err, "import: judge rows")
+		}
 		allIn, err := importChildren(ctx, tx, params.user)
 		if err != nil {
 			return err
@@ -348,23 +352,30 @@ func (s *Store) ImportChunk(ctx context.Context, a Actor, jobID int64, settings 
 		if !allIn {
 			steps = append([]importStep{refuseChildrenNotIn}, steps...)
 		}
-		if kinds := billRows(rows); kinds.parentsOnBills || kinds.bills {
+		if shape.parentsOnBills || shape.bills {
 			steps = append(slices.Concat(
-				pick(kinds.parentsOnBills, stepsParentBills), pick(kinds.bills, stepsBills)), steps...)
+				pick(shape.parentsOnBills, stepsParentBills), pick(shape.bills, stepsBills)), steps...)
 		}
 		return runImportSteps(ctx, tx, steps, params)
 	})
 }
 
-// chunkBills says which bill steps a chunk needs: those of parent rows that name a bill, and
-// those of bill rows; the others would find no row to judge.
-type chunkBills struct{ parentsOnBills, bills bool }
+// chunkShape says which statements a chunk needs: the bill steps of parent rows that name a
+// bill and those of bill rows, the judging of children named twice; without such rows they
+// would find nothing to decide.
+type chunkShape struct{ parentsOnBills, bills, repeatedChildren bool }
 
-func billRows(rows []ImportRow) chunkBills {
-	var k chunkBills
+func shapeOf(rows []ImportRow) chunkShape {
+	var k chunkShape
+	children := make(map[string]struct{}, len(rows))
 	for _, r := range rows {
 		k.parentsOnBills = k.parentsOnBills || (r.Kind == ImportParent && r.Bill != "")
 		k.bills = k.bills || r.Kind == ImportBill
+		if r.Kind == ImportChild && r.Child != "" && r.Refusal == "" {
+			_, seen := children[r.Child]
+			k.repeatedChildren = k.repeatedChildren || seen
+			children[r.Child] = struct{}{}
+		}
 	}
 	return k
 }
@@ -610,14 +621,45 @@ var stepsJudging = []importStep{
 		UPDATE import_parents p SET completed_bill = bl.bill_number
 		FROM bill_bags bb JOIN bills bl ON bl.id = bb.bill_id
 		WHERE p.billed AND bb.bag_id = p.id AND bl.completed_at IS NOT NULL`, none},
+}
 
-	// One pass, each rule in the order of precedence: a parent that is a child bag or of
-	// another area refuses all its rows; a child that exists is there already in the parent
-	// asked and refused in another (facts); a child named twice is decided by its first row
-	// still undecided (repeats); of the children still undecided, those of a parent on a
-	// completed bill and those past the parent's room in file order are refused (ranked); a
-	// repeated child whose first row was refused so did not go in either (settled).
-	{"judge rows", `
+// judgeRows is the one pass that decides every row of a chunk, each rule in the order of
+// precedence: each rule in the order of precedence: a parent that is a child bag or of
+// another area refuses all its rows; a child that exists is there already in the parent
+// asked and refused in another (facts); a child named twice is decided by its first row
+// still undecided (repeats); of the children still undecided, those of a parent on a
+// completed bill and those past the parent's room in file order are refused (ranked); a
+// repeated child whose first row was refused so did not go in either (settled).
+// A chunk without a child named twice (repeated, which the caller tells from the rows) is
+// judged without the two sorts by child that find the first rows.
+func judgeRows(repeated bool) string {
+	repeats, firstRefused := `
+				SELECT f.*, false AS repeated, NULL::boolean AS repeat_there, NULL::text AS repeat_refused, f.undecided AS still
+				FROM facts f
+`, `NULL`
+	if repeated {
+		repeats = `				SELECT r.*, r.undecided AND NOT coalesce(r.repeat_there, false) AND r.repeat_refused IS NULL AS still
+				FROM (
+					SELECT f.*, f.undecided AND f.seq <> f.first_seq AS repeated,
+					       f.undecided AND f.seq <> f.first_seq AND f.first_parent_id = f.parent_id AS repeat_there,
+					       CASE WHEN f.undecided AND f.seq <> f.first_seq AND f.first_parent_id <> f.parent_id
+					           THEN format('child %s is already in parent %s (row %s)', f.child, f.first_parent, f.first_row) END
+					           AS repeat_refused
+					FROM (
+						SELECT f.*, first_value(f.seq) OVER w AS first_seq, first_value(f.parent_id) OVER w AS first_parent_id,
+						       first_value(f.parent) OVER w AS first_parent, first_value(f.row_no) OVER w AS first_row
+						FROM facts f
+						WINDOW w AS (PARTITION BY f.child, f.undecided ORDER BY f.seq)
+					) f
+				) r
+`
+		firstRefused = `CASE WHEN r.repeat_there
+				                          AND bool_or(r.undecided AND NOT r.repeated AND (r.frozen IS NOT NULL OR coalesce(r.full, false)))
+				                              OVER (PARTITION BY r.child)
+				                    THEN format('child %s did not go into parent %s: an earlier row naming it was refused', r.child, r.parent)
+				                END`
+	}
+	return `
 		UPDATE import_staging s SET refusal = j.refusal, outcome = j.outcome
 		FROM (
 			WITH facts AS (
@@ -644,21 +686,7 @@ var stepsJudging = []importStep{
 					WHERE s.refusal IS NULL
 				) x
 			), repeats AS (
-				SELECT r.*, r.undecided AND NOT coalesce(r.repeat_there, false) AND r.repeat_refused IS NULL AS still
-				FROM (
-					SELECT f.*, f.undecided AND f.seq <> f.first_seq AS repeated,
-					       f.undecided AND f.seq <> f.first_seq AND f.first_parent_id = f.parent_id AS repeat_there,
-					       CASE WHEN f.undecided AND f.seq <> f.first_seq AND f.first_parent_id <> f.parent_id
-					           THEN format('child %s is already in parent %s (row %s)', f.child, f.first_parent, f.first_row) END
-					           AS repeat_refused
-					FROM (
-						SELECT f.*, first_value(f.seq) OVER w AS first_seq, first_value(f.parent_id) OVER w AS first_parent_id,
-						       first_value(f.parent) OVER w AS first_parent, first_value(f.row_no) OVER w AS first_row
-						FROM facts f
-						WINDOW w AS (PARTITION BY f.child, f.undecided ORDER BY f.seq)
-					) f
-				) r
-			), ranked AS (
+` + repeats + `			), ranked AS (
 				SELECT r.*, r.frozen IS NULL AND r.still
 				            AND row_number() OVER (PARTITION BY r.parent_id, r.frozen IS NULL AND r.still ORDER BY r.seq)
 				                > r.capacity - r.child_count AS full
@@ -672,17 +700,14 @@ var stepsJudging = []importStep{
 				SELECT r.seq, r.there, coalesce(r.repeat_there, false) AS repeat_there,
 				       coalesce(r.refused, r.repeat_refused, r.frozen,
 				                CASE WHEN r.full THEN format('parent %s is full: it holds at most %s children', r.parent, r.capacity) END,
-				                CASE WHEN r.repeat_there
-				                          AND bool_or(r.undecided AND NOT r.repeated AND (r.frozen IS NOT NULL OR coalesce(r.full, false)))
-				                              OVER (PARTITION BY r.child)
-				                    THEN format('child %s did not go into parent %s: an earlier row naming it was refused', r.child, r.parent)
-				                END) AS refusal
+				                ` + firstRefused + `
+				                ) AS refusal
 				FROM ranked r
 			)
 			SELECT seq, refusal, CASE WHEN refusal IS NULL AND (there OR repeat_there) THEN 'there' END AS outcome
 			FROM settled
 		) j
-		WHERE s.seq = j.seq AND (j.refusal IS NOT NULL OR j.outcome IS NOT NULL)`, withArea},
+		WHERE s.seq = j.seq AND (j.refusal IS NOT NULL OR j.outcome IS NOT NULL)`
 }
 
 // importChildren inserts the children still undecided and answers whether every one went
