@@ -544,7 +544,6 @@ type importStep struct {
 }
 
 func none(importParams) []any            { return nil }
-func withArea(p importParams) []any      { return []any{p.area} }
 func withJob(p importParams) []any       { return []any{p.job} }
 func withNewParent(p importParams) []any { return []any{p.area, p.capacity, p.user} }
 func withUser(p importParams) []any      { return []any{p.user} }
