@@ -99,6 +99,18 @@ func TestImportChunkJudgesChildren(t *testing.T) {
 		t.Errorf("job %+v: want 3 children and 1 parent created, 16 rows read, %d refused, 3 there", job, len(want))
 	}
 
+	// the same rules in a chunk that names no child twice (judged without the repeats' sorts)
+	rowNo = 0
+	job = importRows(t, store, nil, []db.ImportRow{
+		row(db.ImportChild, "SB00010", "SB00014"), row(db.ImportChild, "SB00010", "1111111"),
+		row(db.ImportChild, "SB00011", "3000012"), row(db.ImportChild, "SB00012", "3000013"),
+		row(db.ImportChild, "SB00010", "7777777"), row(db.ImportChild, "SB00010", "3000014")})
+	checkRefusals(t, store, job, map[int64]string{1: want[2], 2: want[3], 3: want[8],
+		4: "parent SB00012 is full: it holds at most 2 children"})
+	if job.ChildrenCreated != 1 || job.RowsAlreadyThere != 1 {
+		t.Errorf("job %+v: want 1 child created, 1 there", job)
+	}
+
 	// into lucknow: the parent of indore is refused, its children with it
 	rowNo = 0
 	job = importRows(t, store, lucknowID, []db.ImportRow{
