@@ -15,7 +15,7 @@ PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
 DB=${DB:-import_bench}
 ROWS=${ROWS:-1000000}
 CHUNK=${CHUNK:-20000}
-WORKERS=${WORKERS:-2}
+WORKERS=${WORKERS:-3}
 WORK=$(mktemp -d)
 if [ -z "${BOOK:-}" ]; then
   BOOK=$WORK/children-$ROWS.xlsx
