@@ -2,7 +2,7 @@ package db
 
 import (
 	"context"
-	"database/sql"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -308,9 +308,9 @@ func (r *ImportRefusal) position() int64 { return int64(r.SheetNo)<<refusalRowBi
 
 // ImportChunk applies one chunk of a job's rows in one transaction and adds what it did to
 // the job's counters (committed together, so progress is exact at every moment). The rows
-// are copied into a staging table and judged set-based, each refusal computed for all rows
-// at once, then the accepted rows go in with one INSERT ... SELECT per table; the
-// constraints and triggers of the data model apply to them as to every scan.
+// are copied into a staging table and judged set-based, every row in one pass once its
+// parents and bills are locked, then the accepted rows go in with one INSERT ... SELECT per
+// table; the constraints and triggers of the data model apply to them as to every scan.
 func (s *Store) ImportChunk(ctx context.Context, a Actor, jobID int64, settings ImportSettings, areaID *int64, rows []ImportRow,
 	turn LockTurn) error {
 	defer turn.Pass()
@@ -330,9 +330,6 @@ func (s *Store) ImportChunk(ctx context.Context, a Actor, jobID int64, settings 
 			return err
 		}
 		params := importParams{job: jobID, area: areaID, user: a.UserID, capacity: settings.ChildrenPerParent}
-		if err := runImportSteps(ctx, tx, stepsBeforeTurn, params); err != nil {
-			return err
-		}
 		if err := turn.await(ctx); err != nil {
 			return err
 		}
@@ -340,8 +337,55 @@ func (s *Store) ImportChunk(ctx context.Context, a Actor, jobID int64, settings 
 			return err
 		}
 		turn.Pass()
-		return runImportSteps(ctx, tx, stepsAfterTurn, params)
+		if err := runImportSteps(ctx, tx, stepsJudging, params); err != nil {
+			return err
+		}
+		shape := shapeOf(rows)
+		if _, err := tx.ExecContext(ctx, judgeRows(shape.repeatedChildren), params.area); err != nil {
+			return wrap(err, "import: judge rows")
+		}
+		allIn, err := importChildren(ctx, tx, params.user)
+		if err != nil {
+			return err
+		}
+		steps := stepsClosing
+		if !allIn {
+			steps = append([]importStep{refuseChildrenNotIn}, steps...)
+		}
+		if shape.parentsOnBills || shape.bills {
+			steps = append(slices.Concat(
+				pick(shape.parentsOnBills, stepsParentBills), pick(shape.bills, stepsBills)), steps...)
+		}
+		return runImportSteps(ctx, tx, steps, params)
 	})
+}
+
+// chunkShape says which statements a chunk needs: the bill steps of parent rows that name a
+// bill and those of bill rows, the judging of children named twice; without such rows they
+// would find nothing to decide.
+type chunkShape struct{ parentsOnBills, bills, repeatedChildren bool }
+
+func shapeOf(rows []ImportRow) chunkShape {
+	var k chunkShape
+	children := make(map[string]struct{}, len(rows))
+	for _, r := range rows {
+		k.parentsOnBills = k.parentsOnBills || (r.Kind == ImportParent && r.Bill != "")
+		k.bills = k.bills || r.Kind == ImportBill
+		if r.Kind == ImportChild && r.Child != "" && r.Refusal == "" {
+			_, seen := children[r.Child]
+			k.repeatedChildren = k.repeatedChildren || seen
+			children[r.Child] = struct{}{}
+		}
+	}
+	return k
+}
+
+// pick is steps when wanted, else none.
+func pick(wanted bool, steps []importStep) []importStep {
+	if wanted {
+		return steps
+	}
+	return nil
 }
 
 // runImportSteps runs the steps in order.
@@ -422,39 +466,67 @@ func stageImportRows(ctx context.Context, tx *sqlx.Tx, rows []ImportRow) error {
 	if err != nil {
 		return wrap(err, "import: create staging table")
 	}
-	copyIn, err := tx.PrepareContext(ctx, pq.CopyIn("import_staging", "seq", "sheet_no", "sheet", "row_no", "input",
-		"kind", "parent", "child", "bill", "description", "capacity", "refusal"))
+	// the rows go as one array a column (empty for NULL): one statement, where a COPY took a
+	// driver call a row (database/sql's checks of each value cost more than the encoding)
+	var c stagedColumns
+	for _, r := range rows {
+		c.add(r)
+	}
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO import_staging (seq, sheet_no, sheet, row_no, input, kind, parent, child, bill, description, capacity, refusal)
+		SELECT u.seq, u.sheet_no, u.sheet, u.row_no, u.input, u.kind, nullif(u.parent, ''), nullif(u.child, ''), nullif(u.bill, ''),
+		       nullif(u.description, ''), nullif(u.capacity, 0), nullif(u.refusal, '')
+		FROM unnest($1::integer[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+		            $9::text[], $10::integer[], $11::text[])
+		     WITH ORDINALITY AS u(sheet_no, sheet, row_no, input, kind, parent, child, bill, description, capacity, refusal, seq)`,
+		c.sheetNo, c.sheet, c.rowNo, c.input, c.kind, c.parent, c.child, c.bill, c.description, c.capacity, c.refusal)
 	if err != nil {
-		return wrap(err, "import: start copy")
-	}
-	defer copyIn.Close()
-	for i, r := range rows {
-		_, err := copyIn.ExecContext(ctx, i, r.SheetNo, r.Sheet, r.RowNo, r.Input, r.Kind, nullIfEmpty(r.Parent),
-			nullIfEmpty(r.Child), nullIfEmpty(r.Bill), nullIfEmpty(r.Description), nullIfZero(r.Capacity),
-			nullIfEmpty(r.Refusal))
-		if err != nil {
-			return wrap(err, "import: copy rows")
-		}
-	}
-	if _, err := copyIn.ExecContext(ctx); err != nil {
-		return wrap(err, "import: copy rows")
+		return wrap(err, "import: stage rows")
 	}
 	_, err = tx.ExecContext(ctx, `
 		-- what the chunk created, added to the job in its last statement: concurrent chunks of
 		-- a job then hold the job's row lock only from there to their commit
 		CREATE TEMP TABLE import_counts ON COMMIT DROP AS
 			SELECT 0::bigint AS parents, 0::bigint AS children, 0::bigint AS bill_links, 0::bigint AS bills;
+		-- the parents the chunk names, as locked (or the child bags they are, for the refusal)
+		CREATE TEMP TABLE import_parents (
+			qr             text COLLATE "C" PRIMARY KEY,
+			id             bigint NOT NULL,
+			type           text NOT NULL,
+			parent_qr      text,
+			area_id        integer,
+			capacity       integer,
+			child_count    integer,
+			billed         boolean,
+			completed_bill text
+		) ON COMMIT DROP;
 		CREATE UNIQUE INDEX ON import_staging (seq);
-		CREATE INDEX ON import_staging (child) WHERE child IS NOT NULL;
 		CREATE INDEX ON import_staging (parent) WHERE parent IS NOT NULL;
 		CREATE INDEX ON import_staging (bill) WHERE bill IS NOT NULL;
-		ANALYZE import_staging`)
+		-- the columns the steps filter and join on (all of them cost twice as much)
+		ANALYZE import_staging (seq, kind, parent, child, bill, refusal, outcome, parent_id, bill_id)`)
 	return wrap(err, "import: index staging table")
 }
 
-func nullIfEmpty(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+// stagedColumns are a chunk's rows column by column, as the staging statement takes them.
+type stagedColumns struct {
+	sheetNo, rowNo, capacity                                      pq.Int64Array
+	sheet, input, kind, parent, child, bill, description, refusal pq.StringArray
+}
 
-func nullIfZero(n int) sql.NullInt64 { return sql.NullInt64{Int64: int64(n), Valid: n != 0} }
+func (c *stagedColumns) add(r ImportRow) {
+	c.sheetNo = append(c.sheetNo, int64(r.SheetNo))
+	c.rowNo = append(c.rowNo, r.RowNo)
+	c.capacity = append(c.capacity, int64(r.Capacity))
+	c.sheet = append(c.sheet, r.Sheet)
+	c.input = append(c.input, r.Input)
+	c.kind = append(c.kind, string(r.Kind))
+	c.parent = append(c.parent, r.Parent)
+	c.child = append(c.child, r.Child)
+	c.bill = append(c.bill, r.Bill)
+	c.description = append(c.description, r.Description)
+	c.refusal = append(c.refusal, r.Refusal)
+}
 
 // importParams are the values the import steps refer to as $1...
 type importParams struct {
@@ -472,7 +544,6 @@ type importStep struct {
 }
 
 func none(importParams) []any            { return nil }
-func withArea(p importParams) []any      { return []any{p.area} }
 func withJob(p importParams) []any       { return []any{p.job} }
 func withNewParent(p importParams) []any { return []any{p.area, p.capacity, p.user} }
 func withUser(p importParams) []any      { return []any{p.user} }
@@ -486,20 +557,14 @@ func sameBill(other string) string {
 	return "(" + other + ".capacity = s.capacity AND " + other + ".description IS NOT DISTINCT FROM s.description)"
 }
 
-// importSteps judge and apply a staged chunk, in order. Each step refuses rows (setting
-// refusal) or settles them (outcome), for all rows at once; the reason names what to do.
+// The steps judge and apply a staged chunk, in order. Each step refuses rows (setting
+// refusal) or settles them (outcome 'there'), for all rows at once; the reason names what to
+// do. A child row that goes in keeps both NULL (the rows are not written again for it).
 // Lock order as everywhere: parent bags by id, then bills.
-// stepsBeforeTurn read only what earlier chunks have committed.
-var stepsBeforeTurn = []importStep{
-	{"refuse children named as parents", `
-		UPDATE import_staging s
-		SET refusal = format('%s is a child bag (in parent %s), not a parent', s.parent, coalesce(p.qr, '?'))
-		FROM bags b LEFT JOIN bags p ON p.id = b.parent_id
-		WHERE ` + pending + ` AND s.parent IS NOT NULL AND b.qr = s.parent AND b.type = 'CHILD'`, none},
-}
 
 // stepsInTurn create and lock the parents and bills the chunk names, in the order of the
-// chunks (LockTurn).
+// chunks (LockTurn). What the judging needs of a parent is read into import_parents as it is
+// locked, once per parent instead of once per row.
 var stepsInTurn = []importStep{
 	// Parents named by the chunk that do not exist yet are created (in the dispatch area of
 	// the import); each parent row that created one counts as created.
@@ -520,100 +585,191 @@ var stepsInTurn = []importStep{
 		      WHERE f.kind = 'PARENT' AND f.refusal IS NULL ORDER BY f.parent, f.seq) first
 		WHERE s.seq = first.seq`, withNewParent},
 
-	{"find parents", `
-		UPDATE import_staging s SET parent_id = b.id
-		FROM bags b
-		WHERE s.refusal IS NULL AND s.parent IS NOT NULL AND b.qr = s.parent AND b.type = 'PARENT'`, none},
-
+	// the row lock returns the parent's latest version: its capacity, children and bill mark
+	// stay as read until the chunk commits (every writer of them locks the parent first)
 	{"lock parents", `
-		SELECT 1 FROM bags
-		WHERE id IN (SELECT parent_id FROM import_staging WHERE parent_id IS NOT NULL)
-		ORDER BY id
-		FOR NO KEY UPDATE`, none},
+		INSERT INTO import_parents (qr, id, type, area_id, capacity, child_count, billed)
+		SELECT b.qr, b.id, b.type, b.area_id, b.capacity, b.child_count, b.billed
+		FROM bags b
+		WHERE b.qr IN (SELECT s.parent FROM import_staging s WHERE s.refusal IS NULL AND s.parent IS NOT NULL)
+		  AND b.type = 'PARENT'
+		ORDER BY b.id
+		FOR NO KEY UPDATE OF b`, none},
 
 	{"lock bills", `
 		SELECT 1 FROM bills
-		WHERE id IN (SELECT bb.bill_id FROM import_staging s JOIN bill_bags bb ON bb.bag_id = s.parent_id
+		WHERE id IN (SELECT bb.bill_id FROM import_parents p JOIN bill_bags bb ON bb.bag_id = p.id WHERE p.billed
 		             UNION SELECT b.id FROM import_staging s JOIN bills b ON b.bill_number = s.bill WHERE s.kind = 'PARENT')
 		ORDER BY id
 		FOR NO KEY UPDATE`, none},
 }
 
-// stepsAfterTurn judge and insert under the locks.
-var stepsAfterTurn = []importStep{
-	{"refuse parents of another area", `
-		UPDATE import_staging s
-		SET refusal = format('parent %s is in dispatch area %s, not in %s; import it with that area or none',
-		                     s.parent, coalesce(have.code, 'none'), want.code)
-		FROM bags p LEFT JOIN areas have ON have.id = p.area_id, areas want
-		WHERE s.refusal IS NULL AND p.id = s.parent_id AND want.id = $1::integer
-		  AND p.area_id IS DISTINCT FROM want.id`, withArea},
-
-	// A child already in a bag is there already when it is in the parent asked, and refused
-	// otherwise; a code that is a parent bag cannot be a child.
-	{"judge existing children", `
-		UPDATE import_staging s
-		SET outcome = CASE WHEN b.parent_id = s.parent_id THEN 'there' END,
-		    refusal = CASE
-		        WHEN b.type = 'PARENT' THEN format('%s is a parent bag; a child cannot be a parent', s.child)
-		        WHEN b.parent_id <> s.parent_id THEN format('child %s is already in parent %s; unlink it there first', s.child, p.qr)
-		    END
+// stepsJudging decide every row a parent or a child decides, in one pass, under the locks.
+var stepsJudging = []importStep{
+	{"find child bags named as parents", `
+		INSERT INTO import_parents (qr, id, type, parent_qr)
+		SELECT b.qr, b.id, b.type, p.qr
 		FROM bags b LEFT JOIN bags p ON p.id = b.parent_id
-		WHERE ` + pending + ` AND s.kind = 'CHILD' AND b.qr = s.child`, none},
+		WHERE b.qr IN (SELECT s.parent FROM import_staging s WHERE ` + pending + ` AND s.parent IS NOT NULL)
+		  AND b.type = 'CHILD'`, none},
 
-	// A child named twice in the chunk: its first row decides; a later one for the same
-	// parent is there already, one for another parent is refused.
-	{"judge repeated children", `
-		UPDATE import_staging s
-		SET outcome = CASE WHEN first.parent_id = s.parent_id THEN 'there' END,
-		    refusal = CASE WHEN first.parent_id <> s.parent_id
-		        THEN format('child %s is already in parent %s (row %s)', s.child, first.parent, first.row_no) END
-		FROM (SELECT DISTINCT ON (child) child, seq, parent, parent_id, row_no
-		      FROM import_staging s WHERE ` + pending + ` AND s.kind = 'CHILD'
-		      ORDER BY child, seq) first
-		WHERE ` + pending + ` AND s.kind = 'CHILD' AND s.child = first.child AND s.seq <> first.seq`, none},
+	// the planner, told nothing of import_parents, scanned it whole for every staged row
+	{"count parents", `ANALYZE import_parents`, none},
 
-	{"refuse children of completed bills", `
-		UPDATE import_staging s
-		SET refusal = format('parent %s is on bill %s, which is completed: its children cannot change; reopen the bill first',
-		                     s.parent, bl.bill_number)
+	{"find completed bills", `
+		UPDATE import_parents p SET completed_bill = bl.bill_number
 		FROM bill_bags bb JOIN bills bl ON bl.id = bb.bill_id
-		WHERE ` + pending + ` AND s.kind = 'CHILD' AND bb.bag_id = s.parent_id AND bl.completed_at IS NOT NULL`, none},
+		WHERE p.billed AND bb.bag_id = p.id AND bl.completed_at IS NOT NULL`, none},
+}
 
-	{"refuse children over capacity", `
-		UPDATE import_staging s
-		SET refusal = format('parent %s is full: it holds at most %s children', s.parent, p.capacity)
-		FROM (SELECT seq, parent_id, row_number() OVER (PARTITION BY parent_id ORDER BY seq) AS n
-		      FROM import_staging s WHERE ` + pending + ` AND s.kind = 'CHILD') ranked
-		JOIN bags p ON p.id = ranked.parent_id
-		WHERE s.seq = ranked.seq AND ranked.n > p.capacity - p.child_count`, none},
+// judgeRows is the one pass that decides every row of a chunk, each rule in the order of
+// precedence: each rule in the order of precedence: a parent that is a child bag or of
+// another area refuses all its rows; a child that exists is there already in the parent
+// asked and refused in another (facts); a child named twice is decided by its first row
+// still undecided (repeats); of the children still undecided, those of a parent on a
+// completed bill and those past the parent's room in file order are refused (ranked); a
+// repeated child whose first row was refused so did not go in either (settled).
+// A chunk without a child named twice (repeated, which the caller tells from the rows) is
+// judged without the two sorts by child that find the first rows.
+func judgeRows(repeated bool) string {
+	repeats, firstRefused := `
+				SELECT f.*, false AS repeated, NULL::boolean AS repeat_there, NULL::text AS repeat_refused, f.undecided AS still
+				FROM facts f
+`, `NULL`
+	if repeated {
+		repeats = `				SELECT r.*, r.undecided AND NOT coalesce(r.repeat_there, false) AND r.repeat_refused IS NULL AS still
+				FROM (
+					SELECT f.*, f.undecided AND f.seq <> f.first_seq AS repeated,
+					       f.undecided AND f.seq <> f.first_seq AND f.first_parent_id = f.parent_id AS repeat_there,
+					       CASE WHEN f.undecided AND f.seq <> f.first_seq AND f.first_parent_id <> f.parent_id
+					           THEN format('child %s is already in parent %s (row %s)', f.child, f.first_parent, f.first_row) END
+					           AS repeat_refused
+					FROM (
+						SELECT f.*, first_value(f.seq) OVER w AS first_seq, first_value(f.parent_id) OVER w AS first_parent_id,
+						       first_value(f.parent) OVER w AS first_parent, first_value(f.row_no) OVER w AS first_row
+						FROM facts f
+						WINDOW w AS (PARTITION BY f.child, f.undecided ORDER BY f.seq)
+					) f
+				) r
+`
+		firstRefused = `CASE WHEN r.repeat_there
+				                          AND bool_or(r.undecided AND NOT r.repeated AND (r.frozen IS NOT NULL OR coalesce(r.full, false)))
+				                              OVER (PARTITION BY r.child)
+				                    THEN format('child %s did not go into parent %s: an earlier row naming it was refused', r.child, r.parent)
+				                END`
+	}
+	return `
+		UPDATE import_staging s SET refusal = j.refusal, outcome = j.outcome
+		FROM (
+			WITH facts AS (
+				SELECT x.*, x.kind = 'CHILD' AND x.refused IS NULL AND NOT x.there AS undecided
+				FROM (
+					SELECT s.seq, s.kind, s.parent, s.child, s.row_no, p.id AS parent_id, p.capacity, p.child_count,
+					       p.completed_bill,
+					       CASE
+					           WHEN p.type = 'CHILD' AND s.outcome IS NULL
+					               THEN format('%s is a child bag (in parent %s), not a parent', s.parent, coalesce(p.parent_qr, '?'))
+					           WHEN p.type = 'PARENT' AND $1::integer IS NOT NULL AND p.area_id IS DISTINCT FROM $1::integer
+					               THEN format('parent %s is in dispatch area %s, not in %s; import it with that area or none', s.parent,
+					                           coalesce((SELECT code FROM areas WHERE id = p.area_id), 'none'),
+					                           (SELECT code FROM areas WHERE id = $1::integer))
+					           WHEN b.type = 'PARENT' THEN format('%s is a parent bag; a child cannot be a parent', s.child)
+					           WHEN b.parent_id <> p.id
+					               THEN format('child %s is already in parent %s; unlink it there first', s.child,
+					                           (SELECT qr FROM bags WHERE id = b.parent_id))
+					       END AS refused,
+					       coalesce(b.parent_id = p.id, false) AS there
+					FROM import_staging s
+					LEFT JOIN import_parents p ON p.qr = s.parent
+					LEFT JOIN bags b ON s.kind = 'CHILD' AND b.qr = s.child
+					WHERE s.refusal IS NULL
+				) x
+			), repeats AS (
+` + repeats + `			), ranked AS (
+				SELECT r.*, r.frozen IS NULL AND r.still
+				            AND row_number() OVER (PARTITION BY r.parent_id, r.frozen IS NULL AND r.still ORDER BY r.seq)
+				                > r.capacity - r.child_count AS full
+				FROM (
+					SELECT r.*, CASE WHEN r.still AND r.completed_bill IS NOT NULL
+					    THEN format('parent %s is on bill %s, which is completed: its children cannot change; reopen the bill first',
+					                r.parent, r.completed_bill) END AS frozen
+					FROM repeats r
+				) r
+			), settled AS (
+				SELECT r.seq, r.there, coalesce(r.repeat_there, false) AS repeat_there,
+				       coalesce(r.refused, r.repeat_refused, r.frozen,
+				                CASE WHEN r.full THEN format('parent %s is full: it holds at most %s children', r.parent, r.capacity) END,
+				                ` + firstRefused + `
+				                ) AS refusal
+				FROM ranked r
+			)
+			SELECT seq, refusal, CASE WHEN refusal IS NULL AND (there OR repeat_there) THEN 'there' END AS outcome
+			FROM settled
+		) j
+		WHERE s.seq = j.seq AND (j.refusal IS NOT NULL OR j.outcome IS NOT NULL)`
+}
 
-	{"create children", `
-		WITH created AS (
-			INSERT INTO bags (qr, type, parent_id, area_id, created_by)
-			SELECT s.child, 'CHILD', s.parent_id, p.area_id, $1::bigint
-			FROM import_staging s JOIN bags p ON p.id = s.parent_id
-			WHERE ` + pending + ` AND s.kind = 'CHILD'
-			ORDER BY s.child
-			ON CONFLICT (qr) DO NOTHING
-			RETURNING qr
-		), counted AS (
-			UPDATE import_counts SET children = children + (SELECT count(*) FROM created)
-		)
-		UPDATE import_staging s SET outcome = 'created'
-		FROM created c
-		WHERE ` + pending + ` AND s.kind = 'CHILD' AND s.child = c.qr`, withUser},
+// importChildren inserts the children still undecided and answers whether every one went
+// in. It tries a plain INSERT first: ON CONFLICT's speculative insertion costs a tenth of the
+// children's insert, and a conflict (a code a concurrent scan linked after the judging) is
+// rare; on one, the INSERT is undone to a savepoint and run again with ON CONFLICT DO NOTHING.
+func importChildren(ctx context.Context, tx *sqlx.Tx, user *int64) (bool, error) {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT import_children`); err != nil {
+		return false, wrap(err, "import: create children")
+	}
+	var allIn bool
+	err := tx.GetContext(ctx, &allIn, createChildren(""), user)
+	if code, constraint := constraintName(err); code == pqUniqueViolation && constraint == "bags_qr_key" {
+		if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT import_children`); err != nil {
+			return false, wrap(err, "import: create children")
+		}
+		err = tx.GetContext(ctx, &allIn, createChildren("ON CONFLICT (qr) DO NOTHING"), user)
+	}
+	return allIn, wrap(err, "import: create children")
+}
 
-	// A child row still undecided lost its code to a concurrent scan (ON CONFLICT); one
-	// judged there already by an earlier row of the chunk is not, if that row was refused.
-	{"refuse children that did not go in", `
-		UPDATE import_staging s
-		SET outcome = NULL,
-		    refusal = CASE WHEN s.outcome IS NULL
-		        THEN format('child %s was scanned into a bag while the import ran; import the file again to see where', s.child)
-		        ELSE format('child %s did not go into parent %s: an earlier row naming it was refused', s.child, s.parent) END
-		WHERE s.refusal IS NULL AND s.kind = 'CHILD'
-		  AND NOT EXISTS (SELECT 1 FROM bags b WHERE b.qr = s.child AND b.parent_id = s.parent_id)`, none},
+// createChildren is the INSERT of the children still undecided, with the conflict clause
+// given, answering whether every one went in. One that did not lost its code to a concurrent
+// scan, or had no parent left (refuseChildrenNotIn says which).
+func createChildren(onConflict string) string {
+	return `
+	WITH undecided AS MATERIALIZED (
+		SELECT s.child, p.id AS parent_id, p.area_id
+		FROM import_staging s LEFT JOIN import_parents p ON p.qr = s.parent AND p.type = 'PARENT'
+		WHERE ` + pending + ` AND s.kind = 'CHILD'
+	), created AS (
+		INSERT INTO bags (qr, type, parent_id, area_id, created_by)
+		SELECT u.child, 'CHILD', u.parent_id, u.area_id, $1::bigint
+		FROM undecided u
+		WHERE u.parent_id IS NOT NULL
+		ORDER BY u.child
+		` + onConflict + `
+		RETURNING 1
+	), counted AS (
+		UPDATE import_counts SET children = children + (SELECT count(*) FROM created)
+	)
+	SELECT (SELECT count(*) FROM undecided) = (SELECT count(*) FROM created)`
+}
+
+// A child row still undecided that is not in its parent lost its code to a concurrent scan; one
+// judged there already by an earlier row of the chunk is not, if that row was refused.
+var refuseChildrenNotIn = importStep{"refuse children that did not go in", `
+	UPDATE import_staging s
+	SET outcome = NULL,
+	    refusal = CASE WHEN s.outcome IS NULL
+	        THEN format('child %s was scanned into a bag while the import ran; import the file again to see where', s.child)
+	        ELSE format('child %s did not go into parent %s: an earlier row naming it was refused', s.child, s.parent) END
+	WHERE s.refusal IS NULL AND s.kind = 'CHILD'
+	  AND NOT EXISTS (SELECT 1 FROM bags b JOIN import_parents p ON p.id = b.parent_id
+	                  WHERE b.qr = s.child AND p.qr = s.parent AND p.type = 'PARENT')`, none}
+
+// stepsParentBills judge and link the parent rows that name a bill (run only for chunks
+// that have any).
+var stepsParentBills = []importStep{
+	{"find parents of bill rows", `
+		UPDATE import_staging s SET parent_id = p.id
+		FROM import_parents p
+		WHERE s.refusal IS NULL AND s.kind = 'PARENT' AND s.bill IS NOT NULL AND p.qr = s.parent AND p.type = 'PARENT'`, none},
 
 	{"find bills", `
 		UPDATE import_staging s
@@ -696,7 +852,10 @@ var stepsAfterTurn = []importStep{
 		                     s.parent, s.bill)
 		WHERE s.refusal IS NULL AND s.kind = 'PARENT' AND s.bill_id IS NOT NULL
 		  AND NOT EXISTS (SELECT 1 FROM bill_bags bb WHERE bb.bag_id = s.parent_id AND bb.bill_id = s.bill_id)`, none},
+}
 
+// stepsBills judge and create the bill rows (run only for chunks that have any).
+var stepsBills = []importStep{
 	// Bills: one that exists with the same details is there already; other details are
 	// refused (the bill is left as it is); a bill named twice is decided by its first row.
 	{"judge existing bills", `
@@ -731,7 +890,10 @@ var stepsAfterTurn = []importStep{
 		UPDATE import_staging s SET outcome = 'created'
 		FROM created c
 		WHERE ` + pending + ` AND s.kind = 'BILL' AND s.bill = c.bill_number`, withUser},
+}
 
+// stepsClosing keep the refusals and add what the chunk did to the job.
+var stepsClosing = []importStep{
 	{"keep refusals", `
 		INSERT INTO import_refusals (job_id, sheet_no, sheet, row_no, input, reason)
 		SELECT $1, sheet_no, sheet, row_no, input, refusal
@@ -739,11 +901,12 @@ var stepsAfterTurn = []importStep{
 		WHERE refusal IS NOT NULL
 		ON CONFLICT (job_id, sheet_no, row_no) DO NOTHING`, withJob},
 
-	// Rows neither refused nor creating anything asked for what was there already.
+	// Rows neither refused nor creating anything asked for what was there already; a child
+	// row that went in is the one row not refused of its child, and keeps no outcome.
 	{"count rows", `
 		UPDATE import_jobs j
 		SET rows_read = j.rows_read + c.n, rows_refused = j.rows_refused + c.refused,
-		    rows_already_there = j.rows_already_there + c.there, parents_created = j.parents_created + made.parents,
+		    rows_already_there = j.rows_already_there + c.there - made.children, parents_created = j.parents_created + made.parents,
 		    children_created = j.children_created + made.children, bill_links_created = j.bill_links_created + made.bill_links,
 		    bills_created = j.bills_created + made.bills, updated_at = now()
 		FROM (SELECT count(*) AS n, count(*) FILTER (WHERE refusal IS NOT NULL) AS refused,

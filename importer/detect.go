@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/xuri/excelize/v2"
+
 	"tracetrack/apperr"
 	"tracetrack/db"
 	"tracetrack/qr"
@@ -41,23 +43,43 @@ func errUnknownFormat(why string) error {
 // the zip signature and then by its rows (workbookFormat, classifying QRs by rules), a CSV by
 // its header row.
 func Detect(path string, rules qr.Rules) (db.ImportFormat, error) {
+	format, book, err := detectOpen(path, rules)
+	if book != nil {
+		book.Close()
+	}
+	return format, err
+}
+
+// detectOpen is Detect that also returns a workbook opened (nil for a CSV), for the caller to
+// read and close: opening unzips the worksheets (a 1M-row sheet is 120 MB of XML), once.
+func detectOpen(path string, rules qr.Rules) (db.ImportFormat, *excelize.File, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	defer f.Close()
 	head := make([]byte, len(zipMagic))
 	n, err := io.ReadFull(f, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return "", err
+		return "", nil, err
 	}
 	if bytes.Equal(head[:n], zipMagic) {
-		return workbookFormat(path, rules)
+		book, err := openWorkbook(path)
+		if err != nil {
+			return "", nil, errUnknownFormat("the file looks like a workbook but cannot be opened (" + err.Error() + ")")
+		}
+		format, err := workbookFormat(book, rules)
+		if err != nil {
+			book.Close()
+			return "", nil, err
+		}
+		return format, book, nil
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return csvFormat(f)
+	format, err := csvFormat(f)
+	return format, nil, err
 }
 
 // csvFormat reads the header row of a CSV.

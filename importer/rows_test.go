@@ -102,7 +102,12 @@ func TestCountRowTags(t *testing.T) {
 	}
 	path := sheettest.Workbook(t, t.TempDir(), "w.xlsx", sheettest.Sheet{Name: "A", Rows: [][]string{{"1", "x"}, nil, {"3", "y"}}},
 		sheettest.Sheet{Name: "B", Rows: [][]string{{"1", "z"}}})
-	if got := workbookRows(path); got == nil || *got != 3 {
+	book, err := openWorkbook(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Close()
+	if got := workbookRows(book, path); got == nil || *got != 3 {
 		t.Errorf("workbook rows: %v", got)
 	}
 }
@@ -120,4 +125,26 @@ func (c *chunked) Read(p []byte) (int, error) {
 	n := copy(p[:min(len(p), c.size)], c.data)
 	c.data = c.data[n:]
 	return n, nil
+}
+
+// Chunks end between parents or bills: a parent's row and its children's rows are one group,
+// so are a bill's row and the rows of the parents put on it.
+func TestSameGroup(t *testing.T) {
+	parent := db.ImportRow{Kind: db.ImportParent, Parent: "SB00001"}
+	child := db.ImportRow{Kind: db.ImportChild, Parent: "SB00001", Child: "1234"}
+	other := db.ImportRow{Kind: db.ImportChild, Parent: "SB00002", Child: "1235"}
+	billed := db.ImportRow{Kind: db.ImportParent, Parent: "SB00003", Bill: "B-1"}
+	billedToo := db.ImportRow{Kind: db.ImportParent, Parent: "SB00004", Bill: "B-1"}
+	bill := db.ImportRow{Kind: db.ImportBill, Bill: "B-1"}
+	for _, c := range []struct {
+		a, b db.ImportRow
+		same bool
+	}{
+		{parent, child, true}, {child, child, true}, {child, other, false}, {billed, billedToo, true},
+		{billed, bill, true}, {parent, billed, false}, {billedToo, db.ImportRow{Kind: db.ImportParent, Parent: "SB00004"}, false},
+	} {
+		if got := sameGroup(c.a, c.b); got != c.same || sameGroup(c.b, c.a) != c.same {
+			t.Errorf("sameGroup(%+v, %+v) = %v, want %v", c.a, c.b, got, c.same)
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/xuri/excelize/v2"
 	"golang.org/x/sync/errgroup"
 
 	"tracetrack/db"
@@ -56,36 +57,47 @@ type Job struct {
 	// rules classify the file's QRs: the store's label series when the job started, as
 	// scanning classifies them.
 	rules qr.Rules
+	// book is the workbook, opened by Start and closed by Run (nil for a CSV)
+	book *excelize.File
 	// Started is the job as recorded at the start.
 	Started   *db.ImportJob
 	reporting sync.Mutex
 }
 
 // Start checks the file (its format, from its content), records the job and returns it,
-// ready to Run. A file of no known format is BAD_USER_INPUT, and no job is recorded.
+// ready to Run (which must follow). A file of no known format is BAD_USER_INPUT, and no job
+// is recorded.
 func (im *Importer) Start(ctx context.Context, req Request) (*Job, error) {
 	rules, err := im.Store.QRRules(ctx)
 	if err != nil {
 		return nil, err
 	}
-	format, err := Detect(req.Path, rules)
+	format, book, err := detectOpen(req.Path, rules)
 	if err != nil {
 		return nil, err
 	}
+	job, err := im.start(ctx, req, rules, format, book)
+	if err != nil && book != nil {
+		book.Close()
+	}
+	return job, err
+}
+
+func (im *Importer) start(ctx context.Context, req Request, rules qr.Rules, format db.ImportFormat, book *excelize.File) (*Job, error) {
 	sum, size, err := fileDigest(req.Path)
 	if err != nil {
 		return nil, err
 	}
-	estimate := csvRows
-	if format == db.ImportChildParentWorkbook || format == db.ImportParentBillWorkbook {
-		estimate = workbookRows
+	estimate := csvRows(req.Path)
+	if book != nil {
+		estimate = workbookRows(book, req.Path)
 	}
 	started, err := im.Store.StartImportJob(ctx, req.Actor, db.NewImportJob{FileName: req.FileName, SHA256: sum,
-		Bytes: size, Format: format, AreaID: req.AreaID, RowsTotal: estimate(req.Path)})
+		Bytes: size, Format: format, AreaID: req.AreaID, RowsTotal: estimate})
 	if err != nil {
 		return nil, err
 	}
-	return &Job{im: im, req: req, format: format, rules: rules, Started: started}, nil
+	return &Job{im: im, req: req, format: format, rules: rules, book: book, Started: started}, nil
 }
 
 // Run reads the file and imports its rows chunk by chunk, then finishes the job (DONE, or
@@ -94,6 +106,9 @@ func (im *Importer) Start(ctx context.Context, req Request) (*Job, error) {
 // completes it: what is there already is counted, not created twice).
 func (j *Job) Run(ctx context.Context) (*db.ImportJob, error) {
 	failure := j.readAll(ctx)
+	if j.book != nil {
+		j.book.Close()
+	}
 	// the job is finished even when ctx ended (a server shutting down), so it never stays RUNNING
 	finished, err := j.im.Store.FinishImportJob(context.WithoutCancel(ctx), j.req.Actor, j.Started.ID, failure)
 	if err != nil {
@@ -126,18 +141,23 @@ func (j *Job) readAll(ctx context.Context) error {
 				return ctx.Err()
 			}
 		}
+		// A full chunk ends where a parent's (or a bill's) rows end, up to twice its size: a
+		// parent split over two chunks makes the second wait, at the parent's creation, for
+		// the first to commit, and two workers then take turns instead of working at once.
 		emit := func(row db.ImportRow) error {
-			rows = append(rows, row)
-			if len(rows) == size {
-				return send()
+			if n := len(rows); n >= size && (!sameGroup(rows[n-1], row) || n >= 2*size) {
+				if err := send(); err != nil {
+					return err
+				}
 			}
+			rows = append(rows, row)
 			return nil
 		}
-		read := readCSV
-		if j.format == db.ImportChildParentWorkbook || j.format == db.ImportParentBillWorkbook {
-			read = readWorkbook
+		read := func() error { return readCSV(ctx, j.req.Path, j.format, j.rules, emit) }
+		if j.book != nil {
+			read = func() error { return readWorkbook(ctx, j.book, j.format, j.rules, emit) }
 		}
-		if err := read(ctx, j.req.Path, j.format, j.rules, emit); err != nil {
+		if err := read(); err != nil {
 			return err
 		}
 		if len(rows) == 0 {
@@ -159,6 +179,20 @@ func (j *Job) readAll(ctx context.Context) error {
 		})
 	}
 	return group.Wait()
+}
+
+// sameGroup reports rows of one parent (its row and its children's) or of one bill (its row
+// and its parents').
+func sameGroup(a, b db.ImportRow) bool {
+	return billOf(a) == billOf(b) && (billOf(a) != "" || a.Parent == b.Parent)
+}
+
+// billOf is the bill a row creates or puts its parent on ("" for none).
+func billOf(r db.ImportRow) string {
+	if r.Kind == db.ImportBill || r.Kind == db.ImportParent {
+		return r.Bill
+	}
+	return ""
 }
 
 // chunk is a chunk of rows on its way to a worker, with its place in the file's order.

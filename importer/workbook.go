@@ -97,12 +97,7 @@ func (r workbookRow) header(rules qr.Rules) bool {
 // workbookFormat tells the two workbook formats apart by their first rows: a `Bill No.` row
 // or parents only make a parent-to-bill workbook; a `Parent Code` row or a child QR a
 // child-to-parent one.
-func workbookFormat(path string, rules qr.Rules) (db.ImportFormat, error) {
-	book, err := openWorkbook(path)
-	if err != nil {
-		return "", errUnknownFormat("the file looks like a workbook but cannot be opened (" + err.Error() + ")")
-	}
-	defer book.Close()
+func workbookFormat(book *excelize.File, rules qr.Rules) (db.ImportFormat, error) {
 	seen, parents := 0, 0
 	for _, sheet := range book.GetSheetList() {
 		rows, err := book.Rows(sheet)
@@ -142,13 +137,9 @@ func workbookFormat(path string, rules qr.Rules) (db.ImportFormat, error) {
 // workbookRows estimates the rows of every sheet, for the job's progress: from the sheets'
 // dimensions (read from the start of each sheet, without loading it), or, when a sheet has
 // none (excelize's stream writer leaves it out), by counting the row elements of the
-// worksheets (decompressing them once, a fraction of what parsing costs); nil if neither works.
-func workbookRows(path string) *int64 {
-	book, err := openWorkbook(path)
-	if err != nil {
-		return nil
-	}
-	defer book.Close()
+// worksheets of the file at path (decompressing them once more, a fraction of what parsing
+// costs); nil if neither works.
+func workbookRows(book *excelize.File, path string) *int64 {
 	var total int64
 	for _, sheet := range book.GetSheetList() {
 		ref, err := book.GetSheetDimension(sheet)
@@ -209,12 +200,7 @@ func countRowTags(r io.Reader) (int64, error) {
 }
 
 // readWorkbook hands every row of every sheet to emit, as the format groups them.
-func readWorkbook(ctx context.Context, path string, format db.ImportFormat, rules qr.Rules, emit func(db.ImportRow) error) error {
-	book, err := openWorkbook(path)
-	if err != nil {
-		return fmt.Errorf("open workbook: %w", err)
-	}
-	defer book.Close()
+func readWorkbook(ctx context.Context, book *excelize.File, format db.ImportFormat, rules qr.Rules, emit func(db.ImportRow) error) error {
 	for i, sheet := range book.GetSheetList() {
 		g := &grouper{format: format, rules: rules, emit: emit, sheetNo: i + 1, sheet: sheet}
 		if err := g.readSheet(ctx, book); err != nil {

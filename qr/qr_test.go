@@ -1,6 +1,7 @@
 package qr
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -64,6 +65,25 @@ func FuzzNormalize(f *testing.F) {
 		kind := defaultRules.Classify(once)
 		if kind != Invalid && (!utf8.ValidString(once) || strings.ContainsAny(once, " \t\r\n")) {
 			t.Fatalf("Classify accepted %q", once)
+		}
+	})
+}
+
+// The hand-written matchers agree with the regular expressions they stand for.
+func FuzzPatterns(f *testing.F) {
+	childPattern := regexp.MustCompile(`^[A-Z0-9]{4,20}$`)
+	labelPrefix := regexp.MustCompile(`^LABEL\s*NO\.?\s*:?\s*`)
+	for _, seed := range []string{"LABEL NO.0016586", "LABEL NO.:0016586", "LABELNO", "LABEL\tNO :\f1", "LABEL N", "LABE",
+		"ABCD", "ABC", "A1B2C3D4E5F6G7H8I9J0", "A1B2C3D4E5F6G7H8I9J0K", "abcd", "AB-CD", "ÄBCD"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := isChildCode(s), childPattern.MatchString(s); got != want {
+			t.Errorf("isChildCode(%q) = %v, the pattern says %v", s, got, want)
+		}
+		got, cut := cutLabelPrefix(s)
+		if want := labelPrefix.ReplaceAllString(s, ""); got != want || cut != labelPrefix.MatchString(s) {
+			t.Errorf("cutLabelPrefix(%q) = %q, %v; the pattern leaves %q", s, got, cut, want)
 		}
 	})
 }

@@ -102,7 +102,7 @@ func (r Rules) Classify(code string) Kind {
 			return Parent
 		}
 	}
-	if childPattern.MatchString(code) {
+	if isChildCode(code) {
 		return Child
 	}
 	return Invalid
