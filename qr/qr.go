@@ -9,6 +9,7 @@ package qr
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Kind is what a normalised code can be.
@@ -95,11 +96,17 @@ func Clean(raw string) string {
 		}
 		return r
 	}, raw)
-	cleaned = strings.TrimSpace(cleaned)
+	// Upper-cased before the cut (upper-casing may change a character's length in bytes), and
+	// cut on a character's start: a code cleaned twice is the code cleaned once.
+	cleaned = strings.ToUpper(strings.TrimSpace(cleaned))
 	if len(cleaned) > MaxInputLength {
-		cleaned = cleaned[:MaxInputLength]
+		cut := MaxInputLength
+		for cut > 0 && !utf8.RuneStart(cleaned[cut]) {
+			cut--
+		}
+		cleaned = strings.TrimSpace(cleaned[:cut])
 	}
-	return strings.ToUpper(cleaned)
+	return cleaned
 }
 
 // isInvisible reports zero-width and other format characters (category Cf: ZWSP, ZWJ, BOM...)
