@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"tracetrack/db"
 	"tracetrack/internal/apitest"
@@ -284,6 +285,40 @@ func TestExportBadParametersAreRefused(t *testing.T) {
 		res.Body.Close()
 		if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), tc.want) {
 			t.Errorf("%s: %d %q; want 400 saying %q", tc.path, res.StatusCode, body, tc.want)
+		}
+	}
+}
+
+// TestTimesAtEveryRFC3339Offset sends times whose offsets RFC 3339 allows but PostgreSQL does
+// not take (16:00 to 23:59): each is the instant it names, on every path that reads a Time,
+// never INTERNAL_SERVER_ERROR.
+func TestTimesAtEveryRFC3339Offset(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	_, token := env.NewUser(t, db.RoleAdmin, "")
+	env.MustDo(t, token, `mutation { scanParent(qr: "SB00860") { id } }`, nil, &struct{}{})
+	for _, tc := range []struct{ at, same string }{
+		{"2000-01-01T23:59:00-23:59", "2000-01-02T23:58:00Z"},
+		{"2000-01-01T00:00:00+16:00", "1999-12-31T08:00:00Z"},
+		{"2999-12-31T23:59:59-15:59", "3000-01-01T15:58:59Z"},
+	} {
+		var got, want struct {
+			Bags struct{ TotalCount int }
+		}
+		env.MustDo(t, token, bagsAfter, map[string]any{"t": tc.at}, &got)
+		env.MustDo(t, token, bagsAfter, map[string]any{"t": tc.same}, &want)
+		if got != want {
+			t.Errorf("createdAfter %s: %+v; want what %s gets, %+v", tc.at, got, tc.same, want)
+		}
+		instant, _ := time.Parse(time.RFC3339, tc.same)
+		summary := `query($f: Time!, $t: Time!) { scanSummary(groupBy: DAY, from: $f, to: $t) { count } billSummary(groupBy: DAY, from: $f, to: $t) { bills } }`
+		if resp := env.Do(t, token, summary, map[string]any{"f": tc.at, "t": instant.Add(time.Hour).Format(time.RFC3339)}); len(resp.Errors) > 0 {
+			t.Errorf("summaries from %s: %s %q", tc.at, resp.Code(), resp.Errors[0].Message)
+		}
+		for _, path := range []string{"/export/bags.csv?createdAfter=", "/export/scans.csv?after=", "/export/epcis.jsonld?from="} {
+			if status, body := env.Get(t, token, path+url.QueryEscape(tc.at)); status != http.StatusOK {
+				t.Errorf("%s%s: %d %.200q", path, tc.at, status, body)
+			}
 		}
 	}
 }

@@ -33,8 +33,16 @@ func ParseTime(s string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, invalid("must be %s, got %s", TimeFormat, Quote(s))
 	}
+	if _, offset := t.Zone(); offset <= -maxZoneOffset || offset >= maxZoneOffset {
+		// RFC 3339 allows offsets up to 23:59, PostgreSQL refuses 16 hours and more (and no
+		// place uses more than 14): the instant is what counts, so such a time is sent in UTC.
+		t = t.UTC()
+	}
 	return t, nil
 }
+
+// maxZoneOffset is the first zone offset, in seconds, PostgreSQL cannot take.
+const maxZoneOffset = 16 * 60 * 60
 
 // CheckText refuses strings PostgreSQL cannot store (a NUL character) or that are not UTF-8
 // text. Every string argument passes here before anything else sees it.
