@@ -173,7 +173,7 @@ func (a *App) graphQL() http.Handler {
 	srv.Use(refusedPayloads{})
 	// after persisted queries (which fill in the text of a hash), before parsing and validation
 	srv.Use(shapeLimit{limits: a.opts.Limits, cache: queries})
-	srv.Use(queriesOnlyOverGET{})
+	srv.Use(operationsByTransport{})
 	srv.Use(&exactEnumVariables{})
 	if a.opts.Introspection {
 		srv.Use(extension.Introspection{})

@@ -123,6 +123,9 @@ func badInputs() []badInput {
 		{name: "GET: a query that is not UTF-8", method: http.MethodGet, rawQuery: "query=%7B%FF%7D", status: 400, code: "BAD_USER_INPUT", want: []string{"query parameter is not UTF-8"}},
 		get("GET: a mutation", url.Values{"query": {`mutation { logout }`}}, 422, "a mutation cannot be sent with GET", "POST"),
 		get("GET: no query", url.Values{}, 422, "has no query"),
+		get("GET: a subscription", url.Values{"query": {`subscription { scanAdded { id } }`}}, 422, "a subscription is served over a websocket", "not over GET"),
+		post("POST: a subscription", `subscription { scanAdded { id } }`, nil, 422, "a subscription is served over a websocket", "graphql-transport-ws"),
+		post("POST: a subscription that has an event at once", `subscription { statsUpdated { bills } }`, nil, 422, "a subscription is served over a websocket"),
 		{name: "method: PUT", method: http.MethodPut, body: `{"query": "{ me { id } }"}`, status: 405, code: "BAD_USER_INPUT", want: []string{"not PUT", "POST"}},
 
 		// Variables of the wrong type, enums, Int range.

@@ -174,10 +174,7 @@ func checkRequests(logger *slog.Logger, next http.Handler) http.Handler {
 			writeGraphQLError(w, r, logger, err)
 			return
 		}
-		if r.Method == http.MethodGet {
-			r = r.WithContext(context.WithValue(r.Context(), viaGETKey{}, true))
-		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), httpMethodKey{}, r.Method)))
 	})
 }
 
@@ -207,22 +204,33 @@ func checkRequest(r *http.Request) error {
 		WithStatus(http.StatusMethodNotAllowed)
 }
 
-type viaGETKey struct{}
+// httpMethodKey holds the method of a plain HTTP request (absent on websockets).
+type httpMethodKey struct{}
 
-// queriesOnlyOverGET refuses mutations and subscriptions sent with GET (a link or an image
-// tag must not change anything), with a coded error instead of gqlgen's uncoded 406.
-type queriesOnlyOverGET struct{}
+// operationsByTransport refuses, with a coded error instead of gqlgen's uncoded 406 or a bare
+// `null`, the operations a transport does not serve: a subscription over plain HTTP (gqlgen's
+// POST answers it with its first event, or null when none is ready) and a mutation sent with
+// GET (a link or an image tag must not change anything).
+type operationsByTransport struct{}
 
 var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationContextMutator
-} = queriesOnlyOverGET{}
+} = operationsByTransport{}
 
-func (queriesOnlyOverGET) ExtensionName() string                   { return "QueriesOnlyOverGET" }
-func (queriesOnlyOverGET) Validate(graphql.ExecutableSchema) error { return nil }
+func (operationsByTransport) ExtensionName() string                   { return "OperationsByTransport" }
+func (operationsByTransport) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (queriesOnlyOverGET) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
-	if viaGET, _ := ctx.Value(viaGETKey{}).(bool); !viaGET || opCtx.Operation == nil || opCtx.Operation.Operation == ast.Query {
+func (operationsByTransport) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	method, overHTTP := ctx.Value(httpMethodKey{}).(string)
+	if !overHTTP || opCtx.Operation == nil || opCtx.Operation.Operation == ast.Query {
+		return nil
+	}
+	if opCtx.Operation.Operation == ast.Subscription {
+		return requestError(apperr.New(apperr.BadUserInput,
+			"a subscription is served over a websocket on this path (graphql-transport-ws, as the graphql-ws client speaks it, or the legacy graphql-ws), not over %s", method))
+	}
+	if method != http.MethodGet {
 		return nil
 	}
 	return requestError(apperr.New(apperr.BadUserInput,
