@@ -154,9 +154,9 @@ func (a *App) graphQL() http.Handler {
 	srv := handler.New(schema)
 	ws := a.opts.Websocket
 	srv.AddTransport(transport.Websocket{
-		Implementation:        gorillaWebsocket{conns: a.websockets, pingInterval: ws.PingInterval},
-		InitFunc:              a.websocketInit,
-		InitTimeout:           10 * time.Second,
+		Implementation: gorillaWebsocket{conns: a.websockets, pingInterval: ws.PingInterval, initTimeout: ws.InitTimeout},
+		InitFunc:       a.websocketInit,
+		// no InitTimeout: gqlgen's closes with 1002, wsConn.awaitInit with 4408 as the protocol says
 		KeepAlivePingInterval: ws.PingInterval,
 		PingPongInterval:      ws.PingInterval,
 		PayloadReadLimit:      &ws.ReadLimit,

@@ -36,6 +36,7 @@ var writeBuffers = &sync.Pool{}
 type gorillaWebsocket struct {
 	conns        *websockets
 	pingInterval time.Duration
+	initTimeout  time.Duration
 }
 
 var _ transport.WebsocketImplementation = gorillaWebsocket{}
@@ -59,6 +60,7 @@ func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 		slot.conn = c
 	}
 	g.conns.add(c)
+	c.awaitInit(g.initTimeout)
 	if c.Subprotocol() != "graphql-transport-ws" {
 		c.pingFrames(g.pingInterval)
 	}
@@ -82,6 +84,11 @@ type wsConn struct {
 	closing bool
 	// subscriptions counts the subscriptions running now (subscriptionCap).
 	subscriptions int
+	// initialised, initTimer and operations keep the order of the protocol (wsprotocol.go):
+	// connection_init seen, the timer that waits for it, the ids of running operations.
+	initialised bool
+	initTimer   *time.Timer
+	operations  map[string]struct{}
 }
 
 var (
@@ -90,14 +97,19 @@ var (
 )
 
 func (c *wsConn) NextReader() (int, io.Reader, error) {
-	kind, r, err := c.conn.NextReader()
-	if websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived) {
-		return kind, nil, transport.ErrWebsocketClosed
+	for {
+		kind, r, err := c.conn.NextReader()
+		if websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseNoStatusReceived) {
+			return kind, nil, transport.ErrWebsocketClosed
+		}
+		if err != nil {
+			return kind, r, err
+		}
+		msg, answered, err := c.screen(r)
+		if !answered {
+			return kind, msg, err
+		}
 	}
-	if err != nil {
-		return kind, r, err
-	}
-	return c.screen(kind, r)
 }
 
 // WriteJSON queues a message of gqlgen's transport. The transport waits here while the
@@ -108,6 +120,7 @@ func (c *wsConn) WriteJSON(v any) error {
 	if err != nil {
 		return err
 	}
+	c.ended(v)
 	return c.out.push(outgoing{data: data}, true, c.done)
 }
 
@@ -151,6 +164,9 @@ func (c *wsConn) closeWith(code int, reason string) {
 // queued, then closes the connection.
 func (c *wsConn) Close() error {
 	c.once.Do(func() {
+		if c.initTimer != nil {
+			c.initTimer.Stop()
+		}
 		close(c.done)
 		c.conns.remove(c)
 	})

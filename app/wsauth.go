@@ -49,6 +49,9 @@ type WebsocketOptions struct {
 	MaxPerUser int
 	// ReadLimit is the largest message a client may send (default 64 KiB).
 	ReadLimit int64
+	// InitTimeout is how long a socket may take to send connection_init (default 10s);
+	// then it closes 4408.
+	InitTimeout time.Duration
 	// FlushDelay is the longest a socket's events may wait for the next ones, to go out in
 	// one write: the delay when the server delivers 20,000 live frames a second or more, less
 	// in proportion below (flushPacer). Default DefaultFlushDelay; negative: none.
@@ -74,6 +77,9 @@ func (o *WebsocketOptions) defaults() {
 	}
 	if o.ReadLimit <= 0 {
 		o.ReadLimit = 64 << 10
+	}
+	if o.InitTimeout <= 0 {
+		o.InitTimeout = 10 * time.Second
 	}
 	if o.FlushDelay == 0 {
 		o.FlushDelay = DefaultFlushDelay

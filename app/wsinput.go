@@ -65,38 +65,42 @@ func privateKey(prefix string) string {
 // screenClientMessage checks one message of the subprotocol. It returns the message for the
 // transport (the same bytes, or a subscribe whose bad payload was replaced by a marked one),
 // or a close reason when the message breaks the protocol.
-func screenClientMessage(subprotocol string, raw []byte) ([]byte, string) {
+func screenClientMessage(subprotocol string, raw []byte) ([]byte, clientMessage, string) {
+	var m clientMessage
 	if !utf8.Valid(raw) {
-		return nil, "the message is not UTF-8 text; send JSON encoded as UTF-8"
+		return nil, m, "the message is not UTF-8 text; send JSON encoded as UTF-8"
 	}
 	allowed := clientMessageTypes[subprotocol]
-	var m clientMessage
 	if err := json.Unmarshal(raw, &m); err != nil || m.Type == "" {
-		return nil, fmt.Sprintf(`send JSON objects such as {"type": %q, ...}`, allowed[0])
+		var object map[string]json.RawMessage
+		if json.Unmarshal(raw, &object) == nil && object["id"] != nil && object["id"][0] != '"' {
+			return nil, m, `a message's id must be a string, such as "1"`
+		}
+		return nil, m, fmt.Sprintf(`send JSON objects such as {"type": %q, ...}`, allowed[0])
 	}
 	if !slices.Contains(allowed, m.Type) {
-		return nil, "unknown message type " + scalar.Quote(m.Type) + "; send one of " + strings.Join(allowed, ", ")
+		return nil, m, "unknown message type " + scalar.Quote(m.Type) + "; send one of " + strings.Join(allowed, ", ")
 	}
 	switch m.Type {
 	case "connection_init":
 		if v, err := decodeJSON(m.Payload, "the payload"); err != nil || !isObjectOrNull(v) {
-			return nil, `connection_init's payload must be an object such as {"Authorization": "Bearer <token>"}`
+			return nil, m, `connection_init's payload must be an object such as {"Authorization": "Bearer <token>"}`
 		}
 	case "subscribe", "start":
 		if m.ID == "" {
-			return nil, m.Type + " needs an id: a string naming the operation"
+			return nil, m, m.Type + " needs an id: a string naming the operation"
 		}
 		params, err := decodeRequest(m.Payload)
 		if err != nil {
-			return refusedSubscribe(m, err), ""
+			return refusedSubscribe(m, err), m, ""
 		}
-		return withSubscriptionID(m, params), ""
+		return withSubscriptionID(m, params), m, ""
 	case "complete", "stop":
 		if m.ID == "" {
-			return nil, m.Type + " needs the id of the operation to stop"
+			return nil, m, m.Type + " needs the id of the operation to stop"
 		}
 	}
-	return raw, ""
+	return raw, m, ""
 }
 
 // refusedSubscribe replaces the payload of a malformed subscribe by one that carries only
@@ -148,17 +152,22 @@ func isObjectOrNull(v any) bool {
 	return v == nil || isObject
 }
 
-// screen reads a client message whole and checks it (screenClientMessage); one that breaks
-// the protocol closes the socket with 4400 and the reason.
-func (c *wsConn) screen(kind int, r io.Reader) (int, io.Reader, error) {
+// screen reads a client message whole and checks it (screenClientMessage) and its place in
+// the protocol (inOrder); one that breaks either closes the socket with the code and reason.
+// answered is true for a message answered here, which the transport never sees.
+func (c *wsConn) screen(r io.Reader) (msg io.Reader, answered bool, err error) {
 	raw, err := io.ReadAll(r)
 	if err != nil {
-		return kind, nil, err
+		return nil, false, err
 	}
-	msg, reason := screenClientMessage(c.Subprotocol(), raw)
+	screened, m, reason := screenClientMessage(c.Subprotocol(), raw)
+	code := closeBadMessage
+	if reason == "" {
+		answered, code, reason = c.inOrder(m)
+	}
 	if reason != "" {
-		c.closeWith(closeBadMessage, reason)
-		return kind, nil, transport.ErrWebsocketClosed
+		c.closeWith(code, reason)
+		return nil, false, transport.ErrWebsocketClosed
 	}
-	return kind, bytes.NewReader(msg), nil
+	return bytes.NewReader(screened), answered, nil
 }

@@ -19,12 +19,12 @@ func FuzzWebsocketMessage(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		for subprotocol, allowed := range clientMessageTypes {
-			out, reason := screenClientMessage(subprotocol, []byte(raw))
+			out, screened, reason := screenClientMessage(subprotocol, []byte(raw))
 			if reason != "" {
 				continue
 			}
 			var m clientMessage
-			if err := json.Unmarshal(out, &m); err != nil || !slices.Contains(allowed, m.Type) {
+			if err := json.Unmarshal(out, &m); err != nil || !slices.Contains(allowed, m.Type) || m.Type != screened.Type || m.ID != screened.ID {
 				t.Fatalf("%s: let through %q as %q", subprotocol, raw, out)
 			}
 		}

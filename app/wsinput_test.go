@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"tracetrack/app"
 	"tracetrack/db"
 	"tracetrack/internal/apitest"
 )
@@ -171,7 +172,7 @@ func TestWebsocketProtocolBreaksClose4400(t *testing.T) {
 		{"an unknown type", true, map[string]any{"type": "launch"}, `unknown message type "launch"`},
 		{"a subscribe without an id", true, map[string]any{"type": "SUBSCRIBE", "payload": map[string]any{"query": "subscription { statsUpdated { bills } }"}}, "needs an id"},
 		{"a stop without an id", true, map[string]any{"type": "STOP"}, "needs the id"},
-		{"an id that is a number", true, map[string]any{"type": "SUBSCRIBE", "id": 1, "payload": map[string]any{"query": "subscription { statsUpdated { bills } }"}}, "send JSON objects"},
+		{"an id that is a number", true, map[string]any{"type": "SUBSCRIBE", "id": 1, "payload": map[string]any{"query": "subscription { statsUpdated { bills } }"}}, "id must be a string"},
 		{"connection_init with a string payload", false, map[string]any{"type": "connection_init", "payload": "Bearer x"}, "connection_init's payload must be an object"},
 		{"not JSON before connection_init", false, "hello", "send JSON objects"},
 	}
@@ -211,4 +212,83 @@ func protocolMessage(m map[string]any, subscribe string) map[string]any {
 		out["type"] = map[string]string{"subscribe": "complete", "start": "stop"}[subscribe]
 	}
 	return out
+}
+
+// TestWebsocketProtocolOrder breaks the order graphql-transport-ws prescribes, in both
+// protocols where it applies: each break closes the socket with the protocol's code (gqlgen's
+// transport closed them all with a bare 1002, and ran a second subscription under a running
+// one's id, leaving the first for no complete to stop), and what the protocol allows (a ping
+// before connection_init, an id reused once the server ended its operation) is served.
+func TestWebsocketProtocolOrder(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, func(o *app.Options) { o.Websocket.InitTimeout = 300 * time.Millisecond })
+	_, token := env.NewUser(t, db.RoleAdmin, "")
+	init := map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}}
+	live := map[string]any{"query": "subscription { statsUpdated { bills } }"}
+	once := map[string]any{"query": "{ me { username } }"}
+	closes := func(t *testing.T, conn *websocket.Conn, code int, reason string) {
+		t.Helper()
+		if m := readWS(t, conn); m.Type != "close" || m.CloseCode != code || !strings.Contains(m.CloseReason, reason) {
+			t.Fatalf("got %s %d %q %s; want close %d saying %q", m.Type, m.CloseCode, m.CloseReason, m.Payload, code, reason)
+		}
+	}
+	for _, p := range protocols {
+		subscribe := func(id string, payload map[string]any) map[string]any {
+			return map[string]any{"type": p.subscribe, "id": id, "payload": payload}
+		}
+		t.Run(p.name+"/no connection_init", func(t *testing.T) {
+			closes(t, dialGraphQL(t, env, p.name, nil), 4408, "initialisation timeout")
+		})
+		t.Run(p.name+"/a second connection_init", func(t *testing.T) {
+			conn := dialGraphQL(t, env, p.name, init)
+			writeWS(t, conn, init)
+			closes(t, conn, 4429, "Too many initialisation requests")
+		})
+		t.Run(p.name+"/an id in use", func(t *testing.T) {
+			conn := dialGraphQL(t, env, p.name, init)
+			writeWS(t, conn, subscribe("1", live))
+			if m := readWS(t, conn, p.result); m.ID != "1" {
+				t.Fatalf("subscribe 1 answered %+v", m)
+			}
+			writeWS(t, conn, subscribe("1", live))
+			closes(t, conn, 4409, "Subscriber for 1 already exists")
+		})
+		t.Run(p.name+"/an id reused once its operation ended", func(t *testing.T) {
+			conn := dialGraphQL(t, env, p.name, init)
+			for range 3 {
+				writeWS(t, conn, subscribe("q", once))
+				if m := readWS(t, conn, p.result); m.ID != "q" || !strings.Contains(string(m.Payload), "username") {
+					t.Fatalf("query q answered %+v", m)
+				}
+				if m := readWS(t, conn, "complete"); m.Type != "complete" || m.ID != "q" {
+					t.Fatalf("query q ended with %+v", m)
+				}
+			}
+			writeWS(t, conn, subscribe("e", map[string]any{"query": "{ nope }"}))
+			if m := readWS(t, conn, "complete"); m.Type != "complete" {
+				t.Fatalf("a refused operation ended with %+v", m)
+			}
+			writeWS(t, conn, subscribe("e", once))
+			if m := readWS(t, conn, p.result); m.ID != "e" || !strings.Contains(string(m.Payload), "username") {
+				t.Fatalf("the refused operation's id reused: %+v", m)
+			}
+		})
+	}
+	t.Run("graphql-transport-ws/subscribe before connection_init", func(t *testing.T) {
+		conn := dialGraphQL(t, env, "graphql-transport-ws", nil)
+		writeWS(t, conn, map[string]any{"type": "subscribe", "id": "1", "payload": live})
+		closes(t, conn, 4401, "Unauthorized")
+	})
+	t.Run("graphql-transport-ws/ping before connection_init", func(t *testing.T) {
+		conn := dialGraphQL(t, env, "graphql-transport-ws", nil)
+		writeWS(t, conn, map[string]any{"type": "ping", "payload": map[string]any{"n": 1}})
+		if m := readWS(t, conn, "pong"); m.Type != "pong" || string(m.Payload) != `{"n":1}` {
+			t.Fatalf("ping answered %+v", m)
+		}
+		writeWS(t, conn, map[string]any{"type": "pong"})
+		writeWS(t, conn, init)
+		if m := readWS(t, conn, "connection_ack"); m.Type != "connection_ack" {
+			t.Fatalf("connection_init after a ping answered %+v", m)
+		}
+	})
 }
