@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -104,7 +105,7 @@ func TestImportUploadRefusals(t *testing.T) {
 }
 
 const jobFields = `id status format fileName rowsRead rowsRefused rowsAlreadyThere parentsCreated childrenCreated
-	bagsCreated linksCreated rowsPerSecond etaSeconds alreadyImported previousJob { id } area { code }
+	bagsCreated linksCreated billsCreated rowsPerSecond etaSeconds alreadyImported previousJob { id } area { code }
 	createdBy { username } reportCsvPath reportXlsxPath error`
 
 type importJob struct {
@@ -118,6 +119,7 @@ type importJob struct {
 	ChildrenCreated  int
 	BagsCreated      int
 	LinksCreated     int
+	BillsCreated     int
 	AlreadyImported  bool
 	PreviousJob      *struct{ ID string }
 	Area             *struct{ Code string }
@@ -266,5 +268,47 @@ func TestImportClassifiesWithStoreLabelSeries(t *testing.T) {
 	env.MustDo(t, admin, `{ bag(qr: "SB0000001") { childCount } }`, nil, &got)
 	if got.Bag == nil || got.Bag.ChildCount != 2 {
 		t.Errorf("bag SB0000001: %+v", got.Bag)
+	}
+}
+
+// TestImportRefusesTextTheDatabaseCannotStore imports CSVs whose cells hold a NUL character or
+// bytes that are not UTF-8, in every column: each such row is refused with a reason, the
+// others are imported, and the report is UTF-8 (the NUL failed the whole job, and the job's
+// error quoted PostgreSQL's message). In a QR or a bill number such bytes are cleaned away as
+// scanner noise is (qr.Clean), so those rows are imported.
+func TestImportRefusesTextTheDatabaseCannotStore(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	_, admin := env.NewUser(t, db.RoleAdmin, "")
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, content            string
+		format                   string
+		refused, bags, billsMade int
+	}{
+		{"bags.csv", "qr_id,type,parent_qr_id\nSB00900,PARENT,\n0017000,CHILD,SB00900\n00\x0017001,CHILD,SB00900\n0017002,CHILD,SB00900\x00\n0017003,CHILD\x00,SB00900\n\xff0017004,CHILD,SB00900\n0017005,CHILD,sb00900\n",
+			"BAGS_CSV", 3, 4, 0},
+		{"bills.csv", "bill_id,description,parent_bag_count,expected_weight_kg\nB-\xff1,one,3,90\nB-2,t\x00wo,3,90\nB-3,th\xffree,3,90\nB-4,four,3,9\x000\nB-5,five,3,90\n",
+			"BILLS_CSV", 3, 0, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, tc.name)
+			if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			status, answer := upload(t, env, admin, "file", path, "")
+			if status != http.StatusAccepted || answer["format"] != tc.format {
+				t.Fatalf("upload: %d %v", status, answer)
+			}
+			job := awaitJob(t, env, admin, answer["id"].(string))
+			if job.Status != "DONE" || job.Error != nil || job.RowsRefused != tc.refused || job.BagsCreated != tc.bags || job.BillsCreated != tc.billsMade {
+				t.Fatalf("job: %+v (error %v)", job, job.Error)
+			}
+			code, report := env.Get(t, admin, job.ReportCsvPath)
+			if code != http.StatusOK || !utf8.ValidString(report) || strings.ContainsRune(report, 0) ||
+				strings.Count(report, "UTF-8") < 2 {
+				t.Errorf("report: %d %q", code, report)
+			}
+		})
 	}
 }

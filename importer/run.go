@@ -7,12 +7,14 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/sync/errgroup"
 
 	"tracetrack/db"
+	"tracetrack/internal/scalar"
 	"tracetrack/qr"
 )
 
@@ -145,6 +147,7 @@ func (j *Job) readAll(ctx context.Context) error {
 		// parent split over two chunks makes the second wait, at the parent's creation, for
 		// the first to commit, and two workers then take turns instead of working at once.
 		emit := func(row db.ImportRow) error {
+			row = storable(row)
 			if n := len(rows); n >= size && (!sameGroup(rows[n-1], row) || n >= 2*size) {
 				if err := send(); err != nil {
 					return err
@@ -179,6 +182,24 @@ func (j *Job) readAll(ctx context.Context) error {
 		})
 	}
 	return group.Wait()
+}
+
+// storable refuses a row holding text PostgreSQL cannot store (a NUL character, bytes that
+// are not UTF-8), which the GraphQL API refuses too (scalar.CheckText), and makes its text
+// storable for the report: staged as it was, it failed the whole job.
+func storable(row db.ImportRow) db.ImportRow {
+	fields := []*string{&row.Sheet, &row.Input, &row.Parent, &row.Child, &row.Bill, &row.Description, &row.Refusal}
+	clean := true
+	for _, f := range fields {
+		if scalar.CheckText(*f) != nil {
+			clean = false
+			*f = strings.ReplaceAll(strings.ToValidUTF8(*f, "\uFFFD"), "\x00", "\uFFFD")
+		}
+	}
+	if !clean && row.Refusal == "" {
+		row.Refusal = "the row holds a NUL character or bytes that are not UTF-8 text (shown as \uFFFD); save the file as UTF-8 and import it again"
+	}
+	return row
 }
 
 // sameGroup reports rows of one parent (its row and its children's) or of one bill (its row
