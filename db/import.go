@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -226,9 +227,13 @@ func (s *Store) FinishImportJob(ctx context.Context, a Actor, jobID int64, failu
 	status, reason := ImportDone, (*string)(nil)
 	if failure != nil {
 		status = ImportFailed
-		message := failure.Error()
+		message := failure.Error() // the file's trouble (a broken zip, an unreadable CSV), said as it is
+		var pqErr *pq.Error
 		if public, ok := apperr.As(failure); ok {
 			message = public.Message
+		} else if errors.As(failure, &pqErr) || apperr.DatabaseUnavailable(failure) {
+			// no SQL or internal detail leaves the server: the log line of the failure has it
+			message = "the database failed while importing; the chunks of rows imported before are kept: import the same file again to complete it"
 		}
 		reason = &message
 	}

@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -233,5 +234,31 @@ func TestImportChunkLosesChildToConcurrentScan(t *testing.T) {
 	})
 	if job.ChildrenCreated != 1 || job.ParentsCreated != 1 || job.RowsAlreadyThere != 0 || job.RowsRefused != 2 {
 		t.Errorf("job %+v: want 1 child and 1 parent created, 2 refused, none there", job)
+	}
+}
+
+// A job the database failed is FAILED with a message saying what to do, never the database's
+// own words (the failure here: a row holding a NUL, which only the importer keeps out).
+func TestFailedImportJobSaysNoDatabaseDetail(t *testing.T) {
+	t.Parallel()
+	store := openStore(t)
+	ctx := context.Background()
+	started, err := store.StartImportJob(ctx, db.System, db.NewImportJob{FileName: "rows", SHA256: make([]byte, 32),
+		Format: db.ImportBagsCSV})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failure := store.ImportChunk(ctx, db.System, started.ID, db.ImportSettings{ChildrenPerParent: 30}, nil,
+		[]db.ImportRow{{SheetNo: 1, RowNo: 2, Input: "SB00010\x00", Kind: db.ImportParent, Parent: "SB00010"}}, db.LockTurn{})
+	if failure == nil {
+		t.Fatal("a row holding a NUL was staged")
+	}
+	job, err := store.FinishImportJob(ctx, db.System, started.ID, failure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job.Status != db.ImportFailed || job.Error == nil || strings.Contains(*job.Error, "pq") ||
+		strings.Contains(*job.Error, "store:") || !strings.Contains(*job.Error, "import the same file again") {
+		t.Errorf("job %s: %v", job.Status, job.Error)
 	}
 }
