@@ -276,6 +276,12 @@ func TestExportBadParametersAreRefused(t *testing.T) {
 		{"/export/bills.csv?search=%00", "search " + noNUL},
 		{"/export/bags.csv?qrPrefix=%FF", "qrPrefix must be UTF-8 text"},
 		{"/export/bills.csv?search=" + strings.Repeat("x", 5000), "bill search text has at most"},
+		// a misspelt or unknown filter, or one given twice, would export rows it was meant to keep out
+		{"/export/bags.csv?createdafter=2026-12-01T00:00:00Z", `unknown parameter "createdafter"; this export takes areaCode, billed, createdAfter`},
+		{"/export/bills.xlsx?staus=COMPLETED", `unknown parameter "staus"`},
+		{"/export/scans.csv?first=10", `unknown parameter "first"`},
+		{"/export/epcis.jsonld?since=2026-12-01T00:00:00Z", `unknown parameter "since"; this export takes from, to`},
+		{"/export/bags.csv?qrPrefix=SB&qrPrefix=M4", "qrPrefix is given 2 times"},
 	}
 	for _, tc := range cases {
 		req, _ := http.NewRequest(http.MethodGet, env.Server.URL+tc.path, nil)

@@ -54,8 +54,8 @@ func (h *Handler) bagFilter(r *http.Request, actor db.Actor, p *params) (db.BagF
 		status := db.BagStatus(*s)
 		f.Status = &status
 	}
-	if p.err != nil {
-		return f, p.err
+	if err := p.done(); err != nil {
+		return f, err
 	}
 	if err := f.SetSearch(qrPrefix, search); err != nil {
 		return f, err

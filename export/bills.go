@@ -48,7 +48,7 @@ func billFilter(r *http.Request) (db.BillListFilter, error) {
 		}
 		f.CreatedByID = &id
 	}
-	return f, p.err
+	return f, p.done()
 }
 
 func (h *Handler) billRecord(b *db.Bill) []string {

@@ -60,8 +60,8 @@ func (h *Handler) EPCISDocument(w http.ResponseWriter, r *http.Request) {
 	}
 	p := &params{q: r.URL.Query()}
 	window := db.EPCISWindow{From: p.time("from"), To: p.time("to")}
-	if p.err != nil {
-		refuse(w, r, p.err)
+	if err := p.done(); err != nil {
+		refuse(w, r, err)
 		return
 	}
 	done, err := h.limits.begin(user.ID)

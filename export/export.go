@@ -9,9 +9,11 @@ package export
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"tracetrack/apperr"
@@ -64,13 +66,35 @@ func caller(r *http.Request) (*db.User, error) {
 	return auth.Require(r.Context())
 }
 
-// params reads optional query parameters, remembering the first malformed one.
+// params reads optional query parameters, remembering the first malformed one and the names
+// read, so that done refuses the others: a misspelt filter (createdafter) exported every row.
 type params struct {
-	q   map[string][]string
-	err error
+	q    map[string][]string
+	err  error
+	read []string
+}
+
+// done returns the first malformed parameter, or one that is none of the names read, or one
+// given twice (the second value was ignored).
+func (p *params) done() error {
+	if p.err != nil {
+		return p.err
+	}
+	names := slices.Sorted(maps.Keys(p.q))
+	for _, name := range names {
+		if !slices.Contains(p.read, name) {
+			return apperr.New(apperr.BadUserInput, "unknown parameter %s; this export takes %s",
+				scalar.Quote(name), strings.Join(slices.Sorted(slices.Values(p.read)), ", "))
+		}
+		if len(p.q[name]) > 1 {
+			return apperr.New(apperr.BadUserInput, "%s is given %d times; give it once", name, len(p.q[name]))
+		}
+	}
+	return nil
 }
 
 func (p *params) str(name string) *string {
+	p.read = append(p.read, name)
 	v, ok := p.q[name]
 	if !ok || len(v) == 0 || v[0] == "" {
 		return nil

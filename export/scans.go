@@ -60,8 +60,8 @@ func (h *Handler) scanFilter(r *http.Request, actor db.Actor) (db.ScanFilter, er
 		f.UserID = &userID
 	}
 	areaCode := p.str("areaCode")
-	if p.err != nil {
-		return f, p.err
+	if err := p.done(); err != nil {
+		return f, err
 	}
 	area, err := h.Store.ReadableArea(r.Context(), actor, areaCode)
 	f.AreaID = area
