@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"tracetrack/export"
 	"tracetrack/importer"
 	"tracetrack/internal/gid"
+	"tracetrack/internal/scalar"
 	"tracetrack/resolvers"
 )
 
@@ -99,7 +101,11 @@ func (im *imports) upload(w http.ResponseWriter, r *http.Request) {
 		writeTooLarge(w, r, im.maxBytes)
 		return
 	}
-	areaCode := r.URL.Query().Get("area")
+	areaCode, err := uploadArea(r.URL.Query())
+	if err != nil {
+		writeGraphQLError(w, r, im.logger, err)
+		return
+	}
 	areaID, err := im.importer.Store.AreaIDOfCode(r.Context(), &areaCode)
 	if err != nil {
 		writeGraphQLError(w, r, im.logger, err)
@@ -141,6 +147,20 @@ func (im *imports) run(job *importer.Job, path string) {
 	}
 	im.logger.Info("import done", "job", finished.ID, "file", finished.FileName, "rows", finished.RowsRead,
 		"refused", finished.RowsRefused, "bags", finished.BagsCreated(), "links", finished.LinksCreated())
+}
+
+// uploadArea reads the one parameter POST /import takes. Any other is refused: areaCode, as
+// the API spells it elsewhere, imported the parents in no area.
+func uploadArea(query url.Values) (string, error) {
+	for name, values := range query {
+		if name != "area" {
+			return "", badRequest("unknown parameter %s; POST /import takes only area (a dispatch area code, such as ?area=lucknow)", scalar.Quote(name))
+		}
+		if len(values) > 1 {
+			return "", badRequest("area is given %d times; give it once", len(values))
+		}
+	}
+	return query.Get("area"), nil
 }
 
 // errNotMultipart says how to send a file.

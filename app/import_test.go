@@ -85,6 +85,9 @@ func TestImportUploadRefusals(t *testing.T) {
 		{"no file field", func() (int, map[string]any) { return upload(t, env, admin, "upload", good, "") }, 400, "BAD_USER_INPUT"},
 		{"unknown format", func() (int, map[string]any) { return upload(t, env, admin, "file", unknown, "") }, 400, "BAD_USER_INPUT"},
 		{"unknown area", func() (int, map[string]any) { return upload(t, env, admin, "file", good, "?area=atlantis") }, 400, "BAD_USER_INPUT"},
+		// areaCode, as the API spells it elsewhere, imported the parents in no area
+		{"an unknown parameter", func() (int, map[string]any) { return upload(t, env, admin, "file", good, "?areaCode=lucknow") }, 400, "BAD_USER_INPUT"},
+		{"area twice", func() (int, map[string]any) { return upload(t, env, admin, "file", good, "?area=lucknow&area=jaipur") }, 400, "BAD_USER_INPUT"},
 	}
 	for _, c := range cases {
 		status, answer := c.send()
