@@ -120,7 +120,7 @@ func (c *wsConn) WriteJSON(v any) error {
 	if err != nil {
 		return err
 	}
-	c.ended(v)
+	c.ended(v, data)
 	return c.out.push(outgoing{data: data}, true, c.done)
 }
 

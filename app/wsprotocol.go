@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"time"
@@ -85,8 +86,12 @@ func (c *wsConn) inOrder(m clientMessage) (answered bool, code int, reason strin
 }
 
 // ended frees the id of an operation the server ended: msg is one of gqlgen's messages, a
-// struct of both protocols with the fields Type and ID.
-func (c *wsConn) ended(msg any) {
+// struct of both protocols with the fields Type and ID, and data its JSON, which tells at no
+// cost the results (most messages) from what may end an operation.
+func (c *wsConn) ended(msg any, data []byte) {
+	if !bytes.Contains(data, []byte(`"complete"`)) && !bytes.Contains(data, []byte(`"error"`)) {
+		return
+	}
 	v := reflect.Indirect(reflect.ValueOf(msg))
 	if v.Kind() != reflect.Struct {
 		return
