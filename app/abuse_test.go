@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"tracetrack/app"
 	"tracetrack/db"
@@ -187,4 +188,74 @@ func TestForgedTokensCountAgainstTheIPLimit(t *testing.T) {
 	if code := env.Do(t, token, `{ me { id } }`, nil).Code(); code != "" {
 		t.Errorf("a valid token from the same address: %q, want its answer", code)
 	}
+}
+
+// TestEveryMutationPaysTheRateLimit: the user's rate limit counts mutations, not requests, so
+// aliasing many writes into one POST or sending them over a websocket (whose upgrade passes the
+// HTTP limit) buys no more writes than separate requests would.
+func TestEveryMutationPaysTheRateLimit(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, func(o *app.Options) {
+		o.RateLimits = app.RateLimits{UserPerSecond: 0.001, UserBurst: 8}
+	})
+	undos := func(n int) string {
+		var b strings.Builder
+		b.WriteString("mutation {")
+		for i := range n {
+			fmt.Fprintf(&b, " u%d: undoLastChildScan { removedQr }", i)
+		}
+		return b.String() + " }"
+	}
+	t.Run("aliases over HTTP", func(t *testing.T) {
+		_, token := env.NewUser(t, db.RoleDispatcher, "jaipur")
+		if r := env.Do(t, token, undos(9), nil); r.Code() != "RATE_LIMITED" || r.Errors[0].Extensions["maxMutations"] != float64(8) {
+			t.Errorf("9 mutations in one operation with a burst of 8: %+v, want RATE_LIMITED with maxMutations 8", r.Errors)
+		}
+		if r := env.Do(t, token, undos(4), nil); r.Code() == "RATE_LIMITED" {
+			t.Errorf("4 mutations with 7 tokens left: %+v, want them run", r.Errors)
+		}
+		r := env.Do(t, token, undos(4), nil)
+		if r.Code() != "RATE_LIMITED" || r.Errors[0].Extensions["retryAfterSeconds"] == nil {
+			t.Errorf("4 more mutations with 3 tokens left: %+v, want RATE_LIMITED with retryAfterSeconds", r.Errors)
+		}
+		if r.Data != nil && string(r.Data) != "null" {
+			t.Errorf("a refused operation ran: data %s", r.Data)
+		}
+		if code := env.Do(t, token, `{ me { id } }`, nil).Code(); code != "" {
+			t.Errorf("a query with the refused writes' tokens left: %q, want its answer", code)
+		}
+	})
+
+	t.Run("over a websocket", func(t *testing.T) {
+		_, token := env.NewUser(t, db.RoleDispatcher, "jaipur")
+		socket := env.Connect(t, token)
+		codes := map[string]int{}
+		for i := range 10 {
+			id := fmt.Sprint("m", i)
+			socket.Subscribe(id, undos(1), nil)
+			for {
+				m, err := socket.Read(10 * time.Second)
+				if err != nil {
+					t.Fatalf("mutation %d over the socket: %v", i, err)
+				}
+				if m.ID != id {
+					continue
+				}
+				if m.Type == "complete" {
+					break
+				}
+				code := "ok"
+				if strings.Contains(string(m.Payload), "RATE_LIMITED") {
+					code = "RATE_LIMITED"
+				}
+				codes[code]++
+				if m.Type == "error" { // graphql-transport-ws ends a refused operation with it
+					break
+				}
+			}
+		}
+		if codes["ok"] != 8 || codes["RATE_LIMITED"] != 2 {
+			t.Errorf("10 mutations over a socket with a burst of 8: %v, want 8 run and 2 RATE_LIMITED", codes)
+		}
+	})
 }

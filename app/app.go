@@ -113,7 +113,7 @@ func New(opts Options) *App {
 	a.startLive()
 	limiter := newRateLimiter(opts.RateLimits)
 	var graphQL http.Handler = withTimeout(opts.RequestTimeout,
-		checkBody(opts.Limits.MaxBodyBytes, a.checkWebsocket(a.sessions.middleware(limiter, limiter.middleware(a.graphQL())))))
+		checkBody(opts.Limits.MaxBodyBytes, a.checkWebsocket(a.sessions.middleware(limiter, limiter.middleware(a.graphQL(limiter))))))
 	if opts.DebugSQLCount {
 		graphQL = countRequestStatements(graphQL)
 	}
@@ -144,7 +144,7 @@ func (a *App) Handler() http.Handler {
 	return withRequestID(a.withCORS(a.mux))
 }
 
-func (a *App) graphQL() http.Handler {
+func (a *App) graphQL(limiter *rateLimiter) http.Handler {
 	config := graph.Config{
 		Resolvers:  a.resolver,
 		Directives: graph.DirectiveRoot{Auth: resolvers.AuthDirective},
@@ -182,6 +182,7 @@ func (a *App) graphQL() http.Handler {
 	srv.Use(extension.FixedComplexityLimit(a.opts.Limits.MaxComplexity))
 	srv.Use(subscriptionCap{max: ws.MaxSubscriptions, present: presentError(a.opts.Logger)})
 	srv.Use(onePasswordCheck{})
+	srv.Use(chargedWrites{limiter: limiter})
 	if a.opts.DebugSQLCount {
 		srv.AroundOperations(countStatements)
 	}

@@ -1,13 +1,17 @@
 package app
 
 import (
+	"context"
 	"math"
 	"net"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 	"golang.org/x/time/rate"
 
 	"tracetrack/apperr"
@@ -42,8 +46,9 @@ func newRateLimiter(limits RateLimits) *rateLimiter {
 	return &rateLimiter{limits: limits, buckets: buckets}
 }
 
-// allow takes a token from the key's bucket; when there is none it says how long to wait.
-func (l *rateLimiter) allow(key string, perSecond float64, burst int) (bool, time.Duration) {
+// allow takes n tokens from the key's bucket; when there are too few it says how long to
+// wait.
+func (l *rateLimiter) allow(key string, perSecond float64, burst, n int) (bool, time.Duration) {
 	bucket, ok := l.buckets.Get(key)
 	if !ok {
 		bucket = rate.NewLimiter(rate.Limit(perSecond), burst)
@@ -51,7 +56,7 @@ func (l *rateLimiter) allow(key string, perSecond float64, burst int) (bool, tim
 			bucket, _ = l.buckets.Get(key)
 		}
 	}
-	reservation := bucket.Reserve()
+	reservation := bucket.ReserveN(time.Now(), n)
 	delay := reservation.Delay()
 	if delay == 0 {
 		return true, 0
@@ -89,7 +94,7 @@ func (l *rateLimiter) take(w http.ResponseWriter, r *http.Request) bool {
 	if u != nil {
 		key = "user:" + strconv.FormatInt(u.ID, 10)
 	}
-	ok, wait := l.allow(key, perSecond, burst)
+	ok, wait := l.allow(key, perSecond, burst, 1)
 	if ok {
 		return true
 	}
@@ -99,6 +104,51 @@ func (l *rateLimiter) take(w http.ResponseWriter, r *http.Request) bool {
 	writeGraphQLError(w, r, nil, apperr.New(apperr.RateLimited,
 		"too many requests; retry in %d s", seconds).With("retryAfterSeconds", seconds))
 	return false
+}
+
+// chargedWrites makes the user's rate limit count writes, not HTTP requests: a mutation takes
+// a token for each of its root fields, so 200 aliased scans in one POST cost what 200 POSTs
+// cost, and mutations sent over a websocket (whose upgrade the HTTP limit lets pass) cost the
+// same as over HTTP. The request's own token, taken by the middleware, pays for its first root
+// field.
+type chargedWrites struct{ limiter *rateLimiter }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = chargedWrites{}
+
+func (chargedWrites) ExtensionName() string                   { return "ChargedWrites" }
+func (chargedWrites) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (c chargedWrites) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	u := auth.UserFrom(ctx)
+	limits := c.limiter.limits
+	if u == nil || limits.UserPerSecond <= 0 || opCtx.Operation == nil || opCtx.Operation.Operation != ast.Mutation {
+		return nil // anonymous mutations (login) pay per request, and onePasswordCheck allows one
+	}
+	writes := len(graphql.CollectFields(opCtx, opCtx.Operation.SelectionSet, []string{"Mutation"}))
+	if writes > limits.UserBurst {
+		return requestError(apperr.New(apperr.RateLimited,
+			"this operation holds %d mutations; at most %d fit in one (RATE_LIMIT_USER_BURST): send them in smaller operations",
+			writes, limits.UserBurst).With("maxMutations", limits.UserBurst))
+	}
+	unpaid := writes
+	if _, overHTTP := ctx.Value(httpMethodKey{}).(string); overHTTP {
+		unpaid--
+	}
+	if unpaid <= 0 {
+		return nil
+	}
+	ok, wait := c.limiter.allow("user:"+strconv.FormatInt(u.ID, 10), limits.UserPerSecond, limits.UserBurst, unpaid)
+	if ok {
+		return nil
+	}
+	metrics.RateLimited.WithLabelValues("user").Inc()
+	seconds := int(math.Ceil(wait.Seconds()))
+	return requestError(apperr.New(apperr.RateLimited,
+		"this operation holds %d mutations, more than your rate allows now; retry in %d s", writes, seconds).
+		With("retryAfterSeconds", seconds))
 }
 
 func clientIP(r *http.Request) string {
