@@ -52,9 +52,10 @@ type WebsocketOptions struct {
 	// InitTimeout is how long a socket may take to send connection_init (default 10s);
 	// then it closes 4408.
 	InitTimeout time.Duration
-	// FlushDelay is the longest a socket's events may wait for the next ones, to go out in
-	// one write: the delay when the server delivers 20,000 live frames a second or more, less
-	// in proportion below (flushPacer). Default DefaultFlushDelay; negative: none.
+	// FlushDelay is the shortest time between two writes of a socket's live events, so that
+	// several go out in one write (an event waits for the next one at most 3 times this): the
+	// delay when the server delivers 20,000 live frames a second or more, less in proportion
+	// below (flushPacer, pacing). Default DefaultFlushDelay; negative: none.
 	FlushDelay time.Duration
 }
 

@@ -313,7 +313,7 @@ func (m *liveMux) run(ctx context.Context, g *liveGroup, handler graphql.Respons
 // is cut (it resumes with after = the last scan it was given). published is when the hub
 // published the event (zero: unknown): how far behind the fan-out is tells the pacer.
 func (m *liveMux) fanOut(g *liveGroup, payload []byte, scanID int64, published time.Time) {
-	now, delay := time.Now(), m.pacer.current()
+	now, pace := time.Now(), m.pacer.current()
 	var behind time.Duration
 	if !published.IsZero() {
 		behind = now.Sub(published)
@@ -321,7 +321,7 @@ func (m *liveMux) fanOut(g *liveGroup, payload []byte, scanID int64, published t
 	g.mu.Lock()
 	sent := 0
 	for member := range g.members {
-		if !member.conn.sendLive(member.prefix, payload, m.limit, delay, now) {
+		if !member.conn.sendLive(member.prefix, payload, m.limit, pace, now) {
 			delete(g.members, member)
 			member.finish(&live.OverflowError{Buffer: m.limit, LastID: member.lastScan})
 			continue

@@ -44,10 +44,10 @@ var closingBrace = []byte("}")
 // system call and the TCP work behind it (~5 µs of kernel time a write on this machine, see
 // bench/README.md), whatever it carries, so a busy server should send several frames a write,
 // and a quiet one each frame at once. The delay grows with the frames the server delivers a
-// second, from none to max (WS_FLUSH_DELAY) at fullRate and above. A socket whose events come
-// further apart than the delay never waits, unless the fan-out falls behind: when events
-// reach it late (the server is short of CPU), frames wait as long as they were late, up to
-// lagFactor times max, so that the writes saved give it the CPU to catch up.
+// second, from none to max (WS_FLUSH_DELAY) at fullRate and above; when events reach the
+// fan-out late (the server is short of CPU), it is as long as they were late, up to lagFactor
+// times max, so that the writes saved give it the CPU to catch up. What the delay means to a
+// socket is pacing's.
 type flushPacer struct {
 	max time.Duration
 
@@ -66,7 +66,22 @@ const (
 	pacerWindow = 100 * time.Millisecond
 	// lagFactor bounds the delay of a fan-out that is behind: 10 x 50 ms.
 	lagFactor = 10
+	// holdFactor is how many delays a frame may wait for company (pacing.hold).
+	holdFactor = 3
 )
+
+// pacing is how a socket's live frames wait for company, from the pacer's delay:
+//   - two writes of a socket are at least delay apart (unless half its limit is queued);
+//   - the fan-out writes a socket's queued frames with the new one in its own write once the
+//     last write is delay old, so the usual write wakes no goroutine: a frame waits for the
+//     next one up to hold (3 x delay), and only a frame left alone that long goes out with
+//     the due timer's writer (events of a stream that stopped);
+//   - a frame coming alone waits for company only when the socket's frames come less than
+//     hold apart: a socket receiving an event every 100 ms (one area's) then writes two a
+//     time, holding every other one ~100 ms, and one receiving few is written at once.
+type pacing struct {
+	delay, hold time.Duration
+}
 
 // count records n frames of an event handed to sockets at now, behind after the hub
 // published it.
@@ -92,8 +107,11 @@ func (p *flushPacer) count(n int, now time.Time, behind time.Duration) {
 	}
 }
 
-// current is the delay for the frames handed out now.
-func (p *flushPacer) current() time.Duration { return time.Duration(p.delay.Load()) }
+// current is the pacing of the frames handed out now.
+func (p *flushPacer) current() pacing {
+	delay := time.Duration(p.delay.Load())
+	return pacing{delay: delay, hold: holdFactor * delay}
+}
 
 // outbox is a socket's queue of messages.
 type outbox struct {
@@ -107,10 +125,9 @@ type outbox struct {
 	// writing: the writer is taking and writing the queue; direct: a fan-out is writing
 	// frames itself (sendLive); leftover: that write left bytes for the writer to send first.
 	writing, direct, leftover bool
-	// flushed is when the socket last wrote; delay is how long after it live frames wait
-	// (the pacer's delay when the last one was queued).
-	flushed time.Time
-	delay   time.Duration
+	// flushed is when the socket last wrote; lastLive when its latest live frame was queued;
+	// dueAt when its oldest queued live frame stops waiting for company (pacing).
+	flushed, lastLive, dueAt time.Time
 	// running: a writer goroutine (start) is running; signal starts one when none is.
 	running bool
 	start   func()
@@ -154,33 +171,48 @@ func (o *outbox) push(m outgoing, wait bool, done <-chan struct{}) error {
 
 // sendLive hands the socket a shared subscription's frame, unless limit frames are queued
 // already (the subscriber is then too slow and is cut: false) or the socket is closing.
-// When the socket's last write is at least flushDelay old (or half the limit is queued) and
-// only live frames are queued, the caller (the fan-out) writes them and this one itself, in
-// one non-blocking write: the usual delivery wakes no goroutine and arms no timer. Otherwise the frame waits for
-// company: the next frame after the delay takes it along, or the due timer starts the
-// writer at the delay. now is the fan-out's clock, read once for all its sockets.
-func (c *wsConn) sendLive(prefix, payload []byte, limit int, flushDelay time.Duration, now time.Time) bool {
+// When only live frames are queued and pacing says they go now (or half the limit is
+// queued), the caller (the fan-out) writes them and this one itself, in one non-blocking
+// write: the usual delivery wakes no goroutine. Otherwise the frame waits for company: a
+// later frame takes it along, or the due timer, armed once per write, starts the writer.
+// now is the fan-out's clock, read once for all its sockets.
+func (c *wsConn) sendLive(prefix, payload []byte, limit int, pace pacing, now time.Time) bool {
 	o := &c.out
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.closed || o.live >= limit {
 		return false
 	}
-	o.delay, o.urgentAt = flushDelay, limit/2
+	gap := now.Sub(o.lastLive)
+	o.lastLive, o.urgentAt = now, limit/2
 	o.items = append(o.items, outgoing{prefix: prefix, data: payload, live: true})
 	o.live++
+	if o.live == 1 {
+		if gap >= pace.hold { // frames come rarely: no company to wait for
+			o.dueAt = later(now, o.flushed.Add(pace.delay))
+		} else {
+			o.dueAt = now.Add(pace.hold)
+		}
+	}
 	switch {
 	case o.writing || o.direct || o.leftover || o.live < len(o.items):
 		o.signal() // a write is under way or due: the writer looks at the queue after it
-	case now.Sub(o.flushed) >= flushDelay || o.live >= o.urgentAt:
+	case o.live >= o.urgentAt || now.Sub(o.flushed) >= pace.delay && (o.live > 1 || !now.Before(o.dueAt)):
 		// Written here, not by the writer: on a server short of CPU a goroutine started now
 		// may run only after a round of all the others, while this fan-out goes on queueing
 		// (4,000 events a second fill a socket's 256 in 64 ms).
 		o.writeQueued(c.raw, now)
-	default:
-		o.armDue(o.flushed.Add(flushDelay).Sub(now))
+	case o.live == 1:
+		o.armDue(o.dueAt.Sub(now))
 	}
 	return true
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // writeQueued writes the queued frames (all live) in one non-blocking write from the
@@ -231,15 +263,15 @@ func (o *outbox) signal() {
 
 // next is the writer's turn: write when there is something to write now and no direct
 // write is under way (it is then marked writing); closed when the socket is shut and nothing
-// is left (the writer closes the connection, and no other starts). Live frames within their
-// delay wait for company on the due timer. Otherwise the writer ends: the direct write, the
-// due timer or the next message starts another.
+// is left (the writer closes the connection, and no other starts). Live frames not yet due
+// wait for company on the due timer. Otherwise the writer ends: the direct write, the due
+// timer or the next message starts another.
 func (o *outbox) next() (write, closed bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if !o.direct {
 		now := o.leftover || o.closed || o.live < len(o.items) || o.live >= o.urgentAt
-		if wait := time.Until(o.flushed.Add(o.delay)); !now && len(o.items) > 0 && wait > 0 {
+		if wait := time.Until(o.dueAt); !now && len(o.items) > 0 && wait > 0 {
 			o.armDue(wait)
 		} else if o.leftover || len(o.items) > 0 {
 			o.writing = true

@@ -4,7 +4,8 @@
 # them with the servers' pids (CPU seconds per delivery), then stops them and drops the database.
 # Usage: bench/wsbench.sh [wsbench flags]   e.g. bench/wsbench.sh -subscribers 1000 -rate 100 -duration 15s
 #        INSTANCES=2 bench/wsbench.sh -per-area -subscribers 10000 -rate 100 -duration 15s
-# BIN runs a server binary built elsewhere (to compare builds); PGURL, PORT, DB override defaults.
+# BIN runs a server binary built elsewhere (to compare builds); PGURL, PORT, DB override defaults;
+# DEBUG_PORT serves instance i's Go profiles on 127.0.0.1:DEBUG_PORT+i-1 (DEBUG_ADDR).
 set -eu
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 cd "$(dirname "$0")/.."
@@ -37,6 +38,7 @@ for i in $(seq 1 "$INSTANCES"); do
   if curl -s "http://127.0.0.1:$port/healthz" >/dev/null; then echo "port $port is taken: set PORT" >&2; exit 1; fi
   ADMIN_PASSWORD=$PASSWORD DATABASE_URL="$PGURL/$DB?sslmode=disable" LISTEN_ADDR=127.0.0.1:$port \
     WS_MAX_PER_USER=100000 RATE_LIMIT_USER=0 RATE_LIMIT_IP=0 LOG_LEVEL=warn \
+    DEBUG_ADDR=${DEBUG_PORT:+127.0.0.1:$((DEBUG_PORT + i - 1))} \
     setsid "$BIN" >"$work/server$i.log" 2>&1 &
   pids+=($!) servers+=("http://127.0.0.1:$port")
   until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.05; done
