@@ -138,12 +138,17 @@ func (e *execution) roots(roots []planField) {
 	e.w.close()
 }
 
-// resolveRoot runs a root field's resolver behind the field's @auth directive, with the
-// field context gqlgen gives it (the resolvers look ahead into their selection).
+// resolveRoot runs a root field's resolver behind the field's @auth directive.
 func (e *execution) resolveRoot(root planField, resolve graphql.Resolver) (any, error) {
-	ctx := graphql.WithFieldContext(e.ctx, &graphql.FieldContext{Object: "Query", Field: root.field,
+	return e.f.directives.Auth(e.fieldContext("Query", root), nil, resolve, nil)
+}
+
+// fieldContext is the context of the field's resolver on an object of the type, with the
+// field context gqlgen gives it: the resolvers look ahead into their selection (a root plans
+// its connection's page, a connection finds that page under the columns it selects).
+func (e *execution) fieldContext(object string, f planField) context.Context {
+	return graphql.WithFieldContext(e.ctx, &graphql.FieldContext{Object: object, Field: f.field,
 		IsMethod: true, IsResolver: true})
-	return e.f.directives.Auth(ctx, nil, resolve, nil)
 }
 
 // object writes a root field's object, or fails on the resolver's error. A typed nil (a
@@ -184,11 +189,11 @@ func writeObject[T any](e *execution, fields []planField, obj *T,
 }
 
 func children(e *execution, b *db.Bag, f planField) (*model.BagConnection, error) {
-	return e.f.bag.Children(e.ctx, b, f.first, f.after)
+	return e.f.bag.Children(e.fieldContext("Bag", f), b, f.first, f.after)
 }
 
 func parentBags(e *execution, b *db.Bill, f planField) (*model.BagConnection, error) {
-	return e.f.bill.ParentBags(e.ctx, b, f.first, f.after)
+	return e.f.bill.ParentBags(e.fieldContext("Bill", f), b, f.first, f.after)
 }
 
 func (e *execution) bagConnection(fields []planField, c *model.BagConnection) {

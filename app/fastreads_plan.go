@@ -42,8 +42,8 @@ type planField struct {
 	// object's type T), and whether the schema forbids null
 	scalar  any
 	nonNull bool
-	// the root fields' collected field (their resolvers look ahead into it) and the
-	// arguments of roots and connections, coerced as gqlgen coerces them
+	// the collected field of roots and connections (their resolvers look ahead into it) and
+	// the arguments of roots and connections, coerced as gqlgen coerces them
 	field          graphql.CollectedField
 	qr             *string
 	id, billNumber *string
@@ -213,7 +213,7 @@ func planObject[T any](p planner, sel ast.SelectionSet, typename, connection str
 		if connection == "" || f.Name != connection {
 			return false
 		}
-		pf.kind = kindConnection
+		pf.kind, pf.field = kindConnection, f
 		ok := false
 		if pf.first, pf.after, ok = pageArguments(f.ArgumentMap(p.opCtx.Variables)); !ok {
 			return false

@@ -135,6 +135,9 @@ var fastReadCorpus = []struct {
 		parentBags(first:2){__typename totalCount pageInfo{hasNextPage endCursor} edges{cursor node{id qr status childCount}}}}}`, nil, true},
 	{"every field of the scans", `{scans(first:7){__typename pageInfo{__typename hasNextPage endCursor}
 		edges{__typename cursor node{__typename id kind at bagQr}}}}`, nil, true},
+	{"two selections of one page asking for other columns", `{bill(billNumber:"FAST-1"){a:parentBags(first:3){edges{node{qr}}}
+		b:parentBags(first:3){edges{node{id createdAt}}}} bag(qr:"SB00001"){a:children(first:3){edges{node{type}}} b:children(first:3){edges{node{updatedAt status}}}}}`, nil, true},
+	{"a page of no column of its bags", `{bill(billNumber:"FAST-1"){parentBags{edges{cursor node{__typename}}}} bag(qr:"SB00001"){children{pageInfo{endCursor}}}}`, nil, true},
 	{"a bill without parent bags", `{bill(billNumber:"FAST-2"){billNumber parentBags{totalCount pageInfo{hasNextPage endCursor} edges{node{qr}}}}}`, nil, true},
 	{"a bill by id", `query($id: ID) {bill(id: $id){billNumber status}}`, map[string]any{"id": "bill"}, true},
 	{"a child bag's children", `{bag(qr:"C00001X03"){qr type status childCount children{totalCount pageInfo{hasNextPage endCursor} edges{node{qr}}}}}`, nil, true},
@@ -171,6 +174,7 @@ var fastReadCorpus = []struct {
 	{"both bill keys", `{bill(id:"x", billNumber:"FAST-1"){billNumber}}`, nil, false},
 	{"a bag's area", `{bag(qr:"SB00001"){qr area{code}}}`, nil, false},
 	{"a bag's weight", `{bag(qr:"SB00001"){qr weightKg}}`, nil, false},
+	{"a bill's parents' areas", `{bill(billNumber:"FAST-1"){parentBags{edges{node{qr childCount area{code}}}}}}`, nil, false},
 	{"a bill's parents' children", `{bill(billNumber:"FAST-1"){parentBags{edges{node{qr children{edges{node{qr}}}}}}}}`, nil, false},
 	{"a scan's bag", `{scans(first:3){edges{node{id bag{qr}}}}}`, nil, false},
 	{"filtered scans", `{scans(first:3, filter:{kinds:[CHILD_LINKED]}){edges{node{id}}}}`, nil, false},

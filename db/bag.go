@@ -39,26 +39,28 @@ func (s *Store) BagByQR(ctx context.Context, a Actor, rawQR string) (*Bag, error
 
 // BagWithChildren is BagByQR and the bag's first page of children (ChildrenOfParents' page)
 // in one statement: a bag tree asks for both. Children is up to page.Limit children the actor
-// may see, oldest link first, and HasNext tells that more follow; a child bag has none.
-func (s *Store) BagWithChildren(ctx context.Context, a Actor, rawQR string, page Page) (*Bag, []*Bag, bool, error) {
+// may see, oldest link first, holding the columns asked for (zero: all), and HasNext tells that
+// more follow; a child bag has none.
+func (s *Store) BagWithChildren(ctx context.Context, a Actor, rawQR string, page Page, columns BagColumns) (*Bag, []*Bag, bool, error) {
 	code, err := s.anyCode(ctx, rawQR)
 	if err != nil {
 		return nil, nil, false, err
 	}
-	rows, err := s.db.QueryContext(ctx, bagWithChildrenQuery, code, page.AfterID, page.Limit+1, a.scopeParam())
+	rows, err := s.db.QueryContext(ctx, bagWithChildrenQuery.text(columns), code, page.AfterID, page.Limit+1, a.scopeParam())
 	if err != nil {
 		return nil, nil, false, wrap(err, "fetch bag with children")
 	}
 	defer rows.Close()
 	bags := make([]*Bag, 0, page.Limit+2)
 	var depth int
-	read := newBagRows(page.Limit + 2)
+	read := newBagRows(page.Limit+2, 0)
 	for rows.Next() {
 		bag, err := read.scan(rows, &depth)
 		if err != nil {
 			return nil, nil, false, wrap(err, "read bag with children")
 		}
 		bags = append(bags, bag)
+		read.columns = columns // the bag's row comes first, whole; its children follow
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, false, wrap(err, "read bag with children")
@@ -73,16 +75,18 @@ func (s *Store) BagWithChildren(ctx context.Context, a Actor, rawQR string, page
 	return bags[0], children, more, nil
 }
 
-// bagWithChildrenQuery is BagWithChildren's statement: the bag (depth 0), then its page of
-// children (depth 1). $1 the QR, $2 the position after which the page starts, $3 its rows, $4
-// the actor's area scope.
-var bagWithChildrenQuery = `
+// bagWithChildrenQuery is BagWithChildren's statement for each set of the children's
+// columns: the bag (depth 0, every column), then its page of children (depth 1). $1 the QR,
+// $2 the position after which the page starts, $3 its rows, $4 the actor's area scope.
+var bagWithChildrenQuery = byColumns{build: func(columns BagColumns) string {
+	return `
 		WITH bag AS (SELECT ` + bagColumns + ` FROM bags WHERE qr = $1)
 		SELECT 0 AS depth, ` + bagColumns + ` FROM bag
 		UNION ALL
-		SELECT 1, ` + qualified("c", bagColumns) + `
+		SELECT 1, ` + columns.read("c") + `
 		FROM bag CROSS JOIN LATERAL (` + childrenPage("bag.id") + `) c
 		ORDER BY depth, id`
+}}
 
 // ScanParent registers the parent bag if it is new (in the scanning user's area; none for
 // admins and billers) and logs PARENT_SCANNED, in one statement. A parent of an area the

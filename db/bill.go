@@ -106,21 +106,24 @@ func (s *Store) BillByNumber(ctx context.Context, number string) (*Bill, error) 
 
 // BillWithParentBags is BillByNumber and the bill's first page of parent bags
 // (ParentBagsOfBills' page: the parents the actor may see, in link order, Pos the link id) in
-// one statement: a bill page asks for both. A bill none of whose parents the actor sees takes
-// a second statement for the bill alone. The first row carries the bill, the others NULLs.
-func (s *Store) BillWithParentBags(ctx context.Context, a Actor, number string, page Page) (*Bill, *BagPage, error) {
-	rows, err := s.reader().QueryContext(ctx, billWithParentBagsQuery, NormalizeBillNumber(number), page.AfterID, page.Limit+1, a.scopeParam())
+// one statement: a bill page asks for both. The parents hold the columns asked for (zero: all).
+// A bill none of whose parents the actor sees takes a second statement for the bill alone. The
+// first row carries the bill, the others NULLs.
+func (s *Store) BillWithParentBags(ctx context.Context, a Actor, number string, page Page, columns BagColumns) (*Bill, *BagPage, error) {
+	rows, err := s.reader().QueryContext(ctx, billWithParentBagsQuery.text(columns), NormalizeBillNumber(number), page.AfterID, page.Limit+1, a.scopeParam())
 	if err != nil {
 		return nil, nil, wrap(err, "fetch bill with parent bags")
 	}
 	defer rows.Close()
 	var bill *Bill
 	parents := &BagPage{Bags: make([]*Bag, 0, page.Limit+1), Positions: make([]int64, 0, page.Limit+1)}
+	// the rows after the first hold NULL in the bill's columns: one place takes them all
+	var skipped sql.RawBytes
 	repeated := make([]any, billColumnCount)
 	for i := range repeated {
-		repeated[i] = new(sql.RawBytes)
+		repeated[i] = &skipped
 	}
-	read := newBagRows(page.Limit + 1)
+	read := newBagRows(page.Limit+1, columns)
 	lead := make([]any, 0, billColumnCount+1)
 	var link int64
 	for rows.Next() {
@@ -147,18 +150,21 @@ func (s *Store) BillWithParentBags(ctx context.Context, a Actor, number string, 
 	return bill, parents, nil
 }
 
-// billWithParentBagsQuery is BillWithParentBags' statement: one of the bill's page of parents
-// a row, the bill on the first. Repeated on every row, the bill's columns were decoded on
-// every row (the driver decodes every column it reads: 700 values, most of a bill page's
-// allocations). $1 the bill number, $2 the link after which the page starts, $3 its rows, $4
-// the actor's area scope.
-var billWithParentBagsQuery = `
-		SELECT ` + onFirstRow("b", billColumns) + `, l.link_id, ` + qualified("l", bagColumns) + `
+// billWithParentBagsQuery is BillWithParentBags' statement for each set of the parents'
+// columns: one of the bill's page of parents a row, the bill on the first. Repeated on every
+// row, the bill's columns were decoded on every row (the driver decodes every column it reads:
+// 700 values, most of a bill page's allocations). PostgreSQL drops the subquery's columns
+// that the outer list leaves NULL. $1 the bill number, $2 the link after which the page
+// starts, $3 its rows, $4 the actor's area scope.
+var billWithParentBagsQuery = byColumns{build: func(columns BagColumns) string {
+	return `
+		SELECT ` + onFirstRow("b", billColumns) + `, l.link_id, ` + columns.read("l") + `
 		FROM bills b
 		CROSS JOIN LATERAL (` + parentBagsPage("b.id") + `) l
 		WHERE b.bill_number = $1
 		WINDOW link_order AS (ORDER BY l.link_id)
 		ORDER BY l.link_id`
+}}
 
 // onFirstRow is the columns of the table alias on the first row in link_order, NULL after.
 func onFirstRow(alias, columns string) string {

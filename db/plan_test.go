@@ -43,11 +43,11 @@ func TestPlannedReadsAsSqlxReadsThem(t *testing.T) {
 	if err := raw.SelectContext(ctx, &children, `SELECT `+testBagColumns+` FROM bags WHERE parent_id = $1 ORDER BY id`, parent.ID); err != nil {
 		t.Fatal(err)
 	}
-	bag, kids, more, err := store.BagWithChildren(ctx, db.System, "SB00002", db.Page{Limit: 3})
+	bag, kids, more, err := store.BagWithChildren(ctx, db.System, "SB00002", db.Page{Limit: 3}, 0)
 	if err != nil || !reflect.DeepEqual(bag, &parent) || !reflect.DeepEqual(kids, children[:3]) || !more {
 		t.Errorf("bag with children: %+v %d children (more %v) %v; sqlx read %+v", bag, len(kids), more, err, parent)
 	}
-	_, kids, more, err = store.BagWithChildren(ctx, db.System, "SB00002", db.Page{Limit: 3, AfterID: children[2].ID})
+	_, kids, more, err = store.BagWithChildren(ctx, db.System, "SB00002", db.Page{Limit: 3, AfterID: children[2].ID}, 0)
 	if err != nil || !reflect.DeepEqual(kids, children[3:]) || more {
 		t.Errorf("second page of children: %d (more %v) %v", len(kids), more, err)
 	}
@@ -64,7 +64,7 @@ func TestPlannedReadsAsSqlxReadsThem(t *testing.T) {
 	if err := raw.SelectContext(ctx, &links, `SELECT bb.id AS link_id, g.`+strings.ReplaceAll(testBagColumns, ", ", ", g.")+` FROM bill_bags bb JOIN bags g ON g.id = bb.bag_id ORDER BY bb.id`); err != nil {
 		t.Fatal(err)
 	}
-	got, parents, err := store.BillWithParentBags(ctx, db.System, "plan-1", db.Page{Limit: 3})
+	got, parents, err := store.BillWithParentBags(ctx, db.System, "plan-1", db.Page{Limit: 3}, 0)
 	if err != nil || !reflect.DeepEqual(got, &bill) || len(parents.Bags) != 3 || len(parents.Positions) != 3 || !parents.HasNext {
 		t.Fatalf("bill with parents: %+v %+v %v; sqlx read %+v", got, parents, err, bill)
 	}
@@ -73,4 +73,57 @@ func TestPlannedReadsAsSqlxReadsThem(t *testing.T) {
 			t.Errorf("parent %d: %+v at %d; sqlx read %+v at %d", i, p, parents.Positions[i], links[i].Bag, links[i].LinkID)
 		}
 	}
+
+	// each column alone, a few together: the bags hold those columns as sqlx read them (and
+	// the id), every other field zero; the bag of a tree and the bill stay whole
+	sets := []db.BagColumns{db.BagColumnQR | db.BagColumnChildCount, db.BagColumnQR | db.BagColumnCreatedAt | db.BagColumnAreaID | db.BagColumnCreatedBy}
+	for c := db.BagColumnID; c <= db.BagColumnUpdatedAt; c <<= 1 {
+		sets = append(sets, db.BagColumnID|c)
+	}
+	for _, columns := range sets {
+		bag, kids, more, err := store.BagWithChildren(ctx, db.System, "SB00002", db.Page{Limit: 3}, columns)
+		if err != nil || !reflect.DeepEqual(bag, &parent) || len(kids) != 3 || !more {
+			t.Fatalf("bag with children of columns %b: %+v %d children (more %v) %v", columns, bag, len(kids), more, err)
+		}
+		for i, kid := range kids {
+			if want := onlyColumns(*children[i], columns); !reflect.DeepEqual(kid, &want) {
+				t.Errorf("child %d of columns %b: %+v, want %+v", i, columns, kid, want)
+			}
+		}
+		got, parents, err := store.BillWithParentBags(ctx, db.System, "plan-1", db.Page{Limit: 3}, columns)
+		if err != nil || !reflect.DeepEqual(got, &bill) || len(parents.Bags) != 3 || !parents.HasNext {
+			t.Fatalf("bill with parents of columns %b: %+v %+v %v", columns, got, parents, err)
+		}
+		for i, p := range parents.Bags {
+			if want := onlyColumns(links[i].Bag, columns); !reflect.DeepEqual(p, &want) || parents.Positions[i] != links[i].LinkID {
+				t.Errorf("parent %d of columns %b: %+v at %d, want %+v at %d", i, columns, p, parents.Positions[i], want, links[i].LinkID)
+			}
+		}
+	}
+}
+
+// onlyColumns is the bag with the fields of the columns and its id, the others zero.
+func onlyColumns(b db.Bag, columns db.BagColumns) db.Bag {
+	out := db.Bag{ID: b.ID}
+	for _, f := range []struct {
+		column db.BagColumns
+		copy   func()
+	}{
+		{db.BagColumnQR, func() { out.QR = b.QR }},
+		{db.BagColumnType, func() { out.Type = b.Type }},
+		{db.BagColumnStatus, func() { out.Status = b.Status }},
+		{db.BagColumnAreaID, func() { out.AreaID = b.AreaID }},
+		{db.BagColumnParentID, func() { out.ParentID = b.ParentID }},
+		{db.BagColumnChildCount, func() { out.ChildCount = b.ChildCount }},
+		{db.BagColumnCapacity, func() { out.Capacity = b.Capacity }},
+		{db.BagColumnBilled, func() { out.Billed = b.Billed }},
+		{db.BagColumnCreatedBy, func() { out.CreatedByID = b.CreatedByID }},
+		{db.BagColumnCreatedAt, func() { out.CreatedAt = b.CreatedAt }},
+		{db.BagColumnUpdatedAt, func() { out.UpdatedAt = b.UpdatedAt }},
+	} {
+		if columns&f.column != 0 {
+			f.copy()
+		}
+	}
+	return out
 }

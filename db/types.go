@@ -3,6 +3,7 @@ package db
 import (
 	"database/sql"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -108,27 +109,99 @@ const bagColumns = `id, qr, type, status, area_id, parent_id, child_count, capac
 // bagColumnCount is how many bagColumns there are.
 const bagColumnCount = 12
 
+// BagColumns is a set of bagColumns, one bit each in their order. A page of bags that a
+// query reads only a few fields of reads only their columns (NULL in place of the others):
+// the driver decodes every column it reads, and a bill page's 50 parents of 12 columns were
+// most of its decoding. The zero value is every column; every set reads the id.
+type BagColumns uint16
+
+// The columns of BagColumns.
+const (
+	BagColumnID BagColumns = 1 << iota
+	BagColumnQR
+	BagColumnType
+	BagColumnStatus
+	BagColumnAreaID
+	BagColumnParentID
+	BagColumnChildCount
+	BagColumnCapacity
+	BagColumnBilled
+	BagColumnCreatedBy
+	BagColumnCreatedAt
+	BagColumnUpdatedAt
+)
+
+// has tells whether the set reads the i-th of bagColumns.
+func (c BagColumns) has(i int) bool {
+	return c == 0 || (c|BagColumnID)&(1<<i) != 0
+}
+
+// read is bagColumns of the table alias as the set reads them: the column, or NULL.
+func (c BagColumns) read(alias string) string {
+	names := strings.Split(qualified(alias, bagColumns), ", ")
+	for i := range names {
+		if !c.has(i) {
+			names[i] = "NULL"
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// byColumns is a statement's text for each set of bag columns, built on its first use: a
+// handful of sets occur (one per selection of a page's fields), each one prepared statement.
+type byColumns struct {
+	build func(BagColumns) string
+	mu    sync.RWMutex
+	texts map[BagColumns]string
+}
+
+func (s *byColumns) text(columns BagColumns) string {
+	s.mu.RLock()
+	text, ok := s.texts[columns]
+	s.mu.RUnlock()
+	if ok {
+		return text
+	}
+	text = s.build(columns)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.texts == nil {
+		s.texts = map[BagColumns]string{}
+	}
+	s.texts[columns] = text
+	return text
+}
+
 // bagRows reads rows that end in bagColumns into one block of bags and one of their ids
 // (database/sql would allocate every bag and every non-null id on its own), sized for the
-// rows expected; more are still read.
+// rows expected; more are still read. Columns are those the rows carry (the others are NULL
+// and leave their fields zero).
 type bagRows struct {
 	bags     []Bag
 	ids      []int64
 	nullable [3]sql.NullInt64
+	skipped  sql.RawBytes
 	dest     []any
+	columns  BagColumns
 }
 
-func newBagRows(expected int) *bagRows {
+func newBagRows(expected int, columns BagColumns) *bagRows {
 	return &bagRows{bags: make([]Bag, 0, expected), ids: make([]int64, 0, len(bagRows{}.nullable)*expected),
-		dest: make([]any, 0, 2+bagColumnCount)}
+		dest: make([]any, 0, 2+bagColumnCount), columns: columns}
 }
 
 // scan reads the current row: its leading columns into lead, the rest into the next bag.
 func (r *bagRows) scan(rows *sql.Rows, lead ...any) (*Bag, error) {
 	r.bags = append(r.bags, Bag{})
 	b := &r.bags[len(r.bags)-1]
+	r.nullable = [3]sql.NullInt64{}
 	r.dest = append(append(r.dest[:0], lead...), &b.ID, &b.QR, &b.Type, &b.Status, &r.nullable[0], &r.nullable[1],
 		&b.ChildCount, &b.Capacity, &b.Billed, &r.nullable[2], &b.CreatedAt, &b.UpdatedAt)
+	for i := range bagColumnCount {
+		if !r.columns.has(i) {
+			r.dest[len(lead)+i] = &r.skipped
+		}
+	}
 	if err := rows.Scan(r.dest...); err != nil {
 		return nil, err
 	}

@@ -41,7 +41,8 @@ func byKey[R any, V any](fetch func(context.Context, []int64) ([]R, error), spli
 
 // ownedPages turns a "fetch a page of each owner's list" store method into a batch function.
 // Keys asking for different page arguments are grouped, one statement per distinct page
-// request (a query uses one per level, so normally one statement in all).
+// request (a query uses one per level, so normally one statement in all); the rows hold every
+// column, so keys of any columns share them.
 func ownedPages[R any, T any](
 	fetch func(context.Context, []int64, db.Page) ([]R, error),
 	split func(R) (owner, pos int64, item T),
@@ -75,7 +76,7 @@ func ownedPages[R any, T any](
 		results := make([]*dataloader.Result[Page[T]], len(keys))
 		for i, k := range keys {
 			var p Page[T]
-			if found := pages[k]; found != nil {
+			if found := pages[PageKey{OwnerID: k.OwnerID, Page: k.Page}]; found != nil {
 				p = *found
 			}
 			results[i] = &dataloader.Result[Page[T]]{Data: p}

@@ -34,10 +34,14 @@ func DefaultSettings() Settings {
 }
 
 // PageKey asks for one page of a list owned by OwnerID (a parent's children, a bill's
-// parent bags, a bag's scans).
+// parent bags, a bag's scans). Columns are the columns a page of bags must hold (zero: all):
+// a root that read its nested page with only the columns its selection asks for primes it
+// under them, so only a selection that asks for those columns finds it. The loaders read
+// every column whatever the key asks.
 type PageKey struct {
 	OwnerID int64
 	Page    db.Page
+	Columns db.BagColumns
 }
 
 // Page is one page of a list: its items, each item's keyset position, and whether more follow.

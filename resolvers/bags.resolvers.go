@@ -41,7 +41,7 @@ func (r *bagResolver) Children(ctx context.Context, obj *db.Bag, first *int, aft
 	if obj.Type != db.BagTypeParent {
 		return bagConnection(nil, nil, false, fixedCount(0)), nil
 	}
-	children, err := loaders.For(ctx).Children().Load(ctx, loaders.PageKey{OwnerID: obj.ID, Page: page})()
+	children, err := loaders.For(ctx).Children().Load(ctx, loaders.PageKey{OwnerID: obj.ID, Page: page, Columns: selectedColumns(ctx)})()
 	if err != nil {
 		return nil, err
 	}
@@ -106,15 +106,15 @@ func (r *mutationResolver) DeleteBag(ctx context.Context, qr string) (bool, erro
 
 // Bag is the resolver for the bag field.
 func (r *queryResolver) Bag(ctx context.Context, qr string) (*db.Bag, error) {
-	page, planned := nestedPage(ctx, bagTypes, "children", 30)
+	page, columns, planned := nestedPage(ctx, bagTypes, "children", 30)
 	if !planned {
 		return r.Store.BagByQR(ctx, auth.ActorFrom(ctx), qr)
 	}
-	bag, children, more, err := r.Store.BagWithChildren(ctx, auth.ActorFrom(ctx), qr, page)
+	bag, children, more, err := r.Store.BagWithChildren(ctx, auth.ActorFrom(ctx), qr, page, columns)
 	if err != nil || bag == nil {
 		return nil, err
 	}
-	loaders.For(ctx).Children().Prime(ctx, loaders.PageKey{OwnerID: bag.ID, Page: page},
+	loaders.For(ctx).Children().Prime(ctx, loaders.PageKey{OwnerID: bag.ID, Page: page, Columns: columns},
 		loaders.Page[*db.Bag]{Items: children, Positions: bagIDs(children), HasNext: more})
 	return bag, nil
 }

@@ -71,17 +71,18 @@ func integrityReport(problems []db.IntegrityIssue, at time.Time) *model.Integrit
 }
 
 // billByNumber returns the bill with the number; when the query asks for its parentBags, the
-// first page comes in the same statement and primes the parentBags loader.
+// first page comes in the same statement, with the columns the page's selection asks for,
+// and primes the parentBags loader.
 func (r *Resolver) billByNumber(ctx context.Context, number string) (*db.Bill, error) {
-	page, planned := nestedPage(ctx, billTypes, "parentBags", 50)
+	page, columns, planned := nestedPage(ctx, billTypes, "parentBags", 50)
 	if !planned {
 		return r.Store.BillByNumber(ctx, number)
 	}
-	bill, parents, err := r.Store.BillWithParentBags(ctx, auth.ActorFrom(ctx), number, page)
+	bill, parents, err := r.Store.BillWithParentBags(ctx, auth.ActorFrom(ctx), number, page, columns)
 	if err != nil || bill == nil {
 		return nil, err
 	}
-	loaders.For(ctx).ParentBags().Prime(ctx, loaders.PageKey{OwnerID: bill.ID, Page: page},
+	loaders.For(ctx).ParentBags().Prime(ctx, loaders.PageKey{OwnerID: bill.ID, Page: page, Columns: columns},
 		loaders.Page[*db.Bag]{Items: parents.Bags, Positions: parents.Positions, HasNext: parents.HasNext})
 	return bill, nil
 }

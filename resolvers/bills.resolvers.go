@@ -33,7 +33,7 @@ func (r *billResolver) ParentBags(ctx context.Context, obj *db.Bill, first *int,
 		return nil, err
 	}
 	l := loaders.For(ctx)
-	bags, err := l.ParentBags().Load(ctx, loaders.PageKey{OwnerID: obj.ID, Page: page})()
+	bags, err := l.ParentBags().Load(ctx, loaders.PageKey{OwnerID: obj.ID, Page: page, Columns: selectedColumns(ctx)})()
 	if err != nil {
 		return nil, err
 	}

@@ -41,16 +41,18 @@ func pageArgs(first *int, after *string, defaultSize int) (db.Page, error) {
 // the nested field's loader, which so runs no query. ok is false when the connection is not
 // selected or its arguments are not plain values; the nested field then loads (and reports
 // bad arguments) as always. Only the first selection of the field is planned (an aliased
-// second one loads).
-func nestedPage(ctx context.Context, satisfies []string, name string, defaultSize int) (page db.Page, ok bool) {
+// second one loads). columns are the bag columns that selection asks of its nodes
+// (pageColumns), the key's under which the nested field looks the page up.
+func nestedPage(ctx context.Context, satisfies []string, name string, defaultSize int) (page db.Page, columns db.BagColumns, ok bool) {
 	for _, field := range graphql.CollectFieldsCtx(ctx, satisfies) {
 		if field.Name != name {
 			continue
 		}
-		args := field.ArgumentMap(graphql.GetOperationContext(ctx).Variables)
+		opCtx := graphql.GetOperationContext(ctx)
+		args := field.ArgumentMap(opCtx.Variables)
 		first, ok := plainInt(args["first"])
 		if !ok {
-			return db.Page{}, false
+			return db.Page{}, 0, false
 		}
 		var after *string
 		switch cursor := args["after"].(type) {
@@ -58,12 +60,62 @@ func nestedPage(ctx context.Context, satisfies []string, name string, defaultSiz
 		case string:
 			after = &cursor
 		default:
-			return db.Page{}, false
+			return db.Page{}, 0, false
 		}
 		page, err := pageArgs(first, after, defaultSize)
-		return page, err == nil
+		return page, pageColumns(opCtx, field), err == nil
 	}
-	return db.Page{}, false
+	return db.Page{}, 0, false
+}
+
+// bagFieldColumns are the columns each field of Bag reads that is the bag's own column (no
+// resolver); bags of which a query selects only these need no other column.
+var bagFieldColumns = map[string]db.BagColumns{
+	"__typename": 0, "id": db.BagColumnID, "qr": db.BagColumnQR, "type": db.BagColumnType,
+	"status": db.BagColumnStatus, "childCount": db.BagColumnChildCount,
+	"createdAt": db.BagColumnCreatedAt, "updatedAt": db.BagColumnUpdatedAt,
+}
+
+// The types a selection's fragments may name on a bag connection and its edges.
+var (
+	bagConnectionTypes = []string{"BagConnection"}
+	bagEdgeTypes       = []string{"BagEdge"}
+)
+
+// pageColumns are the bag columns that a BagConnection field's selection asks of its nodes:
+// zero (every column) when a node selects any other field than bagFieldColumns'. The root
+// that plans the page and the connection's own resolver both derive the loader key's columns
+// from the field this way, so the key a root primes is the key the field looks up.
+func pageColumns(opCtx *graphql.OperationContext, connection graphql.CollectedField) db.BagColumns {
+	columns := db.BagColumnID
+	for _, edges := range graphql.CollectFields(opCtx, connection.Selections, bagConnectionTypes) {
+		if edges.Name != "edges" {
+			continue
+		}
+		for _, node := range graphql.CollectFields(opCtx, edges.Selections, bagEdgeTypes) {
+			if node.Name != "node" {
+				continue
+			}
+			for _, f := range graphql.CollectFields(opCtx, node.Selections, bagTypes) {
+				c, ok := bagFieldColumns[f.Name]
+				if !ok {
+					return 0
+				}
+				columns |= c
+			}
+		}
+	}
+	return columns
+}
+
+// selectedColumns are pageColumns of the connection field being resolved (every column
+// without a field context).
+func selectedColumns(ctx context.Context) db.BagColumns {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return 0
+	}
+	return pageColumns(graphql.GetOperationContext(ctx), fc.Field)
 }
 
 // plainInt reads an Int argument as the parser or the variables give it (nil: absent).

@@ -115,6 +115,14 @@ func TestReadShapesRunOneStatement(t *testing.T) {
 		{"children and their creators", admin, `{bag(qr:"SB00001"){children{edges{node{qr createdBy{username}}}}}}`, nil, 2},
 		{"two pages of children", admin, `{bag(qr:"SB00001"){a:children(first:2){edges{node{qr}}} b:children(first:3){edges{node{qr}}}}}`, nil, 2},
 		{"bill without parentBags", admin, `{bill(billNumber:"DEEP-2"){billNumber parentBagCount}}`, nil, 1},
+		// the page is read with the columns its nodes ask for, and found under them
+		{"bill page of every column of its parents", admin, `{bill(billNumber:"DEEP-2"){parentBags{edges{node{__typename id qr type status childCount createdAt updatedAt}}}}}`, nil, 1},
+		{"bill page of no column of its parents", admin, `{bill(billNumber:"DEEP-2"){parentBags{pageInfo{hasNextPage} edges{cursor node{__typename}}}}}`, nil, 1},
+		{"bag tree of every column of its children", admin, `{bag(qr:"SB00001"){children{edges{node{id qr type status childCount createdAt updatedAt}}}}}`, nil, 1},
+		{"bill page of parents' resolved fields", admin, `{bill(billNumber:"DEEP-2"){parentBags{edges{node{qr weightKg area{code}}}}}}`, nil, 1},
+		{"bill page of parents' fields in fragments", admin, `{bill(billNumber:"DEEP-2"){...on Bill{parentBags(first:5){...C}}}} fragment C on BagConnection{edges{...on BagEdge{node{...on Node{id} ...on Bag{qr}}}}}`, nil, 1},
+		// a second selection of the same page asking for other columns loads them
+		{"two selections of one bill page", admin, `{bill(billNumber:"DEEP-2"){a:parentBags(first:5){edges{node{qr}}} b:parentBags(first:5){edges{node{createdAt}}}}}`, nil, 2},
 		{"bill page with parents' children", admin, `{bill(billNumber:"DEEP-2"){parentBags(first:10){edges{node{qr children(first:3){edges{node{qr}}}}}}}}`, nil, 2},
 		{"bill page of a dispatcher who sees none of its parents", stranger, readShapeQuery(readShapes[1].query, 3), nil, 2},
 		// no row to carry the bill: the bill alone is asked again
@@ -154,50 +162,65 @@ func TestPlannedPagesMatchLoadedPages(t *testing.T) {
 	}
 	_, dispatcher := env.NewUser(t, db.RoleDispatcher, area.Code)
 	readShapeFixture(t, env)
-	const page = `{ pageInfo { hasNextPage endCursor } edges { cursor node { qr childCount } } }`
+	// the plan reads only the columns a page's nodes ask for, the loader every column: each
+	// field alone, and all together, must come out the same
+	pages := []string{`{ pageInfo { hasNextPage endCursor } edges { cursor node { qr childCount } } }`,
+		`{ edges { node { __typename id qr type status childCount createdAt updatedAt } } }`}
+	for _, field := range []string{"id", "qr", "type", "status", "childCount", "createdAt", "updatedAt"} {
+		pages = append(pages, `{ edges { node { `+field+` } } }`)
+	}
 	for _, token := range []string{admin, dispatcher} {
-		for _, args := range []string{"(first: 7)", "(first: 30)", "(first: 0)", `(first: 5, after: "%s")`} {
-			// the plan answers the first selection; the aliased twin under bags() is loaded
-			planned := fmt.Sprintf(`{ bag(qr: "SB00004") { children%s %s } }`, args, page)
-			loaded := fmt.Sprintf(`{ bags(first: 1, filter: {qrPrefix: "SB00004"}) { edges { node { children%s %s } } } }`, args, page)
-			if strings.Contains(args, "%s") {
-				cursor := firstCursor(t, env, token)
-				planned, loaded = fmt.Sprintf(planned, cursor), fmt.Sprintf(loaded, cursor)
-			}
-			var p struct {
-				Bag struct{ Children json.RawMessage }
-			}
-			var l struct {
-				Bags struct {
-					Edges []struct {
-						Node struct{ Children json.RawMessage }
-					}
+		for _, page := range pages {
+			planMatchesLoad(t, env, token, page)
+		}
+	}
+}
+
+// planMatchesLoad holds the pages of children and parent bags that a root plans for page
+// arguments to the pages that the loaders load, both selecting page.
+func planMatchesLoad(t *testing.T, env *apitest.Env, token, page string) {
+	t.Helper()
+	for _, args := range []string{"(first: 7)", "(first: 30)", "(first: 0)", `(first: 5, after: "%s")`} {
+		// the plan answers the first selection; the aliased twin under bags() is loaded
+		planned := fmt.Sprintf(`{ bag(qr: "SB00004") { children%s %s } }`, args, page)
+		loaded := fmt.Sprintf(`{ bags(first: 1, filter: {qrPrefix: "SB00004"}) { edges { node { children%s %s } } } }`, args, page)
+		if strings.Contains(args, "%s") {
+			cursor := firstCursor(t, env, token)
+			planned, loaded = fmt.Sprintf(planned, cursor), fmt.Sprintf(loaded, cursor)
+		}
+		var p struct {
+			Bag struct{ Children json.RawMessage }
+		}
+		var l struct {
+			Bags struct {
+				Edges []struct {
+					Node struct{ Children json.RawMessage }
 				}
-			}
-			env.MustDo(t, token, planned, nil, &p)
-			env.MustDo(t, token, loaded, nil, &l)
-			if len(l.Bags.Edges) != 1 || !bytes.Equal(p.Bag.Children, l.Bags.Edges[0].Node.Children) {
-				t.Errorf("children%s: planned %s, loaded %s", args, p.Bag.Children, l.Bags.Edges)
 			}
 		}
-		for _, args := range []string{"(first: 7)", "(first: 50)", "(first: 0)"} {
-			planned := fmt.Sprintf(`{ bill(billNumber: "DEEP-2") { parentBags%s %s } }`, args, page)
-			loaded := fmt.Sprintf(`{ bills(first: 1, filter: {search: "DEEP-2"}) { edges { node { parentBags%s %s } } } }`, args, page)
-			var p struct {
-				Bill struct{ ParentBags json.RawMessage }
-			}
-			var l struct {
-				Bills struct {
-					Edges []struct {
-						Node struct{ ParentBags json.RawMessage }
-					}
+		env.MustDo(t, token, planned, nil, &p)
+		env.MustDo(t, token, loaded, nil, &l)
+		if len(l.Bags.Edges) != 1 || !bytes.Equal(p.Bag.Children, l.Bags.Edges[0].Node.Children) {
+			t.Errorf("children%s %s: planned %s, loaded %s", args, page, p.Bag.Children, l.Bags.Edges)
+		}
+	}
+	for _, args := range []string{"(first: 7)", "(first: 50)", "(first: 0)"} {
+		planned := fmt.Sprintf(`{ bill(billNumber: "DEEP-2") { parentBags%s %s } }`, args, page)
+		loaded := fmt.Sprintf(`{ bills(first: 1, filter: {search: "DEEP-2"}) { edges { node { parentBags%s %s } } } }`, args, page)
+		var p struct {
+			Bill struct{ ParentBags json.RawMessage }
+		}
+		var l struct {
+			Bills struct {
+				Edges []struct {
+					Node struct{ ParentBags json.RawMessage }
 				}
 			}
-			env.MustDo(t, token, planned, nil, &p)
-			env.MustDo(t, token, loaded, nil, &l)
-			if len(l.Bills.Edges) != 1 || !bytes.Equal(p.Bill.ParentBags, l.Bills.Edges[0].Node.ParentBags) {
-				t.Errorf("parentBags%s: planned %s, loaded %s", args, p.Bill.ParentBags, l.Bills.Edges)
-			}
+		}
+		env.MustDo(t, token, planned, nil, &p)
+		env.MustDo(t, token, loaded, nil, &l)
+		if len(l.Bills.Edges) != 1 || !bytes.Equal(p.Bill.ParentBags, l.Bills.Edges[0].Node.ParentBags) {
+			t.Errorf("parentBags%s %s: planned %s, loaded %s", args, page, p.Bill.ParentBags, l.Bills.Edges)
 		}
 	}
 }
