@@ -200,13 +200,26 @@ func lockParent(ctx context.Context, tx *sqlx.Tx, code string) (*Bag, error) {
 // bagByIDSQL reads a bag by id.
 var bagByIDSQL = `SELECT ` + bagColumns + ` FROM bags WHERE id = $1`
 
-// bagByID reads a bag inside a transaction (after triggers have updated its counters).
-func bagByID(ctx context.Context, tx *sqlx.Tx, id int64) (*Bag, error) {
-	var bag Bag
-	if err := tx.GetContext(ctx, &bag, bagByIDSQL, id); err != nil {
+// bagByID reads a bag that exists by id, after triggers have updated its counters: inside a
+// transaction (a *sqlx.Tx) or after a statement that committed on its own (the store's pool).
+// bagRows reads it; sqlx's mapping by reflection cost more than the read on the hot path of
+// scanChildren.
+func bagByID(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, id int64) (*Bag, error) {
+	rows, err := q.QueryContext(ctx, bagByIDSQL, id)
+	if err != nil {
 		return nil, wrap(err, "fetch bag")
 	}
-	return &bag, nil
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, wrap(err, "fetch bag")
+		}
+		return nil, wrap(sql.ErrNoRows, "fetch bag")
+	}
+	bag, err := newBagRows(1).scan(rows)
+	return bag, wrap(err, "fetch bag")
 }
 
 // DeleteBag deletes a bag: a parent with its children, a child from its parent. Every
