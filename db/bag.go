@@ -218,7 +218,7 @@ func bagByID(ctx context.Context, q interface {
 		}
 		return nil, wrap(sql.ErrNoRows, "fetch bag")
 	}
-	bag, err := newBagRows(1).scan(rows)
+	bag, err := newBagRows(1, 0).scan(rows)
 	return bag, wrap(err, "fetch bag")
 }
 

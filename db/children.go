@@ -191,7 +191,7 @@ func (s *Store) runLinkChildrenAtOnce(ctx context.Context, a Actor, code string,
 		return nil, nil, nil, err
 	}
 	defer rows.Close()
-	read := newBagRows(1 + len(codes))
+	read := newBagRows(1+len(codes), 0)
 	inserted = make([]*Bag, 0, len(codes))
 	var role string
 	var parentQR *string
