@@ -43,8 +43,9 @@ func dropSecondaryIndexes(ctx context.Context, conn *sql.DB) ([]secondaryIndex, 
 }
 
 // finish marks the billed parents (before the indexes exist, so no index is updated row by
-// row), vacuums the loaded tables, rebuilds the indexes, moves the id sequences past the loaded rows, recounts the stats
-// counters from the tables, and refreshes the planner statistics.
+// row), vacuums the loaded tables, rebuilds the indexes, moves the id sequences past the
+// loaded rows, recounts the stats counters from the tables, and refreshes the planner
+// statistics.
 func finish(ctx context.Context, conn *sql.DB, indexes []secondaryIndex, out io.Writer) error {
 	c, err := conn.Conn(ctx)
 	if err != nil {
