@@ -42,14 +42,25 @@ profiles=$!
 
 # CPU seconds (user + system) of the processes named, from /proc (clock ticks of 1/100 s)
 cpu_seconds() { for p in "$@"; do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null; done | awk '{s += $1} END {printf "%.1f", s / 100}'; }
+# PostgreSQL's processes for this run: the cluster's own (checkpointer, WAL writer...) and the
+# backends of this database, not those of other databases on a shared cluster or of another
+# cluster on the machine (every process named postgres would count other work's CPU as ours)
+db_name=$(psql -qAt "$DATABASE_URL" -c "SELECT current_database()")
+postmaster=$(ps -o ppid= -p "$(psql -qAt "$DATABASE_URL" -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")" | tr -d ' ')
+pg_pids() {
+  for p in $(pgrep -P "$postmaster"); do
+    cmd=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) || continue
+    case "$cmd" in *"("*) [[ "$cmd" == *" $db_name "* ]] && echo "$p" ;; *) echo "$p" ;; esac
+  done
+}
 "$OUT/loadgen" -url "http://127.0.0.1:$PORT/graphql" -password "$PASSWORD" -json "$OUT/run.json" "$@" \
   2> >(tee "$OUT/progress.log" >&2) | tee "$OUT/run.txt" &
 run=$!
 (until grep -q requests "$OUT/progress.log"; do sleep 0.2; done
  loadgen=$(pgrep -f "^$OUT/loadgen" | head -1)
- echo "$(date +%s.%N) $(cpu_seconds $server) $(cpu_seconds $(pgrep -x postgres)) $(cpu_seconds "$loadgen")" >"$OUT/cpu.start"
+ echo "$(date +%s.%N) $(cpu_seconds $server) $(cpu_seconds $(pg_pids)) $(cpu_seconds "$loadgen")" >"$OUT/cpu.start"
  while kill -0 "$loadgen" 2>/dev/null; do
-   echo "$(date +%s.%N) $(cpu_seconds $server) $(cpu_seconds $(pgrep -x postgres)) $(cpu_seconds "$loadgen")" >"$OUT/cpu.end"
+   echo "$(date +%s.%N) $(cpu_seconds $server) $(cpu_seconds $(pg_pids)) $(cpu_seconds "$loadgen")" >"$OUT/cpu.end"
    sleep 1
  done) &
 # what the database's active backends wait for, every 0.2 s while loadgen runs ("CPU": nothing)

@@ -45,6 +45,8 @@ var indexedReads = []indexedRead{
 	{"parents of an area", `SELECT id FROM bags WHERE type = 'PARENT' AND area_id = 3 ORDER BY id DESC LIMIT 51`, "bags", []string{"area_id", "id"}, parentsOnly, false},
 	{"parents by status", `SELECT id FROM bags WHERE type = 'PARENT' AND status = 'PENDING' ORDER BY id DESC LIMIT 51`, "bags", []string{"status", "id"}, parentsOnly, false},
 	{"parents of an area by status", `SELECT count(*) FROM bags WHERE type = 'PARENT' AND status = 'IN_PROGRESS' AND area_id = 3`, "bags", []string{"area_id", "status", "id"}, parentsOnly, false},
+	// a dispatcher looking for a parent with room under a QR prefix (cmd/loadgen's roomyParent)
+	{"parents of an area by status under a QR prefix", `SELECT id FROM bags WHERE type = 'PARENT' AND status = 'IN_PROGRESS' AND area_id = 3 AND qr >= 'SB42' AND qr < 'SB43' ORDER BY id DESC LIMIT 51`, "bags", []string{"area_id", "status", "qr"}, parentsOnly, false},
 	{"parents on no bill", `SELECT id FROM bags WHERE type = 'PARENT' AND NOT billed ORDER BY id DESC LIMIT 51`, "bags", []string{"id"}, unbilledOnly, false},
 	{"parents of an area on no bill", `SELECT id FROM bags WHERE type = 'PARENT' AND NOT billed AND area_id = 3 ORDER BY id DESC LIMIT 51`, "bags", []string{"area_id", "id"}, unbilledOnly, false},
 	// deleting a user sets bags.created_by to NULL (the foreign key): without the index that
