@@ -198,14 +198,7 @@ func TestEveryMutationPaysTheRateLimit(t *testing.T) {
 	env := apitest.New(t, func(o *app.Options) {
 		o.RateLimits = app.RateLimits{UserPerSecond: 0.001, UserBurst: 8}
 	})
-	undos := func(n int) string {
-		var b strings.Builder
-		b.WriteString("mutation {")
-		for i := range n {
-			fmt.Fprintf(&b, " u%d: undoLastChildScan { removedQr }", i)
-		}
-		return b.String() + " }"
-	}
+	undos := func(n int) string { return aliased("mutation", "undoLastChildScan { removedQr }", n) }
 	t.Run("aliases over HTTP", func(t *testing.T) {
 		_, token := env.NewUser(t, db.RoleDispatcher, "jaipur")
 		if r := env.Do(t, token, undos(9), nil); r.Code() != "RATE_LIMITED" || r.Errors[0].Extensions["maxMutations"] != float64(8) {

@@ -23,14 +23,7 @@ func TestQueryBudget(t *testing.T) {
 	})
 	_, token := env.NewUser(t, db.RoleAdmin, "")
 
-	aliases := func(n int) string {
-		var b strings.Builder
-		b.WriteString("{")
-		for i := range n {
-			fmt.Fprintf(&b, " a%d: areas { code }", i)
-		}
-		return b.String() + " }"
-	}
+	aliases := func(n int) string { return aliased("", "areas { code }", n) }
 	nested := func(depth int) string {
 		// bag -> children -> edges -> node: three levels per step
 		q := "qr"
@@ -207,4 +200,15 @@ func TestPersistedQueriesKeepNoLongText(t *testing.T) {
 	if got := env.DoRaw(t, "", map[string]any{"extensions": persist(long)}); got.Code() != "NOT_FOUND" {
 		t.Errorf("hash of the long query: %v, want PersistedQueryNotFound (not kept)", got.Errors)
 	}
+}
+
+// aliased is an operation of the kind ("" for a query) that selects field n times under
+// aliases a0, a1, ...
+func aliased(kind, field string, n int) string {
+	var b strings.Builder
+	b.WriteString(kind + " {")
+	for i := range n {
+		fmt.Fprintf(&b, " a%d: %s", i, field)
+	}
+	return b.String() + " }"
 }

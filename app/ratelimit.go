@@ -99,7 +99,7 @@ func (l *rateLimiter) take(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	metrics.RateLimited.WithLabelValues(kind).Inc()
-	seconds := int(math.Ceil(wait.Seconds()))
+	seconds := retrySeconds(wait)
 	w.Header().Set("Retry-After", strconv.Itoa(seconds))
 	writeGraphQLError(w, r, nil, apperr.New(apperr.RateLimited,
 		"too many requests; retry in %d s", seconds).With("retryAfterSeconds", seconds))
@@ -145,10 +145,16 @@ func (c chargedWrites) MutateOperationContext(ctx context.Context, opCtx *graphq
 		return nil
 	}
 	metrics.RateLimited.WithLabelValues("user").Inc()
-	seconds := int(math.Ceil(wait.Seconds()))
+	seconds := retrySeconds(wait)
 	return requestError(apperr.New(apperr.RateLimited,
 		"this operation holds %d mutations, more than your rate allows now; retry in %d s", writes, seconds).
 		With("retryAfterSeconds", seconds))
+}
+
+// retrySeconds is a bucket's wait in whole seconds, rounded up, as Retry-After and
+// extensions.retryAfterSeconds give it.
+func retrySeconds(wait time.Duration) int {
+	return int(math.Ceil(wait.Seconds()))
 }
 
 func clientIP(r *http.Request) string {
