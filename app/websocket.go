@@ -60,11 +60,23 @@ func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 		slot.conn = c
 	}
 	g.conns.add(c)
+	if unspoken(r, conn.Subprotocol()) {
+		// gqlgen would serve the socket as legacy graphql-ws, which the client did not ask for;
+		// graphql-ws servers close such a socket 4406 and so does this one.
+		c.closeWith(closeSubprotocol, "Subprotocol not acceptable: use graphql-transport-ws or graphql-ws")
+		return c, nil
+	}
 	c.awaitInit(g.initTimeout)
 	if c.Subprotocol() != "graphql-transport-ws" {
 		c.pingFrames(g.pingInterval)
 	}
 	return c, nil
+}
+
+// unspoken reports a client that offered subprotocols none of which was chosen. A client
+// offering none is served the legacy protocol, as gqlgen has always done.
+func unspoken(r *http.Request, chosen string) bool {
+	return chosen == "" && len(websocket.Subprotocols(r)) > 0
 }
 
 // wsConn is one websocket. Every message to the client goes through its outbox, which a

@@ -3,6 +3,7 @@ package app_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -27,18 +28,25 @@ type wsMessage struct {
 // connection_init and waits for the ack.
 func dialGraphQL(t *testing.T, env *apitest.Env, subprotocol string, init map[string]any) *websocket.Conn {
 	t.Helper()
-	dialer := websocket.Dialer{Subprotocols: []string{subprotocol}, HandshakeTimeout: 5 * time.Second}
-	conn, _, err := dialer.Dial("ws"+strings.TrimPrefix(env.Server.URL, "http")+"/graphql", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := dialOffering(t, env, subprotocol)
 	if init != nil {
 		writeWS(t, conn, init)
 		if m := readWS(t, conn, "connection_ack"); m.Type != "connection_ack" {
 			t.Fatalf("connection_init answered %+v", m)
 		}
 	}
+	return conn
+}
+
+// dialOffering opens a websocket offering the subprotocols (none when empty).
+func dialOffering(t *testing.T, env *apitest.Env, subprotocols ...string) *websocket.Conn {
+	t.Helper()
+	dialer := websocket.Dialer{Subprotocols: subprotocols, HandshakeTimeout: 5 * time.Second}
+	conn, _, err := dialer.Dial("ws"+strings.TrimPrefix(env.Server.URL, "http")+"/graphql", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
 	return conn
 }
 
@@ -279,6 +287,18 @@ func TestWebsocketProtocolOrder(t *testing.T) {
 		writeWS(t, conn, map[string]any{"type": "subscribe", "id": "1", "payload": live})
 		closes(t, conn, 4401, "Unauthorized")
 	})
+	t.Run("only subprotocols the server does not speak", func(t *testing.T) {
+		closes(t, dialOffering(t, env, "graphql-sse", "mqtt"), 4406, "Subprotocol not acceptable")
+	})
+	for _, offered := range [][]string{{"mqtt", "graphql-transport-ws"}, {"graphql-ws", "mqtt"}, nil} {
+		t.Run(fmt.Sprintf("offering %q", offered), func(t *testing.T) {
+			conn := dialOffering(t, env, offered...)
+			writeWS(t, conn, init)
+			if m := readWS(t, conn, "connection_ack"); m.Type != "connection_ack" {
+				t.Fatalf("connection_init answered %+v", m)
+			}
+		})
+	}
 	t.Run("graphql-transport-ws/ping before connection_init", func(t *testing.T) {
 		conn := dialGraphQL(t, env, "graphql-transport-ws", nil)
 		writeWS(t, conn, map[string]any{"type": "ping", "payload": map[string]any{"n": 1}})

@@ -10,6 +10,8 @@ import (
 // The order of a socket's messages, as graphql-transport-ws prescribes it (gqlgen's transport
 // closes every break of it with a bare 1002, and runs two subscriptions under one id, the
 // first of which no complete can stop any more):
+//   - a client offering only subprotocols other than graphql-transport-ws and graphql-ws is
+//     closed 4406 (gqlgen served it as graphql-ws);
 //   - connection_init within WebsocketOptions.InitTimeout of the upgrade, or the socket
 //     closes 4408;
 //   - one connection_init: a second closes 4429;
@@ -20,6 +22,7 @@ import (
 //     rule (gqlgen would lose the first operation's stop there too).
 
 const (
+	closeSubprotocol = 4406
 	closeInitTimeout = 4408
 	closeIDInUse     = 4409
 )
