@@ -3,6 +3,7 @@ package app
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -192,5 +193,27 @@ func expectFrames(t *testing.T, client *websocket.Conn, payloads ...string) {
 	}
 	if got := readFrames(t, client, len(want)); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+// The fan-out writes to the socket's descriptor itself: after Close it must not, for the
+// number may be another file's by then.
+func TestWriteAfterCloseLeavesTheDescriptorAlone(t *testing.T) {
+	server, _ := liveSocketPair(t)
+	fd := server.raw.fd
+	_ = server.raw.Close()
+	f, err := os.CreateTemp(t.TempDir(), "fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if int(f.Fd()) != fd {
+		t.Skipf("descriptor %d went to another file meanwhile (the new one is %d)", fd, f.Fd())
+	}
+	if server.raw.writeNow([]outgoing{{prefix: framePrefix("1", "graphql-transport-ws"), data: []byte("1"), live: true}}) {
+		t.Fatal("a write after Close reports the frame sent")
+	}
+	if info, err := f.Stat(); err != nil || info.Size() != 0 {
+		t.Fatalf("the file that took the socket's descriptor has %d bytes (%v), want 0", info.Size(), err)
 	}
 }
