@@ -55,7 +55,7 @@ func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 		return nil, err
 	}
 	c := &wsConn{conn: conn, raw: hijack.conn, done: make(chan struct{}), conns: g.conns}
-	c.out = newOutbox(c.writeLoop)
+	c.out = newOutbox(hijack.conn, c.writeLoop)
 	if slot := slotFrom(r.Context()); slot != nil {
 		slot.conn = c
 	}

@@ -70,8 +70,10 @@ type liveGroup struct {
 	cancel  context.CancelFunc
 	relay   *live.Relay
 
-	mu      sync.Mutex
-	members map[*groupMember]struct{}
+	mu sync.Mutex
+	// members in one array, not a map: the fan-out walks 1,000s of them per event, and a
+	// member's fields are read from the array in order instead of from a node each.
+	members []memberSlot
 	// retired: the group takes no new members (it ended, or its last member left).
 	retired bool
 }
@@ -82,12 +84,40 @@ type groupMember struct {
 	// prefix opens each of its messages: {"id":<id>,"type":"next","payload": (or "data" in
 	// the legacy protocol).
 	prefix []byte
-	// lastScan is the last scan queued to it: where it resumes when cut.
-	lastScan int64
+	// at is its index in the group's members (-1: it left or was cut); g.mu guards it.
+	at int
 	// done is closed when the group ends the member's subscription, err says why (nil: the
 	// stream ended normally).
 	done chan struct{}
 	err  error
+}
+
+// memberSlot is what the fan-out reads and writes of a member per event.
+type memberSlot struct {
+	conn   *wsConn
+	prefix []byte
+	// lastScan is the last scan queued to it: where it resumes when cut.
+	lastScan int64
+	member   *groupMember
+}
+
+// add appends the member; g.mu is held.
+func (g *liveGroup) add(member *groupMember) {
+	member.at = len(g.members)
+	g.members = append(g.members, memberSlot{conn: member.conn, prefix: member.prefix, member: member})
+}
+
+// remove takes the member at i out (the last one takes its place) and returns its slot;
+// g.mu is held.
+func (g *liveGroup) remove(i int) memberSlot {
+	slot := g.members[i]
+	last := len(g.members) - 1
+	g.members[i] = g.members[last]
+	g.members[i].member.at = i
+	g.members[last] = memberSlot{}
+	g.members = g.members[:last]
+	slot.member.at = -1
+	return slot
 }
 
 func (m *liveMux) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
@@ -222,11 +252,11 @@ func (m *liveMux) join(key, field string, member *groupMember) (*liveGroup, bool
 	g := m.groups[key]
 	leader := g == nil
 	if leader {
-		g = &liveGroup{key: key, field: field, ready: make(chan struct{}), members: make(map[*groupMember]struct{})}
+		g = &liveGroup{key: key, field: field, ready: make(chan struct{})}
 		m.groups[key] = g
 	}
 	g.mu.Lock()
-	g.members[member] = struct{}{}
+	g.add(member)
 	g.mu.Unlock()
 	return g, leader
 }
@@ -237,7 +267,9 @@ func (m *liveMux) leave(g *liveGroup, member *groupMember) {
 	defer m.mu.Unlock()
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	delete(g.members, member)
+	if member.at >= 0 { // not cut meanwhile
+		g.remove(member.at)
+	}
 	if len(g.members) == 0 {
 		m.retireLocked(g)
 	}
@@ -320,16 +352,18 @@ func (m *liveMux) fanOut(g *liveGroup, payload []byte, scanID int64, published t
 	}
 	g.mu.Lock()
 	sent := 0
-	for member := range g.members {
-		if !member.conn.sendLive(member.prefix, payload, m.limit, pace, now) {
-			delete(g.members, member)
-			member.finish(&live.OverflowError{Buffer: m.limit, LastID: member.lastScan})
+	for i := 0; i < len(g.members); {
+		slot := &g.members[i]
+		if !slot.conn.sendLive(slot.prefix, payload, m.limit, pace, now) {
+			cut := g.remove(i) // the last member moves to i: it is next
+			cut.member.finish(&live.OverflowError{Buffer: m.limit, LastID: cut.lastScan})
 			continue
 		}
 		if scanID != 0 {
-			member.lastScan = scanID
+			slot.lastScan = scanID
 		}
 		sent++
+		i++
 	}
 	empty := len(g.members) == 0
 	g.mu.Unlock()
@@ -353,15 +387,15 @@ func (m *liveMux) end(g *liveGroup, cause error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	m.retireLocked(g)
-	for member := range g.members {
-		delete(g.members, member)
+	for len(g.members) > 0 {
+		slot := g.remove(len(g.members) - 1)
 		err := cause
 		var overflow *live.OverflowError
 		if errors.As(cause, &overflow) {
 			// the shared stream fell behind: each member resumes from its own last scan
-			err = &live.OverflowError{Buffer: overflow.Buffer, LastID: member.lastScan}
+			err = &live.OverflowError{Buffer: overflow.Buffer, LastID: slot.lastScan}
 		}
-		member.finish(err)
+		slot.member.finish(err)
 	}
 }
 

@@ -66,21 +66,58 @@ const (
 	pacerWindow = 100 * time.Millisecond
 	// lagFactor bounds the delay of a fan-out that is behind: 10 x 50 ms.
 	lagFactor = 10
-	// holdFactor is how many delays a frame may wait for company (pacing.hold).
+	// holdFactor is how many delays a frame may wait for company (pacing.hold), at most
+	// holdFactor x max: a fan-out that is behind spaces writes further apart (delay), but
+	// does not make frames wait for company longer.
 	holdFactor = 3
+	// gapWeight is how much a socket's newest gap between frames moves its usual gap
+	// (1/gapWeight): the feed hands out events in clumps, so one gap says little.
+	gapWeight = 4
 )
 
-// pacing is how a socket's live frames wait for company, from the pacer's delay:
+// pacing is how a socket's live frames wait for company, from the pacer's delay. A write's
+// kernel cost hardly depends on its size, so a write should carry as many frames as the
+// latency budget allows, and that is sized to the socket's own rate of frames (its usual
+// gap between them, outbox.gap):
+//   - no frame waits for company longer than hold (3 x delay): the oldest queued frame
+//     goes out with the last frame that comes before its hold ends, i.e. with the frame
+//     after which the next is not expected within it. A socket watching every area (an
+//     event every 10 ms) writes ~14 frames a time, one watching one area (every 100 ms) two,
+//     one receiving an event now and then each at once;
 //   - two writes of a socket are at least delay apart (unless half its limit is queued);
-//   - the fan-out writes a socket's queued frames with the new one in its own write once the
-//     last write is delay old, so the usual write wakes no goroutine: a frame waits for the
-//     next one up to hold (3 x delay), and only a frame left alone that long goes out with
-//     the due timer's writer (events of a stream that stopped);
-//   - a frame coming alone waits for company only when the socket's frames come less than
-//     hold apart: a socket receiving an event every 100 ms (one area's) then writes two a
-//     time, holding every other one ~100 ms, and one receiving few is written at once.
+//   - the fan-out makes the write in its own goroutine as it queues that last frame, so the
+//     usual write wakes no goroutine; only frames whose company did not come go out with
+//     the due timer (events of a stream that stopped, or came later than usual).
 type pacing struct {
 	delay, hold time.Duration
+}
+
+// due says when a socket's queued live frames go out, a frame having been queued now: the
+// oldest was queued at oldest, the socket last wrote at flushed, and its frames come about
+// gap apart. write is when the fan-out writes them as it queues one (now or before: with
+// this one); deadline, when the due timer does if no frame comes (set by a burst's first
+// frame). Frames that expect company wait out the oldest's hold; when writes are spaced
+// further apart than that (delay past hold: a fan-out behind), the deadline gives the
+// frames arriving after the spacing a delay to take them along, so that the timer does
+// not race them for the write.
+func (p pacing) due(oldest, flushed time.Time, gap time.Duration, now time.Time) (write, deadline time.Time) {
+	spaced := flushed.Add(p.delay)
+	if !now.Add(gap).Before(oldest.Add(p.hold)) { // no company expected within the hold
+		write = later(now, spaced)
+		return write, write
+	}
+	return later(oldest.Add(p.hold), spaced), later(oldest.Add(p.hold), spaced.Add(p.delay))
+}
+
+// nextGap is a socket's usual gap between frames after one that came gap after the last:
+// a moving average, each gap counted up to hold (any longer gap means the same: no company
+// within the hold). usual 0: none yet (or nothing waits: hold 0).
+func nextGap(usual, gap, hold time.Duration) time.Duration {
+	gap = min(gap, hold)
+	if usual == 0 || hold <= 0 {
+		return gap
+	}
+	return usual + (gap-usual)/gapWeight
 }
 
 // count records n frames of an event handed to sockets at now, behind after the hub
@@ -110,7 +147,7 @@ func (p *flushPacer) count(n int, now time.Time, behind time.Duration) {
 // current is the pacing of the frames handed out now.
 func (p *flushPacer) current() pacing {
 	delay := time.Duration(p.delay.Load())
-	return pacing{delay: delay, hold: holdFactor * delay}
+	return pacing{delay: delay, hold: holdFactor * min(delay, p.max)}
 }
 
 // outbox is a socket's queue of messages.
@@ -125,12 +162,17 @@ type outbox struct {
 	// writing: the writer is taking and writing the queue; direct: a fan-out is writing
 	// frames itself (sendLive); leftover: that write left bytes for the writer to send first.
 	writing, direct, leftover bool
-	// flushed is when the socket last wrote; lastLive when its latest live frame was queued;
-	// dueAt when its oldest queued live frame stops waiting for company (pacing).
-	flushed, lastLive, dueAt time.Time
+	// flushed is when the socket last wrote; lastLive when its latest live frame was queued,
+	// oldest its oldest queued one; dueAt when the due timer writes the queued live frames
+	// (pacing.due's deadline).
+	flushed, lastLive, oldest, dueAt time.Time
+	// gap is the usual time between its live frames (nextGap).
+	gap time.Duration
 	// running: a writer goroutine (start) is running; signal starts one when none is.
 	running bool
 	start   func()
+	// raw is the connection the fan-out and the due timer write live frames to themselves.
+	raw *coalescingConn
 	// due starts the writer when queued live frames have waited their delay and no later
 	// frame came to take them along (made on first use).
 	due *time.Timer
@@ -138,9 +180,9 @@ type outbox struct {
 	drained chan struct{}
 }
 
-// newOutbox returns an empty outbox whose writer is start.
-func newOutbox(start func()) outbox {
-	return outbox{start: start}
+// newOutbox returns an empty outbox writing to raw, whose writer is start.
+func newOutbox(raw *coalescingConn, start func()) outbox {
+	return outbox{raw: raw, start: start}
 }
 
 // push queues m. With wait, it first waits (until the queue is taken or done closes) while
@@ -171,11 +213,11 @@ func (o *outbox) push(m outgoing, wait bool, done <-chan struct{}) error {
 
 // sendLive hands the socket a shared subscription's frame, unless limit frames are queued
 // already (the subscriber is then too slow and is cut: false) or the socket is closing.
-// When only live frames are queued and pacing says they go now (or half the limit is
+// When only live frames are queued and pacing says they are due (or half the limit is
 // queued), the caller (the fan-out) writes them and this one itself, in one non-blocking
 // write: the usual delivery wakes no goroutine. Otherwise the frame waits for company: a
-// later frame takes it along, or the due timer, armed once per write, starts the writer.
-// now is the fan-out's clock, read once for all its sockets.
+// later frame takes it along, or the due timer, armed once per write, writes them. now is
+// the fan-out's clock, read once for all its sockets.
 func (c *wsConn) sendLive(prefix, payload []byte, limit int, pace pacing, now time.Time) bool {
 	o := &c.out
 	o.mu.Lock()
@@ -183,25 +225,28 @@ func (c *wsConn) sendLive(prefix, payload []byte, limit int, pace pacing, now ti
 	if o.closed || o.live >= limit {
 		return false
 	}
-	gap := now.Sub(o.lastLive)
+	last := min(now.Sub(o.lastLive), pace.hold) // the first frame: a gap of hold
+	o.gap = nextGap(o.gap, last, pace.hold)
 	o.lastLive, o.urgentAt = now, limit/2
 	o.items = append(o.items, outgoing{prefix: prefix, data: payload, live: true})
 	o.live++
 	if o.live == 1 {
-		if gap >= pace.hold { // frames come rarely: no company to wait for
-			o.dueAt = later(now, o.flushed.Add(pace.delay))
-		} else {
-			o.dueAt = now.Add(pace.hold)
-		}
+		o.oldest = now
+	}
+	// the next frame is expected after the usual gap, or the last one when longer: a frame
+	// after a silence is not held for company that stopped coming
+	write, deadline := pace.due(o.oldest, o.flushed, max(last, o.gap), now)
+	if o.live == 1 {
+		o.dueAt = deadline
 	}
 	switch {
 	case o.writing || o.direct || o.leftover || o.live < len(o.items):
 		o.signal() // a write is under way or due: the writer looks at the queue after it
-	case o.live >= o.urgentAt || now.Sub(o.flushed) >= pace.delay && (o.live > 1 || !now.Before(o.dueAt)):
+	case o.live >= o.urgentAt || !write.After(now):
 		// Written here, not by the writer: on a server short of CPU a goroutine started now
 		// may run only after a round of all the others, while this fan-out goes on queueing
 		// (4,000 events a second fill a socket's 256 in 64 ms).
-		o.writeQueued(c.raw, now)
+		o.writeQueued(now)
 	case o.live == 1:
 		o.armDue(o.dueAt.Sub(now))
 	}
@@ -218,14 +263,14 @@ func later(a, b time.Time) time.Time {
 // writeQueued writes the queued frames (all live) in one non-blocking write from the
 // caller's goroutine; what does not go out is left for the writer. o.mu is held, and let go
 // during the write.
-func (o *outbox) writeQueued(raw *coalescingConn, now time.Time) {
+func (o *outbox) writeQueued(now time.Time) {
 	items := o.takeLocked()
 	o.direct = true
 	if o.due != nil {
 		o.due.Stop()
 	}
 	o.mu.Unlock()
-	whole := raw.writeNow(items)
+	whole := o.raw.writeNow(items)
 	o.mu.Lock()
 	o.direct, o.flushed, o.leftover = false, now, !whole
 	o.recycle(items)
@@ -243,12 +288,23 @@ func (o *outbox) armDue(d time.Duration) {
 	}
 }
 
-// fire is the due timer's: the frames that waited for company go out with the writer.
+// fire is the due timer's: the frames that waited for company go out, written here when
+// only live frames are queued and no write is under way (no writer goroutine to start, and
+// none of gorilla's path), else by the writer.
 func (o *outbox) fire() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if len(o.items) > 0 || o.leftover {
-		o.signal()
+	now := time.Now()
+	switch {
+	case o.writing || o.direct || o.leftover || o.closed || o.live < len(o.items):
+		if len(o.items) > 0 || o.leftover {
+			o.signal()
+		}
+	case o.live == 0:
+	case now.Before(o.dueAt): // armed for an earlier burst, since written
+		o.armDue(o.dueAt.Sub(now))
+	default:
+		o.writeQueued(now)
 	}
 }
 
@@ -389,29 +445,47 @@ type coalescingConn struct {
 	buf      *[]byte
 	// leftover is what writeNow could not send without waiting: the next batch starts with it.
 	leftover []byte
-	// raw and tryWrite are writeNow's, made once per socket (not per frame): the
-	// connection's file descriptor, and the one non-blocking write it makes of pending
-	// (how much went out in sent). nil raw: the connection has no descriptor.
-	raw      syscall.RawConn
-	tryWrite func(fd uintptr) bool
-	pending  []byte
-	sent     int
+	// fd is the connection's descriptor (-1: none), which writeNow writes to itself: the
+	// poller's path (RawWrite: its lock, its state's reset) cost a cache miss or two per
+	// write on 10,000 sockets (~6 % of the server's CPU in the per-area profile). fdMu and
+	// closed keep those writes off a descriptor Close gave back (it may be another file's
+	// by then); fdMu is held only for a non-blocking write, never while one waits.
+	fd     int
+	fdMu   sync.Mutex
+	closed bool
 }
 
 func newCoalescingConn(conn net.Conn) *coalescingConn {
-	c := &coalescingConn{Conn: conn}
+	c := &coalescingConn{Conn: conn, fd: -1}
 	if sc, ok := conn.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
-			c.raw = raw
+			_ = raw.Control(func(fd uintptr) { c.fd = int(fd) })
 		}
-	}
-	c.tryWrite = func(fd uintptr) bool {
-		if n, err := syscall.Write(int(fd), c.pending); err == nil {
-			c.sent = n
-		}
-		return true // one attempt: never wait for the peer here
 	}
 	return c
+}
+
+// Close closes the connection once no writeNow is using its descriptor.
+func (c *coalescingConn) Close() error {
+	c.fdMu.Lock()
+	c.closed = true
+	c.fdMu.Unlock()
+	return c.Conn.Close()
+}
+
+// tryWrite makes one non-blocking write of b to the descriptor (never waiting for the peer)
+// and returns how much went out.
+func (c *coalescingConn) tryWrite(b []byte) int {
+	c.fdMu.Lock()
+	defer c.fdMu.Unlock()
+	if c.closed || c.fd < 0 {
+		return 0
+	}
+	n, err := syscall.Write(c.fd, b)
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 var batchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
@@ -468,12 +542,7 @@ func (c *coalescingConn) writeNow(frames []outgoing) bool {
 	for _, f := range frames {
 		*buf = appendTextFrame(*buf, f.prefix, f.data, closingBrace)
 	}
-	c.pending, c.sent = *buf, 0
-	if c.raw != nil {
-		_ = c.raw.Write(c.tryWrite)
-	}
-	sent := c.sent
-	c.pending = nil
+	sent := c.tryWrite(*buf)
 	if sent < len(*buf) {
 		c.leftover = append([]byte(nil), (*buf)[sent:]...)
 		return false

@@ -163,22 +163,7 @@ func TestSlowSharedSubscriberIsCutAloneAndResumes(t *testing.T) {
 	waitSubscribed(t, env, 2)
 
 	const batches, perBatch = 200, 5
-	fastGot := make(chan []string, 1)
-	go func() { // the fast subscriber reads as the scans come
-		var ids []string
-		for len(ids) < batches*perBatch {
-			m, err := fast.read(20 * time.Second)
-			if err != nil || !fast.isResult(m) {
-				break
-			}
-			var p struct{ Data struct{ ScanAdded scanEvent } }
-			if json.Unmarshal(m.Payload, &p) != nil {
-				break
-			}
-			ids = append(ids, p.Data.ScanAdded.ID)
-		}
-		fastGot <- ids
-	}()
+	fastGot := readScanIDs(fast, batches*perBatch) // the fast subscriber reads as the scans come
 	var want []int64
 	for range batches {
 		first, last := fx.bulkScans(perBatch, "jaipur")
@@ -268,4 +253,68 @@ func TestBatchLargerThanBufferReachesSharedSubscribers(t *testing.T) {
 		}
 		assertSameIDs(t, got, want)
 	}
+}
+
+// With a flush delay long enough that the pacer holds frames for company (each write then
+// carries several, sized to the socket's rate), every subscriber still receives every scan
+// exactly once and in order, through the frames' hold, the fan-out's own writes and the due
+// timer's (the last frames, after the scans stop).
+func TestPacedFramesReachEverySubscriberInOrder(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t, func(o *app.Options) {
+		o.Websocket.FlushDelay = time.Second
+		o.Websocket.PingInterval = time.Hour // no other message takes held frames along
+	})
+	fx := newFixture(t, env)
+	var clients []*legacyClient
+	for range 3 {
+		_, admin := env.NewUser(t, db.RoleAdmin, "")
+		c := connectProtocol(t, env, transportProtocol, admin)
+		c.subscribe("s", `subscription { scanAdded { id } }`, nil)
+		clients = append(clients, c)
+	}
+	waitSubscribed(t, env, len(clients))
+	got := make([]<-chan []string, len(clients))
+	for i, c := range clients {
+		got[i] = readScanIDs(c, 400)
+	}
+	var want []int64
+	for range 20 { // spread over more than the pacer's window, so that its delay is on
+		first, last := fx.bulkScans(20, "jaipur")
+		for id := first; id <= last; id++ {
+			want = append(want, id)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i := range clients {
+		var ids []int64
+		for _, id := range <-got[i] {
+			ids = append(ids, scanID(t, id))
+		}
+		if !slices.Equal(ids, want) {
+			t.Fatalf("subscriber %d got %d scans, want all %d once each, in order", i, len(ids), len(want))
+		}
+	}
+}
+
+// readScanIDs reads up to n scanAdded events of the client in its own goroutine and sends
+// their ids once done (fewer if the stream ends or stalls for 20 s).
+func readScanIDs(c *legacyClient, n int) <-chan []string {
+	got := make(chan []string, 1)
+	go func() {
+		var ids []string
+		for len(ids) < n {
+			m, err := c.read(20 * time.Second)
+			if err != nil || !c.isResult(m) {
+				break
+			}
+			var p struct{ Data struct{ ScanAdded scanEvent } }
+			if json.Unmarshal(m.Payload, &p) != nil {
+				break
+			}
+			ids = append(ids, p.Data.ScanAdded.ID)
+		}
+		got <- ids
+	}()
+	return got
 }

@@ -111,6 +111,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
+	writesBefore := serverWrites(o.pids)
 	wall := time.Now()
 	ownBefore := ownCPU()
 	if err := b.scanSteadily(db); err != nil {
@@ -121,7 +122,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	b.report(cpuAfter-cpuBefore, ownCPU()-ownBefore, time.Since(wall))
+	b.report(cpuAfter-cpuBefore, serverWrites(o.pids)-writesBefore, ownCPU()-ownBefore, time.Since(wall))
 	return nil
 }
 
@@ -258,6 +259,26 @@ func serverCPU(pids []string) (float64, error) {
 	return total, nil
 }
 
+// serverWrites sums the write system calls the processes made (syscw of /proc/<pid>/io): on
+// loopback a write's kernel path (the receiver's TCP work included) is most of a delivery's
+// cost, so deliveries per write says how well frames share them. -1: unreadable.
+func serverWrites(pids []string) int64 {
+	var total int64
+	for _, pid := range pids {
+		raw, err := os.ReadFile("/proc/" + pid + "/io")
+		if err != nil {
+			return -1
+		}
+		for line := range strings.Lines(string(raw)) {
+			if v, ok := strings.CutPrefix(line, "syscw: "); ok {
+				n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				total += n
+			}
+		}
+	}
+	return total
+}
+
 // ownCPU is this process's CPU seconds, to say what else the machine ran.
 func ownCPU() float64 {
 	var u syscall.Rusage
@@ -385,7 +406,7 @@ func (b *bench) expected() int {
 	return total
 }
 
-func (b *bench) report(serverCPU, ownCPU float64, wall time.Duration) {
+func (b *bench) report(serverCPU float64, serverWrites int64, ownCPU float64, wall time.Duration) {
 	var samples []time.Duration
 	received, cut := 0, 0
 	var reasons []string
@@ -416,6 +437,9 @@ func (b *bench) report(serverCPU, ownCPU float64, wall time.Duration) {
 	if len(b.o.pids) > 0 {
 		fmt.Printf("server CPU: %.2f s over %.1f s (%.0f %% of a core); %.2f µs per delivery\n",
 			serverCPU, wall.Seconds(), 100*serverCPU/wall.Seconds(), 1e6*serverCPU/float64(max(received, 1)))
+		if serverWrites > 0 {
+			fmt.Printf("server write calls: %d (%.2f deliveries per write)\n", serverWrites, float64(received)/float64(serverWrites))
+		}
 	}
 	fmt.Printf("wsbench's own CPU over the same time: %.2f s; load average: %s\n", ownCPU, loadAverage())
 }
