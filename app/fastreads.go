@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -116,7 +118,7 @@ func (e *execution) roots(roots []planField) {
 		e.w.key(i, root.alias)
 		switch root.kind {
 		case kindTypename:
-			e.w.value(graphql.MarshalString(root.typename), true)
+			e.w.string(root.typename)
 		case kindRootBag:
 			bag, err := e.resolveRoot(root, func(ctx context.Context) (any, error) { return e.f.query.Bag(ctx, *root.qr) })
 			e.object(root, bag, err, func(b any) { writeObject(e, root.fields, b.(*db.Bag), children) })
@@ -158,7 +160,8 @@ func (e *execution) object(root planField, v any, err error, write func(any)) {
 	case err != nil:
 		e.failed = true
 	case v == nil || v == (*db.Bag)(nil) || v == (*db.Bill)(nil) || v == (*model.ScanConnection)(nil):
-		e.w.value(graphql.Null, root.field.Definition.Type.NonNull)
+		e.w.null()
+		e.w.invalid = e.w.invalid || root.field.Definition.Type.NonNull
 	default:
 		write(v)
 	}
@@ -173,9 +176,11 @@ func writeObject[T any](e *execution, fields []planField, obj *T,
 		e.w.key(i, f.alias)
 		switch f.kind {
 		case kindTypename:
-			e.w.value(graphql.MarshalString(f.typename), true)
+			e.w.string(f.typename)
 		case kindScalar:
-			e.w.value(f.scalar.(func(*T) graphql.Marshaler)(obj), f.nonNull)
+			if !f.scalar.(func(*writer, *T) bool)(&e.w, obj) && f.nonNull {
+				e.w.invalid = true
+			}
 		case kindConnection:
 			conn, err := connection(e, obj, f)
 			if err != nil || conn == nil {
@@ -214,7 +219,7 @@ func writeConnection[E any](e *execution, fields []planField, edges []*E, info *
 		e.w.key(i, f.alias)
 		switch f.kind {
 		case kindTypename:
-			e.w.value(graphql.MarshalString(f.typename), true)
+			e.w.string(f.typename)
 		case kindEdges:
 			writeEdges(e, f.fields, edges, cursor, node)
 		case kindPageInfo:
@@ -225,7 +230,7 @@ func writeConnection[E any](e *execution, fields []planField, edges []*E, info *
 				e.failed = true
 				return
 			}
-			e.w.value(model.MarshalInt(n), true)
+			e.w.int(n)
 		}
 	}
 	e.w.close()
@@ -243,9 +248,9 @@ func writeEdges[E any](e *execution, fields []planField, edges []*E, cursor func
 			e.w.key(i, f.alias)
 			switch f.kind {
 			case kindTypename:
-				e.w.value(graphql.MarshalString(f.typename), true)
+				e.w.string(f.typename)
 			case kindCursor:
-				e.w.value(model.MarshalString(cursor(edge)), true)
+				e.w.string(cursor(edge))
 			case kindNode:
 				node(e, f.fields, edge)
 			}
@@ -269,31 +274,21 @@ func (e *execution) pageInfo(fields []planField, p *model.PageInfo) {
 		e.w.key(i, f.alias)
 		switch f.kind {
 		case kindTypename:
-			e.w.value(graphql.MarshalString(f.typename), true)
+			e.w.string(f.typename)
 		case kindHasNextPage:
-			e.w.value(graphql.MarshalBoolean(p.HasNextPage), true)
+			e.w.boolean(p.HasNextPage)
 		case kindEndCursor:
-			e.w.value(optionalString(p.EndCursor), false)
+			e.w.optionalString(p.EndCursor)
 		}
 	}
 	e.w.close()
 }
 
-// writer collects the data's JSON. It is an io.Writer for gqlgen's marshalers.
+// writer collects the data's JSON.
 type writer struct {
 	buf []byte
 	// invalid: a non-null field got null, which gqlgen answers with an error.
 	invalid bool
-}
-
-func (w *writer) Write(p []byte) (int, error) {
-	w.buf = append(w.buf, p...)
-	return len(p), nil
-}
-
-func (w *writer) WriteString(s string) (int, error) {
-	w.buf = append(w.buf, s...)
-	return len(s), nil
 }
 
 func (w *writer) open()      { w.buf = append(w.buf, '{') }
@@ -314,9 +309,88 @@ func (w *writer) item(i int) {
 	}
 }
 
-func (w *writer) value(m graphql.Marshaler, nonNull bool) {
-	if m == graphql.Null && nonNull {
-		w.invalid = true
+// The scalars as graph/model's marshalers write them, appended to the response; each
+// reports false for null (which it writes). fastreads_writer_test.go holds them to the
+// marshalers byte for byte.
+
+// string is graphql.MarshalString (model.MarshalString): quoted, with '"', '\' and the
+// control characters escaped. Those are single bytes in UTF-8 that no other character's
+// encoding holds, so a byte walk escapes what gqlgen's walk over runes escapes.
+func (w *writer) string(s string) bool {
+	const hex = "0123456789ABCDEF"
+	w.buf = append(w.buf, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '\\' && c != '"' {
+			continue
+		}
+		w.buf = append(w.buf, s[start:i]...)
+		switch c {
+		case '\t':
+			w.buf = append(w.buf, `\t`...)
+		case '\r':
+			w.buf = append(w.buf, `\r`...)
+		case '\n':
+			w.buf = append(w.buf, `\n`...)
+		case '\\':
+			w.buf = append(w.buf, `\\`...)
+		case '"':
+			w.buf = append(w.buf, `\"`...)
+		default:
+			w.buf = append(w.buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		start = i + 1
 	}
-	m.MarshalGQL(w)
+	w.buf = append(append(w.buf, s[start:]...), '"')
+	return true
+}
+
+// optionalString is a nullable String.
+func (w *writer) optionalString(s *string) bool {
+	if s == nil {
+		return w.null()
+	}
+	return w.string(*s)
+}
+
+// time is model.MarshalTime: RFC 3339 with nanoseconds, quoted; null for the zero time.
+func (w *writer) time(t time.Time) bool {
+	if t.IsZero() {
+		return w.null()
+	}
+	w.buf = append(t.AppendFormat(append(w.buf, '"'), time.RFC3339Nano), '"')
+	return true
+}
+
+// optionalTime is a nullable Time.
+func (w *writer) optionalTime(t *time.Time) bool {
+	if t == nil {
+		return w.null()
+	}
+	return w.time(*t)
+}
+
+// boolean is graphql.MarshalBoolean.
+func (w *writer) boolean(b bool) bool {
+	w.buf = strconv.AppendBool(w.buf, b)
+	return true
+}
+
+// int is model.MarshalInt.
+func (w *writer) int(n int) bool {
+	w.buf = strconv.AppendInt(w.buf, int64(n), 10)
+	return true
+}
+
+// writeID is model.MarshalID of the object's global id (db's AppendGlobalID), which is
+// base64 (URL alphabet, no padding): nothing in it needs escaping.
+func writeID[T any](w *writer, obj *T, appendID func(*T, []byte) []byte) bool {
+	w.buf = append(appendID(obj, append(w.buf, '"')), '"')
+	return true
+}
+
+func (w *writer) null() bool {
+	w.buf = append(w.buf, "null"...)
+	return false
 }

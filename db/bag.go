@@ -78,7 +78,7 @@ func (s *Store) BagWithChildren(ctx context.Context, a Actor, rawQR string, page
 // bagWithChildrenQuery is BagWithChildren's statement for each set of the children's
 // columns: the bag (depth 0, every column), then its page of children (depth 1). $1 the QR,
 // $2 the position after which the page starts, $3 its rows, $4 the actor's area scope.
-var bagWithChildrenQuery = byColumns{build: func(columns BagColumns) string {
+var bagWithChildrenQuery = byColumns[BagColumns]{build: func(columns BagColumns) string {
 	return `
 		WITH bag AS (SELECT ` + bagColumns + ` FROM bags WHERE qr = $1)
 		SELECT 0 AS depth, ` + bagColumns + ` FROM bag

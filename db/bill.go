@@ -156,7 +156,7 @@ func (s *Store) BillWithParentBags(ctx context.Context, a Actor, number string, 
 // 700 values, most of a bill page's allocations). PostgreSQL drops the subquery's columns
 // that the outer list leaves NULL. $1 the bill number, $2 the link after which the page
 // starts, $3 its rows, $4 the actor's area scope.
-var billWithParentBagsQuery = byColumns{build: func(columns BagColumns) string {
+var billWithParentBagsQuery = byColumns[BagColumns]{build: func(columns BagColumns) string {
 	return `
 		SELECT ` + onFirstRow("b", billColumns) + `, l.link_id, ` + columns.read("l") + `
 		FROM bills b

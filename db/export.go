@@ -30,7 +30,7 @@ func (s *Store) ExportBills(ctx context.Context, f BillListFilter, each func(*Bi
 // ExportScans calls each for every scan the actor may see matching the filter (the scans
 // list's ScanFilter and scope), newest first.
 func (s *Store) ExportScans(ctx context.Context, a Actor, f ScanFilter, each func(*Scan) error) error {
-	return inBatches(ctx, s.exportQueries, func(page Page) ([]*Scan, bool, error) { return s.Scans(ctx, a, f, page) },
+	return inBatches(ctx, s.exportQueries, func(page Page) ([]*Scan, bool, error) { return s.Scans(ctx, a, f, page, 0) },
 		func(scan *Scan) int64 { return scan.ID }, each)
 }
 

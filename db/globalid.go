@@ -14,3 +14,12 @@ func (b *Bill) GlobalID() string { return gid.Encode(gid.Bill, b.ID) }
 
 // GlobalID is the scan's id in the API.
 func (s *Scan) GlobalID() string { return gid.Encode(gid.Scan, s.ID) }
+
+// AppendGlobalID appends the bag's GlobalID to dst.
+func (b *Bag) AppendGlobalID(dst []byte) []byte { return gid.AppendEncode(dst, gid.Bag, b.ID) }
+
+// AppendGlobalID appends the bill's GlobalID to dst.
+func (b *Bill) AppendGlobalID(dst []byte) []byte { return gid.AppendEncode(dst, gid.Bill, b.ID) }
+
+// AppendGlobalID appends the scan's GlobalID to dst.
+func (s *Scan) AppendGlobalID(dst []byte) []byte { return gid.AppendEncode(dst, gid.Scan, s.ID) }

@@ -16,8 +16,9 @@ type ScanFilter struct {
 	Before *time.Time
 }
 
-// Scans returns a page of the scan log the actor may see matching the filter, newest first.
-func (s *Store) Scans(ctx context.Context, a Actor, f ScanFilter, page Page) ([]*Scan, bool, error) {
+// Scans returns a page of the scan log the actor may see matching the filter, newest first,
+// holding the columns asked for (zero: all).
+func (s *Store) Scans(ctx context.Context, a Actor, f ScanFilter, page Page, columns ScanColumns) ([]*Scan, bool, error) {
 	area, err := a.ReadScope(f.AreaID)
 	if err != nil {
 		return nil, false, err
@@ -35,13 +36,13 @@ func (s *Store) Scans(ctx context.Context, a Actor, f ScanFilter, page Page) ([]
 	if page.AfterID > 0 {
 		c.add("id < ?", page.AfterID)
 	}
-	query := `SELECT ` + scanColumns + ` FROM scans` + c.where() + ` ORDER BY id DESC LIMIT ` + c.arg(page.Limit+1)
+	query := `SELECT ` + scanSelect.text(columns) + ` FROM scans` + c.where() + ` ORDER BY id DESC LIMIT ` + c.arg(page.Limit+1)
 	rows, err := s.reader().QueryContext(ctx, query, c.args...)
 	if err != nil {
 		return nil, false, wrap(err, "list scans")
 	}
 	defer rows.Close()
-	scans, err := readScans(rows, page.Limit+1)
+	scans, err := readScans(rows, page.Limit+1, columns)
 	if err != nil {
 		return nil, false, wrap(err, "list scans")
 	}
@@ -49,23 +50,33 @@ func (s *Store) Scans(ctx context.Context, a Actor, f ScanFilter, page Page) ([]
 	return scans, more, nil
 }
 
-// readScans reads rows of scanColumns, up to expected of them into one block of records and
-// one of ids: sqlx and database/sql would allocate every record and every id on its own.
-func readScans(rows *sql.Rows, expected int) ([]*Scan, error) {
+// readScans reads rows of scanColumns as the set reads them (the others are NULL and leave
+// their fields zero), up to expected of them into one block of records and one of ids:
+// sqlx and database/sql would allocate every record and every id on its own.
+func readScans(rows *sql.Rows, expected int, columns ScanColumns) ([]*Scan, error) {
 	records := make([]Scan, 0, expected)
-	ids := make([]int64, 0, expected*scanIDColumns)
-	var scans []*Scan
+	ids := make([]int64, 0, expected*scanIDColumnsRead(columns))
+	scans := make([]*Scan, 0, expected)
 	var nullable [scanIDColumns]sql.NullInt64
+	var skipped sql.RawBytes
+	dest := make([]any, 0, scanColumnCount)
 	for rows.Next() {
 		records = append(records, Scan{})
 		sc := &records[len(records)-1]
-		if err := rows.Scan(&sc.ID, &sc.Kind, &sc.At, &sc.BagQR, &nullable[0], &nullable[1], &nullable[2], &nullable[3], &nullable[4]); err != nil {
+		nullable = [scanIDColumns]sql.NullInt64{}
+		dest = append(dest[:0], &sc.ID, &sc.Kind, &sc.At, &sc.BagQR, &nullable[0], &nullable[1], &nullable[2], &nullable[3], &nullable[4])
+		for i := range dest {
+			if !hasColumn(columns, i) {
+				dest[i] = &skipped
+			}
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		for i, dest := range []**int64{&sc.BagID, &sc.ParentID, &sc.BillID, &sc.UserID, &sc.AreaID} {
+		for i, id := range []**int64{&sc.BagID, &sc.ParentID, &sc.BillID, &sc.UserID, &sc.AreaID} {
 			if nullable[i].Valid {
 				ids = append(ids, nullable[i].Int64)
-				*dest = &ids[len(ids)-1]
+				*id = &ids[len(ids)-1]
 			}
 		}
 		scans = append(scans, sc)
@@ -73,8 +84,23 @@ func readScans(rows *sql.Rows, expected int) ([]*Scan, error) {
 	return scans, rows.Err()
 }
 
-// scanIDColumns are the nullable ids of scanColumns (bag_id .. area_id).
-const scanIDColumns = 5
+// scanColumnCount is how many scanColumns there are; the last scanIDColumns of them are the
+// nullable ids (bag_id .. area_id).
+const (
+	scanColumnCount = 9
+	scanIDColumns   = 5
+)
+
+// scanIDColumnsRead is how many of the nullable ids the set reads.
+func scanIDColumnsRead(columns ScanColumns) int {
+	n := 0
+	for i := scanColumnCount - scanIDColumns; i < scanColumnCount; i++ {
+		if hasColumn(columns, i) {
+			n++
+		}
+	}
+	return n
+}
 
 // ScanByID returns the scan with the id, or nil. A scan of an area the actor may not see is
 // FORBIDDEN (naming nothing of it).

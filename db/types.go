@@ -132,30 +132,43 @@ const (
 )
 
 // has tells whether the set reads the i-th of bagColumns.
-func (c BagColumns) has(i int) bool {
-	return c == 0 || (c|BagColumnID)&(1<<i) != 0
-}
+func (c BagColumns) has(i int) bool { return hasColumn(c, i) }
 
 // read is bagColumns of the table alias as the set reads them: the column, or NULL.
-func (c BagColumns) read(alias string) string {
-	names := strings.Split(qualified(alias, bagColumns), ", ")
-	for i := range names {
-		if !c.has(i) {
+func (c BagColumns) read(alias string) string { return readColumns(c, qualified(alias, bagColumns)) }
+
+// columnSet is BagColumns or ScanColumns: a set of a record's columns, one bit each in the
+// order of its column list, the zero value every column; every set reads the id (the first).
+type columnSet interface{ ~uint16 }
+
+// hasColumn tells whether the set reads the i-th column of its list.
+func hasColumn[C columnSet](c C, i int) bool {
+	return c == 0 || (c|1)&(1<<i) != 0
+}
+
+// readColumns is the column list (names separated by commas) as the set reads it: each
+// column, or NULL in its place.
+func readColumns[C columnSet](c C, list string) string {
+	names := strings.Split(list, ",")
+	for i, name := range names {
+		names[i] = strings.TrimSpace(name)
+		if !hasColumn(c, i) {
 			names[i] = "NULL"
 		}
 	}
 	return strings.Join(names, ", ")
 }
 
-// byColumns is a statement's text for each set of bag columns, built on its first use: a
-// handful of sets occur (one per selection of a page's fields), each one prepared statement.
-type byColumns struct {
-	build func(BagColumns) string
+// byColumns is a statement's text (or part of one) for each set of columns, built on its
+// first use: a handful of sets occur (one per selection of a page's fields), each one
+// prepared statement.
+type byColumns[C columnSet] struct {
+	build func(C) string
 	mu    sync.RWMutex
-	texts map[BagColumns]string
+	texts map[C]string
 }
 
-func (s *byColumns) text(columns BagColumns) string {
+func (s *byColumns[C]) text(columns C) string {
 	s.mu.RLock()
 	text, ok := s.texts[columns]
 	s.mu.RUnlock()
@@ -166,7 +179,7 @@ func (s *byColumns) text(columns BagColumns) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.texts == nil {
-		s.texts = map[BagColumns]string{}
+		s.texts = map[C]string{}
 	}
 	s.texts[columns] = text
 	return text
@@ -262,6 +275,28 @@ type Scan struct {
 
 // scanColumns are the columns Scan reads.
 const scanColumns = `id, kind, at, bag_qr, bag_id, parent_id, bill_id, user_id, area_id`
+
+// ScanColumns is a set of scanColumns, one bit each in their order, as BagColumns is of
+// bagColumns: a page of the scan log that a query reads only a few fields of (a dashboard's
+// newest scans: id, kind, at, bagQr) reads only their columns, NULL in place of the others.
+// The zero value is every column; every set reads the id.
+type ScanColumns uint16
+
+// The columns of ScanColumns.
+const (
+	ScanColumnID ScanColumns = 1 << iota
+	ScanColumnKind
+	ScanColumnAt
+	ScanColumnBagQR
+	ScanColumnBagID
+	ScanColumnParentID
+	ScanColumnBillID
+	ScanColumnUserID
+	ScanColumnAreaID
+)
+
+// scanSelect is scanColumns as each set of them reads them.
+var scanSelect = byColumns[ScanColumns]{build: func(c ScanColumns) string { return readColumns(c, scanColumns) }}
 
 // ReturnTicketStatus is a return ticket's state: OPEN takes bags; COMMITTED and CANCELLED
 // are final.

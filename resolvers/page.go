@@ -76,10 +76,21 @@ var bagFieldColumns = map[string]db.BagColumns{
 	"createdAt": db.BagColumnCreatedAt, "updatedAt": db.BagColumnUpdatedAt,
 }
 
-// The types a selection's fragments may name on a bag connection and its edges.
+// scanFieldColumns are the columns each field of Scan reads: the scan's own columns, and for
+// the objects it points at their id (their loaders read the rest).
+var scanFieldColumns = map[string]db.ScanColumns{
+	"__typename": 0, "id": db.ScanColumnID, "kind": db.ScanColumnKind, "at": db.ScanColumnAt,
+	"bagQr": db.ScanColumnBagQR, "bag": db.ScanColumnBagID, "parent": db.ScanColumnParentID,
+	"bill": db.ScanColumnBillID, "user": db.ScanColumnUserID, "area": db.ScanColumnAreaID,
+}
+
+// The types a selection's fragments may name on a connection, its edges and its nodes.
 var (
-	bagConnectionTypes = []string{"BagConnection"}
-	bagEdgeTypes       = []string{"BagEdge"}
+	bagConnectionTypes  = []string{"BagConnection"}
+	bagEdgeTypes        = []string{"BagEdge"}
+	scanConnectionTypes = []string{"ScanConnection"}
+	scanEdgeTypes       = []string{"ScanEdge"}
+	scanTypes           = []string{"Scan", "Node"}
 )
 
 // pageColumns are the bag columns that a BagConnection field's selection asks of its nodes:
@@ -87,17 +98,35 @@ var (
 // that plans the page and the connection's own resolver both derive the loader key's columns
 // from the field this way, so the key a root primes is the key the field looks up.
 func pageColumns(opCtx *graphql.OperationContext, connection graphql.CollectedField) db.BagColumns {
-	columns := db.BagColumnID
-	for _, edges := range graphql.CollectFields(opCtx, connection.Selections, bagConnectionTypes) {
+	return nodeColumns(opCtx, connection, bagConnectionTypes, bagEdgeTypes, bagTypes, bagFieldColumns)
+}
+
+// scanPageColumns are the scan columns that the ScanConnection field being resolved asks of
+// its nodes (every column without a field context).
+func scanPageColumns(ctx context.Context) db.ScanColumns {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return 0
+	}
+	return nodeColumns(graphql.GetOperationContext(ctx), fc.Field, scanConnectionTypes, scanEdgeTypes, scanTypes, scanFieldColumns)
+}
+
+// nodeColumns are the columns that a connection field's selection asks of its nodes (edges,
+// node; fragments and directives collected as gqlgen collects them): the id and each field's
+// columns, zero (every column) when a node selects a field the map does not hold.
+func nodeColumns[C ~uint16](opCtx *graphql.OperationContext, connection graphql.CollectedField,
+	connectionTypes, edgeTypes, nodeTypes []string, fieldColumns map[string]C) C {
+	columns := C(1) // the id, first of every column list
+	for _, edges := range graphql.CollectFields(opCtx, connection.Selections, connectionTypes) {
 		if edges.Name != "edges" {
 			continue
 		}
-		for _, node := range graphql.CollectFields(opCtx, edges.Selections, bagEdgeTypes) {
+		for _, node := range graphql.CollectFields(opCtx, edges.Selections, edgeTypes) {
 			if node.Name != "node" {
 				continue
 			}
-			for _, f := range graphql.CollectFields(opCtx, node.Selections, bagTypes) {
-				c, ok := bagFieldColumns[f.Name]
+			for _, f := range graphql.CollectFields(opCtx, node.Selections, nodeTypes) {
+				c, ok := fieldColumns[f.Name]
 				if !ok {
 					return 0
 				}

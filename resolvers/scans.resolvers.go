@@ -25,7 +25,7 @@ func (r *queryResolver) Scans(ctx context.Context, filter *model.ScanFilter, fir
 	if err != nil {
 		return nil, err
 	}
-	scans, more, err := r.Store.Scans(ctx, auth.ActorFrom(ctx), f, page)
+	scans, more, err := r.Store.Scans(ctx, auth.ActorFrom(ctx), f, page, scanPageColumns(ctx))
 	if err != nil {
 		return nil, err
 	}

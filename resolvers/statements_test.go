@@ -128,6 +128,10 @@ func TestReadShapesRunOneStatement(t *testing.T) {
 		// no row to carry the bill: the bill alone is asked again
 		{"no such bill", admin, `{bill(billNumber:"NOPE-1"){parentBags{edges{node{qr}}}}}`, nil, 2},
 		{"scans with their bags", admin, `{scans(first:50){edges{node{kind bag{qr}}}}}`, nil, 2},
+		// a scan page is read with the columns its nodes ask for, in its one statement
+		{"scans of every field of their own", admin, `{scans(first:50){edges{node{__typename id kind at bagQr}}}}`, nil, 1},
+		{"scans of no field", admin, `{scans{pageInfo{hasNextPage endCursor} edges{cursor node{__typename}}}}`, nil, 1},
+		{"a dispatcher's scans", stranger, readShapeQuery(readShapes[2].query, 1), nil, 1},
 	} {
 		// the fewest of a few runs: past the plan's one statement, a shape's loader batches can
 		// split on a loaded machine; a plan that does not hold costs its statements every run

@@ -26,7 +26,14 @@ const (
 
 // Encode returns the global id of the object of the kind with the database id.
 func Encode(kind string, id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + strconv.FormatInt(id, 10)))
+	return string(AppendEncode(nil, kind, id))
+}
+
+// AppendEncode appends Encode(kind, id) to dst: the fast path of reads writes a page's ids
+// into its response without a string each.
+func AppendEncode(dst []byte, kind string, id int64) []byte {
+	var raw [64]byte // a kind of at most 32 letters, the colon and 20 digits
+	return base64.RawURLEncoding.AppendEncode(dst, strconv.AppendInt(append(append(raw[:0], kind...), ':'), id, 10))
 }
 
 // DecodeAny returns the kind and database id of a global id, or BAD_USER_INPUT. Messages do
