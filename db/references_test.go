@@ -115,7 +115,7 @@ func TestBagReferencesHoldUnderConcurrentDeletes(t *testing.T) {
 	}
 	mustExec(`INSERT INTO users (id, username, password_hash, role) VALUES (8001, 'first', 'x', 'ADMIN'), (8002, 'second', 'x', 'ADMIN')`)
 	mustExec(`INSERT INTO areas (id, code, name) VALUES (81, 'first_area', 'First'), (82, 'second_area', 'Second')`)
-	mustExec(`INSERT INTO bags (qr, type, area_id) SELECT 'SB0000' || i, 'PARENT', 3 FROM generate_series(1, 6) i`)
+	mustExec(`INSERT INTO bags (qr, type, area_id) SELECT 'SB0000' || i, 'PARENT', 3 FROM generate_series(1, 7) i`)
 	batch := func(parent, prefix, area, user string) string {
 		return `INSERT INTO bags (qr, type, parent_id, area_id, created_by)
 			SELECT '` + prefix + `' || i, 'CHILD', (SELECT id FROM bags WHERE qr = '` + parent + `'), ` + area + `, ` + user + `
@@ -151,6 +151,23 @@ func TestBagReferencesHoldUnderConcurrentDeletes(t *testing.T) {
 	}
 	if left != 0 {
 		t.Errorf("%d children of the deleted parents are left, want 0", left)
+	}
+
+	// REPEATABLE READ: a parent's delete cannot miss children committed since its snapshot, as
+	// the cascade's statement would (it keeps that snapshot): the batch updated the parent row,
+	// so the delete fails
+	rr, err := conn.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rr.Rollback()
+	if _, err := rr.Exec(`SELECT count(*) FROM bags`); err != nil { // takes the snapshot
+		t.Fatal(err)
+	}
+	mustExec(batch("SB00007", "LATE", "3", "NULL"))
+	_, err = rr.Exec(`DELETE FROM bags WHERE qr = 'SB00007'`)
+	if pqErr := (*pq.Error)(nil); !errors.As(err, &pqErr) || pqErr.Code != "40001" {
+		t.Errorf("deleting a parent in REPEATABLE READ after a batch into it committed: %v, want a serialization failure", err)
 	}
 	assertNoDanglingReferences(t, conn)
 }
