@@ -49,7 +49,7 @@ var indexedReads = []indexedRead{
 	{"parents of an area by status under a QR prefix", `SELECT id FROM bags WHERE type = 'PARENT' AND status = 'IN_PROGRESS' AND area_id = 3 AND qr >= 'SB42' AND qr < 'SB43' ORDER BY id DESC LIMIT 51`, "bags", []string{"area_id", "status", "qr"}, parentsOnly, false},
 	{"parents on no bill", `SELECT id FROM bags WHERE type = 'PARENT' AND NOT billed ORDER BY id DESC LIMIT 51`, "bags", []string{"id"}, unbilledOnly, false},
 	{"parents of an area on no bill", `SELECT id FROM bags WHERE type = 'PARENT' AND NOT billed AND area_id = 3 ORDER BY id DESC LIMIT 51`, "bags", []string{"area_id", "id"}, unbilledOnly, false},
-	// deleting a user sets bags.created_by to NULL (the foreign key): without the index that
+	// deleting a user sets bags.created_by to NULL (00023's trigger): without the index that
 	// is a scan of every bag, under the locks of the admin change
 	{"bags of a deleted user", `SELECT id FROM bags WHERE created_by = 7`, "bags", []string{"created_by"}, "", false},
 }
