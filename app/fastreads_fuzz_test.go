@@ -7,7 +7,8 @@ import (
 )
 
 // FuzzFastReads generates queries over what the fast path of reads serves (the plain fields
-// of Bag, Bill and Scan, the children, parentBags and scans connections, aliases, named and
+// of Bag, Bill, Scan, User and Stats, the children, parentBags and scans connections, the
+// scans' users, the stats of an area or all, aliases, named and
 // inline fragments, __typename, @skip and @include with literals and variables, first and
 // after values good and bad) as an admin, a dispatcher of the bags' area, a dispatcher of
 // another area, a biller or nobody, over existing, missing and malformed keys, and holds the
@@ -67,7 +68,7 @@ func (g *queryGen) query() (string, map[string]any) {
 
 func (g *queryGen) root(i int) string {
 	alias := g.alias("r", i)
-	switch g.pick(4) {
+	switch g.pick(5) {
 	case 0:
 		qr := g.value("qr", "String!", []any{"SB00001", "SB00002", "sb00004", "SB00006", "C00001X03", "SB09999", "S?"})
 		return alias + "bag(qr: " + qr + ")" + g.object("Bag", "children")
@@ -79,6 +80,12 @@ func (g *queryGen) root(i int) string {
 		return alias + "bill(" + arg + ")" + g.object("Bill", "parentBags")
 	case 2:
 		return alias + "scans" + g.page() + g.connection("Scan")
+	case 3:
+		area := ""
+		if g.pick(2) == 1 {
+			area = "(areaCode: " + g.value("area", "String", []any{"lucknow", "jaipur", nil, "nowhere"}) + ")"
+		}
+		return alias + "stats" + area + g.object("Stats", "")
 	default:
 		return alias + "__typename"
 	}
@@ -89,6 +96,8 @@ var fieldsOf = map[string][]string{
 	"Bag":            {"id", "qr", "type", "status", "childCount", "createdAt", "updatedAt"},
 	"Bill":           {"id", "billNumber", "description", "destination", "vehicleNumber", "capacity", "status", "parentBagCount", "childBagCount", "createdAt", "updatedAt", "completedAt"},
 	"Scan":           {"id", "kind", "at", "bagQr"},
+	"User":           {"username", "email", "role", "active", "createdAt", "lastLoginAt"},
+	"Stats":          {"parentBags", "childBags", "bills", "openBills", "inProgressBills", "completedBills", "totalScans", "scansToday", "users"},
 	"PageInfo":       {"hasNextPage", "endCursor"},
 	"BagConnection":  {"edges", "pageInfo", "totalCount"},
 	"ScanConnection": {"edges", "pageInfo"},
@@ -96,18 +105,21 @@ var fieldsOf = map[string][]string{
 	"ScanEdge":       {"cursor", "node"},
 }
 
-// object is the selection set of a Bag, Bill or Scan; connection names the connection it
-// may select (a root bag's or bill's), "" for none.
+// object is the selection set of a Bag, Bill, Scan, User or Stats; connection names the
+// connection it may select (a root bag's or bill's) or a scan's "user", "" for none.
 func (g *queryGen) object(typename, connection string) string {
 	fields := fieldsOf[typename]
 	if connection != "" {
 		fields = append(fields[:len(fields):len(fields)], connection)
 	}
 	return g.selection(typename, fields, func(field string) string {
-		if field == connection {
-			return field + g.page() + g.connection("Bag")
+		switch {
+		case field != connection:
+			return field
+		case field == "user":
+			return field + g.object("User", "")
 		}
-		return field
+		return field + g.page() + g.connection("Bag")
 	})
 }
 
@@ -117,6 +129,9 @@ func (g *queryGen) connection(node string) string {
 		switch field {
 		case "edges":
 			return field + g.selection(node+"Edge", fieldsOf[node+"Edge"], func(field string) string {
+				if field == "node" && node == "Scan" {
+					return field + g.object(node, "user")
+				}
 				if field == "node" {
 					return field + g.object(node, "")
 				}

@@ -22,6 +22,9 @@ const (
 	kindRootBag
 	kindRootBill
 	kindRootScans
+	kindRootStats
+	// kindUser: Scan.user, loaded for the whole page at once (fastreads.go, scanConnection)
+	kindUser
 	// kindConnection: Bag.children or Bill.parentBags of a root bag or bill.
 	kindConnection
 	kindEdges
@@ -47,6 +50,7 @@ type planField struct {
 	field          graphql.CollectedField
 	qr             *string
 	id, billNumber *string
+	areaCode       *string
 	first          *int
 	after          *string
 	// the selection of an object, connection, edge or page info
@@ -84,6 +88,27 @@ var (
 		"kind":  func(s *db.Scan) graphql.Marshaler { return model.MarshalString(string(s.Kind)) },
 		"at":    func(s *db.Scan) graphql.Marshaler { return model.MarshalTime(s.At) },
 		"bagQr": func(s *db.Scan) graphql.Marshaler { return model.MarshalString(s.BagQR) },
+	}
+	// the user as the loader gives it: what the caller may not see of others is already
+	// blanked (db.User.VisibleTo); id and area are resolvers, left to gqlgen
+	userScalars = map[string]func(*db.User) graphql.Marshaler{
+		"username":    func(u *db.User) graphql.Marshaler { return model.MarshalString(u.Username) },
+		"email":       func(u *db.User) graphql.Marshaler { return optionalString(u.Email) },
+		"role":        func(u *db.User) graphql.Marshaler { return model.MarshalString(string(u.Role)) },
+		"active":      func(u *db.User) graphql.Marshaler { return graphql.MarshalBoolean(u.Active) },
+		"createdAt":   func(u *db.User) graphql.Marshaler { return model.MarshalTime(u.CreatedAt) },
+		"lastLoginAt": func(u *db.User) graphql.Marshaler { return optionalTime(u.LastLoginAt) },
+	}
+	statsScalars = map[string]func(*db.Stats) graphql.Marshaler{
+		"parentBags":      func(s *db.Stats) graphql.Marshaler { return model.MarshalInt(s.ParentBags) },
+		"childBags":       func(s *db.Stats) graphql.Marshaler { return model.MarshalInt(s.ChildBags) },
+		"bills":           func(s *db.Stats) graphql.Marshaler { return model.MarshalInt(s.Bills()) },
+		"openBills":       func(s *db.Stats) graphql.Marshaler { return model.MarshalInt(s.OpenBills) },
+		"inProgressBills": func(s *db.Stats) graphql.Marshaler { return model.MarshalInt(s.InProgressBills) },
+		"completedBills":  func(s *db.Stats) graphql.Marshaler { return model.MarshalInt(s.CompletedBills) },
+		"totalScans":      func(s *db.Stats) graphql.Marshaler { return model.MarshalInt(s.TotalScans) },
+		"scansToday":      func(s *db.Stats) graphql.Marshaler { return model.MarshalInt(s.ScansToday) },
+		"users":           func(s *db.Stats) graphql.Marshaler { return model.MarshalInt(s.Users) },
 	}
 )
 
@@ -188,7 +213,13 @@ func (p planner) roots(sel ast.SelectionSet) ([]planField, bool) {
 				return false
 			}
 			root.fields, ok = p.connection(f.Selections, "ScanConnection", false, "ScanEdge",
-				func(sel ast.SelectionSet) ([]planField, bool) { return planObject(p, sel, "Scan", "", scanScalars) })
+				func(sel ast.SelectionSet) ([]planField, bool) { return planObject(p, sel, "Scan", "user", scanScalars) })
+		case "stats":
+			root.kind = kindRootStats
+			if root.areaCode, ok = optionalArgument(args, "areaCode", model.UnmarshalString); !ok {
+				return false
+			}
+			root.fields, ok = planObject(p, f.Selections, "Stats", "", statsScalars)
 		}
 		return ok
 	})
@@ -200,9 +231,10 @@ func onlyAuth(def *ast.FieldDefinition) bool {
 	return len(def.Directives) == 1 && def.Directives[0].Name == "auth" && len(def.Directives[0].Arguments) == 0
 }
 
-// planObject plans the selection of a Bag, Bill or Scan: its plain fields, and the
-// connection of a root bag or bill (children, parentBags; "" for other objects), whose page
-// the root's resolver fetches in its own statement.
+// planObject plans the selection of a Bag, Bill, Scan, User or Stats: its plain fields, and
+// the connection of a root bag or bill (children, parentBags), whose page the root's
+// resolver fetches in its own statement, or a scan's user (connection "user"; "" for
+// neither).
 func planObject[T any](p planner, sel ast.SelectionSet, typename, connection string,
 	scalars map[string]func(*T) graphql.Marshaler) ([]planField, bool) {
 	return p.selection(sel, typename, func(f graphql.CollectedField, pf *planField) bool {
@@ -212,6 +244,12 @@ func planObject[T any](p planner, sel ast.SelectionSet, typename, connection str
 		}
 		if connection == "" || f.Name != connection {
 			return false
+		}
+		if connection == "user" {
+			pf.kind, pf.field = kindUser, f
+			var ok bool
+			pf.fields, ok = planObject(p, f.Selections, "User", "", userScalars)
+			return ok
 		}
 		pf.kind, pf.field = kindConnection, f
 		ok := false

@@ -165,6 +165,20 @@ var fastReadCorpus = []struct {
 	{"an empty page", `{scans(first:0){edges{node{id}} pageInfo{hasNextPage endCursor}} bag(qr:"SB00001"){children(first:0){totalCount edges{cursor}}}}`, nil, true},
 	{"the largest page", `{scans(first:100){edges{cursor}} bag(qr:"SB00001"){children(first:100){edges{node{qr}}}}}`, nil, true},
 	{"only __typename", `{__typename}`, nil, true},
+	// the field test's dashboard and stats (cmd/loadgen): the counters in the caller's scope,
+	// the newest scans with their users as the caller may see them
+	{"the dashboard", `{ stats { parentBags childBags bills openBills totalScans scansToday }
+		scans(first: 20) { edges { node { id kind at bagQr user { username } } } } }`, nil, true},
+	{"every field of the stats", `{stats{__typename parentBags childBags bills openBills inProgressBills completedBills totalScans scansToday users}}`, nil, true},
+	{"the stats of an area", `{stats(areaCode:"lucknow"){parentBags childBags totalScans scansToday users}}`, nil, true},
+	{"the stats of an area by variable", `query($a: String) {s: stats(areaCode: $a){... on Stats {users} ...T}} fragment T on Stats {totalScans bills}`,
+		map[string]any{"a": "jaipur"}, true},
+	{"the stats of no area by variable", `query($a: String) {stats(areaCode: $a){parentBags}}`, map[string]any{"a": nil}, true},
+	{"every field of the scans' users", `{scans(first:30){edges{node{kind user{__typename username email role active createdAt lastLoginAt}}}}}`, nil, true},
+	{"the scans' users in fragments", `{scans(first:9){edges{node{...S}}}} fragment S on Scan {u: user {...on User {username} ...U} user @include(if: true) {role}}
+		fragment U on User {r: role email}`, nil, true},
+	{"a page of scans and its users after a cursor", `query($c: String) { scans(first: 5, after: $c) { edges { node { user { username } } } } }`,
+		map[string]any{"c": "cursor"}, true},
 	// left to gqlgen: errors (they are gqlgen's to word), and fields the fast path does not know
 	{"a malformed QR", `{bag(qr:"S?"){qr}}`, nil, false},
 	{"a page too large", `{scans(first:101){edges{node{id}}}}`, nil, false},
@@ -177,6 +191,10 @@ var fastReadCorpus = []struct {
 	{"a bill's parents' areas", `{bill(billNumber:"FAST-1"){parentBags{edges{node{qr childCount area{code}}}}}}`, nil, false},
 	{"a bill's parents' children", `{bill(billNumber:"FAST-1"){parentBags{edges{node{qr children{edges{node{qr}}}}}}}}`, nil, false},
 	{"a scan's bag", `{scans(first:3){edges{node{id bag{qr}}}}}`, nil, false},
+	{"a scan's user's id", `{scans(first:3){edges{node{user{id username}}}}}`, nil, false},
+	{"a scan's user's area", `{scans(first:3){edges{node{user{username area{code}}}}}}`, nil, false},
+	{"the stats of no such area", `{stats(areaCode:"nowhere"){parentBags}}`, nil, false},
+	{"the integrity report", `{stats{users} integrity{ok}}`, nil, false},
 	{"filtered scans", `{scans(first:3, filter:{kinds:[CHILD_LINKED]}){edges{node{id}}}}`, nil, false},
 	{"another root", `{bag(qr:"SB00001"){qr} stats{bags}}`, nil, false},
 	{"introspection", `{__schema{queryType{name}} bag(qr:"SB00001"){qr}}`, nil, false},
