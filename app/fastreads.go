@@ -23,8 +23,9 @@ import (
 //
 // A query is served here when every field it selects (after gqlgen's own field collection:
 // fragments, aliases, @skip and @include) is one of the plain fields of Bag, Bill, Scan,
-// User and Stats, __typename, the connections Query.scans, Bag.children and Bill.parentBags
-// of a root Query.bag, Query.bill or Query.scans, a scan's user, or the root Query.stats. What is not changed: the data comes from the same
+// User and Stats, the weights their resolvers compute, __typename, the connections
+// Query.bags, Query.bills (unfiltered), Query.scans (unfiltered), Bag.children and
+// Bill.parentBags of a root Query.bag or Query.bill, a scan's user, or the root Query.stats. What is not changed: the data comes from the same
 // resolvers (so the same store calls, scope, loaders and one-statement plans), the root
 // fields pass the same @auth directive, arguments are coerced and scalars written by the
 // functions gqlgen's generated code calls (graph/model's), and every limit ran before
@@ -133,6 +134,16 @@ func (e *execution) roots(roots []planField) {
 				return e.f.query.Scans(ctx, nil, root.first, root.after)
 			})
 			e.object(root, conn, err, func(c any) { e.scanConnection(root.fields, c.(*model.ScanConnection)) })
+		case kindRootBags:
+			conn, err := e.resolveRoot(root, func(ctx context.Context) (any, error) {
+				return e.f.query.Bags(ctx, root.bagFilter, root.first, root.after)
+			})
+			e.object(root, conn, err, func(c any) { e.bagConnection(root.fields, c.(*model.BagConnection)) })
+		case kindRootBills:
+			conn, err := e.resolveRoot(root, func(ctx context.Context) (any, error) {
+				return e.f.query.Bills(ctx, nil, root.first, root.after)
+			})
+			e.object(root, conn, err, func(c any) { e.billConnection(root.fields, c.(*model.BillConnection)) })
 		case kindRootStats:
 			stats, err := e.resolveRoot(root, func(ctx context.Context) (any, error) { return e.f.query.Stats(ctx, root.areaCode) })
 			e.object(root, stats, err, func(s any) { writeObject(e, root.fields, s.(*db.Stats), nil) })
@@ -163,7 +174,8 @@ func (e *execution) object(root planField, v any, err error, write func(any)) {
 	switch {
 	case err != nil:
 		e.failed = true
-	case v == nil || v == (*db.Bag)(nil) || v == (*db.Bill)(nil) || v == (*model.ScanConnection)(nil) || v == (*db.Stats)(nil):
+	case v == nil || v == (*db.Bag)(nil) || v == (*db.Bill)(nil) || v == (*model.ScanConnection)(nil) || v == (*db.Stats)(nil) ||
+		v == (*model.BagConnection)(nil) || v == (*model.BillConnection)(nil):
 		e.w.value(graphql.Null, root.field.Definition.Type.NonNull)
 	default:
 		write(v)
@@ -182,6 +194,13 @@ func writeObject[T any](e *execution, fields []planField, obj *T,
 			e.w.value(graphql.MarshalString(f.typename), true)
 		case kindScalar:
 			e.w.value(f.scalar.(func(*T) graphql.Marshaler)(obj), f.nonNull)
+		case kindResolved:
+			m, err := f.scalar.(func(*execution, *T) (graphql.Marshaler, error))(e, obj)
+			if err != nil {
+				e.failed = true
+				return
+			}
+			e.w.value(m, f.nonNull)
 		case kindConnection:
 			conn, err := connection(e, obj, f)
 			if err != nil || conn == nil {
@@ -224,6 +243,11 @@ func parentBags(e *execution, b *db.Bill, f planField) (*model.BagConnection, er
 func (e *execution) bagConnection(fields []planField, c *model.BagConnection) {
 	writeConnection(e, fields, c.Edges, c.PageInfo, (*model.BagEdge).Cursor, bagEdgeNode,
 		func() (int, error) { return e.f.connection.TotalCount(e.ctx, c) })
+}
+
+func (e *execution) billConnection(fields []planField, c *model.BillConnection) {
+	writeConnection(e, fields, c.Edges, c.PageInfo, (*model.BillEdge).Cursor, billEdgeNode,
+		func() (int, error) { return c.TotalCount, nil })
 }
 
 func (e *execution) scanConnection(fields []planField, c *model.ScanConnection) {
@@ -284,6 +308,10 @@ func writeEdges[E any](e *execution, fields []planField, edges []*E, cursor func
 }
 
 func bagEdgeNode(e *execution, fields []planField, edge *model.BagEdge) {
+	writeObject(e, fields, edge.Node, nil)
+}
+
+func billEdgeNode(e *execution, fields []planField, edge *model.BillEdge) {
 	writeObject(e, fields, edge.Node, nil)
 }
 

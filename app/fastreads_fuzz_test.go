@@ -7,8 +7,9 @@ import (
 )
 
 // FuzzFastReads generates queries over what the fast path of reads serves (the plain fields
-// of Bag, Bill, Scan, User and Stats, the children, parentBags and scans connections, the
-// scans' users, the stats of an area or all, aliases, named and
+// of Bag, Bill, Scan, User and Stats and their weights, the children, parentBags, scans, bags
+// and bills connections, filters of bags, the scans' users, the stats of an area or all,
+// aliases, named and
 // inline fragments, __typename, @skip and @include with literals and variables, first and
 // after values good and bad) as an admin, a dispatcher of the bags' area, a dispatcher of
 // another area, a biller or nobody, over existing, missing and malformed keys, and holds the
@@ -68,7 +69,7 @@ func (g *queryGen) query() (string, map[string]any) {
 
 func (g *queryGen) root(i int) string {
 	alias := g.alias("r", i)
-	switch g.pick(5) {
+	switch g.pick(7) {
 	case 0:
 		qr := g.value("qr", "String!", []any{"SB00001", "SB00002", "sb00004", "SB00006", "C00001X03", "SB09999", "S?"})
 		return alias + "bag(qr: " + qr + ")" + g.object("Bag", "children")
@@ -86,6 +87,10 @@ func (g *queryGen) root(i int) string {
 			area = "(areaCode: " + g.value("area", "String", []any{"lucknow", "jaipur", nil, "nowhere"}) + ")"
 		}
 		return alias + "stats" + area + g.object("Stats", "")
+	case 4:
+		return alias + "bags" + g.bagFilter(g.page()) + g.connection("Bag")
+	case 5:
+		return alias + "bills" + g.page() + g.connection("Bill")
 	default:
 		return alias + "__typename"
 	}
@@ -93,15 +98,17 @@ func (g *queryGen) root(i int) string {
 
 // fieldsOf are each type's fields the fast path serves, its connection aside.
 var fieldsOf = map[string][]string{
-	"Bag":            {"id", "qr", "type", "status", "childCount", "createdAt", "updatedAt"},
-	"Bill":           {"id", "billNumber", "description", "destination", "vehicleNumber", "capacity", "status", "parentBagCount", "childBagCount", "createdAt", "updatedAt", "completedAt"},
+	"Bag":            {"id", "qr", "type", "status", "childCount", "weightKg", "createdAt", "updatedAt"},
+	"Bill":           {"id", "billNumber", "description", "destination", "vehicleNumber", "capacity", "status", "parentBagCount", "childBagCount", "totalWeightKg", "expectedWeightKg", "createdAt", "updatedAt", "completedAt"},
 	"Scan":           {"id", "kind", "at", "bagQr"},
 	"User":           {"username", "email", "role", "active", "createdAt", "lastLoginAt"},
 	"Stats":          {"parentBags", "childBags", "bills", "openBills", "inProgressBills", "completedBills", "totalScans", "scansToday", "users"},
 	"PageInfo":       {"hasNextPage", "endCursor"},
 	"BagConnection":  {"edges", "pageInfo", "totalCount"},
 	"ScanConnection": {"edges", "pageInfo"},
+	"BillConnection": {"edges", "pageInfo", "totalCount"},
 	"BagEdge":        {"cursor", "node"},
+	"BillEdge":       {"cursor", "node"},
 	"ScanEdge":       {"cursor", "node"},
 }
 
@@ -199,6 +206,38 @@ func (g *queryGen) alias(name string, i int) string {
 		return ""
 	}
 	return fmt.Sprintf("%s_%d: ", name, i)
+}
+
+// bagFilter adds a filter of bags to a page's arguments (or none): some of its fields, each
+// a literal or a variable.
+func (g *queryGen) bagFilter(page string) string {
+	choices := []struct {
+		name, typ string
+		values    []any
+	}{
+		{"type", "BagType", []any{"PARENT", "CHILD", nil}},
+		{"status", "BagStatus", []any{"PENDING", "IN_PROGRESS", "COMPLETED"}},
+		{"areaCode", "String", []any{"lucknow", "jaipur", "nowhere"}},
+		{"qrPrefix", "String", []any{"SB0000", "c0", ""}},
+		{"search", "String", []any{"X0", "0000"}},
+		{"billed", "Boolean", []any{true, false, nil}},
+		{"createdAfter", "Time", []any{"2000-01-01T00:00:00Z", "yesterday"}},
+	}
+	var fields []string
+	for i := 0; i < 3 && g.pick(3) != 0; i++ {
+		c := choices[g.pick(len(choices))]
+		if !strings.Contains(strings.Join(fields, " "), c.name+":") {
+			fields = append(fields, c.name+": "+g.value(c.name, c.typ, c.values))
+		}
+	}
+	if len(fields) == 0 {
+		return page
+	}
+	filter := "filter: {" + strings.Join(fields, ", ") + "}"
+	if page == "" {
+		return "(" + filter + ")"
+	}
+	return "(" + filter + ", " + page[1:]
 }
 
 // page is a connection's first and after, each absent, a literal or a variable.

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -23,6 +24,10 @@ const (
 	kindRootBill
 	kindRootScans
 	kindRootStats
+	kindRootBags
+	kindRootBills
+	// kindResolved: a field of a resolver that computes it from the object alone (a weight)
+	kindResolved
 	// kindUser: Scan.user, loaded for the whole page at once (fastreads.go, scanConnection)
 	kindUser
 	// kindConnection: Bag.children or Bill.parentBags of a root bag or bill.
@@ -42,7 +47,8 @@ type planField struct {
 	kind     fieldKind
 	typename string // kindTypename: the object's type
 	// kindScalar: the value of the object's field (a func(*T) graphql.Marshaler of the
-	// object's type T), and whether the schema forbids null
+	// object's type T); kindResolved: its resolver (a func(*execution, *T)
+	// (graphql.Marshaler, error)); and whether the schema forbids null
 	scalar  any
 	nonNull bool
 	// the collected field of roots and connections (their resolvers look ahead into it) and
@@ -51,6 +57,7 @@ type planField struct {
 	qr             *string
 	id, billNumber *string
 	areaCode       *string
+	bagFilter      *model.BagFilter
 	first          *int
 	after          *string
 	// the selection of an object, connection, edge or page info
@@ -99,6 +106,20 @@ var (
 		"createdAt":   func(u *db.User) graphql.Marshaler { return model.MarshalTime(u.CreatedAt) },
 		"lastLoginAt": func(u *db.User) graphql.Marshaler { return optionalTime(u.LastLoginAt) },
 	}
+	// the fields whose resolvers compute them from the object (no loader, no statement)
+	bagResolved = map[string]func(*execution, *db.Bag) (graphql.Marshaler, error){
+		"weightKg": func(e *execution, b *db.Bag) (graphql.Marshaler, error) {
+			return float(e, b, e.f.bag.WeightKg)
+		},
+	}
+	billResolved = map[string]func(*execution, *db.Bill) (graphql.Marshaler, error){
+		"totalWeightKg": func(e *execution, b *db.Bill) (graphql.Marshaler, error) {
+			return float(e, b, e.f.bill.TotalWeightKg)
+		},
+		"expectedWeightKg": func(e *execution, b *db.Bill) (graphql.Marshaler, error) {
+			return float(e, b, e.f.bill.ExpectedWeightKg)
+		},
+	}
 	statsScalars = map[string]func(*db.Stats) graphql.Marshaler{
 		"parentBags":      func(s *db.Stats) graphql.Marshaler { return model.MarshalInt(s.ParentBags) },
 		"childBags":       func(s *db.Stats) graphql.Marshaler { return model.MarshalInt(s.ChildBags) },
@@ -111,6 +132,12 @@ var (
 		"users":           func(s *db.Stats) graphql.Marshaler { return model.MarshalInt(s.Users) },
 	}
 )
+
+// float resolves a Float! field and writes it as gqlgen's generated code does.
+func float[T any](e *execution, obj *T, resolve func(context.Context, *T) (float64, error)) (graphql.Marshaler, error) {
+	v, err := resolve(e.ctx, obj)
+	return graphql.WrapContextMarshaler(e.ctx, graphql.MarshalFloatContext(v)), err
+}
 
 // optionalString and optionalTime are gqlgen's writing of a nullable String and Time.
 func optionalString(s *string) graphql.Marshaler {
@@ -194,7 +221,7 @@ func (p planner) roots(sel ast.SelectionSet) ([]planField, bool) {
 				return false
 			}
 			root.qr = &qr
-			root.fields, ok = planObject(p, f.Selections, "Bag", "children", bagScalars)
+			root.fields, ok = planObject(p, f.Selections, "Bag", "children", bagScalars, bagResolved)
 		case "bill":
 			root.kind = kindRootBill
 			if root.id, ok = optionalArgument(args, "id", model.UnmarshalID); !ok {
@@ -203,7 +230,7 @@ func (p planner) roots(sel ast.SelectionSet) ([]planField, bool) {
 			if root.billNumber, ok = optionalArgument(args, "billNumber", model.UnmarshalString); !ok {
 				return false
 			}
-			root.fields, ok = planObject(p, f.Selections, "Bill", "parentBags", billScalars)
+			root.fields, ok = planObject(p, f.Selections, "Bill", "parentBags", billScalars, billResolved)
 		case "scans":
 			root.kind = kindRootScans
 			if args["filter"] != nil {
@@ -213,13 +240,41 @@ func (p planner) roots(sel ast.SelectionSet) ([]planField, bool) {
 				return false
 			}
 			root.fields, ok = p.connection(f.Selections, "ScanConnection", false, "ScanEdge",
-				func(sel ast.SelectionSet) ([]planField, bool) { return planObject(p, sel, "Scan", "user", scanScalars) })
+				func(sel ast.SelectionSet) ([]planField, bool) {
+					return planObject(p, sel, "Scan", "user", scanScalars, nil)
+				})
 		case "stats":
 			root.kind = kindRootStats
 			if root.areaCode, ok = optionalArgument(args, "areaCode", model.UnmarshalString); !ok {
 				return false
 			}
-			root.fields, ok = planObject(p, f.Selections, "Stats", "", statsScalars)
+			root.fields, ok = planObject(p, f.Selections, "Stats", "", statsScalars, nil)
+		case "bags":
+			root.kind = kindRootBags
+			if args["filter"] != nil {
+				if root.bagFilter, ok = bagFilter(args["filter"]); !ok {
+					return false
+				}
+			}
+			if root.first, root.after, ok = pageArguments(args); !ok {
+				return false
+			}
+			root.fields, ok = p.connection(f.Selections, "BagConnection", true, "BagEdge",
+				func(sel ast.SelectionSet) ([]planField, bool) {
+					return planObject(p, sel, "Bag", "", bagScalars, bagResolved)
+				})
+		case "bills":
+			root.kind = kindRootBills
+			if args["filter"] != nil {
+				return false
+			}
+			if root.first, root.after, ok = pageArguments(args); !ok {
+				return false
+			}
+			root.fields, ok = p.connection(f.Selections, "BillConnection", true, "BillEdge",
+				func(sel ast.SelectionSet) ([]planField, bool) {
+					return planObject(p, sel, "Bill", "", billScalars, billResolved)
+				})
 		}
 		return ok
 	})
@@ -231,15 +286,20 @@ func onlyAuth(def *ast.FieldDefinition) bool {
 	return len(def.Directives) == 1 && def.Directives[0].Name == "auth" && len(def.Directives[0].Arguments) == 0
 }
 
-// planObject plans the selection of a Bag, Bill, Scan, User or Stats: its plain fields, and
-// the connection of a root bag or bill (children, parentBags), whose page the root's
-// resolver fetches in its own statement, or a scan's user (connection "user"; "" for
-// neither).
+// planObject plans the selection of a Bag, Bill, Scan, User or Stats: its plain fields, the
+// fields its resolvers compute from it alone (resolved), and the connection of a root bag or
+// bill (children, parentBags), whose page the root's resolver fetches in its own statement,
+// or a scan's user (connection "user"; "" for neither).
 func planObject[T any](p planner, sel ast.SelectionSet, typename, connection string,
-	scalars map[string]func(*T) graphql.Marshaler) ([]planField, bool) {
+	scalars map[string]func(*T) graphql.Marshaler,
+	resolved map[string]func(*execution, *T) (graphql.Marshaler, error)) ([]planField, bool) {
 	return p.selection(sel, typename, func(f graphql.CollectedField, pf *planField) bool {
 		if marshal, ok := scalars[f.Name]; ok {
 			pf.kind, pf.scalar, pf.nonNull = kindScalar, marshal, f.Definition.Type.NonNull
+			return true
+		}
+		if resolve, ok := resolved[f.Name]; ok {
+			pf.kind, pf.scalar, pf.nonNull = kindResolved, resolve, f.Definition.Type.NonNull
 			return true
 		}
 		if connection == "" || f.Name != connection {
@@ -248,7 +308,7 @@ func planObject[T any](p planner, sel ast.SelectionSet, typename, connection str
 		if connection == "user" {
 			pf.kind, pf.field = kindUser, f
 			var ok bool
-			pf.fields, ok = planObject(p, f.Selections, "User", "", userScalars)
+			pf.fields, ok = planObject(p, f.Selections, "User", "", userScalars, nil)
 			return ok
 		}
 		pf.kind, pf.field = kindConnection, f
@@ -257,7 +317,9 @@ func planObject[T any](p planner, sel ast.SelectionSet, typename, connection str
 			return false
 		}
 		pf.fields, ok = p.connection(f.Selections, "BagConnection", true, "BagEdge",
-			func(sel ast.SelectionSet) ([]planField, bool) { return planObject(p, sel, "Bag", "", bagScalars) })
+			func(sel ast.SelectionSet) ([]planField, bool) {
+				return planObject(p, sel, "Bag", "", bagScalars, bagResolved)
+			})
 		return ok
 	})
 }
@@ -325,4 +387,44 @@ func optionalArgument[T any](args map[string]any, name string, unmarshal func(an
 	}
 	value, err := unmarshal(v)
 	return &value, err == nil
+}
+
+// bagFilter coerces a BagFilter argument as gqlgen's generated code does (graph/model's
+// String, Boolean and Time; the enums as their String, which validation has checked); ok is
+// false for a value gqlgen refuses or a field this does not know.
+func bagFilter(v any) (*model.BagFilter, bool) {
+	fields, ok := v.(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	var f model.BagFilter
+	var enum *string
+	for name := range fields {
+		switch name {
+		case "type":
+			enum, ok = optionalArgument(fields, name, model.UnmarshalString)
+			f.Type = (*db.BagType)(enum)
+		case "status":
+			enum, ok = optionalArgument(fields, name, model.UnmarshalString)
+			f.Status = (*db.BagStatus)(enum)
+		case "areaCode":
+			f.AreaCode, ok = optionalArgument(fields, name, model.UnmarshalString)
+		case "qrPrefix":
+			f.QRPrefix, ok = optionalArgument(fields, name, model.UnmarshalString)
+		case "search":
+			f.Search, ok = optionalArgument(fields, name, model.UnmarshalString)
+		case "billed":
+			f.Billed, ok = optionalArgument(fields, name, graphql.UnmarshalBoolean)
+		case "createdAfter":
+			f.CreatedAfter, ok = optionalArgument(fields, name, model.UnmarshalTime)
+		case "createdBefore":
+			f.CreatedBefore, ok = optionalArgument(fields, name, model.UnmarshalTime)
+		default:
+			ok = false
+		}
+		if !ok {
+			return nil, false
+		}
+	}
+	return &f, true
 }

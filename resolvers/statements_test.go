@@ -135,6 +135,8 @@ func TestReadShapesRunOneStatement(t *testing.T) {
 		// the field test's dashboard (cmd/loadgen): the stats, the page, its users in one batch
 		{"the dashboard", admin, `{stats{parentBags childBags bills openBills totalScans scansToday}
 			scans(first:20){edges{node{id kind at bagQr user{username}}}}}`, nil, 3},
+		{"the bag list", admin, `{bags(first:20, filter:{type:PARENT, billed:false}){totalCount edges{node{qr status childCount weightKg createdAt}}}}`, nil, 2},
+		{"the bill list", admin, `{bills(first:20){totalCount edges{node{id billNumber status capacity parentBagCount childBagCount totalWeightKg createdAt}}}}`, nil, 2},
 		{"the dashboard of a dispatcher of another area", stranger, `{stats{parentBags scansToday} scans(first:20){edges{node{kind user{username}}}}}`, nil, 3},
 	} {
 		// the fewest of a few runs: past the plan's one statement, a shape's loader batches can
