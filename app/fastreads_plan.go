@@ -233,13 +233,7 @@ func (p planner) roots(sel ast.SelectionSet) ([]planField, bool) {
 			root.fields, ok = planObject(p, f.Selections, "Bill", "parentBags", billScalars, billResolved)
 		case "scans":
 			root.kind = kindRootScans
-			if args["filter"] != nil {
-				return false
-			}
-			if root.first, root.after, ok = pageArguments(args); !ok {
-				return false
-			}
-			root.fields, ok = p.connection(f.Selections, "ScanConnection", false, "ScanEdge",
+			ok = args["filter"] == nil && p.list(root, args, f.Selections, "Scan", false,
 				func(sel ast.SelectionSet) ([]planField, bool) {
 					return planObject(p, sel, "Scan", "user", scanScalars, nil)
 				})
@@ -256,28 +250,31 @@ func (p planner) roots(sel ast.SelectionSet) ([]planField, bool) {
 					return false
 				}
 			}
-			if root.first, root.after, ok = pageArguments(args); !ok {
-				return false
-			}
-			root.fields, ok = p.connection(f.Selections, "BagConnection", true, "BagEdge",
+			ok = p.list(root, args, f.Selections, "Bag", true,
 				func(sel ast.SelectionSet) ([]planField, bool) {
 					return planObject(p, sel, "Bag", "", bagScalars, bagResolved)
 				})
 		case "bills":
 			root.kind = kindRootBills
-			if args["filter"] != nil {
-				return false
-			}
-			if root.first, root.after, ok = pageArguments(args); !ok {
-				return false
-			}
-			root.fields, ok = p.connection(f.Selections, "BillConnection", true, "BillEdge",
+			ok = args["filter"] == nil && p.list(root, args, f.Selections, "Bill", true,
 				func(sel ast.SelectionSet) ([]planField, bool) {
 					return planObject(p, sel, "Bill", "", billScalars, billResolved)
 				})
 		}
 		return ok
 	})
+}
+
+// list plans a root list of nodes of the type: its page arguments and its connection
+// (<type>Connection of <type>Edge, with totalCount when counted).
+func (p planner) list(root *planField, args map[string]any, sel ast.SelectionSet, typename string, counted bool,
+	node func(ast.SelectionSet) ([]planField, bool)) bool {
+	var ok bool
+	if root.first, root.after, ok = pageArguments(args); !ok {
+		return false
+	}
+	root.fields, ok = p.connection(sel, typename+"Connection", counted, typename+"Edge", node)
+	return ok
 }
 
 // onlyAuth: the root field's one directive is @auth open to every signed-in user, the one
