@@ -2,6 +2,9 @@ package app
 
 import (
 	"context"
+	"errors"
+	"math"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"tracetrack/db"
 	"tracetrack/graph"
 	"tracetrack/graph/model"
+	"tracetrack/loaders"
 	"tracetrack/metrics"
 )
 
@@ -22,9 +26,10 @@ import (
 // (about 4,750 allocations for a page of 50 scans), where a page is one SQL statement.
 //
 // A query is served here when every field it selects (after gqlgen's own field collection:
-// fragments, aliases, @skip and @include) is one of the plain fields of Bag, Bill and Scan,
-// __typename, or the connections Query.scans, Bag.children and Bill.parentBags of a root
-// Query.bag, Query.bill or Query.scans. What is not changed: the data comes from the same
+// fragments, aliases, @skip and @include) is one of the plain fields of Bag, Bill, Scan,
+// User and Stats, the weights their resolvers compute, __typename, the connections
+// Query.bags, Query.bills (unfiltered), Query.scans (unfiltered), Bag.children and
+// Bill.parentBags of a root Query.bag or Query.bill, a scan's user, or the root Query.stats. What is not changed: the data comes from the same
 // resolvers (so the same store calls, scope, loaders and one-statement plans), the root
 // fields pass the same @auth directive, arguments are coerced and scalars written by the
 // functions gqlgen's generated code calls (graph/model's), and every limit ran before
@@ -37,6 +42,7 @@ type fastReads struct {
 	query      graph.QueryResolver
 	bag        graph.BagResolver
 	bill       graph.BillResolver
+	scan       graph.ScanResolver
 	connection graph.BagConnectionResolver
 	directives graph.DirectiveRoot
 	// withLoaders gives the operation the loaders of its actor, as gqlgen's execution gets
@@ -57,7 +63,7 @@ func newFastReads(cfg graph.Config, schema *ast.Schema, withLoaders func(context
 		}
 	}
 	return &fastReads{query: cfg.Resolvers.Query(), bag: cfg.Resolvers.Bag(), bill: cfg.Resolvers.Bill(),
-		connection: cfg.Resolvers.BagConnection(), directives: cfg.Directives, withLoaders: withLoaders,
+		scan: cfg.Resolvers.Scan(), connection: cfg.Resolvers.BagConnection(), directives: cfg.Directives, withLoaders: withLoaders,
 		satisfies: satisfies}
 }
 
@@ -132,6 +138,19 @@ func (e *execution) roots(roots []planField) {
 				return e.f.query.Scans(ctx, nil, root.first, root.after)
 			})
 			e.object(root, conn, err, func(c any) { e.scanConnection(root.fields, c.(*model.ScanConnection)) })
+		case kindRootBags:
+			conn, err := e.resolveRoot(root, func(ctx context.Context) (any, error) {
+				return e.f.query.Bags(ctx, root.bagFilter, root.first, root.after)
+			})
+			e.object(root, conn, err, func(c any) { e.bagConnection(root.fields, c.(*model.BagConnection)) })
+		case kindRootBills:
+			conn, err := e.resolveRoot(root, func(ctx context.Context) (any, error) {
+				return e.f.query.Bills(ctx, nil, root.first, root.after)
+			})
+			e.object(root, conn, err, func(c any) { e.billConnection(root.fields, c.(*model.BillConnection)) })
+		case kindRootStats:
+			stats, err := e.resolveRoot(root, func(ctx context.Context) (any, error) { return e.f.query.Stats(ctx, root.areaCode) })
+			e.object(root, stats, err, func(s any) { writeObject(e, root.fields, s.(*db.Stats), nil) })
 		}
 		if e.failed {
 			return
@@ -159,7 +178,8 @@ func (e *execution) object(root planField, v any, err error, write func(any)) {
 	switch {
 	case err != nil:
 		e.failed = true
-	case v == nil || v == (*db.Bag)(nil) || v == (*db.Bill)(nil) || v == (*model.ScanConnection)(nil):
+	case v == nil || v == (*db.Bag)(nil) || v == (*db.Bill)(nil) || v == (*model.ScanConnection)(nil) || v == (*db.Stats)(nil) ||
+		v == (*model.BagConnection)(nil) || v == (*model.BillConnection)(nil):
 		e.w.null()
 		e.w.invalid = e.w.invalid || root.field.Definition.Type.NonNull
 	default:
@@ -167,8 +187,8 @@ func (e *execution) object(root planField, v any, err error, write func(any)) {
 	}
 }
 
-// writeObject writes a Bag, Bill or Scan; connection fetches the connection a root bag or
-// bill selects (nil for other objects).
+// writeObject writes a Bag, Bill, Scan, User or Stats; connection fetches the connection a
+// root bag or bill selects (nil for other objects).
 func writeObject[T any](e *execution, fields []planField, obj *T,
 	connection func(*execution, *T, planField) (*model.BagConnection, error)) {
 	e.w.open()
@@ -181,6 +201,15 @@ func writeObject[T any](e *execution, fields []planField, obj *T,
 			if !f.scalar.(func(*writer, *T) bool)(&e.w, obj) && f.nonNull {
 				e.w.invalid = true
 			}
+		case kindResolved:
+			written, err := f.scalar.(func(*execution, *T) (bool, error))(e, obj)
+			if err != nil {
+				e.failed = true
+				return
+			}
+			if !written && f.nonNull {
+				e.w.invalid = true
+			}
 		case kindConnection:
 			conn, err := connection(e, obj, f)
 			if err != nil || conn == nil {
@@ -188,9 +217,28 @@ func writeObject[T any](e *execution, fields []planField, obj *T,
 				return
 			}
 			e.bagConnection(f.fields, conn)
+		case kindUser:
+			e.scanUser(f, any(obj).(*db.Scan))
+		}
+		if e.failed {
+			return
 		}
 	}
 	e.w.close()
+}
+
+// scanUser writes a scan's user through its resolver (the page's users are in the loader's
+// cache by then: scanConnection).
+func (e *execution) scanUser(f planField, scan *db.Scan) {
+	user, err := e.f.scan.User(e.fieldContext("Scan", f), scan)
+	switch {
+	case err != nil:
+		e.failed = true
+	case user == nil:
+		e.w.null()
+	default:
+		writeObject(e, f.fields, user, nil)
+	}
 }
 
 func children(e *execution, b *db.Bag, f planField) (*model.BagConnection, error) {
@@ -206,7 +254,15 @@ func (e *execution) bagConnection(fields []planField, c *model.BagConnection) {
 		func() (int, error) { return e.f.connection.TotalCount(e.ctx, c) })
 }
 
+func (e *execution) billConnection(fields []planField, c *model.BillConnection) {
+	writeConnection(e, fields, c.Edges, c.PageInfo, (*model.BillEdge).Cursor, billEdgeNode,
+		func() (int, error) { return c.TotalCount, nil })
+}
+
 func (e *execution) scanConnection(fields []planField, c *model.ScanConnection) {
+	if selectsUser(fields) {
+		e.loadUsers(c.Edges)
+	}
 	writeConnection(e, fields, c.Edges, c.PageInfo, (*model.ScanEdge).Cursor, scanEdgeNode, nil)
 }
 
@@ -264,8 +320,41 @@ func bagEdgeNode(e *execution, fields []planField, edge *model.BagEdge) {
 	writeObject(e, fields, edge.Node, nil)
 }
 
+func billEdgeNode(e *execution, fields []planField, edge *model.BillEdge) {
+	writeObject(e, fields, edge.Node, nil)
+}
+
 func scanEdgeNode(e *execution, fields []planField, edge *model.ScanEdge) {
 	writeObject(e, fields, edge.Node, nil)
+}
+
+// selectsUser: the plan of a scan connection selects its nodes' user.
+func selectsUser(connection []planField) bool {
+	for _, edges := range connection {
+		for _, node := range edges.fields {
+			if edges.kind == kindEdges && node.kind == kindNode &&
+				slices.ContainsFunc(node.fields, func(f planField) bool { return f.kind == kindUser }) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// loadUsers asks the loader for the users of the page's scans at once, as gqlgen's
+// concurrent execution of the edges does: one batch, where writing the scans one after
+// another would wait out the loader's batch window for each. Each scan's user is then
+// resolved from its cache; an error is the resolver's to report.
+func (e *execution) loadUsers(edges []*model.ScanEdge) {
+	ids := make([]int64, 0, len(edges))
+	for _, edge := range edges {
+		if id := edge.Node.UserID; id != nil && !slices.Contains(ids, *id) {
+			ids = append(ids, *id)
+		}
+	}
+	if len(ids) > 0 {
+		loaders.For(e.ctx).UserByID().LoadMany(e.ctx, ids)()
+	}
 }
 
 func (e *execution) pageInfo(fields []planField, p *model.PageInfo) {
@@ -381,6 +470,16 @@ func (w *writer) boolean(b bool) bool {
 func (w *writer) int(n int) bool {
 	w.buf = strconv.AppendInt(w.buf, int64(n), 10)
 	return true
+}
+
+// float is graphql.MarshalFloatContext ("%g", which is strconv's shortest 'g'); it refuses
+// what the marshaler refuses (infinities, NaN) with the marshaler's error.
+func (w *writer) float(f float64) (bool, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return false, errors.New("cannot marshal infinite no NaN float values")
+	}
+	w.buf = strconv.AppendFloat(w.buf, f, 'g', -1, 64)
+	return true, nil
 }
 
 // writeID is model.MarshalID of the object's global id (db's AppendGlobalID), which is

@@ -7,7 +7,9 @@ import (
 )
 
 // FuzzFastReads generates queries over what the fast path of reads serves (the plain fields
-// of Bag, Bill and Scan, the children, parentBags and scans connections, aliases, named and
+// of Bag, Bill, Scan, User and Stats and their weights, the children, parentBags, scans, bags
+// and bills connections, filters of bags, the scans' users, the stats of an area or all,
+// aliases, named and
 // inline fragments, __typename, @skip and @include with literals and variables, first and
 // after values good and bad) as an admin, a dispatcher of the bags' area, a dispatcher of
 // another area, a biller or nobody, over existing, missing and malformed keys, and holds the
@@ -17,7 +19,11 @@ import (
 //	go test -run XXX -fuzz FuzzFastReads -fuzztime 2m ./app
 func FuzzFastReads(f *testing.F) {
 	for _, seed := range []string{"", "\x00\x01\x02\x03", "\x01\x05\x02\x07\x03\x01\x04\x09", "\x02\x02\x05\x01\x07\x03\x00\x08\x06",
-		"\x03\x01\x02\x00\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f", "\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\xf7\xf6\xf5"} {
+		"\x03\x01\x02\x00\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f", "\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\xf7\xf6\xf5",
+		// the stats of an area, a filtered bag list, the bills, the scans' users, a weight
+		"\x01\x00\x03\x01\x00\x01\x01\x02\x03", "\x02\x00\x04\x01\x00\x01\x02\x01\x05\x00\x01\x01\x00\x02\x01\x04\x00\x01",
+		"\x03\x01\x05\x01\x03\x00\x01\x00\x01\x02\x01\x0a\x0b\x01\x0c", "\x05\x03\x02\x01\x01\x03\x05\x03\x01\x04\x05\x04\x03\x02\x02\x03\x01",
+		"\x01\x01\x00\x03\x05\x05\x05\x00\x05\x03"} {
 		f.Add([]byte(seed))
 	}
 	p := newReadPair(f)
@@ -67,7 +73,7 @@ func (g *queryGen) query() (string, map[string]any) {
 
 func (g *queryGen) root(i int) string {
 	alias := g.alias("r", i)
-	switch g.pick(4) {
+	switch g.pick(7) {
 	case 0:
 		qr := g.value("qr", "String!", []any{"SB00001", "SB00002", "sb00004", "SB00006", "C00001X03", "SB09999", "S?"})
 		return alias + "bag(qr: " + qr + ")" + g.object("Bag", "children")
@@ -79,6 +85,16 @@ func (g *queryGen) root(i int) string {
 		return alias + "bill(" + arg + ")" + g.object("Bill", "parentBags")
 	case 2:
 		return alias + "scans" + g.page() + g.connection("Scan")
+	case 3:
+		area := ""
+		if g.pick(2) == 1 {
+			area = "(areaCode: " + g.value("area", "String", []any{"lucknow", "jaipur", nil, "nowhere"}) + ")"
+		}
+		return alias + "stats" + area + g.object("Stats", "")
+	case 4:
+		return alias + "bags" + g.bagFilter(g.page()) + g.connection("Bag")
+	case 5:
+		return alias + "bills" + g.page() + g.connection("Bill")
 	default:
 		return alias + "__typename"
 	}
@@ -86,28 +102,35 @@ func (g *queryGen) root(i int) string {
 
 // fieldsOf are each type's fields the fast path serves, its connection aside.
 var fieldsOf = map[string][]string{
-	"Bag":            {"id", "qr", "type", "status", "childCount", "createdAt", "updatedAt"},
-	"Bill":           {"id", "billNumber", "description", "destination", "vehicleNumber", "capacity", "status", "parentBagCount", "childBagCount", "createdAt", "updatedAt", "completedAt"},
+	"Bag":            {"id", "qr", "type", "status", "childCount", "weightKg", "createdAt", "updatedAt"},
+	"Bill":           {"id", "billNumber", "description", "destination", "vehicleNumber", "capacity", "status", "parentBagCount", "childBagCount", "totalWeightKg", "expectedWeightKg", "createdAt", "updatedAt", "completedAt"},
 	"Scan":           {"id", "kind", "at", "bagQr"},
+	"User":           {"username", "email", "role", "active", "createdAt", "lastLoginAt"},
+	"Stats":          {"parentBags", "childBags", "bills", "openBills", "inProgressBills", "completedBills", "totalScans", "scansToday", "users"},
 	"PageInfo":       {"hasNextPage", "endCursor"},
 	"BagConnection":  {"edges", "pageInfo", "totalCount"},
 	"ScanConnection": {"edges", "pageInfo"},
+	"BillConnection": {"edges", "pageInfo", "totalCount"},
 	"BagEdge":        {"cursor", "node"},
+	"BillEdge":       {"cursor", "node"},
 	"ScanEdge":       {"cursor", "node"},
 }
 
-// object is the selection set of a Bag, Bill or Scan; connection names the connection it
-// may select (a root bag's or bill's), "" for none.
+// object is the selection set of a Bag, Bill, Scan, User or Stats; connection names the
+// connection it may select (a root bag's or bill's) or a scan's "user", "" for none.
 func (g *queryGen) object(typename, connection string) string {
 	fields := fieldsOf[typename]
 	if connection != "" {
 		fields = append(fields[:len(fields):len(fields)], connection)
 	}
 	return g.selection(typename, fields, func(field string) string {
-		if field == connection {
-			return field + g.page() + g.connection("Bag")
+		switch {
+		case field != connection:
+			return field
+		case field == "user":
+			return field + g.object("User", "")
 		}
-		return field
+		return field + g.page() + g.connection("Bag")
 	})
 }
 
@@ -117,6 +140,9 @@ func (g *queryGen) connection(node string) string {
 		switch field {
 		case "edges":
 			return field + g.selection(node+"Edge", fieldsOf[node+"Edge"], func(field string) string {
+				if field == "node" && node == "Scan" {
+					return field + g.object(node, "user")
+				}
 				if field == "node" {
 					return field + g.object(node, "")
 				}
@@ -184,6 +210,38 @@ func (g *queryGen) alias(name string, i int) string {
 		return ""
 	}
 	return fmt.Sprintf("%s_%d: ", name, i)
+}
+
+// bagFilter adds a filter of bags to a page's arguments (or none): some of its fields, each
+// a literal or a variable.
+func (g *queryGen) bagFilter(page string) string {
+	choices := []struct {
+		name, typ string
+		values    []any
+	}{
+		{"type", "BagType", []any{"PARENT", "CHILD", nil}},
+		{"status", "BagStatus", []any{"PENDING", "IN_PROGRESS", "COMPLETED"}},
+		{"areaCode", "String", []any{"lucknow", "jaipur", "nowhere"}},
+		{"qrPrefix", "String", []any{"SB0000", "c0", ""}},
+		{"search", "String", []any{"X0", "0000"}},
+		{"billed", "Boolean", []any{true, false, nil}},
+		{"createdAfter", "Time", []any{"2000-01-01T00:00:00Z", "yesterday"}},
+	}
+	var fields []string
+	for i := 0; i < 3 && g.pick(3) != 0; i++ {
+		c := choices[g.pick(len(choices))]
+		if !strings.Contains(strings.Join(fields, " "), c.name+":") {
+			fields = append(fields, c.name+": "+g.value(c.name, c.typ, c.values))
+		}
+	}
+	if len(fields) == 0 {
+		return page
+	}
+	filter := "filter: {" + strings.Join(fields, ", ") + "}"
+	if page == "" {
+		return "(" + filter + ")"
+	}
+	return "(" + filter + ", " + page[1:]
 }
 
 // page is a connection's first and after, each absent, a literal or a variable.

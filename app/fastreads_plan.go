@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -20,6 +22,13 @@ const (
 	kindRootBag
 	kindRootBill
 	kindRootScans
+	kindRootStats
+	kindRootBags
+	kindRootBills
+	// kindResolved: a field of a resolver that computes it from the object alone (a weight)
+	kindResolved
+	// kindUser: Scan.user, loaded for the whole page at once (fastreads.go, scanConnection)
+	kindUser
 	// kindConnection: Bag.children or Bill.parentBags of a root bag or bill.
 	kindConnection
 	kindEdges
@@ -37,7 +46,8 @@ type planField struct {
 	kind     fieldKind
 	typename string // kindTypename: the object's type
 	// kindScalar: the writing of the object's field (a func(*writer, *T) bool of the
-	// object's type T), and whether the schema forbids null
+	// object's type T); kindResolved: its resolver, which writes what it resolves (a
+	// func(*execution, *T) (bool, error)); and whether the schema forbids null
 	scalar  any
 	nonNull bool
 	// the collected field of roots and connections (their resolvers look ahead into it) and
@@ -45,6 +55,8 @@ type planField struct {
 	field          graphql.CollectedField
 	qr             *string
 	id, billNumber *string
+	areaCode       *string
+	bagFilter      *model.BagFilter
 	first          *int
 	after          *string
 	// the selection of an object, connection, edge or page info
@@ -85,7 +97,52 @@ var (
 		"at":    func(w *writer, s *db.Scan) bool { return w.time(s.At) },
 		"bagQr": func(w *writer, s *db.Scan) bool { return w.string(s.BagQR) },
 	}
+	// the user as the loader gives it: what the caller may not see of others is already
+	// blanked (db.User.VisibleTo); id and area are resolvers, left to gqlgen
+	userScalars = map[string]func(*writer, *db.User) bool{
+		"username":    func(w *writer, u *db.User) bool { return w.string(u.Username) },
+		"email":       func(w *writer, u *db.User) bool { return w.optionalString(u.Email) },
+		"role":        func(w *writer, u *db.User) bool { return w.string(string(u.Role)) },
+		"active":      func(w *writer, u *db.User) bool { return w.boolean(u.Active) },
+		"createdAt":   func(w *writer, u *db.User) bool { return w.time(u.CreatedAt) },
+		"lastLoginAt": func(w *writer, u *db.User) bool { return w.optionalTime(u.LastLoginAt) },
+	}
+	// the fields whose resolvers compute them from the object (no loader, no statement)
+	bagResolved = map[string]func(*execution, *db.Bag) (bool, error){
+		"weightKg": func(e *execution, b *db.Bag) (bool, error) {
+			return float(e, b, e.f.bag.WeightKg)
+		},
+	}
+	billResolved = map[string]func(*execution, *db.Bill) (bool, error){
+		"totalWeightKg": func(e *execution, b *db.Bill) (bool, error) {
+			return float(e, b, e.f.bill.TotalWeightKg)
+		},
+		"expectedWeightKg": func(e *execution, b *db.Bill) (bool, error) {
+			return float(e, b, e.f.bill.ExpectedWeightKg)
+		},
+	}
+	statsScalars = map[string]func(*writer, *db.Stats) bool{
+		"parentBags":      func(w *writer, s *db.Stats) bool { return w.int(s.ParentBags) },
+		"childBags":       func(w *writer, s *db.Stats) bool { return w.int(s.ChildBags) },
+		"bills":           func(w *writer, s *db.Stats) bool { return w.int(s.Bills()) },
+		"openBills":       func(w *writer, s *db.Stats) bool { return w.int(s.OpenBills) },
+		"inProgressBills": func(w *writer, s *db.Stats) bool { return w.int(s.InProgressBills) },
+		"completedBills":  func(w *writer, s *db.Stats) bool { return w.int(s.CompletedBills) },
+		"totalScans":      func(w *writer, s *db.Stats) bool { return w.int(s.TotalScans) },
+		"scansToday":      func(w *writer, s *db.Stats) bool { return w.int(s.ScansToday) },
+		"users":           func(w *writer, s *db.Stats) bool { return w.int(s.Users) },
+	}
 )
+
+// float resolves a Float! field and writes it as gqlgen's generated code does; an infinite
+// or NaN value, which gqlgen's marshaler refuses, is left to gqlgen.
+func float[T any](e *execution, obj *T, resolve func(context.Context, *T) (float64, error)) (bool, error) {
+	v, err := resolve(e.ctx, obj)
+	if err != nil {
+		return false, err
+	}
+	return e.w.float(v)
+}
 
 // planner builds the plan of one operation; each method's ok is false for a selection the
 // fast path leaves to gqlgen.
@@ -154,7 +211,7 @@ func (p planner) roots(sel ast.SelectionSet) ([]planField, bool) {
 				return false
 			}
 			root.qr = &qr
-			root.fields, ok = planObject(p, f.Selections, "Bag", "children", bagScalars)
+			root.fields, ok = planObject(p, f.Selections, "Bag", "children", bagScalars, bagResolved)
 		case "bill":
 			root.kind = kindRootBill
 			if root.id, ok = optionalArgument(args, "id", model.UnmarshalID); !ok {
@@ -163,20 +220,51 @@ func (p planner) roots(sel ast.SelectionSet) ([]planField, bool) {
 			if root.billNumber, ok = optionalArgument(args, "billNumber", model.UnmarshalString); !ok {
 				return false
 			}
-			root.fields, ok = planObject(p, f.Selections, "Bill", "parentBags", billScalars)
+			root.fields, ok = planObject(p, f.Selections, "Bill", "parentBags", billScalars, billResolved)
 		case "scans":
 			root.kind = kindRootScans
+			ok = args["filter"] == nil && p.list(root, args, f.Selections, "Scan", false,
+				func(sel ast.SelectionSet) ([]planField, bool) {
+					return planObject(p, sel, "Scan", "user", scanScalars, nil)
+				})
+		case "stats":
+			root.kind = kindRootStats
+			if root.areaCode, ok = optionalArgument(args, "areaCode", model.UnmarshalString); !ok {
+				return false
+			}
+			root.fields, ok = planObject(p, f.Selections, "Stats", "", statsScalars, nil)
+		case "bags":
+			root.kind = kindRootBags
 			if args["filter"] != nil {
-				return false
+				if root.bagFilter, ok = bagFilter(args["filter"]); !ok {
+					return false
+				}
 			}
-			if root.first, root.after, ok = pageArguments(args); !ok {
-				return false
-			}
-			root.fields, ok = p.connection(f.Selections, "ScanConnection", false, "ScanEdge",
-				func(sel ast.SelectionSet) ([]planField, bool) { return planObject(p, sel, "Scan", "", scanScalars) })
+			ok = p.list(root, args, f.Selections, "Bag", true,
+				func(sel ast.SelectionSet) ([]planField, bool) {
+					return planObject(p, sel, "Bag", "", bagScalars, bagResolved)
+				})
+		case "bills":
+			root.kind = kindRootBills
+			ok = args["filter"] == nil && p.list(root, args, f.Selections, "Bill", true,
+				func(sel ast.SelectionSet) ([]planField, bool) {
+					return planObject(p, sel, "Bill", "", billScalars, billResolved)
+				})
 		}
 		return ok
 	})
+}
+
+// list plans a root list of nodes of the type: its page arguments and its connection
+// (<type>Connection of <type>Edge, with totalCount when counted).
+func (p planner) list(root *planField, args map[string]any, sel ast.SelectionSet, typename string, counted bool,
+	node func(ast.SelectionSet) ([]planField, bool)) bool {
+	var ok bool
+	if root.first, root.after, ok = pageArguments(args); !ok {
+		return false
+	}
+	root.fields, ok = p.connection(sel, typename+"Connection", counted, typename+"Edge", node)
+	return ok
 }
 
 // onlyAuth: the root field's one directive is @auth open to every signed-in user, the one
@@ -185,18 +273,30 @@ func onlyAuth(def *ast.FieldDefinition) bool {
 	return len(def.Directives) == 1 && def.Directives[0].Name == "auth" && len(def.Directives[0].Arguments) == 0
 }
 
-// planObject plans the selection of a Bag, Bill or Scan: its plain fields, and the
-// connection of a root bag or bill (children, parentBags; "" for other objects), whose page
-// the root's resolver fetches in its own statement.
+// planObject plans the selection of a Bag, Bill, Scan, User or Stats: its plain fields, the
+// fields its resolvers compute from it alone (resolved), and the connection of a root bag or
+// bill (children, parentBags), whose page the root's resolver fetches in its own statement,
+// or a scan's user (connection "user"; "" for neither).
 func planObject[T any](p planner, sel ast.SelectionSet, typename, connection string,
-	scalars map[string]func(*writer, *T) bool) ([]planField, bool) {
+	scalars map[string]func(*writer, *T) bool,
+	resolved map[string]func(*execution, *T) (bool, error)) ([]planField, bool) {
 	return p.selection(sel, typename, func(f graphql.CollectedField, pf *planField) bool {
 		if marshal, ok := scalars[f.Name]; ok {
 			pf.kind, pf.scalar, pf.nonNull = kindScalar, marshal, f.Definition.Type.NonNull
 			return true
 		}
+		if resolve, ok := resolved[f.Name]; ok {
+			pf.kind, pf.scalar, pf.nonNull = kindResolved, resolve, f.Definition.Type.NonNull
+			return true
+		}
 		if connection == "" || f.Name != connection {
 			return false
+		}
+		if connection == "user" {
+			pf.kind, pf.field = kindUser, f
+			var ok bool
+			pf.fields, ok = planObject(p, f.Selections, "User", "", userScalars, nil)
+			return ok
 		}
 		pf.kind, pf.field = kindConnection, f
 		ok := false
@@ -204,7 +304,9 @@ func planObject[T any](p planner, sel ast.SelectionSet, typename, connection str
 			return false
 		}
 		pf.fields, ok = p.connection(f.Selections, "BagConnection", true, "BagEdge",
-			func(sel ast.SelectionSet) ([]planField, bool) { return planObject(p, sel, "Bag", "", bagScalars) })
+			func(sel ast.SelectionSet) ([]planField, bool) {
+				return planObject(p, sel, "Bag", "", bagScalars, bagResolved)
+			})
 		return ok
 	})
 }
@@ -272,4 +374,44 @@ func optionalArgument[T any](args map[string]any, name string, unmarshal func(an
 	}
 	value, err := unmarshal(v)
 	return &value, err == nil
+}
+
+// bagFilter coerces a BagFilter argument as gqlgen's generated code does (graph/model's
+// String, Boolean and Time; the enums as their String, which validation has checked); ok is
+// false for a value gqlgen refuses or a field this does not know.
+func bagFilter(v any) (*model.BagFilter, bool) {
+	fields, ok := v.(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	var f model.BagFilter
+	var enum *string
+	for name := range fields {
+		switch name {
+		case "type":
+			enum, ok = optionalArgument(fields, name, model.UnmarshalString)
+			f.Type = (*db.BagType)(enum)
+		case "status":
+			enum, ok = optionalArgument(fields, name, model.UnmarshalString)
+			f.Status = (*db.BagStatus)(enum)
+		case "areaCode":
+			f.AreaCode, ok = optionalArgument(fields, name, model.UnmarshalString)
+		case "qrPrefix":
+			f.QRPrefix, ok = optionalArgument(fields, name, model.UnmarshalString)
+		case "search":
+			f.Search, ok = optionalArgument(fields, name, model.UnmarshalString)
+		case "billed":
+			f.Billed, ok = optionalArgument(fields, name, graphql.UnmarshalBoolean)
+		case "createdAfter":
+			f.CreatedAfter, ok = optionalArgument(fields, name, model.UnmarshalTime)
+		case "createdBefore":
+			f.CreatedBefore, ok = optionalArgument(fields, name, model.UnmarshalTime)
+		default:
+			ok = false
+		}
+		if !ok {
+			return nil, false
+		}
+	}
+	return &f, true
 }

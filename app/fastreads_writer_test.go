@@ -2,6 +2,8 @@ package app
 
 import (
 	"bytes"
+	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -37,6 +39,25 @@ func FuzzWriterString(f *testing.F) {
 		got, null := written(func(w *writer) bool { return w.string(s) })
 		if want := marshaled(model.MarshalString(s)); got != want || null {
 			t.Fatalf("%q: wrote %s (null %v), gqlgen %s", s, got, null, want)
+		}
+	})
+}
+
+// FuzzWriterFloat: the fast path writes every float (the weights) as
+// graphql.MarshalFloatContext writes it, and refuses what it refuses.
+//
+//	go test -run XXX -fuzz FuzzWriterFloat -fuzztime 30s ./app
+func FuzzWriterFloat(f *testing.F) {
+	for _, seed := range []float64{0, 1, -1, 0.5, 12.75, 1.0 / 3, 1e20, 1e21, 1e-7, 123456789.125, math.MaxFloat64, math.SmallestNonzeroFloat64, math.Inf(1), math.NaN()} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, v float64) {
+		var w writer
+		wrote, err := w.float(v)
+		var want bytes.Buffer
+		wantErr := graphql.MarshalFloatContext(v).MarshalGQLContext(context.Background(), &want)
+		if (err == nil) != (wantErr == nil) || (err == nil && (string(w.buf) != want.String() || !wrote)) {
+			t.Fatalf("%v: wrote %s (%v), gqlgen %s (%v)", v, w.buf, err, want.String(), wantErr)
 		}
 	})
 }

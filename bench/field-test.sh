@@ -6,6 +6,8 @@
 # 0.2 s over the loop). Results go to OUT (default /tmp/field-test).
 # Usage: DATABASE_URL=postgres://.../tt_bench bench/field-test.sh [loadgen flags...]
 #   e.g. bench/field-test.sh -users 1000 -duration 60s -subscribers 50
+# SERVER_BIN and LOADGEN_BIN run binaries built beforehand instead of building this tree's
+# (an A/B of two trees inside one lock slot: build both, then take the lock for the runs).
 set -eu
 cd "$(dirname "$0")/.."
 : "${DATABASE_URL:?set DATABASE_URL to a database filled by cmd/seed}"
@@ -14,8 +16,8 @@ OUT=${OUT:-/tmp/field-test}
 PASSWORD=${PASSWORD:-Seed#Pass1}
 PROFILE_SECONDS=${PROFILE_SECONDS:-20}
 mkdir -p "$OUT"
-go build -o "$OUT/tracetrack" .
-go build -o "$OUT/loadgen" ./cmd/loadgen
+if [ -n "${SERVER_BIN:-}" ]; then cp "$SERVER_BIN" "$OUT/tracetrack"; else go build -o "$OUT/tracetrack" .; fi
+if [ -n "${LOADGEN_BIN:-}" ]; then cp "$LOADGEN_BIN" "$OUT/loadgen"; else go build -o "$OUT/loadgen" ./cmd/loadgen; fi
 
 # rate limits off: every virtual user comes from one address and several share a user
 RATE_LIMIT_IP=0 RATE_LIMIT_USER=0 DEBUG_ADDR=127.0.0.1:$((PORT + 1)) LOG_LEVEL=warn \
@@ -40,29 +42,11 @@ if [ "$stmts" = 1 ]; then psql -qAt "$DATABASE_URL" -c "SELECT pg_stat_statement
  wait) &
 profiles=$!
 
-# CPU seconds (user + system) of the processes named, from /proc (clock ticks of 1/100 s)
-cpu_seconds() { for p in "$@"; do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null; done | awk '{s += $1} END {printf "%.1f", s / 100}'; }
-# PostgreSQL's processes for this run: the cluster's own (checkpointer, WAL writer...) and the
-# backends of this database, not those of other databases on a shared cluster or of another
-# cluster on the machine (every process named postgres would count other work's CPU as ours)
-db_name=$(psql -qAt "$DATABASE_URL" -c "SELECT current_database()")
-postmaster=$(ps -o ppid= -p "$(psql -qAt "$DATABASE_URL" -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")" | tr -d ' ')
-pg_pids() {
-  for p in $(pgrep -P "$postmaster"); do
-    cmd=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) || continue
-    case "$cmd" in *"("*) [[ "$cmd" == *" $db_name "* ]] && echo "$p" ;; *) echo "$p" ;; esac
-  done
-}
+. bench/cpu.sh
 "$OUT/loadgen" -url "http://127.0.0.1:$PORT/graphql" -password "$PASSWORD" -json "$OUT/run.json" "$@" \
   2> >(tee "$OUT/progress.log" >&2) | tee "$OUT/run.txt" &
 run=$!
-(until grep -q requests "$OUT/progress.log"; do sleep 0.2; done
- loadgen=$(pgrep -f "^$OUT/loadgen" | head -1)
- echo "$(date +%s.%N) $(cpu_seconds $server) $(cpu_seconds $(pg_pids)) $(cpu_seconds "$loadgen")" >"$OUT/cpu.start"
- while kill -0 "$loadgen" 2>/dev/null; do
-   echo "$(date +%s.%N) $(cpu_seconds $server) $(cpu_seconds $(pg_pids)) $(cpu_seconds "$loadgen")" >"$OUT/cpu.end"
-   sleep 1
- done) &
+sample_cpu "$OUT" $server &
 # what the database's active backends wait for, every 0.2 s while loadgen runs ("CPU": nothing)
 (until grep -q requests "$OUT/progress.log"; do sleep 0.2; done
  while kill -0 $run 2>/dev/null; do
@@ -77,9 +61,7 @@ echo "wait events of active backends ($(wc -l <"$OUT/waits.txt") samples over th
 cut -d'|' -f1 "$OUT/waits.txt" | sort | uniq -c | sort -rn | head -8 | tee -a "$OUT/waits.top"
 echo "lock waits by statement:" | tee -a "$OUT/waits.top"
 grep '^Lock' "$OUT/waits.txt" | sort | uniq -c | sort -rn | head -5 | tee -a "$OUT/waits.top"
-read -r t0 s0 p0 l0 <"$OUT/cpu.start"; read -r t1 s1 p1 l1 <"$OUT/cpu.end"
-awk -v t="$(echo "$t1 - $t0" | bc)" -v s="$(echo "$s1 - $s0" | bc)" -v p="$(echo "$p1 - $p0" | bc)" -v l="$(echo "$l1 - $l0" | bc)" \
-  'BEGIN {printf "CPU over the loop (%.0f s, 2 cores = 200 %%): server %.0f %%, PostgreSQL %.0f %%, loadgen %.0f %%\n", t, 100*s/t, 100*p/t, 100*l/t}' | tee "$OUT/cpu.txt"
+cpu_report "$OUT"
 
 echo "server RSS peak: $(sort -n "$OUT/rss.kb" | tail -1) KiB"
 for p in cpu block mutex; do

@@ -120,6 +120,14 @@ func (f *feed) run() {
 		case <-f.stop:
 			return
 		case <-f.wake:
+			if f.hub.idle() {
+				// No subscriber: a poll would only take a tick to mark where the feed stands,
+				// and each tick is a commit of its own (a WAL flush that the write path's
+				// commits queue with), up to one per minPollGap under a write load. The
+				// timer's poll marks it one interval later, as for commits through other
+				// instances.
+				continue
+			}
 			if wait := minPollGap - time.Since(polled); wait > 0 {
 				select {
 				case <-f.stop:
@@ -136,9 +144,10 @@ func (f *feed) run() {
 		cancel()
 		f.report(err)
 		// Polls start every interval; while changes keep coming, every minPollGap, so each
-		// reads a few commits (a burst of events costs the subscribers' fan-out at once).
+		// reads a few commits (a burst of events costs the subscribers' fan-out at once). With
+		// no subscriber, every interval (see the wake above).
 		next := interval
-		if f.last.ID != before {
+		if f.last.ID != before && !f.hub.idle() {
 			next = minPollGap
 		}
 		timer.Reset(max(0, next-time.Since(polled)))

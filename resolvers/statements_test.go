@@ -82,6 +82,10 @@ func TestReadShapesRunOneStatement(t *testing.T) {
 	}
 	_, stranger := env.NewUser(t, db.RoleDispatcher, other.Code) // the fixture's bags are all of area 1
 	readShapeFixture(t, env)
+	// the newest scans are of two users (the dashboard loads both in one batch)
+	for _, token := range []string{stranger, admin} {
+		env.MustDo(t, token, `mutation { scanParent(qr: "SB09001") { qr } }`, nil, &struct{}{})
+	}
 	cs := newCountingServer(t, env)
 	// the first request of a token reads it; from then on the token cache answers, so the
 	// whole request is the operation's statements and nothing else
@@ -132,6 +136,12 @@ func TestReadShapesRunOneStatement(t *testing.T) {
 		{"scans of every field of their own", admin, `{scans(first:50){edges{node{__typename id kind at bagQr}}}}`, nil, 1},
 		{"scans of no field", admin, `{scans{pageInfo{hasNextPage endCursor} edges{cursor node{__typename}}}}`, nil, 1},
 		{"a dispatcher's scans", stranger, readShapeQuery(readShapes[2].query, 1), nil, 1},
+		// the field test's dashboard (cmd/loadgen): the stats, the page, its users in one batch
+		{"the dashboard", admin, `{stats{parentBags childBags bills openBills totalScans scansToday}
+			scans(first:20){edges{node{id kind at bagQr user{username}}}}}`, nil, 3},
+		{"the bag list", admin, `{bags(first:20, filter:{type:PARENT, billed:false}){totalCount edges{node{qr status childCount weightKg createdAt}}}}`, nil, 2},
+		{"the bill list", admin, `{bills(first:20){totalCount edges{node{id billNumber status capacity parentBagCount childBagCount totalWeightKg createdAt}}}}`, nil, 2},
+		{"the dashboard of a dispatcher of another area", stranger, `{stats{parentBags scansToday} scans(first:20){edges{node{kind user{username}}}}}`, nil, 3},
 	} {
 		// the fewest of a few runs: past the plan's one statement, a shape's loader batches can
 		// split on a loaded machine; a plan that does not hold costs its statements every run
