@@ -41,6 +41,10 @@ func TestIntegrityReportsEveryKindOfDrift(t *testing.T) {
 	fx.exec(t, `ALTER TABLE bills DROP CONSTRAINT bills_parent_count_range`)
 	fx.exec(t, `UPDATE bills SET capacity = 1, child_bag_count = 99 WHERE bill_number = 'B-INT'`)
 	fx.exec(t, `UPDATE bags SET billed = false WHERE qr = 'SB00002'`)
+	// a bag's references are triggers' work since migration 00023 (no foreign keys): with
+	// triggers off, a child names an area and a creator that do not exist
+	fx.exec(t, `BEGIN; SET LOCAL session_replication_role = replica;
+		UPDATE bags SET area_id = 987654, created_by = 876543 WHERE qr = (SELECT min(qr) FROM bags WHERE type = 'CHILD'); COMMIT`)
 
 	var drifted report
 	env.MustDo(t, admin, `{ integrity { ok problems { kind entityId detail } } }`, nil, &drifted)
@@ -64,6 +68,7 @@ func TestIntegrityReportsEveryKindOfDrift(t *testing.T) {
 		"BILL_OVER_CAPACITY":     "has 2 parents linked, capacity 1",
 		"STATS_COUNTER_MISMATCH": "scans: counter says 9, recount says 2",
 		"BILLED_FLAG_MISMATCH":   "parent SB00002 is on bill",
+		"BROKEN_REFERENCE":       "names area 987654, which does not exist; bag BC",
 	} {
 		if !strings.Contains(kinds[kind], detail) {
 			t.Errorf("%s: %q does not contain %q", kind, kinds[kind], detail)
