@@ -116,13 +116,13 @@ SELECT 'BROKEN_REFERENCE', 'Bag', b.id,
        concat_ws('; ',
            CASE WHEN b.parent_id IS NOT NULL AND NOT EXISTS (SELECT FROM bags p WHERE p.id = b.parent_id)
                 THEN format('bag %s names parent %s, which does not exist', b.qr, b.parent_id) END,
-           CASE WHEN NOT EXISTS (SELECT FROM areas a WHERE a.id = b.area_id)
+           CASE WHEN b.area_id IS NOT NULL AND NOT EXISTS (SELECT FROM areas a WHERE a.id = b.area_id)
                 THEN format('bag %s names area %s, which does not exist', b.qr, b.area_id) END,
            CASE WHEN b.created_by IS NOT NULL AND NOT EXISTS (SELECT FROM users u WHERE u.id = b.created_by)
                 THEN format('bag %s names creator %s, who does not exist', b.qr, b.created_by) END)
 FROM bags b
 WHERE (b.parent_id IS NOT NULL AND NOT EXISTS (SELECT FROM bags p WHERE p.id = b.parent_id))
-   OR NOT EXISTS (SELECT FROM areas a WHERE a.id = b.area_id)
+   OR (b.area_id IS NOT NULL AND NOT EXISTS (SELECT FROM areas a WHERE a.id = b.area_id))
    OR (b.created_by IS NOT NULL AND NOT EXISTS (SELECT FROM users u WHERE u.id = b.created_by))
 UNION ALL
 SELECT 'STATS_COUNTER_MISMATCH', 'Area', area_id, format('%s: counter says %s, recount says %s', what, kept, actual)
