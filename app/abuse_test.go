@@ -15,13 +15,8 @@ import (
 	"tracetrack/internal/apitest"
 )
 
-// contractCodes are the extensions.code values the contract allows; INTERNAL_SERVER_ERROR is
-// left out on purpose: bad input must never look like a server fault.
-var contractCodes = map[string]bool{
-	"UNAUTHENTICATED": true, "FORBIDDEN": true, "BAD_USER_INPUT": true, "NOT_FOUND": true,
-	"CONFLICT": true, "ACCOUNT_LOCKED": true, "RATE_LIMITED": true, "QUERY_TOO_COMPLEX": true,
-	"SERVICE_UNAVAILABLE": true,
-}
+// contractCodes are the codes a client's request may be answered with.
+var contractCodes = apitest.ClientErrorCodes
 
 func TestMalformedRequestsGetCodedErrors(t *testing.T) {
 	t.Parallel()

@@ -360,6 +360,9 @@ func (f *isoFixture) walk(t *testing.T, op string, token func() string, c *check
 			defer wg.Done()
 			for cl := range work {
 				resp := f.env.DoNoT(cl.token, cl.doc, cl.vars)
+				if msg, refused := refusedDocument(resp); refused {
+					t.Errorf("%s %s: the server refused the walk's document, so the call checks nothing: %.300s", op, cl.name, msg)
+				}
 				for _, e := range resp.Errors {
 					switch code, _ := e.Extensions["code"].(string); code {
 					case "TRANSPORT", "QUERY_TOO_COMPLEX", "RATE_LIMITED", "SERVICE_UNAVAILABLE", "INTERNAL_SERVER_ERROR":

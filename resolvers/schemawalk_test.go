@@ -3,6 +3,7 @@ package resolvers_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -172,29 +173,57 @@ func (b *selector) selection(typeName string) string {
 	if b.s.isEntity(typeName) {
 		depth = 1
 	}
-	sel := b.selectionAt(typeName, depth, map[string]bool{})
+	sel := b.selectionAt(typeName, depth, map[string]bool{}, nil)
 	b.memo[typeName] = sel
 	return sel
 }
 
+// conflicting are the field names that possible types of an interface or union declare with
+// different types (Bag.status is a BagStatus, Bill.status a BillStatus): selected side by
+// side in its inline fragments they make the document invalid, so they are aliased.
+func (s *schema) conflicting(ty *schemaType) map[string]bool {
+	types := map[string]string{}
+	out := map[string]bool{}
+	for _, p := range ty.PossibleTypes {
+		for _, f := range s.types[p.Name].Fields {
+			if seen, ok := types[f.Name]; ok && seen != f.Type.String() {
+				out[f.Name] = true
+			}
+			types[f.Name] = f.Type.String()
+		}
+	}
+	return out
+}
+
+// responseName is the field as selected: aliased (status_Bag: status) when it conflicts.
+func responseName(typeName, field string, alias map[string]bool) string {
+	if alias[field] {
+		return field + "_" + typeName + ": " + field
+	}
+	return field
+}
+
 // selectionAt selects every field of the type; fields leading to an entity deeper than
-// walkDepth, or to a field already on the path (a cycle), are left out.
-func (b *selector) selectionAt(typeName string, depth int, onPath map[string]bool) string {
+// walkDepth, or to a field already on the path (a cycle), are left out. alias names the
+// fields to alias (the type is one of an abstract type's).
+func (b *selector) selectionAt(typeName string, depth int, onPath, alias map[string]bool) string {
 	ty := b.s.types[typeName]
 	var sb strings.Builder
 	sb.WriteString("{ __typename")
 	switch ty.Kind {
 	case "INTERFACE", "UNION":
+		conflicting := b.s.conflicting(ty)
 		for _, p := range ty.PossibleTypes {
-			fmt.Fprintf(&sb, " ... on %s %s", p.Name, b.selectionAt(p.Name, depth, onPath))
+			fmt.Fprintf(&sb, " ... on %s %s", p.Name, b.selectionAt(p.Name, depth, onPath, conflicting))
 		}
 	case "OBJECT":
 		for _, f := range ty.Fields {
 			key := typeName + "." + f.Name
 			target := f.Type.named()
+			name := responseName(typeName, f.Name, alias)
 			if b.s.isLeaf(target) {
 				b.covered[key] = true
-				sb.WriteString(" " + f.Name + b.nestedArgs(key, f))
+				sb.WriteString(" " + name + b.nestedArgs(key, f))
 				continue
 			}
 			next := depth
@@ -211,7 +240,7 @@ func (b *selector) selectionAt(typeName string, depth int, onPath map[string]boo
 			if cycles {
 				onPath[key] = true
 			}
-			sb.WriteString(" " + f.Name + b.nestedArgs(key, f) + " " + b.selectionAt(target, next, onPath))
+			sb.WriteString(" " + name + b.nestedArgs(key, f) + " " + b.selectionAt(target, next, onPath, nil))
 			if cycles {
 				delete(onPath, key)
 			}
@@ -420,6 +449,16 @@ func (s *schema) operation(op string, f schemaField, v variant, selection string
 		doc += "(" + strings.Join(args, ", ") + ")"
 	}
 	return doc + " " + selection + " }"
+}
+
+// refusedDocument returns the message of a document the server refused before running it
+// (HTTP 422 not about a variable's value): the walker wrote an invalid selection, and the
+// call checked nothing.
+func refusedDocument(resp *apitest.Response) (string, bool) {
+	if resp.Status != http.StatusUnprocessableEntity || len(resp.Errors) == 0 || strings.HasPrefix(resp.Errors[0].Message, "variable $") {
+		return "", false
+	}
+	return resp.Errors[0].Message, true
 }
 
 // uncovered lists the fields of the types reachable from the walked roots that no selection

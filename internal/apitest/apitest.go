@@ -259,6 +259,15 @@ func (e *Env) post(token, contentType string, body []byte) (*Response, error) {
 	return out, nil
 }
 
+// ClientErrorCodes are the extensions.code values of the contract (schema.graphqls) that a
+// client's request may be answered with; INTERNAL_SERVER_ERROR is left out on purpose: bad
+// input must never look like a server fault.
+var ClientErrorCodes = map[string]bool{
+	"UNAUTHENTICATED": true, "FORBIDDEN": true, "BAD_USER_INPUT": true, "NOT_FOUND": true,
+	"CONFLICT": true, "ACCOUNT_LOCKED": true, "RATE_LIMITED": true, "QUERY_TOO_COMPLEX": true,
+	"SERVICE_UNAVAILABLE": true,
+}
+
 // MustDo is Do that fails the test on any GraphQL error and decodes data into v.
 func (e *Env) MustDo(t testing.TB, token, query string, variables map[string]any, v any) {
 	t.Helper()
