@@ -273,11 +273,7 @@ func (f *isoFixture) hostileWalk(t *testing.T, op string, token func() string) {
 	t.Helper()
 	s := introspect(t, f.env, f.admin)
 	sel := newSelector(s)
-	type call struct {
-		name, doc, token string
-		vars             variant
-	}
-	var calls []call
+	var calls []walkCall
 	for _, field := range s.rootFields(op) {
 		vs, unfilled := s.oneAtATime(s.roots[op], field, f.hostileSource)
 		for _, u := range unfilled {
@@ -285,30 +281,13 @@ func (f *isoFixture) hostileWalk(t *testing.T, op string, token func() string) {
 		}
 		selection := sel.shallowSelection(field.Type.named(), 0, nil)
 		for _, v := range vs {
-			calls = append(calls, call{field.Name + mustMarshal(v), s.operation(op, field, v, selection), token(), v})
+			calls = append(calls, walkCall{field.Name + mustMarshal(v), s.operation(op, field, v, selection), token(), v})
 		}
 	}
 	h := &hostileFailures{first: map[string]string{}, count: map[string]int{}, codes: map[string]int{}}
-	work := make(chan call)
-	var wg sync.WaitGroup
-	for range 3 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for cl := range work {
-				resp := f.env.DoNoT(cl.token, cl.doc, cl.vars)
-				if msg, refused := refusedDocument(resp); refused {
-					h.add(cl.name[:strings.IndexByte(cl.name+"{", '{')]+": the server refused the walk's document, so the call checks nothing", msg)
-				}
-				checkHostileAnswer(h, cl.name, inputsOf(cl.vars), resp)
-			}
-		}()
-	}
-	for _, cl := range calls {
-		work <- cl
-	}
-	close(work)
-	wg.Wait()
+	f.run(t, op, calls, func(cl walkCall, resp *apitest.Response) {
+		checkHostileAnswer(h, cl.name, inputsOf(cl.vars), resp)
+	})
 	t.Logf("hostile %s walk: %d calls, answers by code: %v", op, len(calls), h.codes)
 	h.fail(t)
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"tracetrack/internal/apitest"
@@ -449,6 +450,38 @@ func (s *schema) operation(op string, f schemaField, v variant, selection string
 		doc += "(" + strings.Join(args, ", ") + ")"
 	}
 	return doc + " " + selection + " }"
+}
+
+// walkCall is one call of a walk: a root field with one variant of its arguments.
+type walkCall struct {
+	name, doc, token string
+	vars             variant
+}
+
+// run makes the calls, three at a time, and hands each answer to check; a document the server
+// refuses fails the test (the walker wrote it wrong, and the call checks nothing).
+func (f *isoFixture) run(t *testing.T, op string, calls []walkCall, check func(walkCall, *apitest.Response)) {
+	t.Helper()
+	work := make(chan walkCall)
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for cl := range work {
+				resp := f.env.DoNoT(cl.token, cl.doc, cl.vars)
+				if msg, refused := refusedDocument(resp); refused {
+					t.Errorf("%s %s: the server refused the walk's document, so the call checks nothing: %.300s", op, cl.name, msg)
+				}
+				check(cl, resp)
+			}
+		}()
+	}
+	for _, cl := range calls {
+		work <- cl
+	}
+	close(work)
+	wg.Wait()
 }
 
 // refusedDocument returns the message of a document the server refused before running it
