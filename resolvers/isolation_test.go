@@ -348,7 +348,7 @@ func (f *isoFixture) walk(t *testing.T, op string, token func() string, c *check
 		perField[strings.SplitN(cl.name, "{", 2)[0]]++
 	}
 	t.Logf("%s walk: %d root fields, %d Type.field selected, %d calls: %v", op, len(perField), len(sel.covered), len(calls), perField)
-	f.run(t, op, calls, func(cl walkCall, resp *apitest.Response) {
+	f.run(t, op, calls, 1, func(cl walkCall, resp *apitest.Response) {
 		for _, e := range resp.Errors {
 			switch code, _ := e.Extensions["code"].(string); code {
 			case "TRANSPORT", "QUERY_TOO_COMPLEX", "RATE_LIMITED", "SERVICE_UNAVAILABLE", "INTERNAL_SERVER_ERROR":

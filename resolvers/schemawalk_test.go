@@ -458,9 +458,10 @@ type walkCall struct {
 	vars             variant
 }
 
-// run makes the calls, three at a time, and hands each answer to check; a document the server
+// run makes the calls, three at a time, each sent copies times at once (two: a double tap or
+// a retry racing its first try), and hands each answer to check; a document the server
 // refuses fails the test (the walker wrote it wrong, and the call checks nothing).
-func (f *isoFixture) run(t *testing.T, op string, calls []walkCall, check func(walkCall, *apitest.Response)) {
+func (f *isoFixture) run(t *testing.T, op string, calls []walkCall, copies int, check func(walkCall, *apitest.Response)) {
 	t.Helper()
 	work := make(chan walkCall)
 	var wg sync.WaitGroup
@@ -469,11 +470,19 @@ func (f *isoFixture) run(t *testing.T, op string, calls []walkCall, check func(w
 		go func() {
 			defer wg.Done()
 			for cl := range work {
-				resp := f.env.DoNoT(cl.token, cl.doc, cl.vars)
-				if msg, refused := refusedDocument(resp); refused {
-					t.Errorf("%s %s: the server refused the walk's document, so the call checks nothing: %.300s", op, cl.name, msg)
+				var same sync.WaitGroup
+				for range copies {
+					same.Add(1)
+					go func() {
+						defer same.Done()
+						resp := f.env.DoNoT(cl.token, cl.doc, cl.vars)
+						if msg, refused := refusedDocument(resp); refused {
+							t.Errorf("%s %s: the server refused the walk's document, so the call checks nothing: %.300s", op, cl.name, msg)
+						}
+						check(cl, resp)
+					}()
 				}
-				check(cl, resp)
+				same.Wait()
 			}
 		}()
 	}
