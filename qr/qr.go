@@ -69,8 +69,7 @@ const MaxInputLength = 256
 
 // Normalize returns the code a scanner meant: control and zero-width characters removed,
 // trimmed, upper-cased, full-width letters and digits made plain, and a "LABEL NO." prefix
-// dropped. Normalize(Normalize(s)) ==
-// Normalize(s).
+// dropped. Normalize(Normalize(s)) == Normalize(s).
 func Normalize(raw string) string {
 	code := foldWidth(Clean(raw))
 	for {
