@@ -188,6 +188,7 @@ func (a *App) graphQL(limiter *rateLimiter) http.Handler {
 	}
 	srv.AroundOperations(observe(a.opts.Logger))
 	srv.AroundResponses(observeRefused(a.opts.Logger))
+	srv.AroundResponses(boundRefusals)
 	srv.AroundResponses(a.withLoaders)
 	srv.Use(resolvers.LiveEndErrors{})
 	srv.Use(newLiveMux(a.opts.Live.Buffer, ws.FlushDelay)) // the last interceptor of subscriptions: see wsmux.go
