@@ -110,26 +110,15 @@ func (f *isoFixture) hostileSource(owner, name string, ty typeRef) ([]any, bool)
 // oneAtATime returns the calls of a root field: every argument at its first value (omitted
 // when optional), then each argument at each of its other values in turn.
 func (s *schema) oneAtATime(owner string, f schemaField, source argSource) ([]variant, []string) {
+	args, unfilled := s.argValues(owner, f, source)
 	base := variant{}
-	type arg struct {
-		name   string
-		values []any
-	}
-	var args []arg
-	var unfilled []string
-	for _, a := range f.Args {
-		values, missing := s.values(owner+"."+f.Name, a, source)
-		unfilled = append(unfilled, missing...)
-		if len(values) == 0 {
-			continue
-		}
-		base = base.with(a.Name, values[0])
-		args = append(args, arg{a.Name, values[1:]})
+	for _, a := range args {
+		base = base.with(a.arg.Name, a.values[0])
 	}
 	out := []variant{base}
 	for _, a := range args {
-		for _, v := range a.values {
-			out = append(out, base.with(a.name, v))
+		for _, v := range a.values[1:] {
+			out = append(out, base.with(a.arg.Name, v))
 		}
 	}
 	return out, unfilled

@@ -292,26 +292,18 @@ type variant map[string]any
 // objects, times, numbers, booleans) vary one at a time over each of those combinations.
 func (s *schema) variants(owner string, f schemaField, source argSource) ([]variant, []string) {
 	keys := []variant{{}}
-	type plainArg struct {
-		name   string
-		values []any
-	}
-	var plains []plainArg
-	var unfilled []string
-	for _, a := range f.Args {
-		values, missing := s.values(owner+"."+f.Name, a, source)
-		unfilled = append(unfilled, missing...)
-		if len(values) == 0 {
-			continue
-		}
-		if named := a.Type.named(); named != "ID" && named != "String" {
-			plains = append(plains, plainArg{a.Name, values})
+	var plains []argValues
+	args, unfilled := s.argValues(owner, f, source)
+	for _, a := range args {
+		values := a.values
+		if named := a.arg.Type.named(); named != "ID" && named != "String" {
+			plains = append(plains, a)
 			continue
 		}
 		var next []variant
 		for _, v := range keys {
 			for _, value := range values {
-				next = append(next, v.with(a.Name, value))
+				next = append(next, v.with(a.arg.Name, value))
 			}
 		}
 		keys = next
@@ -320,18 +312,39 @@ func (s *schema) variants(owner string, f schemaField, source argSource) ([]vari
 	for _, k := range keys {
 		base := k
 		for _, p := range plains {
-			base = base.with(p.name, p.values[0])
+			base = base.with(p.arg.Name, p.values[0])
 		}
 		out = append(out, base)
 		for _, p := range plains {
 			for _, value := range p.values[1:] {
-				out = append(out, base.with(p.name, value))
+				out = append(out, base.with(p.arg.Name, value))
 			}
 		}
 	}
 	if len(out) > maxVariants {
 		unfilled = append(unfilled, fmt.Sprintf("%s: %d combinations of arguments (more than %d): offer fewer values", owner+"."+f.Name, len(out), maxVariants))
 		out = out[:maxVariants]
+	}
+	return out, unfilled
+}
+
+// argValues is an argument of a root field and the values the walk tries for it.
+type argValues struct {
+	arg    inputValue
+	values []any
+}
+
+// argValues are the arguments of a root field the source offers values for, and the ones it
+// could not fill.
+func (s *schema) argValues(owner string, f schemaField, source argSource) ([]argValues, []string) {
+	var out []argValues
+	var unfilled []string
+	for _, a := range f.Args {
+		values, missing := s.values(owner+"."+f.Name, a, source)
+		unfilled = append(unfilled, missing...)
+		if len(values) > 0 {
+			out = append(out, argValues{a, values})
+		}
 	}
 	return out, unfilled
 }
