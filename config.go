@@ -562,9 +562,7 @@ func (v adminPassword) set(raw string) error {
 	return nil
 }
 
-func (adminPassword) accepts() string {
-	return "8 to 72 characters with an upper-case letter, a lower-case letter, a digit and a symbol"
-}
+func (adminPassword) accepts() string { return auth.PasswordRule }
 
 type folder struct{ p *string }
 

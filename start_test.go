@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,24 +21,6 @@ import (
 	"tracetrack/internal/apitest"
 	"tracetrack/internal/testdb"
 )
-
-// syncBuffer collects the log lines of a server running in another goroutine.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // A taken port stops start-up at once, naming the address and the setting to change, and
 // nothing claims to be listening.
@@ -59,7 +39,7 @@ func TestTakenPortExitsNamingTheAddress(t *testing.T) {
 		{[]string{"-listen-addr", addr}, "LISTEN_ADDR"},
 		{[]string{"-listen-addr", "127.0.0.1:0", "-debug-addr", addr}, "DEBUG_ADDR"},
 	} {
-		var logs syncBuffer
+		var logs apitest.SyncBuffer
 		err := run(context.Background(), tc.args, envOf(nil), io.Discard, &logs)
 		if err == nil || !strings.Contains(err.Error(), addr) || !strings.Contains(err.Error(), tc.setting) ||
 			!strings.Contains(err.Error(), "already in use") {
@@ -77,7 +57,7 @@ func TestStartLogsTheBoundAddressAndServes(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logs syncBuffer
+	var logs apitest.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-listen-addr", "127.0.0.1:0", "-database-url", testdb.New(t),

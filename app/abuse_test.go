@@ -15,13 +15,8 @@ import (
 	"tracetrack/internal/apitest"
 )
 
-// contractCodes are the extensions.code values the contract allows; INTERNAL_SERVER_ERROR is
-// left out on purpose: bad input must never look like a server fault.
-var contractCodes = map[string]bool{
-	"UNAUTHENTICATED": true, "FORBIDDEN": true, "BAD_USER_INPUT": true, "NOT_FOUND": true,
-	"CONFLICT": true, "ACCOUNT_LOCKED": true, "RATE_LIMITED": true, "QUERY_TOO_COMPLEX": true,
-	"SERVICE_UNAVAILABLE": true,
-}
+// contractCodes are the codes a client's request may be answered with.
+var contractCodes = apitest.ClientErrorCodes
 
 func TestMalformedRequestsGetCodedErrors(t *testing.T) {
 	t.Parallel()
@@ -76,6 +71,32 @@ func TestHugeArgumentsAndListsAreRefused(t *testing.T) {
 		resp := env.Do(t, token, c.query, c.vars)
 		if !contractCodes[resp.Code()] {
 			t.Errorf("%s: code %q (%v), want a contract error code", c.name, resp.Code(), resp.Errors)
+		}
+	}
+}
+
+// TestRefusalsHoldFewErrors: a document refused with one error per part (unused variables,
+// repeated directives) gets the first errors and one saying how many more, not a response
+// many times its own size.
+func TestRefusalsHoldFewErrors(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	_, token := env.NewUser(t, db.RoleAdmin, "")
+	vars := make([]string, 1500)
+	for i := range vars {
+		vars[i] = fmt.Sprintf("$v%d: Int", i)
+	}
+	for name, query := range map[string]string{
+		"unused variables":    "query(" + strings.Join(vars, ", ") + ") { me { id } }",
+		"repeated directives": "{ me { id" + strings.Repeat(" @skip(if: false)", 1000) + " } }",
+	} {
+		resp := env.Do(t, token, query, nil)
+		if n := len(resp.Errors); n == 0 || n > 20 {
+			t.Fatalf("%s: %d errors, want 1-20", name, n)
+		}
+		last := resp.Errors[len(resp.Errors)-1]
+		if !strings.Contains(last.Message, "more errors like these") || last.Extensions["code"] != "BAD_USER_INPUT" {
+			t.Errorf("%s: the last error %q (%v) does not say how many more there were", name, last.Message, last.Extensions)
 		}
 	}
 }

@@ -187,6 +187,8 @@ func (a *App) graphQL(limiter *rateLimiter) http.Handler {
 		srv.AroundOperations(countStatements)
 	}
 	srv.AroundOperations(observe(a.opts.Logger))
+	srv.AroundResponses(observeRefused(a.opts.Logger))
+	srv.AroundResponses(boundRefusals)
 	srv.AroundResponses(a.withLoaders)
 	srv.Use(resolvers.LiveEndErrors{})
 	srv.Use(newLiveMux(a.opts.Live.Buffer, ws.FlushDelay)) // the last interceptor of subscriptions: see wsmux.go
@@ -277,6 +279,9 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 // body) in the GraphQL response shape, with the HTTP status of its code.
 func writeGraphQLError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
 	public := apperr.Present(r.Context(), logger, err)
+	if logger != nil {
+		logRefusal(r.Context(), logger, string(public.Code), public.Message)
+	}
 	writeJSON(w, public.HTTPStatus(), map[string]any{"errors": []map[string]any{{
 		"message":    public.Message,
 		"extensions": public.ExtensionsWithCode(),

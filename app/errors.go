@@ -138,6 +138,27 @@ func variableMessage(doc *ast.QueryDocument, opName string, gqlErr *gqlerror.Err
 	return fmt.Sprintf("variable $%s%s%s: %s", name, declared, inside, problem)
 }
 
+// maxRefusalErrors bounds the errors of a refused request: a document of 2,000 unused
+// variables or repeated directives is refused with one error each, a response fifteen times
+// the request's size, in which the first errors say all a person can act on.
+const maxRefusalErrors = 20
+
+// boundRefusals cuts the errors of a refused request (no data) to maxRefusalErrors, the last
+// saying how many more there were.
+func boundRefusals(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if resp == nil || len(resp.Errors) <= maxRefusalErrors || (len(resp.Data) > 0 && string(resp.Data) != "null") {
+		return resp
+	}
+	first := resp.Errors[0]
+	more := &gqlerror.Error{
+		Message:    fmt.Sprintf("and %d more errors like these; correct the ones above and send the query again", len(resp.Errors)-(maxRefusalErrors-1)),
+		Extensions: first.Extensions,
+	}
+	resp.Errors = append(resp.Errors[:maxRefusalErrors-1:maxRefusalErrors-1], more)
+	return resp
+}
+
 // recoverPanic turns a resolver panic into an error the presenter shows as internal.
 func recoverPanic(logger *slog.Logger) graphql.RecoverFunc {
 	return func(ctx context.Context, p any) error {

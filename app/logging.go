@@ -14,10 +14,21 @@ type contextLogHandler struct{ slog.Handler }
 func NewLogHandler(inner slog.Handler) slog.Handler { return contextLogHandler{inner} }
 
 func (h contextLogHandler) Handle(ctx context.Context, r slog.Record) error {
-	if id := RequestID(ctx); id != "" {
+	if id := RequestID(ctx); id != "" && !hasRequestID(r) {
 		r.AddAttrs(slog.String("request_id", id))
 	}
 	return h.Handler.Handle(ctx, r)
+}
+
+// hasRequestID: the record names its request id itself (apperr.Present does, for loggers
+// that are not this handler's), so it is not added twice.
+func hasRequestID(r slog.Record) bool {
+	found := false
+	r.Attrs(func(a slog.Attr) bool {
+		found = a.Key == "request_id"
+		return !found
+	})
+	return found
 }
 
 func (h contextLogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {

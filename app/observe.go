@@ -24,7 +24,7 @@ func observe(logger *slog.Logger) graphql.OperationMiddleware {
 		start := time.Now()
 		opCtx := graphql.GetOperationContext(ctx)
 		name := operationLabel(opCtx)
-		handle := next(ctx)
+		handle := next(context.WithValue(ctx, observedKey{}, true))
 		return func(ctx context.Context) *graphql.Response {
 			resp := handle(ctx)
 			if resp == nil || opCtx.Operation == nil || opCtx.Operation.Operation == "subscription" {
@@ -51,6 +51,49 @@ func observe(logger *slog.Logger) graphql.OperationMiddleware {
 		}
 	}
 }
+
+// observedKey marks the context of an operation observe records: a response without it is of
+// a request gqlgen refused before any operation ran (parse, validation, variables, the query
+// budget), which observeRefused records.
+type observedKey struct{}
+
+// refusedLabel is the operation label of requests refused before an operation ran.
+const refusedLabel = "refused"
+
+// observeRefused records the requests gqlgen refuses before an operation runs, which observe
+// never sees: the metric under the operation "refused" and an info line with the outcome and
+// the message the client got, so an operator can find what a client sent from its request id.
+func observeRefused(logger *slog.Logger) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		if resp == nil || len(resp.Errors) == 0 || ctx.Value(observedKey{}) != nil {
+			return resp
+		}
+		code := outcome(resp)
+		metrics.Requests.WithLabelValues(refusedLabel, code).Inc()
+		logRefusal(ctx, logger, code, resp.Errors[0].Message)
+		return resp
+	}
+}
+
+// logRefusal is the log line of a request refused before an operation ran, over GraphQL or
+// before it (writeGraphQLError).
+func logRefusal(ctx context.Context, logger *slog.Logger, code, message string) {
+	if !logger.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
+	var userID int64
+	if u := auth.UserFrom(ctx); u != nil {
+		userID = u.ID
+	}
+	if len(message) > maxLoggedMessage {
+		message = message[:maxLoggedMessage] + "..."
+	}
+	logger.InfoContext(ctx, "graphql", "operation", refusedLabel, "user_id", userID, "outcome", code, "message", message)
+}
+
+// maxLoggedMessage bounds the message of a refusal in the log (it may quote the client).
+const maxLoggedMessage = 300
 
 // operationLabel names an operation by its type and first root field ("mutation.scanChildren"):
 // bounded by the schema, unlike client-chosen operation names.

@@ -2,7 +2,9 @@ package app_test
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -62,5 +64,61 @@ func TestRateLimitPerUser(t *testing.T) {
 	env.Do(t, "", `{ areas { code } }`, nil)
 	if code := env.Do(t, "", `{ areas { code } }`, nil).Code(); code != "RATE_LIMITED" {
 		t.Errorf("anonymous requests are limited per IP: got %q", code)
+	}
+}
+
+// TestRefusedRequestsAreLoggedAndCounted: a request refused before any operation runs (not
+// GraphQL, invalid, over the budget, a malformed body) gets a log line with its request id,
+// the user, the outcome and the message the client got, and counts under the operation
+// "refused"; observe never sees them.
+func TestRefusedRequestsAreLoggedAndCounted(t *testing.T) {
+	t.Parallel()
+	var logs apitest.SyncBuffer
+	env := apitest.New(t, func(o *app.Options) {
+		o.Logger = slog.New(app.NewLogHandler(slog.NewTextHandler(&logs, nil)))
+		o.Limits = app.DefaultLimits()
+		o.Limits.MaxDepth = 3
+	})
+	user, token := env.NewUser(t, db.RoleBiller, "")
+	for id, body := range map[string]string{
+		"refused-parse":      `{"query": "{ me { id "}`,
+		"refused-validation": `{"query": "{ launchMissiles }"}`,
+		"refused-budget":     `{"query": "{ bags { edges { node { children { edges { node { id } } } } } } }"}`,
+		"refused-body":       `[{"query": "{ me { id } }"}]`,
+	} {
+		req, _ := http.NewRequest(http.MethodPost, env.URL, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("X-Request-ID", id)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	lines := strings.Split(logs.String(), "\n")
+	for id, outcome := range map[string]string{"refused-parse": "BAD_USER_INPUT", "refused-validation": "BAD_USER_INPUT",
+		"refused-budget": "QUERY_TOO_COMPLEX", "refused-body": "BAD_USER_INPUT"} {
+		found := false
+		for _, line := range lines {
+			if strings.Contains(line, "request_id="+id) {
+				found = true
+				for _, want := range []string{"operation=refused", "outcome=" + outcome, "message=", "user_id=" + strconv.FormatInt(user.ID, 10)} {
+					if !strings.Contains(line, want) {
+						t.Errorf("request %s: the log line %q lacks %s", id, line, want)
+					}
+				}
+			}
+		}
+		if !found {
+			t.Errorf("request %s: no log line with its request id in:\n%s", id, logs.String())
+		}
+	}
+	_, body := env.Get(t, "", "/metrics")
+	for _, want := range []string{`tracetrack_graphql_requests_total{code="BAD_USER_INPUT",operation="refused"}`,
+		`tracetrack_graphql_requests_total{code="QUERY_TOO_COMPLEX",operation="refused"}`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }

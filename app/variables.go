@@ -95,6 +95,6 @@ func exactEnumValue(def *ast.Definition, value any) string {
 		}
 		names[i] = v.Name
 	}
-	return fmt.Sprintf("%s is not a %s; use one of %s (case matters)",
-		scalar.Describe(value), def.Name, strings.Join(names, ", "))
+	return fmt.Sprintf("%s is not %s; use one of %s (case matters)",
+		scalar.Describe(value), scalar.A(def.Name), strings.Join(names, ", "))
 }

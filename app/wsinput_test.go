@@ -287,6 +287,11 @@ func TestWebsocketProtocolOrder(t *testing.T) {
 		writeWS(t, conn, map[string]any{"type": "subscribe", "id": "1", "payload": live})
 		closes(t, conn, 4401, "Unauthorized")
 	})
+	t.Run("graphql-ws/start before connection_init", func(t *testing.T) {
+		conn := dialGraphQL(t, env, "graphql-ws", nil)
+		writeWS(t, conn, map[string]any{"type": "start", "id": "1", "payload": live})
+		closes(t, conn, 1002, "send connection_init and wait for connection_ack before start")
+	})
 	t.Run("only subprotocols the server does not speak", func(t *testing.T) {
 		closes(t, dialOffering(t, env, "graphql-sse", "mqtt"), 4406, "Subprotocol not acceptable")
 	})

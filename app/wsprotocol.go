@@ -17,14 +17,17 @@ import (
 //   - one connection_init: a second closes 4429;
 //   - graphql-transport-ws: ping and pong at any time, answered before connection_init too;
 //     a subscribe or complete before it closes 4401;
+//   - graphql-ws (legacy): a start before connection_init closes 1002 as gqlgen's transport
+//     would, with a reason saying what to send first (gqlgen's: "unexpected message");
 //   - an id names one operation until the server ends it (its complete or error message): a
 //     subscribe reusing a running operation's id closes 4409. The legacy protocol shares this
 //     rule (gqlgen would lose the first operation's stop there too).
 
 const (
-	closeSubprotocol = 4406
-	closeInitTimeout = 4408
-	closeIDInUse     = 4409
+	closeProtocolError = 1002
+	closeSubprotocol   = 4406
+	closeInitTimeout   = 4408
+	closeIDInUse       = 4409
 )
 
 // awaitInit closes the socket with 4408 unless connection_init comes within timeout (0: no
@@ -72,6 +75,9 @@ func (c *wsConn) inOrder(m clientMessage) (answered bool, code int, reason strin
 	case "subscribe", "start":
 		if !c.initialised && transportWS {
 			return false, closeUnauthorized, "Unauthorized: send connection_init and wait for connection_ack before subscribe"
+		}
+		if !c.initialised {
+			return false, closeProtocolError, "send connection_init and wait for connection_ack before start"
 		}
 		if _, running := c.operations[m.ID]; running {
 			return false, closeIDInUse, "Subscriber for " + m.ID + " already exists"

@@ -4,7 +4,9 @@ package auth
 import (
 	"context"
 	"errors"
+	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -86,11 +88,18 @@ func (h *Hasher) Check(ctx context.Context, hash, password string) (bool, error)
 	return err == nil, err
 }
 
-// ValidatePassword enforces the password policy of SPEC.md.
+// PasswordRule is the password policy of SPEC.md, as messages state it.
+const PasswordRule = "8 to 72 characters with an upper-case letter, a lower-case letter, a digit and a symbol"
+
+// ValidatePassword enforces the password policy of SPEC.md; its refusal says which rule the
+// password breaks.
 func ValidatePassword(password string) error {
 	var upper, lower, digit, symbol bool
 	for _, r := range password {
 		switch {
+		case unicode.IsControl(r):
+			// a tab or a line break pasted into a form: no sign-in form can type it again
+			return apperr.New(apperr.BadUserInput, "the password holds a control character (%U, such as a tab or a line break), which no sign-in form can type; use %s", r, PasswordRule)
 		case unicode.IsUpper(r):
 			upper = true
 		case unicode.IsLower(r):
@@ -101,9 +110,25 @@ func ValidatePassword(password string) error {
 			symbol = true
 		}
 	}
-	if len([]rune(password)) < 8 || len(password) > maxPasswordBytes || !upper || !lower || !digit || !symbol {
-		return apperr.New(apperr.BadUserInput,
-			"the password must be 8 to 72 characters with an upper-case letter, a lower-case letter, a digit and a symbol")
+	if n := utf8.RuneCountInString(password); n < 8 {
+		return apperr.New(apperr.BadUserInput, "the password has %d characters, too few: use %s", n, PasswordRule)
+	}
+	if len(password) > maxPasswordBytes {
+		// bcrypt reads 72 bytes: 72 plain letters, fewer accented, non-Latin or emoji ones
+		return apperr.New(apperr.BadUserInput, "the password is %d bytes long in UTF-8 (%d characters), too long: at most %d bytes (a plain letter, digit or symbol is one byte, an accented or non-Latin letter two or three, an emoji four)",
+			len(password), utf8.RuneCountInString(password), maxPasswordBytes)
+	}
+	var missing []string
+	for _, class := range []struct {
+		has  bool
+		name string
+	}{{upper, "an upper-case letter"}, {lower, "a lower-case letter"}, {digit, "a digit"}, {symbol, "a symbol"}} {
+		if !class.has {
+			missing = append(missing, class.name)
+		}
+	}
+	if len(missing) > 0 {
+		return apperr.New(apperr.BadUserInput, "the password needs %s: use %s", strings.Join(missing, " and "), PasswordRule)
 	}
 	return nil
 }

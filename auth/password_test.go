@@ -16,9 +16,27 @@ func TestValidatePassword(t *testing.T) {
 			t.Errorf("ValidatePassword(%q) = %v, want ok", ok, err)
 		}
 	}
-	for _, bad := range []string{"", "aB3$aaa", "alllower1#", "ALLUPPER1#", "NoDigits#", "NoSymbol12", strings.Repeat("a", 70) + "B1#"} {
-		if err := ValidatePassword(bad); apperr.CodeOf(err) != apperr.BadUserInput {
-			t.Errorf("ValidatePassword(%q) = %v, want BAD_USER_INPUT", bad, err)
+	// each refusal says which rule the password breaks, counted as a person counts
+	for bad, says := range map[string]string{
+		"":                              "has 0 characters, too few",
+		"aB3$aaa":                       "has 7 characters, too few",
+		"Пар#1a":                        "has 6 characters, too few",
+		"alllower1#":                    "needs an upper-case letter: use 8 to 72",
+		"ALLUPPER1#":                    "needs a lower-case letter: use",
+		"NoDigits#":                     "needs a digit: use",
+		"NoSymbol12":                    "needs a symbol: use",
+		"nothingelse":                   "needs an upper-case letter and a digit and a symbol",
+		strings.Repeat("a", 70) + "B1#": "73 bytes long in UTF-8 (73 characters), too long: at most 72 bytes",
+		strings.Repeat("😀", 19) + "Aa1": "79 bytes long in UTF-8 (22 characters)",
+		"Tab\there#1":                   "a control character (U+0009",
+		"Line#1\nbreak":                 "a control character (U+000A",
+	} {
+		err := ValidatePassword(bad)
+		if apperr.CodeOf(err) != apperr.BadUserInput || !strings.Contains(err.Error(), says) {
+			t.Errorf("ValidatePassword(%q) = %v, want BAD_USER_INPUT saying %q", bad, err, says)
+		}
+		if err != nil && strings.Contains(bad, "#") && strings.Contains(err.Error(), bad) {
+			t.Errorf("ValidatePassword(%q): the message quotes the password: %v", bad, err)
 		}
 	}
 }

@@ -99,6 +99,13 @@ func (s *Store) ScanParent(ctx context.Context, a Actor, rawQR string, capacity 
 	}
 	var bag Bag
 	err = s.db.GetContext(ctx, &bag, scanParentSQL, code, a.AreaID, capacity, a.UserID, a.scopeParam())
+	if errors.Is(err, sql.ErrNoRows) {
+		// another scan of the same new parent inserted it first: ON CONFLICT waited for its
+		// commit and inserted nothing, and this statement's snapshot, taken before that
+		// commit, does not see the bag; the next statement's does (a double scan, a retry
+		// racing its first try, two stations). Nothing was logged.
+		err = s.db.GetContext(ctx, &bag, scanParentSQL, code, a.AreaID, capacity, a.UserID, a.scopeParam())
+	}
 	if err != nil {
 		return nil, wrap(err, "register parent bag")
 	}

@@ -1,6 +1,8 @@
 package db
 
 import (
+	"unicode/utf8"
+
 	"tracetrack/apperr"
 	"tracetrack/internal/scalar"
 	"tracetrack/qr"
@@ -48,9 +50,15 @@ func NormalizeBillNumber(number string) string {
 
 // CheckBillNumber reports BAD_USER_INPUT for a normalised bill number of the wrong length.
 func CheckBillNumber(number string) error {
-	if n := len([]rune(number)); n < MinBillNumberLen || n > MaxBillNumberLen {
+	n := utf8.RuneCountInString(number)
+	if n < MinBillNumberLen {
 		return apperr.New(apperr.BadUserInput, "a bill number has %d-%d characters, %s has %d",
 			MinBillNumberLen, MaxBillNumberLen, scalar.Quote(number), n)
+	}
+	if n > MaxBillNumberLen {
+		// no count: the number was cut short when it was cleaned (qr.MaxInputLength)
+		return apperr.New(apperr.BadUserInput, "a bill number has %d-%d characters, %s is longer",
+			MinBillNumberLen, MaxBillNumberLen, scalar.Quote(number))
 	}
 	return nil
 }

@@ -117,7 +117,7 @@ func rejectIsParent(code string) Rejection {
 }
 
 func rejectIsChild(code string) Rejection {
-	return Rejection{code, RejectIsChild, code + " is a child bag; only parent bags go on bills and return tickets: scan its parent"}
+	return Rejection{code, RejectIsChild, code + " is a child QR; only parent bags go on bills and return tickets: scan its parent bag's label"}
 }
 
 // rejectLinkedToOther refuses a child of another parent; parentQR is that parent when the

@@ -68,10 +68,10 @@ func skipSpaces(s string) string {
 const MaxInputLength = 256
 
 // Normalize returns the code a scanner meant: control and zero-width characters removed,
-// trimmed, upper-cased, and a "LABEL NO." prefix dropped. Normalize(Normalize(s)) ==
-// Normalize(s).
+// trimmed, upper-cased, full-width letters and digits made plain, and a "LABEL NO." prefix
+// dropped. Normalize(Normalize(s)) == Normalize(s).
 func Normalize(raw string) string {
-	code := Clean(raw)
+	code := foldWidth(Clean(raw))
 	for {
 		stripped, _ := cutLabelPrefix(code)
 		// trimmed also without a prefix: a code cut at MaxInputLength may end in a space
@@ -82,6 +82,29 @@ func Normalize(raw string) string {
 		code = stripped
 	}
 }
+
+// foldWidth makes the full-width forms of ASCII (U+FF01-U+FF5E: "ＳＢ００８６０", and the
+// ideographic space U+3000) plain ASCII. A
+// keyboard-wedge scanner types through the keyboard's input method, and one left in
+// full-width mode (East Asian input methods, some phone keyboards) sends these for a label's
+// letters and digits. Only QRs are folded: a QR is ASCII (bags_qr_format), so no stored QR
+// can differ from its folded form, while a bill number may hold any letters.
+func foldWidth(code string) string {
+	if !strings.ContainsFunc(code, isFullWidth) {
+		return code
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\u3000':
+			return ' '
+		case isFullWidth(r):
+			return r - 0xFF01 + '!'
+		}
+		return r
+	}, code)
+}
+
+func isFullWidth(r rune) bool { return r >= 0xFF01 && r <= 0xFF5E || r == '\u3000' }
 
 // Clean is what every scanned or typed code goes through (QRs and bill numbers alike):
 // control and zero-width characters removed, trimmed, upper-cased, so that two codes that

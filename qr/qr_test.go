@@ -35,6 +35,11 @@ func TestNormalizeAndClassify(t *testing.T) {
 		{"C-1234", "C-1234", Invalid},
 		{"", "", Invalid},
 		{"LABEL NO.", "", Invalid},
+		// an input method left in full-width mode types the label's letters and digits so
+		{"ＳＢ００８６０", "SB00860", Parent},
+		{"ｓｂ００８６０\r", "SB00860", Parent},
+		{"ＬＡＢＥＬ　ＮＯ．：００１６５８６", "0016586", Child},
+		{"Ｍ４４４－０００１２", "M444-00012", Parent},
 	}
 	for _, tc := range tests {
 		got := Normalize(tc.raw)
@@ -54,7 +59,7 @@ func TestNormalizeBoundsItsWork(t *testing.T) {
 }
 
 func FuzzNormalize(f *testing.F) {
-	for _, seed := range []string{"SB00860", "  label no.:0016586\r", "m444-00012", "\u200b", "LABEL NO.LABEL NO.1234", "\xff\xfe"} {
+	for _, seed := range []string{"SB00860", "  label no.:0016586\r", "m444-00012", "\u200b", "LABEL NO.LABEL NO.1234", "\xff\xfe", "ＬＡＢＥＬ ＮＯ．１２３４", "ｓｂ００８６０"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {

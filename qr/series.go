@@ -3,6 +3,8 @@ package qr
 import (
 	"fmt"
 	"strings"
+
+	"tracetrack/internal/scalar"
 )
 
 // Series is a run of parent labels: a prefix followed by exactly Digits digits (SB + 5:
@@ -33,12 +35,15 @@ func NewSeries(prefix string, digits int) (Series, error) {
 	switch {
 	case s.Prefix == "":
 		return s, fmt.Errorf("the prefix is empty; give the letters printed before the digits, e.g. SB")
-	case len(s.Prefix) > MaxPrefixLength:
-		return s, fmt.Errorf("the prefix %q has %d characters; at most %d", s.Prefix, len(s.Prefix), MaxPrefixLength)
+	// the characters before the length, so the length is counted in characters a person
+	// counts (each is one byte once they are A-Z, digits and hyphens); a prefix Clean cut
+	// short is longer than the count it has now, so none is quoted
 	case s.Prefix[0] < 'A' || s.Prefix[0] > 'Z':
-		return s, fmt.Errorf("the prefix %q must start with a letter A-Z (digits-only codes are child labels)", s.Prefix)
+		return s, fmt.Errorf("the prefix %s must start with a letter A-Z (digits-only codes are child labels)", scalar.Quote(s.Prefix))
 	case strings.IndexFunc(s.Prefix, func(r rune) bool { return !isUpperAlnum(r) && r != '-' }) >= 0:
-		return s, fmt.Errorf("the prefix %q may hold only letters A-Z, digits and hyphens", s.Prefix)
+		return s, fmt.Errorf("the prefix %s may hold only letters A-Z, digits and hyphens", scalar.Quote(s.Prefix))
+	case len(s.Prefix) > MaxPrefixLength:
+		return s, fmt.Errorf("the prefix %s is too long: at most %d characters", scalar.Quote(s.Prefix), MaxPrefixLength)
 	case digits < MinDigits || digits > MaxDigits:
 		return s, fmt.Errorf("digits is %d; a series has %d to %d digits", digits, MinDigits, MaxDigits)
 	case len(s.Prefix)+digits > MaxSeriesLength:

@@ -52,6 +52,10 @@ func TestNewSeries(t *testing.T) {
 		{"ÄB", 5, Series{}, "start with a letter"},
 		{"SB.", 5, Series{}, "only letters"},
 		{"ABCDEFGHIJK", 5, Series{}, "at most 10"},
+		// full-width letters are 3 bytes each: refused for what they are, not counted in bytes
+		{"ＳＢ", 5, Series{}, "start with a letter"},
+		{"SBＳＢＳＢ", 5, Series{}, "only letters"},
+		{strings.Repeat("A", 10_000), 5, Series{}, "at most 10"},
 		{"SB", 2, Series{}, "3 to 15"},
 		{"SB", 16, Series{}, "3 to 15"},
 		{"ABCDEFGHIJ", 11, Series{}, "at most 20"},
@@ -64,7 +68,9 @@ func TestNewSeries(t *testing.T) {
 		case tc.problem == "" && got != tc.want:
 			t.Errorf("NewSeries(%q, %d) = %v, want %v", tc.prefix, tc.digits, got, tc.want)
 		case tc.problem != "" && (err == nil || !strings.Contains(err.Error(), tc.problem)):
-			t.Errorf("NewSeries(%q, %d): error %v, want one saying %q", tc.prefix, tc.digits, err, tc.problem)
+			t.Errorf("NewSeries(%.40q, %d): error %v, want one saying %q", tc.prefix, tc.digits, err, tc.problem)
+		case err != nil && len(err.Error()) > 200:
+			t.Errorf("NewSeries(%.40q, %d): a message of %d bytes echoes the prefix whole", tc.prefix, tc.digits, len(err.Error()))
 		}
 	}
 }

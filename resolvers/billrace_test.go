@@ -216,3 +216,31 @@ func withParentLocked(t *testing.T, fx *fixture, parentQR string, change func(tx
 		t.Error(err)
 	}
 }
+
+// TestConcurrentFirstScansOfAParent: stations (or a retry racing its first try) scanning the
+// same new parent at once each get the bag, one bag is made, and each scan is logged.
+func TestConcurrentFirstScansOfAParent(t *testing.T) {
+	t.Parallel()
+	env := apitest.New(t)
+	fx := newFixture(t, env)
+	_, token := env.NewUser(t, db.RoleDispatcher, "hisar")
+	const parents, scans = 20, 4
+	var wg sync.WaitGroup
+	for p := range parents {
+		for range scans {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp := env.DoNoT(token, `mutation($q: String!) { scanParent(qr: $q) { qr } }`, map[string]any{"q": fmt.Sprintf("SB7%04d", p)})
+				if len(resp.Errors) > 0 {
+					t.Errorf("scanParent SB7%04d: %s %q", p, resp.Code(), resp.Errors[0].Message)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if bags, logged := fx.count(t, `SELECT count(*) FROM bags WHERE qr LIKE 'SB7%'`),
+		fx.count(t, `SELECT count(*) FROM scans WHERE kind = 'PARENT_SCANNED'`); bags != parents || logged != parents*scans {
+		t.Errorf("%d bags, %d PARENT_SCANNED logged: want %d and %d", bags, logged, parents, parents*scans)
+	}
+}

@@ -326,11 +326,7 @@ func (f *isoFixture) walk(t *testing.T, op string, token func() string, c *check
 	t.Helper()
 	s := introspect(t, f.env, f.caller)
 	sel := newSelector(s)
-	type call struct {
-		name, doc, token string
-		vars             variant
-	}
-	var calls []call
+	var calls []walkCall
 	for _, field := range s.rootFields(op) {
 		if len(only) > 0 && !slices.Contains(only, field.Name) {
 			continue
@@ -341,7 +337,7 @@ func (f *isoFixture) walk(t *testing.T, op string, token func() string, c *check
 		}
 		selection := sel.selection(field.Type.named())
 		for _, v := range vs {
-			calls = append(calls, call{field.Name + mustMarshal(v), s.operation(op, field, v, selection), token(), v})
+			calls = append(calls, walkCall{field.Name + mustMarshal(v), s.operation(op, field, v, selection), token(), v})
 		}
 	}
 	if len(only) == 0 {
@@ -352,29 +348,15 @@ func (f *isoFixture) walk(t *testing.T, op string, token func() string, c *check
 		perField[strings.SplitN(cl.name, "{", 2)[0]]++
 	}
 	t.Logf("%s walk: %d root fields, %d Type.field selected, %d calls: %v", op, len(perField), len(sel.covered), len(calls), perField)
-	work := make(chan call)
-	var wg sync.WaitGroup
-	for range 3 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for cl := range work {
-				resp := f.env.DoNoT(cl.token, cl.doc, cl.vars)
-				for _, e := range resp.Errors {
-					switch code, _ := e.Extensions["code"].(string); code {
-					case "TRANSPORT", "QUERY_TOO_COMPLEX", "RATE_LIMITED", "SERVICE_UNAVAILABLE", "INTERNAL_SERVER_ERROR":
-						t.Errorf("%s %s: %s %q: the walk needs the server's real answer", op, cl.name, code, e.Message)
-					}
-				}
-				c.check(op+" "+cl.name, inputsOf(cl.vars), resp.Data, resp.Errors)
+	f.run(t, op, calls, 1, func(cl walkCall, resp *apitest.Response) {
+		for _, e := range resp.Errors {
+			switch code, _ := e.Extensions["code"].(string); code {
+			case "TRANSPORT", "QUERY_TOO_COMPLEX", "RATE_LIMITED", "SERVICE_UNAVAILABLE", "INTERNAL_SERVER_ERROR":
+				t.Errorf("%s %s: %s %q: the walk needs the server's real answer", op, cl.name, code, e.Message)
 			}
-		}()
-	}
-	for _, cl := range calls {
-		work <- cl
-	}
-	close(work)
-	wg.Wait()
+		}
+		c.check(op+" "+cl.name, inputsOf(cl.vars), resp.Data, resp.Errors)
+	})
 }
 
 // requireWalkable fails on what the selections could not reach or fill.

@@ -75,7 +75,7 @@ func auditFilter(f *model.AuditFilter) (db.AuditFilter, error) {
 		}
 		target, ok := auditTargets[kind]
 		if !ok {
-			return db.AuditFilter{}, apperr.New(apperr.BadUserInput, "targetId must be the id of a User, a Bill or a ReturnTicket, not of a %s", kind)
+			return db.AuditFilter{}, apperr.New(apperr.BadUserInput, "targetId must be the id of a User, a Bill or a ReturnTicket, not of %s", scalar.A(kind))
 		}
 		out.TargetType, out.TargetID = &target, &id
 	}

@@ -3,9 +3,11 @@ package resolvers_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"tracetrack/internal/apitest"
@@ -172,29 +174,57 @@ func (b *selector) selection(typeName string) string {
 	if b.s.isEntity(typeName) {
 		depth = 1
 	}
-	sel := b.selectionAt(typeName, depth, map[string]bool{})
+	sel := b.selectionAt(typeName, depth, map[string]bool{}, nil)
 	b.memo[typeName] = sel
 	return sel
 }
 
+// conflicting are the field names that possible types of an interface or union declare with
+// different types (Bag.status is a BagStatus, Bill.status a BillStatus): selected side by
+// side in its inline fragments they make the document invalid, so they are aliased.
+func (s *schema) conflicting(ty *schemaType) map[string]bool {
+	types := map[string]string{}
+	out := map[string]bool{}
+	for _, p := range ty.PossibleTypes {
+		for _, f := range s.types[p.Name].Fields {
+			if seen, ok := types[f.Name]; ok && seen != f.Type.String() {
+				out[f.Name] = true
+			}
+			types[f.Name] = f.Type.String()
+		}
+	}
+	return out
+}
+
+// responseName is the field as selected: aliased (status_Bag: status) when it conflicts.
+func responseName(typeName, field string, alias map[string]bool) string {
+	if alias[field] {
+		return field + "_" + typeName + ": " + field
+	}
+	return field
+}
+
 // selectionAt selects every field of the type; fields leading to an entity deeper than
-// walkDepth, or to a field already on the path (a cycle), are left out.
-func (b *selector) selectionAt(typeName string, depth int, onPath map[string]bool) string {
+// walkDepth, or to a field already on the path (a cycle), are left out. alias names the
+// fields to alias (the type is one of an abstract type's).
+func (b *selector) selectionAt(typeName string, depth int, onPath, alias map[string]bool) string {
 	ty := b.s.types[typeName]
 	var sb strings.Builder
 	sb.WriteString("{ __typename")
 	switch ty.Kind {
 	case "INTERFACE", "UNION":
+		conflicting := b.s.conflicting(ty)
 		for _, p := range ty.PossibleTypes {
-			fmt.Fprintf(&sb, " ... on %s %s", p.Name, b.selectionAt(p.Name, depth, onPath))
+			fmt.Fprintf(&sb, " ... on %s %s", p.Name, b.selectionAt(p.Name, depth, onPath, conflicting))
 		}
 	case "OBJECT":
 		for _, f := range ty.Fields {
 			key := typeName + "." + f.Name
 			target := f.Type.named()
+			name := responseName(typeName, f.Name, alias)
 			if b.s.isLeaf(target) {
 				b.covered[key] = true
-				sb.WriteString(" " + f.Name + b.nestedArgs(key, f))
+				sb.WriteString(" " + name + b.nestedArgs(key, f))
 				continue
 			}
 			next := depth
@@ -211,7 +241,7 @@ func (b *selector) selectionAt(typeName string, depth int, onPath map[string]boo
 			if cycles {
 				onPath[key] = true
 			}
-			sb.WriteString(" " + f.Name + b.nestedArgs(key, f) + " " + b.selectionAt(target, next, onPath))
+			sb.WriteString(" " + name + b.nestedArgs(key, f) + " " + b.selectionAt(target, next, onPath, nil))
 			if cycles {
 				delete(onPath, key)
 			}
@@ -262,26 +292,18 @@ type variant map[string]any
 // objects, times, numbers, booleans) vary one at a time over each of those combinations.
 func (s *schema) variants(owner string, f schemaField, source argSource) ([]variant, []string) {
 	keys := []variant{{}}
-	type plainArg struct {
-		name   string
-		values []any
-	}
-	var plains []plainArg
-	var unfilled []string
-	for _, a := range f.Args {
-		values, missing := s.values(owner+"."+f.Name, a, source)
-		unfilled = append(unfilled, missing...)
-		if len(values) == 0 {
-			continue
-		}
-		if named := a.Type.named(); named != "ID" && named != "String" {
-			plains = append(plains, plainArg{a.Name, values})
+	var plains []argValues
+	args, unfilled := s.argValues(owner, f, source)
+	for _, a := range args {
+		values := a.values
+		if named := a.arg.Type.named(); named != "ID" && named != "String" {
+			plains = append(plains, a)
 			continue
 		}
 		var next []variant
 		for _, v := range keys {
 			for _, value := range values {
-				next = append(next, v.with(a.Name, value))
+				next = append(next, v.with(a.arg.Name, value))
 			}
 		}
 		keys = next
@@ -290,18 +312,39 @@ func (s *schema) variants(owner string, f schemaField, source argSource) ([]vari
 	for _, k := range keys {
 		base := k
 		for _, p := range plains {
-			base = base.with(p.name, p.values[0])
+			base = base.with(p.arg.Name, p.values[0])
 		}
 		out = append(out, base)
 		for _, p := range plains {
 			for _, value := range p.values[1:] {
-				out = append(out, base.with(p.name, value))
+				out = append(out, base.with(p.arg.Name, value))
 			}
 		}
 	}
 	if len(out) > maxVariants {
 		unfilled = append(unfilled, fmt.Sprintf("%s: %d combinations of arguments (more than %d): offer fewer values", owner+"."+f.Name, len(out), maxVariants))
 		out = out[:maxVariants]
+	}
+	return out, unfilled
+}
+
+// argValues is an argument of a root field and the values the walk tries for it.
+type argValues struct {
+	arg    inputValue
+	values []any
+}
+
+// argValues are the arguments of a root field the source offers values for, and the ones it
+// could not fill.
+func (s *schema) argValues(owner string, f schemaField, source argSource) ([]argValues, []string) {
+	var out []argValues
+	var unfilled []string
+	for _, a := range f.Args {
+		values, missing := s.values(owner+"."+f.Name, a, source)
+		unfilled = append(unfilled, missing...)
+		if len(values) > 0 {
+			out = append(out, argValues{a, values})
+		}
 	}
 	return out, unfilled
 }
@@ -420,6 +463,57 @@ func (s *schema) operation(op string, f schemaField, v variant, selection string
 		doc += "(" + strings.Join(args, ", ") + ")"
 	}
 	return doc + " " + selection + " }"
+}
+
+// walkCall is one call of a walk: a root field with one variant of its arguments.
+type walkCall struct {
+	name, doc, token string
+	vars             variant
+}
+
+// run makes the calls, three at a time, each sent copies times at once (two: a double tap or
+// a retry racing its first try), and hands each answer to check; a document the server
+// refuses fails the test (the walker wrote it wrong, and the call checks nothing).
+func (f *isoFixture) run(t *testing.T, op string, calls []walkCall, copies int, check func(walkCall, *apitest.Response)) {
+	t.Helper()
+	work := make(chan walkCall)
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for cl := range work {
+				var same sync.WaitGroup
+				for range copies {
+					same.Add(1)
+					go func() {
+						defer same.Done()
+						resp := f.env.DoNoT(cl.token, cl.doc, cl.vars)
+						if msg, refused := refusedDocument(resp); refused {
+							t.Errorf("%s %s: the server refused the walk's document, so the call checks nothing: %.300s", op, cl.name, msg)
+						}
+						check(cl, resp)
+					}()
+				}
+				same.Wait()
+			}
+		}()
+	}
+	for _, cl := range calls {
+		work <- cl
+	}
+	close(work)
+	wg.Wait()
+}
+
+// refusedDocument returns the message of a document the server refused before running it
+// (HTTP 422 not about a variable's value): the walker wrote an invalid selection, and the
+// call checked nothing.
+func refusedDocument(resp *apitest.Response) (string, bool) {
+	if resp.Status != http.StatusUnprocessableEntity || len(resp.Errors) == 0 || strings.HasPrefix(resp.Errors[0].Message, "variable $") {
+		return "", false
+	}
+	return resp.Errors[0].Message, true
 }
 
 // uncovered lists the fields of the types reachable from the walked roots that no selection

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -257,6 +258,33 @@ func (e *Env) post(token, contentType string, body []byte) (*Response, error) {
 		return nil, fmt.Errorf("response is not JSON (status %d): %s", resp.StatusCode, raw)
 	}
 	return out, nil
+}
+
+// ClientErrorCodes are the extensions.code values of the contract (schema.graphqls) that a
+// client's request may be answered with; INTERNAL_SERVER_ERROR is left out on purpose: bad
+// input must never look like a server fault.
+var ClientErrorCodes = map[string]bool{
+	"UNAUTHENTICATED": true, "FORBIDDEN": true, "BAD_USER_INPUT": true, "NOT_FOUND": true,
+	"CONFLICT": true, "ACCOUNT_LOCKED": true, "RATE_LIMITED": true, "QUERY_TOO_COMPLEX": true,
+	"SERVICE_UNAVAILABLE": true,
+}
+
+// SyncBuffer collects the log lines of a server running in other goroutines.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // MustDo is Do that fails the test on any GraphQL error and decodes data into v.

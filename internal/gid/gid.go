@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"tracetrack/apperr"
+	"tracetrack/internal/scalar"
 )
 
 // The kinds of object that have a global id (the GraphQL type names).
@@ -56,7 +57,7 @@ func Decode(kind, global string) (int64, error) {
 		return 0, err
 	}
 	if k != kind {
-		return 0, apperr.New(apperr.BadUserInput, "that is the id of a %s, not of a %s", k, kind)
+		return 0, apperr.New(apperr.BadUserInput, "that is the id of %s, not of %s", scalar.A(k), scalar.A(kind))
 	}
 	return id, nil
 }

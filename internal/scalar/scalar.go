@@ -87,6 +87,15 @@ func Quote(s string) string {
 	return fmt.Sprintf("%q", s)
 }
 
+// A is the noun with its indefinite article, for messages naming a type: "a Bag", "an Area",
+// "an ImportJob".
+func A(noun string) string {
+	if noun != "" && strings.ContainsRune("AEIOUaeiou", rune(noun[0])) {
+		return "an " + noun
+	}
+	return "a " + noun
+}
+
 // Describe names the JSON kind of a decoded value for a message ("a number", "an object").
 func Describe(v any) string {
 	switch v := v.(type) {

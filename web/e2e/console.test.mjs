@@ -20,6 +20,8 @@ const tag = Date.now().toString().slice(-5);
 const figures = {};
 const phone = { width: 390, height: 844 };
 const desktop = { width: 1366, height: 768 };
+// the narrowest phones in use (320 CSS pixels): the page must not scroll sideways there
+const narrow = { width: 320, height: 640 };
 
 let browser;
 before(async () => {
@@ -409,9 +411,12 @@ const pages = [
   { name: 'graphiql', who: 'admin', path: '/graphiql', ready: (p) => p.locator('.graphiql-container') },
 ];
 
-for (const viewport of [phone, desktop]) {
-  const size = viewport === phone ? 'phone' : 'desktop';
-  test(`every page at ${viewport.width}x${viewport.height}: no console errors, no serious accessibility violations`, async (t) => {
+/** How far the page is wider than the window (0 when it does not scroll sideways). */
+const sidewaysOverflow = (page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+
+for (const viewport of [phone, desktop, narrow]) {
+  const size = { [phone.width]: 'phone', [desktop.width]: 'desktop', [narrow.width]: 'narrow' }[viewport.width];
+  test(`every page at ${viewport.width}x${viewport.height}: no console errors, no serious accessibility violations, no sideways scrolling`, async (t) => {
     for (const p of pages) {
       if ((p.name === 'bill' && !billId) || (p.name === 'bags' && !treeQr)) {
         t.diagnostic(`${p.name} page skipped: the bill desk test made no bill`);
@@ -421,7 +426,15 @@ for (const viewport of [phone, desktop]) {
       await page.goto(base + (typeof p.path === 'function' ? p.path() : p.path));
       await p.ready(page).waitFor({ timeout: 10000 });
       await page.waitForTimeout(300); // late renders (charts, live counters)
+      if (p.name === 'station') {
+        // what a scanner sends when it reads a QR that is no label (a URL): one long word
+        await type(page, `HTTPS${'X'.repeat(150)}`);
+        await assertFeedback(page, 'Refused', 'bad');
+      }
       await page.screenshot({ path: join(shots, `${p.name}-${size}.png`) });
+      if (p.name !== 'graphiql') { // GraphiQL's own layout has a minimum width
+        assert.equal(await sidewaysOverflow(page), 0, `${p.name} at ${size}: the page is wider than the window`);
+      }
       await page.addScriptTag({ content: axeSource });
       const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
       const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');

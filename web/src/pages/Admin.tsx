@@ -3,6 +3,7 @@ import { ApiError, mutate, query } from '../api';
 import { errorText } from '../messages';
 import type { Role } from '../session';
 import type { PageProps } from './types';
+import Scroll from './Scroll';
 
 interface User {
   id: string; username: string; email: string | null; role: Role; active: boolean;
@@ -77,15 +78,15 @@ export default function Admin(_: PageProps) {
             <option value="">choose…</option>{areas.map((a) => <option key={a.code} value={a.code}>{a.name}</option>)}</select></label>
         )}
         <button type="submit">Create user</button>
-        <p className="muted">Passwords: at least 8 characters with an upper-case and a lower-case letter, a digit and a symbol.</p>
+        <p className="muted">Passwords: 8 to 72 characters with an upper-case and a lower-case letter, a digit and a symbol (no tabs or line breaks).</p>
       </form>
       <h2>Users</h2>
-      <div className="scroll">
+      <Scroll label="Users">
         <table className="users" data-testid="users">
           <thead><tr><th>User</th><th>Role</th><th>Area</th><th>Status</th><th>Last sign-in</th><th>Actions</th></tr></thead>
           <tbody>{users.map((u) => <UserRow key={u.id} user={u} areas={areas} update={update} run={run} />)}</tbody>
         </table>
-      </div>
+      </Scroll>
       <h2>Integrity</h2>
       <button type="button" onClick={check}>Run the integrity check</button>
       {integrity && (

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { ApiError, query } from '../api';
 import { errorText } from '../messages';
 import type { PageProps } from './types';
+import Scroll from './Scroll';
 
 interface BagRef { qr: string }
 interface Bag {
@@ -71,14 +72,16 @@ export default function Bags({ args }: PageProps) {
             </>
           )}
           <h3>Scans</h3>
-          <table>
-            <thead><tr><th>When</th><th>What</th><th>Who</th><th>Parent</th></tr></thead>
-            <tbody>
-              {bag.scans.edges.map(({ node: s }) => (
-                <tr key={s.id}><td>{when(s.at)}</td><td>{s.kind.toLowerCase().replace('_', ' ')}</td><td>{s.user?.username ?? ''}</td><td>{s.parent ? link(s.parent.qr) : ''}</td></tr>
-              ))}
-            </tbody>
-          </table>
+          <Scroll label="Scans of this bag">
+            <table>
+              <thead><tr><th>When</th><th>What</th><th>Who</th><th>Parent</th></tr></thead>
+              <tbody>
+                {bag.scans.edges.map(({ node: s }) => (
+                  <tr key={s.id}><td>{when(s.at)}</td><td>{s.kind.toLowerCase().replace('_', ' ')}</td><td>{s.user?.username ?? ''}</td><td>{s.parent ? link(s.parent.qr) : ''}</td></tr>
+                ))}
+              </tbody>
+            </table>
+          </Scroll>
         </article>
       )}
     </div>

@@ -3,6 +3,7 @@ import { ApiError, download, mutate, query } from '../api';
 import { signalOk, signalRefused } from '../feedback';
 import { errorText, rejectionText } from '../messages';
 import type { PageProps } from './types';
+import Scroll from './Scroll';
 
 interface Bill {
   id: string; billNumber: string; status: string; capacity: number; parentBagCount: number; childBagCount: number;
@@ -79,20 +80,22 @@ function BillList() {
         <label>Search <input type="search" value={search} onChange={(e) => setSearch(e.target.value)} /></label>
         <ExportButtons query={search ? `?search=${encodeURIComponent(search)}` : ''} name="bills" onError={setError} />
       </div>
-      <table>
-        <thead><tr><th>Bill</th><th>Status</th><th>Parent bags</th><th>Weight</th><th>Destination</th></tr></thead>
-        <tbody>
-          {bills.map((b) => (
-            <tr key={b.id}>
-              <td><a href={`#/bills/${encodeURIComponent(b.id)}`}>{b.billNumber}</a></td>
-              <td>{b.status.replace('_', ' ').toLowerCase()}</td>
-              <td>{b.parentBagCount}/{b.capacity} <progress max={b.capacity} value={b.parentBagCount} aria-label={`${b.billNumber} progress`} /></td>
-              <td>{b.totalWeightKg} / {b.expectedWeightKg} kg</td>
-              <td>{b.destination ?? ''}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Scroll label="Bills">
+        <table>
+          <thead><tr><th>Bill</th><th>Status</th><th>Parent bags</th><th>Weight</th><th>Destination</th></tr></thead>
+          <tbody>
+            {bills.map((b) => (
+              <tr key={b.id}>
+                <td><a href={`#/bills/${encodeURIComponent(b.id)}`}>{b.billNumber}</a></td>
+                <td>{b.status.replace('_', ' ').toLowerCase()}</td>
+                <td>{b.parentBagCount}/{b.capacity} <progress max={b.capacity} value={b.parentBagCount} aria-label={`${b.billNumber} progress`} /></td>
+                <td>{b.totalWeightKg} / {b.expectedWeightKg} kg</td>
+                <td>{b.destination ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Scroll>
     </div>
   );
 }
@@ -191,17 +194,19 @@ function BillPage({ id }: { id: string }) {
         <ExportButtons query={`?search=${encodeURIComponent(bill.billNumber)}`} name={`bill-${bill.billNumber}`} onError={setError} />
       </div>
       <h2>Parent bags on this bill</h2>
-      <table data-testid="bill-parents">
-        <thead><tr><th>Parent bag</th><th>Children</th><th>Weight</th><th>Area</th><th><span className="sr-only">Actions</span></th></tr></thead>
-        <tbody>
-          {parents.map((p) => (
-            <tr key={p.qr}>
-              <td><a href={`#/bags/${encodeURIComponent(p.qr)}`}>{p.qr}</a></td><td>{p.childCount}</td><td>{p.weightKg} kg</td><td>{p.area?.name ?? ''}</td>
-              <td>{!completed && <button type="button" className="link" onClick={() => unlink(p.qr)}>Take off</button>}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <Scroll label="Parent bags on this bill">
+        <table data-testid="bill-parents">
+          <thead><tr><th>Parent bag</th><th>Children</th><th>Weight</th><th>Area</th><th><span className="sr-only">Actions</span></th></tr></thead>
+          <tbody>
+            {parents.map((p) => (
+              <tr key={p.qr}>
+                <td><a href={`#/bags/${encodeURIComponent(p.qr)}`}>{p.qr}</a></td><td>{p.childCount}</td><td>{p.weightKg} kg</td><td>{p.area?.name ?? ''}</td>
+                <td>{!completed && <button type="button" className="link" onClick={() => unlink(p.qr)}>Take off</button>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </Scroll>
     </div>
   );
 }

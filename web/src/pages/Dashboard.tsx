@@ -4,6 +4,7 @@ import 'uplot/dist/uPlot.min.css';
 import { ApiError, query, socket, subscribe } from '../api';
 import { errorText } from '../messages';
 import type { PageProps } from './types';
+import Scroll from './Scroll';
 
 interface Stats {
   parentBags: number; childBags: number; bills: number; openBills: number; inProgressBills: number;
@@ -170,17 +171,19 @@ export default function Dashboard({ session }: PageProps) {
       </div>
       <section aria-label="Live scans">
         <h2>Live scans</h2>
-        <table className="feed" data-testid="feed">
-          <thead><tr><th>Time</th><th>What</th><th>Bag</th><th>Parent</th><th>Who</th><th>Area</th></tr></thead>
-          <tbody>
-            {feed.map((s) => (
-              <tr key={s.id}>
-                <td>{new Date(s.at).toLocaleTimeString()}</td><td>{s.kind.toLowerCase().replace('_', ' ')}</td>
-                <td><code>{s.bagQr}</code></td><td>{s.parent?.qr ?? ''}</td><td>{s.user?.username ?? ''}</td><td>{s.area?.code ?? ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Scroll label="Live scans">
+          <table className="feed" data-testid="feed">
+            <thead><tr><th>Time</th><th>What</th><th>Bag</th><th>Parent</th><th>Who</th><th>Area</th></tr></thead>
+            <tbody>
+              {feed.map((s) => (
+                <tr key={s.id}>
+                  <td>{new Date(s.at).toLocaleTimeString()}</td><td>{s.kind.toLowerCase().replace('_', ' ')}</td>
+                  <td><code>{s.bagQr}</code></td><td>{s.parent?.qr ?? ''}</td><td>{s.user?.username ?? ''}</td><td>{s.area?.code ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Scroll>
       </section>
     </div>
   );
