@@ -7,6 +7,13 @@
 --     expression copied from the catalog here, so the rule is written once (00001's column);
 --     db/children_test.go fails when the two differ (a later change of the column must
 --     recreate the function).
+--   * tt_bags_changed (00023's function) checks the new bags' areas and creators in the
+--     statement that updates their parents' counts, instead of a statement of its own calling
+--     another plpgsql function (tt_check_bag_references, kept for the row trigger of updates):
+--     an insert of bags runs two statements in the trigger where it ran three and a nested
+--     function call (a child batch, and every new parent). The references are still checked
+--     and locked FOR KEY SHARE before any parent is updated (the update waits on that CTE),
+--     and fail with the same errors as before.
 
 -- +goose Up
 -- +goose StatementBegin
@@ -21,5 +28,136 @@ BEGIN
 END $$;
 -- +goose StatementEnd
 
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION tt_bags_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    sign integer := CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END;
+    billed_parents bigint[];
+    parents_named bigint;
+    parents_found bigint;
+    missing_area integer;
+    missing_user bigint;
+    missing_parent bigint;
+BEGIN
+    IF TG_OP = 'DELETE' AND EXISTS (SELECT 1 FROM changed WHERE type = 'PARENT') THEN
+        DELETE FROM bags WHERE parent_id IN (SELECT id FROM changed WHERE type = 'PARENT');
+    END IF;
+
+    -- refs: an area and a user the new rows name that do not exist (NULL: none), every one that
+    -- exists locked FOR KEY SHARE, as tt_check_bag_references does; the parents' update reads
+    -- it first
+    WITH refs AS (
+        SELECT (SELECT a.id FROM (SELECT DISTINCT area_id FROM changed) a(id)
+                WHERE TG_OP = 'INSERT' AND a.id IS NOT NULL
+                  AND a.id NOT IN (SELECT id FROM areas WHERE id IN (SELECT area_id FROM changed) FOR KEY SHARE)
+                LIMIT 1) AS area,
+               (SELECT u.id FROM (SELECT DISTINCT created_by FROM changed) u(id)
+                WHERE TG_OP = 'INSERT' AND u.id IS NOT NULL
+                  AND u.id NOT IN (SELECT id FROM users WHERE id IN (SELECT created_by FROM changed) FOR KEY SHARE)
+                LIMIT 1) AS creator
+    ), named AS (
+        SELECT parent_id, count(*) AS cnt FROM changed WHERE parent_id IS NOT NULL GROUP BY parent_id
+    ), parents AS (
+        UPDATE bags p SET child_count = p.child_count + sign * n.cnt, updated_at = now()
+        FROM named n
+        WHERE p.id = n.parent_id AND (SELECT count(*) FROM refs) = 1
+        RETURNING p.id, p.billed
+    )
+    SELECT r.area, r.creator, f.billed, f.found, (SELECT count(*) FROM named)
+    INTO missing_area, missing_user, billed_parents, parents_found, parents_named
+    FROM refs r, (SELECT array_agg(id) FILTER (WHERE billed) AS billed, count(*) AS found FROM parents) f;
+    IF missing_area IS NOT NULL THEN
+        RAISE EXCEPTION 'insert or update on table "bags" violates foreign key constraint "bags_area_id_fkey"'
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'bags_area_id_fkey', TABLE = 'bags',
+                  DETAIL = format('Key (area_id)=(%s) is not present in table "areas".', missing_area);
+    END IF;
+    IF missing_user IS NOT NULL THEN
+        RAISE EXCEPTION 'insert or update on table "bags" violates foreign key constraint "bags_created_by_fkey"'
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'bags_created_by_fkey', TABLE = 'bags',
+                  DETAIL = format('Key (created_by)=(%s) is not present in table "users".', missing_user);
+    END IF;
+    IF TG_OP = 'INSERT' AND parents_found < parents_named THEN
+        SELECT c.parent_id INTO missing_parent FROM changed c
+        WHERE c.parent_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM bags b WHERE b.id = c.parent_id) LIMIT 1;
+        RAISE EXCEPTION 'insert or update on table "bags" violates foreign key constraint "bags_parent_id_fkey"'
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'bags_parent_id_fkey', TABLE = 'bags',
+                  DETAIL = format('Key (parent_id)=(%s) is not present in table "bags".', missing_parent);
+    END IF;
+
+    IF billed_parents IS NOT NULL THEN
+        UPDATE bills b SET child_bag_count = b.child_bag_count + sign * n.cnt, updated_at = now()
+        FROM (SELECT bb.bill_id, sum(c.cnt) AS cnt
+              FROM bill_bags bb
+              JOIN (SELECT parent_id, count(*) AS cnt FROM changed GROUP BY parent_id) c ON c.parent_id = bb.bag_id
+              WHERE bb.bag_id = ANY (billed_parents)
+              GROUP BY bb.bill_id) n
+        WHERE b.id = n.bill_id;
+    END IF;
+
+    INSERT INTO stat_counters AS s (area_id, shard, parent_bags, child_bags)
+    SELECT coalesce(area_id, 0), tt_shard(),
+           sign * count(*) FILTER (WHERE type = 'PARENT'), sign * count(*) FILTER (WHERE type = 'CHILD')
+    FROM changed GROUP BY 1 ORDER BY 1
+    ON CONFLICT (area_id, shard) DO UPDATE
+        SET parent_bags = s.parent_bags + excluded.parent_bags,
+            child_bags = s.child_bags + excluded.child_bags;
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+
 -- +goose Down
+-- 00023's function
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION tt_bags_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    sign integer := CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END;
+    billed_parents bigint[];
+    parents_named bigint;
+    parents_found bigint;
+    missing_parent bigint;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM tt_check_bag_references(array_agg(DISTINCT area_id), array_agg(DISTINCT created_by)) FROM changed;
+    ELSIF EXISTS (SELECT 1 FROM changed WHERE type = 'PARENT') THEN
+        DELETE FROM bags WHERE parent_id IN (SELECT id FROM changed WHERE type = 'PARENT');
+    END IF;
+
+    WITH named AS (
+        SELECT parent_id, count(*) AS cnt FROM changed WHERE parent_id IS NOT NULL GROUP BY parent_id
+    ), parents AS (
+        UPDATE bags p SET child_count = p.child_count + sign * n.cnt, updated_at = now()
+        FROM named n
+        WHERE p.id = n.parent_id
+        RETURNING p.id, p.billed
+    )
+    SELECT array_agg(id) FILTER (WHERE billed), count(*), (SELECT count(*) FROM named)
+    INTO billed_parents, parents_found, parents_named FROM parents;
+    IF TG_OP = 'INSERT' AND parents_found < parents_named THEN
+        SELECT c.parent_id INTO missing_parent FROM changed c
+        WHERE c.parent_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM bags b WHERE b.id = c.parent_id) LIMIT 1;
+        RAISE EXCEPTION 'insert or update on table "bags" violates foreign key constraint "bags_parent_id_fkey"'
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'bags_parent_id_fkey', TABLE = 'bags',
+                  DETAIL = format('Key (parent_id)=(%s) is not present in table "bags".', missing_parent);
+    END IF;
+
+    IF billed_parents IS NOT NULL THEN
+        UPDATE bills b SET child_bag_count = b.child_bag_count + sign * n.cnt, updated_at = now()
+        FROM (SELECT bb.bill_id, sum(c.cnt) AS cnt
+              FROM bill_bags bb
+              JOIN (SELECT parent_id, count(*) AS cnt FROM changed GROUP BY parent_id) c ON c.parent_id = bb.bag_id
+              WHERE bb.bag_id = ANY (billed_parents)
+              GROUP BY bb.bill_id) n
+        WHERE b.id = n.bill_id;
+    END IF;
+
+    INSERT INTO stat_counters AS s (area_id, shard, parent_bags, child_bags)
+    SELECT coalesce(area_id, 0), tt_shard(),
+           sign * count(*) FILTER (WHERE type = 'PARENT'), sign * count(*) FILTER (WHERE type = 'CHILD')
+    FROM changed GROUP BY 1 ORDER BY 1
+    ON CONFLICT (area_id, shard) DO UPDATE
+        SET parent_bags = s.parent_bags + excluded.parent_bags,
+            child_bags = s.child_bags + excluded.child_bags;
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
 DROP FUNCTION tt_bag_status;
