@@ -10,10 +10,13 @@
 --   * tt_bags_changed (00023's function) checks the new bags' areas and creators in the
 --     statement that updates their parents' counts, instead of a statement of its own calling
 --     another plpgsql function (tt_check_bag_references, kept for the row trigger of updates):
---     an insert of bags runs two statements in the trigger where it ran three and a nested
---     function call (a child batch, and every new parent). The references are still checked
---     and locked FOR KEY SHARE before any parent is updated (the update waits on that CTE),
---     and fail with the same errors as before.
+--     and the bag counters in that statement too when no parent is on a bill (most batches,
+--     every parent scan): one statement in the trigger where there were three and a nested
+--     function call. The order of the locks stays the store's: the areas and users, then the
+--     parents (their update waits on the references' CTE), then bills, then stat_counters (the
+--     counters' CTE reads the parents' update to its end first; with a parent on a bill the
+--     counters wait for a statement after the bills', which takes a new snapshot as before).
+--     The errors are the same.
 
 -- +goose Up
 -- +goose StatementBegin
@@ -49,11 +52,11 @@ BEGIN
     WITH refs AS (
         SELECT (SELECT a.id FROM (SELECT DISTINCT area_id FROM changed) a(id)
                 WHERE TG_OP = 'INSERT' AND a.id IS NOT NULL
-                  AND a.id NOT IN (SELECT id FROM areas WHERE id IN (SELECT area_id FROM changed) FOR KEY SHARE)
+                  AND a.id NOT IN (SELECT id FROM areas WHERE id = ANY (ARRAY(SELECT area_id FROM changed)) FOR KEY SHARE)
                 LIMIT 1) AS area,
                (SELECT u.id FROM (SELECT DISTINCT created_by FROM changed) u(id)
                 WHERE TG_OP = 'INSERT' AND u.id IS NOT NULL
-                  AND u.id NOT IN (SELECT id FROM users WHERE id IN (SELECT created_by FROM changed) FOR KEY SHARE)
+                  AND u.id NOT IN (SELECT id FROM users WHERE id = ANY (ARRAY(SELECT created_by FROM changed)) FOR KEY SHARE)
                 LIMIT 1) AS creator
     ), named AS (
         SELECT parent_id, count(*) AS cnt FROM changed WHERE parent_id IS NOT NULL GROUP BY parent_id
@@ -62,6 +65,18 @@ BEGIN
         FROM named n
         WHERE p.id = n.parent_id AND (SELECT count(*) FROM refs) = 1
         RETURNING p.id, p.billed
+    ), counted AS (
+        -- the bag counters, here when no parent is on a bill; otherwise after the bills below
+        -- (the lock order). The condition reads the parents' update to its end first.
+        INSERT INTO stat_counters AS s (area_id, shard, parent_bags, child_bags)
+        SELECT coalesce(area_id, 0), tt_shard(),
+               sign * count(*) FILTER (WHERE type = 'PARENT'), sign * count(*) FILTER (WHERE type = 'CHILD')
+        FROM changed
+        WHERE NOT EXISTS (SELECT 1 FROM parents WHERE billed)
+        GROUP BY 1 ORDER BY 1
+        ON CONFLICT (area_id, shard) DO UPDATE
+            SET parent_bags = s.parent_bags + excluded.parent_bags,
+                child_bags = s.child_bags + excluded.child_bags
     )
     SELECT r.area, r.creator, f.billed, f.found, (SELECT count(*) FROM named)
     INTO missing_area, missing_user, billed_parents, parents_found, parents_named
@@ -92,15 +107,15 @@ BEGIN
               WHERE bb.bag_id = ANY (billed_parents)
               GROUP BY bb.bill_id) n
         WHERE b.id = n.bill_id;
-    END IF;
 
-    INSERT INTO stat_counters AS s (area_id, shard, parent_bags, child_bags)
-    SELECT coalesce(area_id, 0), tt_shard(),
-           sign * count(*) FILTER (WHERE type = 'PARENT'), sign * count(*) FILTER (WHERE type = 'CHILD')
-    FROM changed GROUP BY 1 ORDER BY 1
-    ON CONFLICT (area_id, shard) DO UPDATE
-        SET parent_bags = s.parent_bags + excluded.parent_bags,
-            child_bags = s.child_bags + excluded.child_bags;
+        INSERT INTO stat_counters AS s (area_id, shard, parent_bags, child_bags)
+        SELECT coalesce(area_id, 0), tt_shard(),
+               sign * count(*) FILTER (WHERE type = 'PARENT'), sign * count(*) FILTER (WHERE type = 'CHILD')
+        FROM changed GROUP BY 1 ORDER BY 1
+        ON CONFLICT (area_id, shard) DO UPDATE
+            SET parent_bags = s.parent_bags + excluded.parent_bags,
+                child_bags = s.child_bags + excluded.child_bags;
+    END IF;
     RETURN NULL;
 END $$;
 -- +goose StatementEnd
