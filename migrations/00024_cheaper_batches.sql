@@ -48,7 +48,7 @@ BEGIN
 
     -- refs: an area and a user the new rows name that do not exist (NULL: none), every one that
     -- exists locked FOR KEY SHARE, as tt_check_bag_references does; the parents' update reads
-    -- it first
+    -- it first, and updates nothing when a reference is missing (its error is raised below)
     WITH refs AS (
         SELECT (SELECT a.id FROM (SELECT DISTINCT area_id FROM changed) a(id)
                 WHERE TG_OP = 'INSERT' AND a.id IS NOT NULL
@@ -63,7 +63,7 @@ BEGIN
     ), parents AS (
         UPDATE bags p SET child_count = p.child_count + sign * n.cnt, updated_at = now()
         FROM named n
-        WHERE p.id = n.parent_id AND (SELECT count(*) FROM refs) = 1
+        WHERE p.id = n.parent_id AND (SELECT area IS NULL AND creator IS NULL FROM refs)
         RETURNING p.id, p.billed
     ), counted AS (
         -- the bag counters, here when no parent is on a bill; otherwise after the bills below
