@@ -17,6 +17,11 @@
 --     counters' CTE reads the parents' update to its end first; with a parent on a bill the
 --     counters wait for a statement after the bills', which takes a new snapshot as before).
 --     The errors are the same.
+--   * tt_bill_bags_linked (00016's function): the parents' billed mark and the bills' counters
+--     in one statement (the bills' child counts from the parents' update, whose rows the
+--     linking transaction holds locked), then the billed-parent counters in a statement of
+--     their own as before, after the bills' row triggers have counted the bills' statuses:
+--     two statements where there were three.
 
 -- +goose Up
 -- +goose StatementBegin
@@ -120,7 +125,53 @@ BEGIN
 END $$;
 -- +goose StatementEnd
 
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION tt_bill_bags_linked() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    sign integer := CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END;
+BEGIN
+    WITH parents AS (
+        UPDATE bags p SET billed = (TG_OP = 'INSERT') FROM changed c WHERE p.id = c.bag_id
+        RETURNING p.id, p.child_count
+    )
+    UPDATE bills b SET parent_bag_count = b.parent_bag_count + sign * n.parents,
+                       child_bag_count = b.child_bag_count + sign * n.children,
+                       updated_at = now()
+    FROM (SELECT c.bill_id, count(*) AS parents, sum(p.child_count) AS children
+          FROM changed c JOIN parents p ON p.id = c.bag_id GROUP BY c.bill_id) n
+    WHERE b.id = n.bill_id;
+
+    INSERT INTO stat_counters AS s (area_id, shard, billed_parents)
+    SELECT coalesce(p.area_id, 0), tt_shard(), sign * count(*)
+    FROM changed c JOIN bags p ON p.id = c.bag_id GROUP BY 1 ORDER BY 1
+    ON CONFLICT (area_id, shard) DO UPDATE SET billed_parents = s.billed_parents + excluded.billed_parents;
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+
 -- +goose Down
+-- 00016's function
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION tt_bill_bags_linked() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    sign integer := CASE TG_OP WHEN 'INSERT' THEN 1 ELSE -1 END;
+BEGIN
+    UPDATE bags p SET billed = (TG_OP = 'INSERT') FROM changed c WHERE p.id = c.bag_id;
+
+    UPDATE bills b SET parent_bag_count = b.parent_bag_count + sign * n.parents,
+                       child_bag_count = b.child_bag_count + sign * n.children,
+                       updated_at = now()
+    FROM (SELECT c.bill_id, count(*) AS parents, sum(p.child_count) AS children
+          FROM changed c JOIN bags p ON p.id = c.bag_id GROUP BY c.bill_id) n
+    WHERE b.id = n.bill_id;
+
+    INSERT INTO stat_counters AS s (area_id, shard, billed_parents)
+    SELECT coalesce(p.area_id, 0), tt_shard(), sign * count(*)
+    FROM changed c JOIN bags p ON p.id = c.bag_id GROUP BY 1 ORDER BY 1
+    ON CONFLICT (area_id, shard) DO UPDATE SET billed_parents = s.billed_parents + excluded.billed_parents;
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
 -- 00023's function
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION tt_bags_changed() RETURNS trigger LANGUAGE plpgsql AS $$
