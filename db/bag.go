@@ -207,14 +207,10 @@ func lockParent(ctx context.Context, tx *sqlx.Tx, code string) (*Bag, error) {
 // bagByIDSQL reads a bag by id.
 var bagByIDSQL = `SELECT ` + bagColumns + ` FROM bags WHERE id = $1`
 
-// bagByID reads a bag that exists by id, after triggers have updated its counters: inside a
-// transaction (a *sqlx.Tx) or after a statement that committed on its own (the store's pool).
-// bagRows reads it; sqlx's mapping by reflection cost more than the read on the hot path of
-// scanChildren.
-func bagByID(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, id int64) (*Bag, error) {
-	rows, err := q.QueryContext(ctx, bagByIDSQL, id)
+// bagByID reads a bag that exists by id inside the transaction, after triggers have updated
+// its counters. bagRows reads it; sqlx's mapping by reflection cost more than the read.
+func bagByID(ctx context.Context, tx *sqlx.Tx, id int64) (*Bag, error) {
+	rows, err := tx.QueryContext(ctx, bagByIDSQL, id)
 	if err != nil {
 		return nil, wrap(err, "fetch bag")
 	}

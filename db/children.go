@@ -101,9 +101,15 @@ func (s *Store) linkChildrenInTx(ctx context.Context, a Actor, code string, code
 
 // linkChildrenAtOnceSQL is the whole of a usual child batch in one statement, committed on its
 // own: $1 the parent's QR, $2 the codes in batch order, $3 the user, $4 the actor's area scope.
-// Each row of its answer is the parent (role "parent", as locked, with whether the statement's
-// snapshot saw that version and whether its bill is completed), a code of the batch that already exists
-// ("existing", with its parent's QR) or a child it linked ("linked"), the bag's columns last.
+// Each row of its answer is the parent (role "parent", with whether the statement's snapshot saw
+// the version it locked and whether its bill is completed), a code of the batch that already
+// exists ("existing", with its parent's QR) or a child it linked ("linked"), the bag's columns
+// last. The parent row is the one the bags trigger leaves once the statement ends (its update
+// of the parent comes after the statement, so the statement cannot read it): the locked row
+// with child_count moved by the children inserted, updated_at now() when there are any, and the
+// status that the generated column computes from those (tt_bag_status, migration 00024). That
+// spares the batch a read of the parent after the statement (a round trip and a statement);
+// TestBatchParentIsTheStoredParent holds it to the stored row.
 // It inserts only when the parent exists, is in the actor's scope, is on no completed bill, and
 // the version it locked is the one its snapshot saw ("current": no child of the parent and no
 // bill link of it changed while it waited for the lock, since each of those updates the parent
@@ -134,8 +140,11 @@ var linkChildrenAtOnceSQL = `
 		LIMIT (SELECT coalesce(max(greatest(capacity - child_count, 0)), 0) FROM open)
 	), ` + insertChildrenCTEs(`taken c CROSS JOIN open o`, `o.id`, `o.area_id`, `$3::bigint`, false) + `
 	SELECT 'parent' AS role, NULL AS parent_qr, current, EXISTS (SELECT 1 FROM bill WHERE completed) AS bill_completed,
-	       ` + bagColumns + `
-	FROM checked
+	       id, qr, type, tt_bag_status(type, child_count, capacity) AS status, area_id, parent_id, child_count,
+	       capacity, billed, created_by, created_at, updated_at
+	FROM (SELECT c.id, c.qr, c.type, c.area_id, c.parent_id, c.child_count + i.n AS child_count, c.capacity, c.billed,
+	             c.created_by, c.created_at, CASE WHEN i.n > 0 THEN now() ELSE c.updated_at END AS updated_at, c.current
+	      FROM checked c CROSS JOIN (SELECT count(*)::integer AS n FROM inserted) i) after
 	UNION ALL
 	SELECT 'existing', parent_qr, NULL, NULL, ` + bagColumns + ` FROM existing
 	UNION ALL
@@ -158,21 +167,18 @@ func (s *Store) linkChildrenAtOnce(ctx context.Context, a Actor, code string, co
 	if parent == nil || !parent.current || !a.MaySeeArea(parent.AreaID) || parent.billCompleted {
 		return nil, nil
 	}
-	result := &LinkResult{}
+	result := &LinkResult{Parent: parent.Bag}
 	fresh := classify(a, parent.Bag, codes, existing, result, &result.Rejected)
-	room := max(0, parent.Capacity-parent.ChildCount)
+	room := max(0, parent.Capacity-(parent.ChildCount-len(inserted))) // the room it had when locked
 	taken, rest := fresh[:min(room, len(fresh))], fresh[min(room, len(fresh)):]
 	placeLinked(taken, inserted, result) // all of taken went in: the INSERT skips none
 	for _, c := range rest {
 		result.Rejected = append(result.Rejected, rejectParentFull(c, code, parent.Capacity))
 	}
-	result.Parent = parent.Bag
 	if len(inserted) > 0 {
 		s.afterCommit()
-		// the triggers updated the parent after the statement read it
-		result.Parent, err = bagByID(ctx, s.db, parent.ID)
 	}
-	return result, err
+	return result, nil
 }
 
 // batchParent is the parent row of linkChildrenAtOnceSQL's answer.

@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -122,4 +123,80 @@ func waitForLockWait(t *testing.T, store *db.Store) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatal("the batch never waited for the concurrent insert")
+}
+
+// A child batch answers with its parent as stored once the batch's statement and its triggers
+// are done (the statement predicts the trigger's update of the parent instead of reading the
+// parent again): after each batch, the parent of the answer is the row read afresh, through
+// every status (PENDING to IN_PROGRESS, IN_PROGRESS kept, to COMPLETED with a code left over),
+// a retried batch that links nothing, and a parent on a bill (whose totals move too).
+func TestBatchParentIsTheStoredParent(t *testing.T) {
+	t.Parallel()
+	store := openStore(t)
+	ctx := context.Background()
+	scanner := db.ActorOf(newDispatcher(t, store, "status_scanner", "jaipur"))
+	if _, err := store.ScanParent(ctx, scanner, "SB00101", 3); err != nil {
+		t.Fatal(err)
+	}
+	billed, err := store.ScanParent(ctx, scanner, "SB00102", 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bill, err := store.CreateBill(ctx, db.System, db.NewBill{BillNumber: "PREDICT-1", Capacity: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.LinkBagsToBill(ctx, db.System, bill.ID, []string{"SB00102"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, batch := range []struct {
+		parent   string
+		children []string
+		status   db.BagStatus
+		count    int
+	}{
+		{"SB00101", []string{"PRED0001"}, db.BagStatusInProgress, 1},
+		{"SB00101", []string{"PRED0002"}, db.BagStatusInProgress, 2},
+		{"SB00101", []string{"PRED0003", "PRED0004"}, db.BagStatusCompleted, 3},
+		{"SB00101", []string{"PRED0003", "PRED0004"}, db.BagStatusCompleted, 3},
+		{"SB00102", []string{"PRED0005", "PRED0006"}, db.BagStatusInProgress, 2},
+	} {
+		got, err := store.LinkChildren(ctx, scanner, batch.parent, batch.children)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored, err := store.BagByID(ctx, scanner, got.Parent.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Parent, stored) {
+			t.Errorf("%s after %v: answered %+v, stored %+v", batch.parent, batch.children, got.Parent, stored)
+		}
+		if stored.Status != batch.status || stored.ChildCount != batch.count {
+			t.Errorf("%s after %v: %s with %d children, want %s with %d", batch.parent, batch.children, stored.Status, stored.ChildCount, batch.status, batch.count)
+		}
+	}
+	var children int
+	if err := store.DB().QueryRow(`SELECT child_bag_count FROM bills WHERE id = $1`, bill.ID).Scan(&children); err != nil || children != 2 {
+		t.Errorf("the bill of %s counts %d children (%v), want 2", billed.QR, children, err)
+	}
+}
+
+// tt_bag_status, which a child batch uses to predict its parent's status, is the generated
+// column's expression as the catalog holds it: a migration that changes bags.status without
+// recreating the function fails here.
+func TestBagStatusFunctionIsTheColumnsRule(t *testing.T) {
+	t.Parallel()
+	store := openStore(t)
+	var body, column string
+	err := store.DB().QueryRow(`
+		SELECT p.prosrc, 'SELECT ' || pg_get_expr(d.adbin, d.adrelid)
+		FROM pg_proc p, pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+		WHERE p.proname = 'tt_bag_status' AND d.adrelid = 'bags'::regclass AND a.attname = 'status'`).Scan(&body, &column)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != column {
+		t.Errorf("tt_bag_status is\n%s\nbut bags.status is\n%s", body, column)
+	}
 }
