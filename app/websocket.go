@@ -55,7 +55,7 @@ func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 		return nil, err
 	}
 	c := &wsConn{conn: conn, raw: hijack.conn, done: make(chan struct{}), conns: g.conns}
-	c.out = newOutbox(hijack.conn, c.writeLoop)
+	c.out = newOutbox(hijack.conn, c.writeLoop, g.conns.flushes)
 	if slot := slotFrom(r.Context()); slot != nil {
 		slot.conn = c
 	}
@@ -234,10 +234,13 @@ type websockets struct {
 	// held counts, by user id, the open sockets holding a session of the user (hold).
 	held  map[int64]int
 	empty chan struct{} // closed and replaced when the last socket goes
+	// flushes writes the sockets' held live frames when due.
+	flushes *flushWheel
 }
 
 func newWebsockets() *websockets {
-	return &websockets{conns: make(map[*wsConn]struct{}), held: make(map[int64]int), empty: make(chan struct{})}
+	return &websockets{conns: make(map[*wsConn]struct{}), held: make(map[int64]int), empty: make(chan struct{}),
+		flushes: newFlushWheel()}
 }
 
 func (ws *websockets) add(c *wsConn) {
