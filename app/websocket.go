@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -133,7 +134,13 @@ func (c *wsConn) WriteJSON(v any) error {
 		return err
 	}
 	c.ended(v, data)
-	return c.out.push(outgoing{data: data}, true, c.done)
+	return c.out.push(outgoing{data: data, keepalive: isKeepalive(data)}, true, c.done)
+}
+
+// isKeepalive reports gqlgen's ping (graphql-transport-ws) and keep-alive (graphql-ws)
+// messages, which carry nothing but the socket's liveness.
+func isKeepalive(data []byte) bool {
+	return bytes.HasPrefix(data, []byte(`{"type":"ping"`)) || bytes.HasPrefix(data, []byte(`{"type":"ka"`))
 }
 
 // WriteClose queues the transport's close frame unless closeWith queued one already.

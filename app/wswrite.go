@@ -36,6 +36,17 @@ type outgoing struct {
 	close bool
 	// live marks a shared subscription's frame, counted against the live limit.
 	live bool
+	// keepalive marks a ping (graphql-ws's "ka"): it may wait for held live frames and go
+	// out in their write.
+	keepalive bool
+}
+
+// parts are what the message's text frame is made of.
+func (m outgoing) parts() [3][]byte {
+	if m.live {
+		return [3][]byte{m.prefix, m.data, closingBrace}
+	}
+	return [3][]byte{m.data}
 }
 
 var closingBrace = []byte("}")
@@ -178,8 +189,10 @@ type outbox struct {
 	items []outgoing
 	spare []outgoing
 	// live counts the queued frames of shared subscriptions (sendLive's limit); from
-	// urgentAt (half that limit) they go out without waiting for company.
-	live, urgentAt int
+	// urgentAt (half that limit) they go out without waiting for company. closing counts
+	// the queued close frames: only the writer writes those (through gorilla); every
+	// other message is a text frame the caller's own non-blocking write may send.
+	live, urgentAt, closing int
 	closed         bool
 	// writing: the writer is taking and writing the queue; direct: a fan-out is writing
 	// frames itself (sendLive); leftover: that write left bytes for the writer to send first.
@@ -232,7 +245,20 @@ func (o *outbox) push(m outgoing, wait bool, done <-chan struct{}) error {
 		return errSocketClosed
 	}
 	o.items = append(o.items, m)
-	o.signal()
+	switch {
+	case m.close:
+		o.closing++
+		o.signal()
+	case o.writing || o.direct || o.leftover || o.closing > 0:
+		o.signal() // a write is under way or due: the writer looks at the queue after it
+	case m.keepalive && o.live > 0:
+		// A ping every 10 s of each of 10,000 sockets was a writer goroutine, gorilla's path
+		// and a write of its own (~4 % of the server's CPU in the per-area run); the
+		// held live frames' write, within their hold, takes it along.
+	default:
+		// Written here, as the fan-out writes live frames: no writer goroutine to start.
+		o.writeQueued(time.Now())
+	}
 	return nil
 }
 
@@ -266,7 +292,7 @@ func (c *wsConn) sendLive(prefix, payload []byte, limit int, pace pacing, now ti
 		o.dueAt = deadline
 	}
 	switch {
-	case o.writing || o.direct || o.leftover || o.live < len(o.items):
+	case o.writing || o.direct || o.leftover || o.closing > 0:
 		o.signal() // a write is under way or due: the writer looks at the queue after it
 	case o.live >= o.urgentAt || !write.After(now):
 		// Written here, not by the writer: on a server short of CPU a goroutine started now
@@ -286,7 +312,7 @@ func later(a, b time.Time) time.Time {
 	return b
 }
 
-// writeQueued writes the queued frames (all live) in one non-blocking write from the
+// writeQueued writes the queued messages (no close frame) in one non-blocking write from the
 // caller's goroutine; what does not go out is left for the writer. o.mu is held, and let go
 // during the write.
 func (o *outbox) writeQueued(now time.Time) {
@@ -313,7 +339,7 @@ func (o *outbox) fire(tick int64) {
 	}
 	now := time.Now()
 	switch {
-	case o.writing || o.direct || o.leftover || o.closed || o.live < len(o.items):
+	case o.writing || o.direct || o.leftover || o.closed || o.closing > 0:
 		if len(o.items) > 0 || o.leftover {
 			o.signal()
 		}
@@ -368,7 +394,7 @@ func (o *outbox) take() []outgoing {
 func (o *outbox) takeLocked() []outgoing {
 	items := o.items
 	o.items, o.spare = o.spare[:0], nil
-	o.live = 0
+	o.live, o.closing = 0, 0
 	if o.drained != nil {
 		close(o.drained)
 		o.drained = nil
@@ -557,7 +583,8 @@ func (c *coalescingConn) writeNow(frames []outgoing) bool {
 	buf := batchBuffers.Get().(*[]byte)
 	defer putBatchBuffer(buf)
 	for _, f := range frames {
-		*buf = appendTextFrame(*buf, f.prefix, f.data, closingBrace)
+		parts := f.parts()
+		*buf = appendTextFrame(*buf, parts[:]...)
 	}
 	sent := c.tryWrite(*buf)
 	if sent < len(*buf) {

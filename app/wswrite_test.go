@@ -242,3 +242,33 @@ func TestWriteAfterCloseLeavesTheDescriptorAlone(t *testing.T) {
 		t.Fatalf("the file that took the socket's descriptor has %d bytes (%v), want 0", info.Size(), err)
 	}
 }
+
+// A ping waits for the socket's held live frames and goes out in their write, in its place
+// among them; on a socket holding nothing it goes at once, as every other message does,
+// from the caller (no writer goroutine).
+func TestKeepaliveRidesWithHeldFrames(t *testing.T) {
+	t.Parallel()
+	server, client := liveSocketPair(t)
+	start := time.Now()
+	pace := pacing{delay: time.Hour, hold: 3 * time.Hour}
+	sendFrame(t, server, "1", pace, start)
+	sendFrame(t, server, "2", pace, start.Add(2*time.Hour)) // held
+	if err := server.WriteJSON(map[string]string{"type": "ping"}); err != nil {
+		t.Fatal(err)
+	}
+	expectQueued(t, server, 2, "a ping beside a held frame")
+	sendFrame(t, server, "3", pace, start.Add(4*time.Hour)) // ends the hold: all three
+	expectQueued(t, server, 0, "the write of the held frames")
+	got := readFrames(t, client, 4)
+	frame := func(p string) string { return string(framePrefix("1", "graphql-transport-ws")) + p + "}" }
+	if want := []string{frame("1"), frame("2"), `{"type":"ping"}`, frame("3")}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if err := server.WriteJSON(map[string]string{"type": "ping"}); err != nil {
+		t.Fatal(err)
+	}
+	expectQueued(t, server, 0, "a ping with nothing held")
+	if got := readFrames(t, client, 1); got[0] != `{"type":"ping"}` {
+		t.Fatalf("got %v, want the ping", got)
+	}
+}
