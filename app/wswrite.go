@@ -193,7 +193,7 @@ type outbox struct {
 	// the queued close frames: only the writer writes those (through gorilla); every
 	// other message is a text frame the caller's own non-blocking write may send.
 	live, urgentAt, closing int
-	closed         bool
+	closed                  bool
 	// writing: the writer is taking and writing the queue; direct: a fan-out is writing
 	// frames itself (sendLive); leftover: that write left bytes for the writer to send first.
 	writing, direct, leftover bool
