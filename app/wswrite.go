@@ -14,12 +14,13 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// A socket's writes. Every message for the client is queued in the socket's outbox; the
-// socket's writer goroutine takes everything queued at once, has gorilla frame it into one
-// buffer (coalescingConn) and sends that buffer in one write when the queue is empty. A
-// dashboard receiving a burst of events costs one system call, not one per event, and the
-// goroutine that queued them never waits on the network. The writer runs only while there
-// is something to write: an idle socket holds no goroutine of its own.
+// A socket's writes. Every message for the client is queued in the socket's outbox, and
+// whoever queues it (gqlgen's goroutine, a shared subscription's fan-out, the flush wheel for
+// frames that waited for company) writes everything queued in one non-blocking write to the
+// descriptor, so that the goroutine that queued never waits on the network. The socket's
+// writer goroutine runs only for what that cannot do: the close frame (gorilla's), what a
+// non-blocking write left (sent within writeTimeout), and what was queued meanwhile, all in
+// one write. An idle socket holds no goroutine of its own.
 
 // outboxSoftLimit is how many queued messages make WriteJSON (gqlgen's writes) wait for the
 // writer: the transport then falls behind in the subscription's own bounded buffer.
