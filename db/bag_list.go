@@ -88,8 +88,23 @@ func (s *Store) Bags(ctx context.Context, a Actor, f BagFilter, page Page) ([]*B
 	c := f.conditions()
 	c.newestFirst(page)
 	query := `SELECT ` + bagColumns + ` FROM bags` + c.where() + ` ORDER BY id DESC` + page.limit()
-	var bags []*Bag
-	if err := s.reader().SelectContext(ctx, &bags, query, c.args...); err != nil {
+	rows, err := s.reader().QueryContext(ctx, query, c.args...)
+	if err != nil {
+		return nil, false, wrap(err, "list bags")
+	}
+	defer rows.Close()
+	// read as BagWithChildren reads its rows (bagRows: the page's bags and ids in two blocks),
+	// not by sqlx's reflection, which allocated each bag and id on its own
+	read := newBagRows(page.Limit+1, 0)
+	bags := make([]*Bag, 0, page.Limit+1)
+	for rows.Next() {
+		bag, err := read.scan(rows)
+		if err != nil {
+			return nil, false, wrap(err, "list bags")
+		}
+		bags = append(bags, bag)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, false, wrap(err, "list bags")
 	}
 	bags, more := trim(bags, page)

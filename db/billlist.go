@@ -67,10 +67,24 @@ func (s *Store) Bills(ctx context.Context, f BillListFilter, page Page) (*BillPa
 func (s *Store) billRows(ctx context.Context, f BillListFilter, page Page) ([]*Bill, bool, error) {
 	c := f.conditions()
 	c.newestFirst(page)
-	var bills []*Bill
-	err := s.reader().SelectContext(ctx, &bills, `SELECT `+billColumns+` FROM bills`+c.where()+
+	rows, err := s.reader().QueryContext(ctx, `SELECT `+billColumns+` FROM bills`+c.where()+
 		` ORDER BY id DESC`+page.limit(), c.args...)
 	if err != nil {
+		return nil, false, wrap(err, "list bills")
+	}
+	defer rows.Close()
+	// the page's bills in one block, scanned into their fields (not sqlx's reflection)
+	records := make([]Bill, 0, page.Limit+1)
+	bills := make([]*Bill, 0, page.Limit+1)
+	for rows.Next() {
+		records = append(records, Bill{})
+		b := &records[len(records)-1]
+		if err := rows.Scan(b.fields()...); err != nil {
+			return nil, false, wrap(err, "list bills")
+		}
+		bills = append(bills, b)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, false, wrap(err, "list bills")
 	}
 	bills, more := trim(bills, page)
