@@ -114,9 +114,11 @@ func (c *client) post(ctx context.Context, body []byte, out *bytes.Buffer) (int,
 // may carry the next request.
 func (c *client) roundTrip(ctx context.Context, body []byte, out *bytes.Buffer) (status int, keep bool, err error) {
 	hc := c.conn
+	var deadline time.Time // none without a timeout, and none left from a cut request
 	if c.http.timeout > 0 {
-		_ = hc.conn.SetDeadline(time.Now().Add(c.http.timeout))
+		deadline = time.Now().Add(c.http.timeout)
 	}
+	_ = hc.conn.SetDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { _ = hc.conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	h := append(hc.head[:0], "POST "...)
