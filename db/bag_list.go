@@ -33,7 +33,13 @@ func (f *BagFilter) SetSearch(qrPrefix, search *string) error {
 
 func (f BagFilter) conditions() *conditions {
 	c := &conditions{}
-	if f.Type != nil {
+	switch {
+	case f.Type != nil && (*f.Type == BagTypeParent || *f.Type == BagTypeChild):
+		// written into the statement (one of two texts), where a parameter would keep the
+		// generic plan of its prepared statement from the partial indexes of parents
+		// (WHERE type = 'PARENT'): a generic plan must fit every value of its parameters
+		c.add("type = '" + string(*f.Type) + "'")
+	case f.Type != nil:
 		c.add("type = ?", string(*f.Type))
 	}
 	if f.Status != nil {
@@ -80,12 +86,25 @@ func (s *Store) Bags(ctx context.Context, a Actor, f BagFilter, page Page) ([]*B
 		return nil, false, err
 	}
 	c := f.conditions()
-	if page.AfterID > 0 {
-		c.add("id < ?", page.AfterID)
+	c.newestFirst(page)
+	query := `SELECT ` + bagColumns + ` FROM bags` + c.where() + ` ORDER BY id DESC` + page.limit()
+	rows, err := s.reader().QueryContext(ctx, query, c.args...)
+	if err != nil {
+		return nil, false, wrap(err, "list bags")
 	}
-	query := `SELECT ` + bagColumns + ` FROM bags` + c.where() + ` ORDER BY id DESC LIMIT ` + c.arg(page.Limit+1)
-	var bags []*Bag
-	if err := s.reader().SelectContext(ctx, &bags, query, c.args...); err != nil {
+	defer rows.Close()
+	// read as BagWithChildren reads its rows (bagRows: the page's bags and ids in two blocks),
+	// not by sqlx's reflection, which allocated each bag and id on its own
+	read := newBagRows(page.Limit+1, 0)
+	bags := make([]*Bag, 0, page.Limit+1)
+	for rows.Next() {
+		bag, err := read.scan(rows)
+		if err != nil {
+			return nil, false, wrap(err, "list bags")
+		}
+		bags = append(bags, bag)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, false, wrap(err, "list bags")
 	}
 	bags, more := trim(bags, page)

@@ -16,25 +16,29 @@ type BillListFilter struct {
 	CreatedBefore *time.Time
 }
 
-// billFilterSQL is the WHERE of the bills list over its first five parameters (billFilterArgs).
-const billFilterSQL = `($1::text IS NULL OR status = $1)
-	AND ($2::text IS NULL OR bill_number ILIKE $2 OR destination ILIKE $2)
-	AND ($3::bigint IS NULL OR created_by = $3)
-	AND ($4::timestamptz IS NULL OR created_at >= $4)
-	AND ($5::timestamptz IS NULL OR created_at < $5)`
-
 // check refuses a filter the list and the export cannot answer cheaply.
 func (f BillListFilter) check() error {
 	return CheckBillSearch(f.Search)
 }
 
-func billFilterArgs(f BillListFilter) []any {
-	var pattern *string
+// conditions is the filter as the WHERE of the list, its count and the export: only the
+// filters given, so that each combination is a statement of its own whose generic plan fits
+// it (a clause like "$1 IS NULL OR status = $1" in one statement for all would be planned
+// again at every execution).
+func (f BillListFilter) conditions() *conditions {
+	c := &conditions{}
+	if f.Status != nil {
+		c.add("status = ?", string(*f.Status))
+	}
 	if f.Search != nil {
 		p := containsPattern(strings.TrimSpace(*f.Search))
-		pattern = &p
+		c.add("(bill_number ILIKE ? OR destination ILIKE ?)", p, p)
 	}
-	return []any{f.Status, pattern, f.CreatedByID, f.CreatedAfter, f.CreatedBefore}
+	if f.CreatedByID != nil {
+		c.add("created_by = ?", *f.CreatedByID)
+	}
+	c.window("created_at", f.CreatedAfter, f.CreatedBefore)
+	return c
 }
 
 // BillPage is one keyset page of bills, newest first, with the count of every match.
@@ -61,18 +65,26 @@ func (s *Store) Bills(ctx context.Context, f BillListFilter, page Page) (*BillPa
 // billRows returns a page of the bills matching the filter, newest first: the list's and the
 // export's one query.
 func (s *Store) billRows(ctx context.Context, f BillListFilter, page Page) ([]*Bill, bool, error) {
-	before := page.AfterID
-	if before == 0 {
-		before = maxID
-	}
-	var bills []*Bill
-	err := s.reader().SelectContext(ctx, &bills, `
-		SELECT `+billColumns+`
-		FROM bills
-		WHERE `+billFilterSQL+` AND id < $6
-		ORDER BY id DESC
-		LIMIT $7`, append(billFilterArgs(f), before, page.Limit+1)...)
+	c := f.conditions()
+	c.newestFirst(page)
+	rows, err := s.reader().QueryContext(ctx, `SELECT `+billColumns+` FROM bills`+c.where()+
+		` ORDER BY id DESC`+page.limit(), c.args...)
 	if err != nil {
+		return nil, false, wrap(err, "list bills")
+	}
+	defer rows.Close()
+	// the page's bills in one block, scanned into their fields (not sqlx's reflection)
+	records := make([]Bill, 0, page.Limit+1)
+	bills := make([]*Bill, 0, page.Limit+1)
+	for rows.Next() {
+		records = append(records, Bill{})
+		b := &records[len(records)-1]
+		if err := rows.Scan(b.fields()...); err != nil {
+			return nil, false, wrap(err, "list bills")
+		}
+		bills = append(bills, b)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, false, wrap(err, "list bills")
 	}
 	bills, more := trim(bills, page)
@@ -93,6 +105,7 @@ func (s *Store) countBills(ctx context.Context, f BillListFilter) (int, error) {
 			FROM stat_counters`, f.Status)
 		return n, wrap(err, "count bills from the stats counters")
 	}
-	err := s.reader().GetContext(ctx, &n, `SELECT count(*) FROM bills WHERE `+billFilterSQL, billFilterArgs(f)...)
+	c := f.conditions()
+	err := s.reader().GetContext(ctx, &n, `SELECT count(*) FROM bills`+c.where(), c.args...)
 	return n, wrap(err, "count bills")
 }

@@ -33,10 +33,8 @@ func (s *Store) Scans(ctx context.Context, a Actor, f ScanFilter, page Page, col
 		c.add("user_id = ?", *f.UserID)
 	}
 	c.window("at", f.After, f.Before)
-	if page.AfterID > 0 {
-		c.add("id < ?", page.AfterID)
-	}
-	query := `SELECT ` + scanSelect.text(columns) + ` FROM scans` + c.where() + ` ORDER BY id DESC LIMIT ` + c.arg(page.Limit+1)
+	c.newestFirst(page)
+	query := `SELECT ` + scanSelect.text(columns) + ` FROM scans` + c.where() + ` ORDER BY id DESC` + page.limit()
 	rows, err := s.reader().QueryContext(ctx, query, c.args...)
 	if err != nil {
 		return nil, false, wrap(err, "list scans")

@@ -151,8 +151,36 @@ func BenchmarkReadShapesLiterals(b *testing.B) {
 	benchReadShapes(b, env.App.Handler(), token, literalShapeKeys)
 }
 
+// mixReads are the field test's reads as cmd/loadgen sends them (the bag list as an admin
+// and as a biller asks it), all served by the fast path:
+//
+//	go test -run XXX -bench MixReads -benchmem -count 3 ./resolvers
+var mixReads = []struct{ name, query string }{
+	{"dashboard", `{ stats { parentBags childBags bills openBills totalScans scansToday }
+  scans(first: 20) { edges { node { id kind at bagQr user { username } } } } }`},
+	{"baglist", `{ bags(first: 20, filter: {type: PARENT}) { totalCount
+  edges { node { qr status childCount weightKg createdAt } } } }`},
+	{"unbilledlist", `{ bags(first: 20, filter: {type: PARENT, billed: false}) { totalCount
+  edges { node { qr status childCount weightKg createdAt } } } }`},
+	{"billlist", `{ bills(first: 20) { totalCount edges { node { id billNumber status capacity
+  parentBagCount childBagCount totalWeightKg createdAt } } } }`},
+	{"stats", `{ stats { parentBags childBags bills openBills inProgressBills completedBills totalScans scansToday users } }`},
+}
+
+// BenchmarkMixReads serves the field test's reads in process, as BenchmarkReadShapes does.
+func BenchmarkMixReads(b *testing.B) {
+	env := apitest.New(b)
+	_, token := env.NewUser(b, db.RoleAdmin, "")
+	readShapeFixture(b, env)
+	benchShapes(b, mixReads, env.App.Handler(), token, 1)
+}
+
 func benchReadShapes(b *testing.B, handler http.Handler, token string, keys int) {
-	for _, shape := range readShapes {
+	benchShapes(b, readShapes, handler, token, keys)
+}
+
+func benchShapes(b *testing.B, shapes []struct{ name, query string }, handler http.Handler, token string, keys int) {
+	for _, shape := range shapes {
 		b.Run(shape.name, func(b *testing.B) {
 			bodies := make([][]byte, keys)
 			for k := range bodies {

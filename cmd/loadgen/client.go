@@ -9,29 +9,26 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"time"
 )
 
-// newTransport returns the one transport every virtual user shares, with enough idle
-// connections per host that a closed loop of users never waits for a new TCP handshake.
-func newTransport(users int) *http.Transport {
-	return &http.Transport{
-		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        users + 64,
-		MaxIdleConnsPerHost: users + 64,
-		IdleConnTimeout:     90 * time.Second,
-		ForceAttemptHTTP2:   false,
-	}
-}
-
-// client sends GraphQL requests for one virtual user.
+// client sends GraphQL requests for one virtual user, one at a time, on its own connection.
 type client struct {
-	http  *http.Client
-	url   string
+	http  *httpClient
+	ep    endpoint
+	conn  *httpConn // nil until the first request, and after the connection failed or closed
 	token string
 	buf   bytes.Buffer // request body, reused between requests of this user
 	body  bytes.Buffer // response body, reused likewise
+}
+
+func newClient(hc *httpClient, ep endpoint) *client { return &client{http: hc, ep: ep} }
+
+// close drops the connection.
+func (c *client) close() {
+	if c.conn != nil {
+		c.conn.conn.Close()
+		c.conn = nil
+	}
 }
 
 // gqlRequest is the body of a GraphQL POST.
@@ -40,10 +37,11 @@ type gqlRequest struct {
 	Variables map[string]any `json:"variables,omitempty"`
 }
 
-// gqlResponse keeps data raw so each operation decodes only the fields it needs.
+// gqlResponse is decoded in one pass: Data holds the caller's pointer (a small struct of the
+// fields the operation needs), so data is decoded into it directly.
 type gqlResponse struct {
-	Data   json.RawMessage `json:"data"`
-	Errors []gqlError      `json:"errors"`
+	Data   any        `json:"data"`
+	Errors []gqlError `json:"errors"`
 }
 
 type gqlError struct {
@@ -89,39 +87,40 @@ func (c *client) do(ctx context.Context, query string, vars map[string]any, out 
 	if err := json.NewEncoder(&c.buf).Encode(gqlRequest{Query: query, Variables: vars}); err != nil {
 		return &requestError{Code: "CLIENT", Message: err.Error()}
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(c.buf.Bytes()))
-	if err != nil {
-		return &requestError{Code: "CLIENT", Message: err.Error()}
-	}
-	hreq.Header.Set("Content-Type", "application/json")
-	if c.token != "" {
-		hreq.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(hreq)
+	status, err := c.post(ctx, c.buf.Bytes(), &c.body)
 	if err != nil {
 		return transportError(err)
 	}
-	defer resp.Body.Close()
-	c.body.Reset()
-	if _, err := c.body.ReadFrom(resp.Body); err != nil {
-		return transportError(err)
+	body := c.body.Bytes()
+	if out == nil && status == http.StatusOK && plainData(body) {
+		return nil
 	}
-	var gr gqlResponse
-	if err := json.Unmarshal(c.body.Bytes(), &gr); err != nil {
-		return &requestError{Code: fmt.Sprintf("HTTP_%d", resp.StatusCode), Message: truncate(c.body.String())}
+	gr := gqlResponse{Data: out}
+	err = json.Unmarshal(body, &gr)
+	var syntax *json.SyntaxError
+	if errors.As(err, &syntax) || err != nil && out == nil {
+		return &requestError{Code: fmt.Sprintf("HTTP_%d", status), Message: truncate(c.body.String())}
 	}
 	if len(gr.Errors) > 0 {
 		return asRequestError(gr.Errors)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return &requestError{Code: fmt.Sprintf("HTTP_%d", resp.StatusCode), Message: truncate(c.body.String())}
+	if status != http.StatusOK {
+		return &requestError{Code: fmt.Sprintf("HTTP_%d", status), Message: truncate(c.body.String())}
 	}
-	if out != nil {
-		if err := json.Unmarshal(gr.Data, out); err != nil {
-			return &requestError{Code: "DECODE", Message: err.Error()}
-		}
+	if err != nil {
+		return &requestError{Code: "DECODE", Message: err.Error()}
 	}
 	return nil
+}
+
+// plainData: the body is a response with data and no errors, `{"data":...}`, which needs no
+// decoding when the caller wants nothing of it. An unescaped `"errors":` in a JSON text can
+// only be an object's key (a string's quotes are escaped inside strings), so a response with
+// errors, or anything else, is decoded and judged as before. A body cut short fails its
+// framing (Content-Length, the chunks) before this.
+func plainData(body []byte) bool {
+	return bytes.HasPrefix(body, []byte(`{"data":`)) && bytes.HasSuffix(bytes.TrimRight(body, "\n"), []byte("}")) &&
+		!bytes.Contains(body, []byte(`"errors":`))
 }
 
 func transportError(err error) error {

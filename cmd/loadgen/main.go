@@ -10,9 +10,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"time"
@@ -45,8 +45,10 @@ type config struct {
 	MaxChildren int
 	Timeout     time.Duration
 	Think       time.Duration
-	Out         io.Writer // the report table
-	Progress    io.Writer // one progress line a second
+	CPUProfile  string
+	endpoints   []endpoint // URLs parsed (run)
+	Out         io.Writer  // the report table
+	Progress    io.Writer  // one progress line a second
 }
 
 func main() {
@@ -57,10 +59,28 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if _, err := run(ctx, cfg); err != nil {
+	if err := profiled(cfg.CPUProfile, func() error { _, err := run(ctx, cfg); return err }); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
+}
+
+// profiled runs fn, writing a CPU profile of it to path when path is set: the generator
+// shares the cores with what it measures, so its own cost per request is worth seeing.
+func profiled(path string, fn func() error) error {
+	if path == "" {
+		return fn()
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return err
+	}
+	defer pprof.StopCPUProfile()
+	return fn()
 }
 
 func parseFlags(args []string) (config, error) {
@@ -85,6 +105,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&cfg.Seeded.Admins, "admins", 5, "seeded admins")
 	fs.IntVar(&cfg.MaxChildren, "children-per-parent", 30, "the server's children-per-parent limit")
 	fs.DurationVar(&cfg.Timeout, "timeout", 60*time.Second, "HTTP request timeout")
+	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of the generator itself to this file")
 	fs.DurationVar(&cfg.Think, "think", 0, "mean pause of a virtual user between operations (uniform in 0..2x); 0 sends the next request at once")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -106,6 +127,8 @@ func (cfg config) validate() error {
 		return errors.New("-users and -duration must be positive")
 	case cfg.Password == "":
 		return errors.New("-password is required")
+	case validEndpoints(cfg.URLs) != nil:
+		return validEndpoints(cfg.URLs)
 	case cfg.Think < 0:
 		return errors.New("-think must not be negative")
 	case cfg.Scenario != scenarioMix && cfg.Scenario != scenarioLoginStorm:
@@ -117,9 +140,11 @@ func (cfg config) validate() error {
 // run signs the virtual users in, runs the loop (and the storm or subscribers) for the
 // duration, then prints the report to cfg.Out, writes cfg.JSONPath and returns the report.
 func run(ctx context.Context, cfg config) (report, error) {
-	transport := newTransport(cfg.Users + cfg.StormUsers + cfg.Subscribers)
-	defer transport.CloseIdleConnections()
-	hc := &http.Client{Transport: transport, Timeout: cfg.Timeout}
+	var err error
+	if cfg.endpoints, err = parseEndpoints(cfg.URLs); err != nil {
+		return report{}, err
+	}
+	hc := newHTTPClient(cfg.Timeout)
 	rec := newRecorder()
 	vus, notes, err := signIn(ctx, cfg, hc, rec, newRunState(cfg.MaxChildren))
 	if err != nil {
@@ -145,6 +170,9 @@ func run(ctx context.Context, cfg config) (report, error) {
 	}
 	loop.Wait()
 	elapsed := time.Since(started)
+	for _, vu := range vus {
+		vu.c.close()
+	}
 	side.Wait()
 	close(done)
 	rep := rec.report(elapsed)
@@ -161,7 +189,7 @@ func run(ctx context.Context, cfg config) (report, error) {
 
 // signIn logs every virtual user in, a few at a time; users whose login fails are left out
 // with a note, and the run fails only when nobody signed in.
-func signIn(ctx context.Context, cfg config, hc *http.Client, rec *recorder, state *runState) ([]*virtualUser, []string, error) {
+func signIn(ctx context.Context, cfg config, hc *httpClient, rec *recorder, state *runState) ([]*virtualUser, []string, error) {
 	assigned := cfg.Seeded.assign(cfg.Users, cfg.Scenario == scenarioLoginStorm)
 	vus := make([]*virtualUser, len(assigned))
 	failures := make([]string, len(assigned))
@@ -171,11 +199,12 @@ func signIn(ctx context.Context, cfg config, hc *http.Client, rec *recorder, sta
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			c := &client{http: hc, url: cfg.URLs[i%len(cfg.URLs)]}
+			c := newClient(hc, cfg.endpoints[i%len(cfg.endpoints)])
 			start := time.Now()
 			role, err := c.login(ctx, a.username, cfg.Password)
 			rec.record(opLogin, start, err)
 			if err != nil {
+				c.close()
 				failures[i] = fmt.Sprintf("%s: %v", a.username, err)
 				return
 			}
@@ -204,7 +233,7 @@ func signIn(ctx context.Context, cfg config, hc *http.Client, rec *recorder, sta
 
 // loginStorm waits cfg.StormAfter into the loop, then logs cfg.StormUsers users in at once
 // (seeded users in turn) and marks the window in which scans count as "-during-storm".
-func loginStorm(ctx, loopCtx context.Context, cfg config, hc *http.Client, rec *recorder) {
+func loginStorm(ctx, loopCtx context.Context, cfg config, hc *httpClient, rec *recorder) {
 	select {
 	case <-loopCtx.Done():
 		return
@@ -215,10 +244,11 @@ func loginStorm(ctx, loopCtx context.Context, cfg config, hc *http.Client, rec *
 	var wg sync.WaitGroup
 	for i := range cfg.StormUsers {
 		wg.Go(func() {
-			c := &client{http: hc, url: cfg.URLs[i%len(cfg.URLs)]}
+			c := newClient(hc, cfg.endpoints[i%len(cfg.endpoints)])
 			start := time.Now()
 			_, err := c.login(ctx, names[i%len(names)], cfg.Password)
 			rec.record(opLoginStorm, start, err)
+			c.close()
 		})
 	}
 	wg.Wait()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -25,7 +24,7 @@ type wsMessage struct {
 // subscribe runs cfg.Subscribers scanAdded subscribers (signed in as billers, who see every
 // area) until ctx ends, recording each event's delivery latency. Failures are reported on
 // stderr at once and returned as notes; they never stop the run.
-func subscribe(ctx context.Context, cfg config, hc *http.Client, rec *recorder) []string {
+func subscribe(ctx context.Context, cfg config, hc *httpClient, rec *recorder) []string {
 	var mu sync.Mutex
 	failures := map[string]int{}
 	var wg sync.WaitGroup
@@ -55,16 +54,17 @@ func subscribe(ctx context.Context, cfg config, hc *http.Client, rec *recorder) 
 
 // subscriber signs in, subscribes over graphql-transport-ws and records deliveries until ctx
 // ends (nil) or the server refuses or ends the subscription (the error).
-func subscriber(ctx context.Context, cfg config, hc *http.Client, rec *recorder, i int) error {
-	c := &client{http: hc, url: cfg.URLs[i%len(cfg.URLs)]}
+func subscriber(ctx context.Context, cfg config, hc *httpClient, rec *recorder, i int) error {
+	c := newClient(hc, cfg.endpoints[i%len(cfg.endpoints)])
 	start := time.Now()
 	_, err := c.login(ctx, cfg.Seeded.username(roleBiller, i), cfg.Password)
 	rec.record(opLogin, start, err)
+	c.close()
 	if err != nil {
 		return err
 	}
 	dialer := websocket.Dialer{Subprotocols: []string{"graphql-transport-ws"}, HandshakeTimeout: 10 * time.Second}
-	conn, resp, err := dialer.DialContext(ctx, "ws"+strings.TrimPrefix(c.url, "http"), nil)
+	conn, resp, err := dialer.DialContext(ctx, "ws"+strings.TrimPrefix(cfg.URLs[i%len(cfg.URLs)], "http"), nil)
 	if err != nil {
 		status := ""
 		if resp != nil {
