@@ -206,7 +206,7 @@ func settings(cfg *config) []setting {
 			usage: "most subscriptions one websocket may run at once; the next `subscribe` gets `RATE_LIMITED` (the socket and its other subscriptions go on)",
 			value: wholeNumber[int]{&cfg.Websocket.MaxSubscriptions, 1, 1000}},
 		{env: "WS_FLUSH_DELAY", def: app.DefaultFlushDelay.String(),
-			usage: "the shortest time between two writes of a websocket's live events, so that several go out in one write (fewer system calls per event; an event waits for company at most 3 times this, 4.5 times on a socket whose events come more than ~60 ms apart, and only on a socket whose events come within that): reached when the server delivers 20,000 live frames a second or more, in proportion below, so a quiet server writes each event at once (see **Subscriptions**)",
+			usage: "the shortest time between two writes of a websocket's live events, so that several go out in one write (fewer system calls per event; an event waits for company at most 3 times this, and only on a socket whose events come within that): reached when the server delivers 20,000 live frames a second or more, in proportion below, so a quiet server writes each event at once (see **Subscriptions**)",
 			value: durationIn{&cfg.Websocket.FlushDelay, time.Millisecond, time.Second}},
 		{env: "WS_MAX_PER_USER", def: strconv.Itoa(app.DefaultMaxSocketsPerUser),
 			usage: "most websockets one user may hold open at once (per instance); the next `connection_init` is closed with 4429 and the reason (graphql-ws clients do not retry it)",

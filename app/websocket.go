@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -56,7 +55,7 @@ func (g gorillaWebsocket) Accept(w http.ResponseWriter, r *http.Request, opts tr
 		return nil, err
 	}
 	c := &wsConn{conn: conn, raw: hijack.conn, done: make(chan struct{}), conns: g.conns}
-	c.out = newOutbox(hijack.conn, c.writeLoop, g.conns.flushes)
+	c.out = newOutbox(hijack.conn, c.writeLoop)
 	if slot := slotFrom(r.Context()); slot != nil {
 		slot.conn = c
 	}
@@ -134,13 +133,7 @@ func (c *wsConn) WriteJSON(v any) error {
 		return err
 	}
 	c.ended(v, data)
-	return c.out.push(outgoing{data: data, keepalive: isKeepalive(data)}, true, c.done)
-}
-
-// isKeepalive reports gqlgen's ping (graphql-transport-ws) and keep-alive (graphql-ws)
-// messages, which carry nothing but the socket's liveness.
-func isKeepalive(data []byte) bool {
-	return bytes.HasPrefix(data, []byte(`{"type":"ping"`)) || bytes.HasPrefix(data, []byte(`{"type":"ka"`))
+	return c.out.push(outgoing{data: data}, true, c.done)
 }
 
 // WriteClose queues the transport's close frame unless closeWith queued one already.
@@ -241,13 +234,10 @@ type websockets struct {
 	// held counts, by user id, the open sockets holding a session of the user (hold).
 	held  map[int64]int
 	empty chan struct{} // closed and replaced when the last socket goes
-	// flushes writes the sockets' held live frames when due.
-	flushes *flushWheel
 }
 
 func newWebsockets() *websockets {
-	return &websockets{conns: make(map[*wsConn]struct{}), held: make(map[int64]int), empty: make(chan struct{}),
-		flushes: newFlushWheel()}
+	return &websockets{conns: make(map[*wsConn]struct{}), held: make(map[int64]int), empty: make(chan struct{})}
 }
 
 func (ws *websockets) add(c *wsConn) {

@@ -53,8 +53,7 @@ type WebsocketOptions struct {
 	// then it closes 4408.
 	InitTimeout time.Duration
 	// FlushDelay is the shortest time between two writes of a socket's live events, so that
-	// several go out in one write (an event waits for the next one at most 3 times this, 4.5
-	// times on a socket whose events come more than ~60 ms apart): the
+	// several go out in one write (an event waits for the next one at most 3 times this): the
 	// delay when the server delivers 20,000 live frames a second or more, less in proportion
 	// below (flushPacer, pacing). Default DefaultFlushDelay; negative: none.
 	FlushDelay time.Duration

@@ -14,13 +14,12 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// A socket's writes. Every message for the client is queued in the socket's outbox, and
-// whoever queues it (gqlgen's goroutine, a shared subscription's fan-out, the flush wheel for
-// frames that waited for company) writes everything queued in one non-blocking write to the
-// descriptor, so that the goroutine that queued never waits on the network. The socket's
-// writer goroutine runs only for what that cannot do: the close frame (gorilla's), what a
-// non-blocking write left (sent within writeTimeout), and what was queued meanwhile, all in
-// one write. An idle socket holds no goroutine of its own.
+// A socket's writes. Every message for the client is queued in the socket's outbox; the
+// socket's writer goroutine takes everything queued at once, has gorilla frame it into one
+// buffer (coalescingConn) and sends that buffer in one write when the queue is empty. A
+// dashboard receiving a burst of events costs one system call, not one per event, and the
+// goroutine that queued them never waits on the network. The writer runs only while there
+// is something to write: an idle socket holds no goroutine of its own.
 
 // outboxSoftLimit is how many queued messages make WriteJSON (gqlgen's writes) wait for the
 // writer: the transport then falls behind in the subscription's own bounded buffer.
@@ -37,17 +36,6 @@ type outgoing struct {
 	close bool
 	// live marks a shared subscription's frame, counted against the live limit.
 	live bool
-	// keepalive marks a ping (graphql-ws's "ka"): it may wait for held live frames and go
-	// out in their write.
-	keepalive bool
-}
-
-// parts are what the message's text frame is made of.
-func (m outgoing) parts() [3][]byte {
-	if m.live {
-		return [3][]byte{m.prefix, m.data, closingBrace}
-	}
-	return [3][]byte{m.data}
 }
 
 var closingBrace = []byte("}")
@@ -82,13 +70,6 @@ const (
 	// holdFactor x max: a fan-out that is behind spaces writes further apart (delay), but
 	// does not make frames wait for company longer.
 	holdFactor = 3
-	// rareCompany is how many later frames a socket whose frames come rarer than hold
-	// allows (one watching one area: every 100 ms) waits for, up to rareHold: a write's
-	// cost is the same for one frame or three, and its oldest then waits two gaps.
-	rareCompany = 2
-	// rareSlack is what a rare socket's hold allows for the feed's clumping (it hands out
-	// events once a poll, 15 ms apart) so that the company it waits for is not just missed.
-	rareSlack = 25 * time.Millisecond
 	// gapWeight is how much a socket's newest gap between frames moves its usual gap
 	// (1/gapWeight): the feed hands out events in clumps, so one gap says little.
 	gapWeight = 4
@@ -98,49 +79,34 @@ const (
 // kernel cost hardly depends on its size, so a write should carry as many frames as the
 // latency budget allows, and that is sized to the socket's own rate of frames (its usual
 // gap between them, outbox.gap):
-//   - no frame waits for company longer than its socket's hold (holdFor): the oldest
-//     queued frame goes out with the last frame that comes before its hold ends, i.e. with
-//     the frame after which the next is not expected within it. The hold is 3 x delay (150
-//     ms) for a socket whose frames come often: one watching every area (an event every 10
-//     ms) writes ~14 frames a time. A socket whose frames come rarer waits for two more
-//     (rareCompany), up to half as long again (rareHold, 225 ms): one watching one area
-//     (every 100 ms) writes three a time, its oldest waiting 200 ms, within the 250 ms that
-//     a screen may take from scan to display; one receiving an event now and then writes
-//     each at once;
+//   - no frame waits for company longer than hold (3 x delay): the oldest queued frame
+//     goes out with the last frame that comes before its hold ends, i.e. with the frame
+//     after which the next is not expected within it. A socket watching every area (an
+//     event every 10 ms) writes ~14 frames a time, one watching one area (every 100 ms) two,
+//     one receiving an event now and then each at once;
 //   - two writes of a socket are at least delay apart (unless half its limit is queued);
 //   - the fan-out makes the write in its own goroutine as it queues that last frame, so the
 //     usual write wakes no goroutine; only frames whose company did not come go out with
-//     the wheel (events of a stream that stopped, or came later than usual).
+//     the due timer (events of a stream that stopped, or came later than usual).
 type pacing struct {
 	delay, hold time.Duration
 }
 
-// holdFor is how long the oldest frame of a socket whose frames come gap apart may wait for
-// company: hold, or for frames so far apart that hold would not see two more (over ~60 ms
-// at a hold of 150), long enough for rareCompany more (with rareSlack), up to rareHold.
-func (p pacing) holdFor(gap time.Duration) time.Duration {
-	return max(p.hold, min(rareCompany*gap+rareSlack, p.rareHold()))
-}
-
-// rareHold bounds the hold of a socket whose frames come rarely: half as long again as hold.
-func (p pacing) rareHold() time.Duration { return p.hold + p.hold/2 }
-
 // due says when a socket's queued live frames go out, a frame having been queued now: the
 // oldest was queued at oldest, the socket last wrote at flushed, and its frames come about
 // gap apart. write is when the fan-out writes them as it queues one (now or before: with
-// this one); deadline, when the wheel does if no frame comes (set by a burst's first
+// this one); deadline, when the due timer does if no frame comes (set by a burst's first
 // frame). Frames that expect company wait out the oldest's hold; when writes are spaced
 // further apart than that (delay past hold: a fan-out behind), the deadline gives the
-// frames arriving after the spacing a delay to take them along, so that the wheel does
+// frames arriving after the spacing a delay to take them along, so that the timer does
 // not race them for the write.
 func (p pacing) due(oldest, flushed time.Time, gap time.Duration, now time.Time) (write, deadline time.Time) {
 	spaced := flushed.Add(p.delay)
-	held := oldest.Add(p.holdFor(gap))
-	if !now.Add(gap).Before(held) { // no company expected within the hold
+	if !now.Add(gap).Before(oldest.Add(p.hold)) { // no company expected within the hold
 		write = later(now, spaced)
 		return write, write
 	}
-	return later(held, spaced), later(held, spaced.Add(p.delay))
+	return later(oldest.Add(p.hold), spaced), later(oldest.Add(p.hold), spaced.Add(p.delay))
 }
 
 // nextGap is a socket's usual gap between frames after one that came gap after the last:
@@ -190,16 +156,14 @@ type outbox struct {
 	items []outgoing
 	spare []outgoing
 	// live counts the queued frames of shared subscriptions (sendLive's limit); from
-	// urgentAt (half that limit) they go out without waiting for company. closing counts
-	// the queued close frames: only the writer writes those (through gorilla); every
-	// other message is a text frame the caller's own non-blocking write may send.
-	live, urgentAt, closing int
-	closed                  bool
+	// urgentAt (half that limit) they go out without waiting for company.
+	live, urgentAt int
+	closed         bool
 	// writing: the writer is taking and writing the queue; direct: a fan-out is writing
 	// frames itself (sendLive); leftover: that write left bytes for the writer to send first.
 	writing, direct, leftover bool
 	// flushed is when the socket last wrote; lastLive when its latest live frame was queued,
-	// oldest its oldest queued one; dueAt when the wheel writes the queued live frames
+	// oldest its oldest queued one; dueAt when the due timer writes the queued live frames
 	// (pacing.due's deadline).
 	flushed, lastLive, oldest, dueAt time.Time
 	// gap is the usual time between its live frames (nextGap).
@@ -207,21 +171,18 @@ type outbox struct {
 	// running: a writer goroutine (start) is running; signal starts one when none is.
 	running bool
 	start   func()
-	// raw is the connection the fan-out and the wheel write live frames to themselves.
+	// raw is the connection the fan-out and the due timer write live frames to themselves.
 	raw *coalescingConn
-	// wheel writes the queued live frames when they have waited their delay and no later
-	// frame came to take them along (at dueAt); wheelAt is the tick it fires this outbox at
-	// (0: none).
-	wheel   *flushWheel
-	wheelAt int64
+	// due starts the writer when queued live frames have waited their delay and no later
+	// frame came to take them along (made on first use).
+	due *time.Timer
 	// drained, made by a WriteJSON that waits, is closed when the queue is taken.
 	drained chan struct{}
 }
 
-// newOutbox returns an empty outbox writing to raw, whose writer is start, and whose held
-// frames the wheel writes when due.
-func newOutbox(raw *coalescingConn, start func(), wheel *flushWheel) outbox {
-	return outbox{raw: raw, start: start, wheel: wheel}
+// newOutbox returns an empty outbox writing to raw, whose writer is start.
+func newOutbox(raw *coalescingConn, start func()) outbox {
+	return outbox{raw: raw, start: start}
 }
 
 // push queues m. With wait, it first waits (until the queue is taken or done closes) while
@@ -246,20 +207,7 @@ func (o *outbox) push(m outgoing, wait bool, done <-chan struct{}) error {
 		return errSocketClosed
 	}
 	o.items = append(o.items, m)
-	switch {
-	case m.close:
-		o.closing++
-		o.signal()
-	case o.writing || o.direct || o.leftover || o.closing > 0:
-		o.signal() // a write is under way or due: the writer looks at the queue after it
-	case m.keepalive && o.live > 0:
-		// A ping every 10 s of each of 10,000 sockets was a writer goroutine, gorilla's path
-		// and a write of its own (~4 % of the server's CPU in the per-area run); the
-		// held live frames' write, within their hold, takes it along.
-	default:
-		// Written here, as the fan-out writes live frames: no writer goroutine to start.
-		o.writeQueued(time.Now())
-	}
+	o.signal()
 	return nil
 }
 
@@ -268,7 +216,7 @@ func (o *outbox) push(m outgoing, wait bool, done <-chan struct{}) error {
 // When only live frames are queued and pacing says they are due (or half the limit is
 // queued), the caller (the fan-out) writes them and this one itself, in one non-blocking
 // write: the usual delivery wakes no goroutine. Otherwise the frame waits for company: a
-// later frame takes it along, or the wheel, scheduled once per write, writes them. now is
+// later frame takes it along, or the due timer, armed once per write, writes them. now is
 // the fan-out's clock, read once for all its sockets.
 func (c *wsConn) sendLive(prefix, payload []byte, limit int, pace pacing, now time.Time) bool {
 	o := &c.out
@@ -277,9 +225,8 @@ func (c *wsConn) sendLive(prefix, payload []byte, limit int, pace pacing, now ti
 	if o.closed || o.live >= limit {
 		return false
 	}
-	// gaps count up to the longest hold (the first frame: a gap of that)
-	last := min(now.Sub(o.lastLive), pace.rareHold())
-	o.gap = nextGap(o.gap, last, pace.rareHold())
+	last := min(now.Sub(o.lastLive), pace.hold) // the first frame: a gap of hold
+	o.gap = nextGap(o.gap, last, pace.hold)
 	o.lastLive, o.urgentAt = now, limit/2
 	o.items = append(o.items, outgoing{prefix: prefix, data: payload, live: true})
 	o.live++
@@ -293,7 +240,7 @@ func (c *wsConn) sendLive(prefix, payload []byte, limit int, pace pacing, now ti
 		o.dueAt = deadline
 	}
 	switch {
-	case o.writing || o.direct || o.leftover || o.closing > 0:
+	case o.writing || o.direct || o.leftover || o.live < len(o.items):
 		o.signal() // a write is under way or due: the writer looks at the queue after it
 	case o.live >= o.urgentAt || !write.After(now):
 		// Written here, not by the writer: on a server short of CPU a goroutine started now
@@ -301,7 +248,7 @@ func (c *wsConn) sendLive(prefix, payload []byte, limit int, pace pacing, now ti
 		// (4,000 events a second fill a socket's 256 in 64 ms).
 		o.writeQueued(now)
 	case o.live == 1:
-		o.wheel.schedule(o, o.dueAt)
+		o.armDue(o.dueAt.Sub(now))
 	}
 	return true
 }
@@ -313,12 +260,15 @@ func later(a, b time.Time) time.Time {
 	return b
 }
 
-// writeQueued writes the queued messages (no close frame) in one non-blocking write from the
+// writeQueued writes the queued frames (all live) in one non-blocking write from the
 // caller's goroutine; what does not go out is left for the writer. o.mu is held, and let go
 // during the write.
 func (o *outbox) writeQueued(now time.Time) {
 	items := o.takeLocked()
 	o.direct = true
+	if o.due != nil {
+		o.due.Stop()
+	}
 	o.mu.Unlock()
 	whole := o.raw.writeNow(items)
 	o.mu.Lock()
@@ -329,24 +279,30 @@ func (o *outbox) writeQueued(now time.Time) {
 	}
 }
 
-// fire is the wheel's, at tick: the frames that waited for company go out, written here
-// when only live frames are queued and no write is under way (no writer goroutine to start,
-// and none of gorilla's path), else by the writer.
-func (o *outbox) fire(tick int64) {
+// armDue makes the due timer look at the queue in d; o.mu is held.
+func (o *outbox) armDue(d time.Duration) {
+	if o.due == nil {
+		o.due = time.AfterFunc(d, o.fire)
+	} else {
+		o.due.Reset(d)
+	}
+}
+
+// fire is the due timer's: the frames that waited for company go out, written here when
+// only live frames are queued and no write is under way (no writer goroutine to start, and
+// none of gorilla's path), else by the writer.
+func (o *outbox) fire() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.wheelAt == tick {
-		o.wheelAt = 0
-	}
 	now := time.Now()
 	switch {
-	case o.writing || o.direct || o.leftover || o.closed || o.closing > 0:
+	case o.writing || o.direct || o.leftover || o.closed || o.live < len(o.items):
 		if len(o.items) > 0 || o.leftover {
 			o.signal()
 		}
 	case o.live == 0:
-	case now.Before(o.dueAt): // scheduled for an earlier burst, since written
-		o.wheel.schedule(o, o.dueAt)
+	case now.Before(o.dueAt): // armed for an earlier burst, since written
+		o.armDue(o.dueAt.Sub(now))
 	default:
 		o.writeQueued(now)
 	}
@@ -364,15 +320,15 @@ func (o *outbox) signal() {
 // next is the writer's turn: write when there is something to write now and no direct
 // write is under way (it is then marked writing); closed when the socket is shut and nothing
 // is left (the writer closes the connection, and no other starts). Live frames not yet due
-// wait for company on the wheel. Otherwise the writer ends: the direct write, the
-// wheel or the next message starts another.
+// wait for company on the due timer. Otherwise the writer ends: the direct write, the due
+// timer or the next message starts another.
 func (o *outbox) next() (write, closed bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if !o.direct {
 		now := o.leftover || o.closed || o.live < len(o.items) || o.live >= o.urgentAt
-		if !now && len(o.items) > 0 && time.Now().Before(o.dueAt) {
-			o.wheel.schedule(o, o.dueAt)
+		if wait := time.Until(o.dueAt); !now && len(o.items) > 0 && wait > 0 {
+			o.armDue(wait)
 		} else if o.leftover || len(o.items) > 0 {
 			o.writing = true
 			return true, false
@@ -395,7 +351,7 @@ func (o *outbox) take() []outgoing {
 func (o *outbox) takeLocked() []outgoing {
 	items := o.items
 	o.items, o.spare = o.spare[:0], nil
-	o.live, o.closing = 0, 0
+	o.live = 0
 	if o.drained != nil {
 		close(o.drained)
 		o.drained = nil
@@ -584,8 +540,7 @@ func (c *coalescingConn) writeNow(frames []outgoing) bool {
 	buf := batchBuffers.Get().(*[]byte)
 	defer putBatchBuffer(buf)
 	for _, f := range frames {
-		parts := f.parts()
-		*buf = appendTextFrame(*buf, parts[:]...)
+		*buf = appendTextFrame(*buf, f.prefix, f.data, closingBrace)
 	}
 	sent := c.tryWrite(*buf)
 	if sent < len(*buf) {
