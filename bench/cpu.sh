@@ -26,8 +26,12 @@ sample_cpu() {
   local loadgen
   loadgen=$(pgrep -f "^$1/loadgen" | head -1)
   echo "$(date +%s.%N) $(cpu_seconds "$2") $(cpu_seconds $(pg_pids)) $(cpu_seconds "$loadgen") $(cpu_seconds $(backend_pids))" >"$1/cpu.start"
+  local sample
   while kill -0 "$loadgen" 2>/dev/null; do
-    echo "$(date +%s.%N) $(cpu_seconds "$2") $(cpu_seconds $(pg_pids)) $(cpu_seconds "$loadgen") $(cpu_seconds $(backend_pids))" >"$1/cpu.end"
+    sample="$(date +%s.%N) $(cpu_seconds "$2") $(cpu_seconds $(pg_pids)) $(cpu_seconds "$loadgen") $(cpu_seconds $(backend_pids))"
+    # kept only if loadgen was still there after it was read: a sample taken as it exited
+    # would count its CPU as 0 (the loop's share came out negative)
+    kill -0 "$loadgen" 2>/dev/null && echo "$sample" >"$1/cpu.end"
     sleep 1
   done
 }

@@ -19,12 +19,19 @@ mkdir -p "$OUT"
 if [ -n "${SERVER_BIN:-}" ]; then cp "$SERVER_BIN" "$OUT/tracetrack"; else go build -o "$OUT/tracetrack" .; fi
 if [ -n "${LOADGEN_BIN:-}" ]; then cp "$LOADGEN_BIN" "$OUT/loadgen"; else go build -o "$OUT/loadgen" ./cmd/loadgen; fi
 
+# another server on the port (an earlier run still shutting down) would take this run's load
+if curl -s -o /dev/null "http://127.0.0.1:$PORT/readyz"; then
+  echo "field-test: port $PORT already answers: stop that server or set PORT" >&2; exit 1
+fi
 # rate limits off: every virtual user comes from one address and several share a user
 RATE_LIMIT_IP=0 RATE_LIMIT_USER=0 DEBUG_ADDR=127.0.0.1:$((PORT + 1)) LOG_LEVEL=warn \
   LISTEN_ADDR=127.0.0.1:$PORT "$OUT/tracetrack" >"$OUT/server.log" 2>&1 &
 server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
-until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.1; done
+until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do
+  kill -0 $server 2>/dev/null || { echo "field-test: the server exited:" >&2; tail -5 "$OUT/server.log" >&2; exit 1; }
+  sleep 0.1
+done
 
 stmts=$(psql -qAt "$DATABASE_URL" -c "SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'
   AND current_setting('shared_preload_libraries') LIKE '%pg_stat_statements%'" 2>/dev/null || echo 0)
